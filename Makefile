@@ -1,0 +1,30 @@
+# The two commands a newcomer runs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip --disable-pip-version-check -q
+
+.PHONY: demo test lint install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+# A real (non-editable) install, so the commands run from compiled bytecode as they would in production.
+install: $(BIN)/python
+	$(PIP) install .
+
+install-test: $(BIN)/python
+	$(PIP) install ".[test]"
+
+demo: install
+	$(BIN)/python -m vio_checks.sim.demo
+
+lint: install-test
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

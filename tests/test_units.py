@@ -1,0 +1,127 @@
+"""In-process unit tests of the pure pieces: parsing, normalising, options, verdict arithmetic."""
+
+import argparse
+
+import pytest
+
+from vio_checks import normalize
+from vio_checks.cache import namespace
+from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.verdict import State, Verdict, check_range, parse_range
+from vio_checks.model import Hypervisor, Service
+from vio_checks.options import comma_list, duration
+
+
+@pytest.mark.parametrize("text,seconds", [("90", 90), ("30m", 1800), ("1h", 3600), ("7d", 604800),
+                                          ("1.5h", 5400), (" 2M ", 120)])
+def test_duration(text, seconds):
+    assert duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "-5", "10x", "h", "1h30m"])
+def test_duration_rejects(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        duration(text)
+
+
+def test_comma_list():
+    assert comma_list("a, b,,c ") == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("value,stamp", [
+    ("2026-11-24T10:42:00Z", 1795516920.0),
+    ("2026-11-24T10:42:00.000000", 1795516920.0),
+    ("2026-11-24 10:42:00", 1795516920.0),
+    ("2026-11-24T11:42:00+01:00", 1795516920.0),
+    (None, None), ("garbage", None), (42, None),
+])
+def test_parse_time(value, stamp):
+    assert normalize.parse_time(value) == stamp
+
+
+def test_namespace_is_literal_and_safe():
+    assert namespace("vio", None) == "vio"
+    assert namespace("vio", "RegionOne") == "vio+RegionOne"
+    assert namespace(None, None) == "envvars"
+    odd = namespace("../../etc", "a/b")
+    assert "/" not in odd
+    assert namespace("a/b", None) != namespace("a_b", None)
+
+
+def test_hypervisor_record_both_name_forms():
+    h = normalize.hypervisor({"id": 3, "hypervisor_hostname": "domain-c9(Cluster-B)",
+                              "service": {"host": "vio-compute-02", "id": 7}, "state": "up", "status": "enabled"})
+    assert (h.id, h.cluster_name, h.label, h.service_host) == ("3", "Cluster-B", "Cluster-B", "vio-compute-02")
+    h2 = normalize.hypervisor({"id": "u", "hypervisor_hostname": "domain-c8.5f2e"})
+    assert h2.cluster_name is None and h2.label == "domain-c8.5f2e"
+
+
+def test_malformed_record_is_an_error():
+    with pytest.raises(normalize.MalformedRecord):
+        normalize.server({"name": "no id"})
+    with pytest.raises(normalize.MalformedRecord):
+        normalize.server(["not", "a", "dict"])
+
+
+def test_server_record():
+    s = normalize.server({
+        "id": "s1", "name": "web-01", "tenant_id": "p1", "status": "active",
+        "OS-EXT-STS:power_state": 1, "OS-EXT-SRV-ATTR:hypervisor_hostname": "domain-c8.x",
+        "addresses": {"net": [{"addr": "10.0.0.5", "OS-EXT-IPS:type": "fixed"},
+                              {"addr": "172.24.4.9", "OS-EXT-IPS:type": "floating"}]},
+        "flavor": {"original_name": "m1.small", "vcpus": 1, "ram": 2048},
+        "fault": {"code": 500, "message": "No valid host"},
+    })
+    assert s.status == "ACTIVE" and s.floating_ips == ["172.24.4.9"] and s.fixed_ips == ["10.0.0.5"]
+    assert s.flavor == "m1.small" and s.fault_message == "No valid host"
+
+
+def test_vmware_disabled_reason():
+    svc = Service(id="1", component="nova", binary="nova-compute", host="h", status="disabled",
+                  disabled_reason="set by vmwareapi host_state")
+    assert svc.disabled_by_vmware_driver
+    svc.disabled_reason = "maintenance"
+    assert not svc.disabled_by_vmware_driver
+
+
+def test_ranges():
+    assert check_range(91, parse_range("90"), parse_range("95")) == State.WARNING
+    assert check_range(96, parse_range("90"), parse_range("95")) == State.CRITICAL
+    assert check_range(1, parse_range("2:"), parse_range("1:")) == State.WARNING
+    assert check_range(0, parse_range("2:"), parse_range("1:")) == State.CRITICAL
+    assert parse_range("") is None
+    with pytest.raises(ValueError):
+        parse_range("abc")
+
+
+def _v(state, text="x", unverified=False):
+    v = Verdict(unverified=unverified)
+    v.add(state, text)
+    return v
+
+
+def test_aggregate_worst_and_unverified():
+    items = [("a", _v(State.OK)), ("b", _v(State.CRITICAL, "b is ERROR")),
+             ("c", _v(State.UNKNOWN, "c unverified", unverified=True)), ("d", _v(State.WARNING, "d stuck"))]
+    v = aggregate(items, "VMs")
+    assert v.state == State.CRITICAL
+    assert v.summary.startswith("1 CRITICAL, 1 WARNING of 4 VMs, 1 unverified: b is ERROR; d stuck")
+    perf = {p.label: p.value for p in v.perf}
+    assert perf["unverified"] == 1 and perf["problems"] == 2 and perf["total"] == 4
+
+
+def test_aggregate_thresholds_on_counts():
+    items = [(str(i), _v(State.CRITICAL)) for i in range(2)] + [("ok", _v(State.OK))]
+    assert aggregate(items, "VMs", warning="0", critical="5").state == State.WARNING
+    assert aggregate(items, "VMs", warning="3", critical="5").state == State.OK
+    assert aggregate([], "VMs").state == State.OK
+
+
+def test_hypervisor_overcommit_is_fine():
+    from vio_checks.judge.hypervisor import HypervisorOptions, judge_hypervisor
+
+    h = Hypervisor(id="1", hostname="domain-c8.x", state="up", status="enabled", service_host="c1",
+                   vcpus=100, vcpus_used=250, memory_mb=1000, memory_mb_used=500, local_gb=10, local_gb_used=1,
+                   running_vms=4)
+    v = judge_hypervisor(h, None, HypervisorOptions(), 0)
+    assert v.state == State.OK and "vCPU 250 %" in v.summary

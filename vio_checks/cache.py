@@ -1,0 +1,274 @@
+"""The shared inventory store (diskcache): whole snapshots, per-object records, a name index.
+
+Layout, per cloud+region namespace (one diskcache directory):
+- ``current``: the generation readers use; switched only after a whole snapshot is written, so a reader
+  never mixes two sweeps. The previous generation is kept until the next switch for readers mid-read.
+- ``status``: the last sweep attempt and its error, if it failed.
+- ``(gen, "meta")``, ``(gen, "all", kind)``: the sweep's Meta and every object of a kind (aggregates).
+- ``(gen, "obj", kind, id)`` and ``(gen, "idx", kind, index, value)`` → ids: what a single-object check
+  reads, so its cost does not grow with the cloud.
+- ``lock``: held (with an expiry) by the one process that sweeps.
+
+Nothing here talks to the API or decides freshness policy: see inventory.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import diskcache
+
+from vio_checks.errors import CacheError
+from vio_checks.model import KINDS, SCHEMA, Inventory, Meta
+
+#: Secondary indexes: kind → index name → the values an object is found under.
+INDEXES: dict[str, dict[str, Callable[[Any], Iterable[str | None]]]] = {
+    "hypervisors": {
+        "name": lambda h: (h.hostname, h.cluster_name),
+        "service_host": lambda h: (h.service_host,),
+    },
+    "servers": {
+        "name": lambda s: (s.name,),
+        "hypervisor": lambda s: (s.hypervisor_hostname,),
+    },
+    "compute_services": {"host": lambda s: (s.host,), "name": lambda s: (f"{s.binary}@{s.host}",)},
+    "volume_services": {"host": lambda s: (s.host,), "name": lambda s: (f"{s.binary}@{s.host}",)},
+    "migrations": {"server": lambda m: (m.server_id,)},
+    "volumes": {
+        "name": lambda v: (v.name,),
+        "server": lambda v: tuple(a.server_id for a in v.attachments),
+        "service_host": lambda v: (v.service_host,),
+    },
+    "ports": {
+        "name": lambda p: (p.name,),
+        "device": lambda p: (p.device_id,),
+        "network": lambda p: (p.network_id,),
+    },
+    "networks": {"name": lambda n: (n.name,)},
+    "routers": {
+        "name": lambda r: (r.name,),
+        "network": lambda r: tuple(r.network_ids),
+        "agent": lambda r: tuple(r.agent_ids),
+    },
+    "agents": {"name": lambda a: (f"{a.binary}@{a.host}",), "host": lambda a: (a.host,)},
+    "projects": {"name": lambda p: (p.name,)},
+    "endpoints": {},
+}
+
+_SETTINGS = {
+    "eviction_policy": "none",  # never cull a record behind our back
+    "tag_index": True,
+    "size_limit": 2**40,
+    "statistics": False,
+}
+
+
+def namespace(cloud: str | None, region: str | None) -> str:
+    """Directory name for a cloud+region, from the literal option values (no SDK needed)."""
+    def slug(text: str) -> str:
+        clean = re.sub(r"[^A-Za-z0-9_.-]", "_", text)[:60]
+        if clean != text:
+            clean += "-" + uuid.uuid5(uuid.NAMESPACE_URL, text).hex[:8]
+        return clean or "_"
+
+    return f"{slug(cloud or 'envvars')}+{slug(region or '')}" if region else slug(cloud or "envvars")
+
+
+def _is_corruption(e: BaseException) -> bool:
+    if isinstance(e, sqlite3.OperationalError):
+        return "malformed" in str(e) or "not a database" in str(e)
+    return isinstance(e, (sqlite3.DatabaseError, EOFError, ValueError, TypeError, AttributeError,
+                          ImportError)) or e.__class__.__name__ == "UnpicklingError"
+
+
+class Store:
+    """One namespace of the inventory cache."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._cache: diskcache.Cache | None = None
+
+    # --- opening -------------------------------------------------------------------------------
+
+    @property
+    def cache(self) -> diskcache.Cache:
+        if self._cache is None:
+            try:
+                self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                old = os.umask(0o077)
+                try:
+                    self._cache = diskcache.Cache(str(self.directory), timeout=30, **_SETTINGS)
+                finally:
+                    os.umask(old)
+            except (sqlite3.DatabaseError, OSError) as e:
+                raise self._error("cannot open cache", e) from None
+        return self._cache
+
+    def _error(self, what: str, e: BaseException) -> CacheError:
+        text = " ".join(str(e).split()) or type(e).__name__
+        err = CacheError(f"{what} at {self.directory}: {text}")
+        err.corrupt = _is_corruption(e)  # type: ignore[attr-defined]
+        return err
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+    def quarantine(self) -> Path:
+        """Move a damaged cache aside (kept for inspection) so the next sweep starts a new one."""
+        self.close()
+        target = self.directory.with_name(f"{self.directory.name}.corrupt-{int(time.time())}")
+        try:
+            os.replace(self.directory, target)
+        except FileNotFoundError:  # another process moved it first
+            pass
+        except OSError as e:
+            raise CacheError(f"cache at {self.directory} is damaged and cannot be moved aside: {e}") from None
+        return target
+
+    def _get(self, key: Any, default: Any = None) -> Any:
+        try:
+            return self.cache.get(key, default)
+        except CacheError:
+            raise
+        except Exception as e:
+            raise self._error("cannot read cache", e) from None
+
+    # --- snapshot ------------------------------------------------------------------------------
+
+    def current(self) -> Snapshot | None:
+        """The current snapshot, or None when there is none (or it was written by another schema)."""
+        cur = self._get("current")
+        if not isinstance(cur, dict) or cur.get("schema") != SCHEMA:
+            return None
+        meta = self._get((cur["gen"], "meta"))
+        if not isinstance(meta, Meta):
+            return None
+        return Snapshot(self, cur["gen"], meta)
+
+    def status(self) -> dict:
+        """The last sweep attempt: {'attempt_at', 'error', 'error_at', 'ok_at'} (absent keys: never)."""
+        value = self._get("status")
+        return value if isinstance(value, dict) else {}
+
+    def store(self, inv: Inventory) -> int:
+        """Write a whole snapshot as a new generation, switch to it, drop the one before the previous."""
+        cur = self._get("current")
+        gen = (cur.get("gen", 0) if isinstance(cur, dict) else 0) + 1
+        cache = self.cache
+        old = os.umask(0o077)
+        try:
+            with cache.transact():
+                for kind in KINDS:
+                    objects = inv.of_kind(kind)
+                    cache.set((gen, "all", kind), objects, tag=gen)
+                    indexes = INDEXES[kind]
+                    found: dict[tuple[str, str], list[str]] = {}
+                    for obj in objects:
+                        cache.set((gen, "obj", kind, obj.id), obj, tag=gen)
+                        for index, values in indexes.items():
+                            for value in values(obj):
+                                if value:
+                                    found.setdefault((index, value), []).append(obj.id)
+                    for (index, value), ids in found.items():
+                        cache.set((gen, "idx", kind, index, value), ids, tag=gen)
+                cache.set((gen, "meta"), inv.meta, tag=gen)
+                cache.set("current", {"gen": gen, "schema": SCHEMA})
+                status = self.status()
+                status.update(attempt_at=inv.meta.fetched_at, ok_at=inv.meta.fetched_at, error=None)
+                cache.set("status", status)
+            for stale in range(max(0, gen - 5), gen - 1):
+                cache.evict(stale)
+        except Exception as e:
+            raise self._error("cannot write cache", e) from None
+        finally:
+            os.umask(old)
+        return gen
+
+    def record_failure(self, error: str, when: float | None = None) -> None:
+        """Remember that a sweep failed, and why (the previous snapshot stays)."""
+        when = time.time() if when is None else when
+        status = self.status()
+        status.update(attempt_at=when, error=error, error_at=when)
+        try:
+            self.cache.set("status", status)
+        except Exception as e:
+            raise self._error("cannot write cache", e) from None
+
+    # --- the refresh lock ----------------------------------------------------------------------
+
+    def try_lock(self, ttl: float) -> str | None:
+        """Take the refresh lock (expires after ttl seconds); returns a token, or None if held."""
+        token = uuid.uuid4().hex
+        try:
+            return token if self.cache.add("lock", token, expire=ttl) else None
+        except Exception as e:
+            raise self._error("cannot lock cache", e) from None
+
+    def unlock(self, token: str) -> None:
+        """Release the lock if we still hold it."""
+        try:
+            with self.cache.transact():
+                if self.cache.get("lock") == token:
+                    self.cache.delete("lock")
+        except Exception:
+            pass  # the lock expires by itself
+
+    def locked(self) -> bool:
+        return self._get("lock") is not None
+
+    # --- other data kept beside the snapshots (e.g. the event log) -------------------------------
+
+    def get_value(self, key: str, default: Any = None) -> Any:
+        return self._get(("value", key), default)
+
+    def set_value(self, key: str, value: Any) -> None:
+        old = os.umask(0o077)
+        try:
+            self.cache.set(("value", key), value)
+        except Exception as e:
+            raise self._error("cannot write cache", e) from None
+        finally:
+            os.umask(old)
+
+
+@dataclass
+class Snapshot:
+    """A reader's handle on one generation: every read comes from the same sweep."""
+
+    store: Store
+    gen: int
+    meta: Meta
+
+    def age(self, now: float | None = None) -> float:
+        return max(0.0, (time.time() if now is None else now) - self.meta.fetched_at)
+
+    def get(self, kind: str, object_id: str) -> Any:
+        """One object by id, or None."""
+        return self.store._get((self.gen, "obj", kind, object_id))
+
+    def find(self, kind: str, index: str, value: str) -> list:
+        """Objects of a kind whose index has this value (e.g. servers by name)."""
+        ids = self.store._get((self.gen, "idx", kind, index, value)) or []
+        found = [self.get(kind, i) for i in ids]
+        return [o for o in found if o is not None]
+
+    def all(self, kind: str) -> list:
+        """Every object of a kind (aggregate checks, the config generator)."""
+        return list(self.store._get((self.gen, "all", kind)) or [])
+
+    def inventory(self) -> Inventory:
+        """The whole snapshot as an Inventory."""
+        inv = Inventory(meta=self.meta)
+        for kind in KINDS:
+            setattr(inv, kind, self.all(kind))
+        return inv

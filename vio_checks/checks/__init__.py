@@ -1,0 +1,1 @@
+"""The check executables' wiring (nagiosplugin), one module per check."""

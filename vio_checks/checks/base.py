@@ -1,0 +1,254 @@
+"""The nagiosplugin wiring every check shares.
+
+A check module provides a `CheckSpec`: its name, help text, extra options, and `evaluate(args, snapshot,
+now) -> Verdict` (a pure judgement of inventory records). This module parses options, obtains the
+snapshot (refreshing it through the cache lock when stale), and hands the verdict to nagiosplugin as a
+Resource whose metrics are the findings and perfdata, evaluated by two Contexts and told by a Summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import nagiosplugin
+from nagiosplugin.output import Output
+from nagiosplugin.runtime import Runtime
+
+from vio_checks import __version__
+from vio_checks.errors import VioError
+from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
+from vio_checks.options import add_cache_options, add_cloud_options, duration, snapshot
+
+_NP_STATE = {
+    State.OK: nagiosplugin.Ok,
+    State.WARNING: nagiosplugin.Warn,
+    State.CRITICAL: nagiosplugin.Critical,
+    State.UNKNOWN: nagiosplugin.Unknown,
+}
+#: Seconds of the -t budget kept back so a slow sweep ends in a clean answer before the alarm.
+TIMEOUT_MARGIN = 2.0
+
+
+@dataclass
+class CheckSpec:
+    """What makes one check: name, help, options, and the judgement."""
+
+    name: str  # e.g. "hypervisor" → check_vio_hypervisor, status line "VIO HYPERVISOR ..."
+    description: str
+    evaluate: Callable[[argparse.Namespace, object, float], Verdict]
+    add_arguments: Callable[[argparse.ArgumentParser], None] = lambda p: None
+    epilog: str = ""
+    validate: Callable[[argparse.Namespace], None] = lambda a: None  # raise ValueError on bad combinations
+
+    @property
+    def title(self) -> str:
+        return f"VIO {self.name.upper()}"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as UNKNOWN (exit 3) with the usage line."""
+
+    title = "VIO"
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stdout.write(f"{self.title} UNKNOWN - bad option: {message}\n{self.format_usage()}")
+        sys.exit(3)
+
+
+def range_arg(text: str) -> str:
+    """argparse type for a Nagios range: validated here, kept as text."""
+    try:
+        parse_range(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"invalid range {text!r}: {e}") from None
+    return text
+
+
+def build_parser(spec: CheckSpec) -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=f"check_vio_{spec.name}",
+        description=spec.description,
+        epilog=spec.epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.title = spec.title
+    spec.add_arguments(p)
+    add_cloud_options(p)
+    add_cache_options(p)
+    g = p.add_argument_group("plugin")
+    g.add_argument("-t", "--timeout", type=duration, default=30.0, metavar="DURATION",
+                   help="answer UNKNOWN after this long, whatever the API does (default: 30 s)")
+    g.add_argument("-v", "--verbose", action="count", default=0,
+                   help="add diagnostics to the long output (repeatable, up to -vvv)")
+    g.add_argument("-V", "--version", action="version", version=f"%(prog)s (vio-checks) {__version__}")
+    return p
+
+
+def add_selector(parser: argparse.ArgumentParser, what: str, id_help: str | None = None) -> None:
+    """--id / --name, mutually exclusive; neither means aggregate mode."""
+    g = parser.add_argument_group("object selection (neither: aggregate over all)")
+    x = g.add_mutually_exclusive_group()
+    x.add_argument("--id", metavar="ID", help=id_help or f"the {what}'s id")
+    x.add_argument("--name", metavar="NAME", help=f"the {what}'s name (must be unique)")
+
+
+def add_count_thresholds(parser: argparse.ArgumentParser, what: str) -> None:
+    """-w/-c on the number of objects in a problem state (aggregate mode)."""
+    g = parser.add_argument_group("aggregate thresholds (Nagios ranges on the number of problem objects)")
+    g.add_argument("-w", "--warning", type=range_arg, metavar="RANGE",
+                   help=f"warning when the number of {what} in a problem state is outside RANGE "
+                        "(default: none: each object's own state counts)")
+    g.add_argument("-c", "--critical", type=range_arg, metavar="RANGE",
+                   help=f"critical when the number of {what} in a problem state is outside RANGE")
+
+
+# --- nagiosplugin model ------------------------------------------------------------------------
+
+
+class _FindingContext(nagiosplugin.Context):
+    def __init__(self) -> None:
+        super().__init__("finding")
+
+    def evaluate(self, metric, resource):
+        finding: Finding = metric.value
+        return self.result_cls(_NP_STATE[finding.state], finding.text, metric)
+
+    def performance(self, metric, resource):
+        return None
+
+
+class _PerfContext(nagiosplugin.Context):
+    def __init__(self) -> None:
+        super().__init__("perf")
+
+    def evaluate(self, metric, resource):
+        return self.result_cls(nagiosplugin.Ok, None, metric)
+
+    def performance(self, metric, resource):
+        p: Perf = metric.value
+        return nagiosplugin.Performance(
+            p.label, _number(p.value), p.uom, p.warn or "", p.crit or "",
+            "" if p.min is None else _number(p.min), "" if p.max is None else _number(p.max),
+        )
+
+
+def _number(v: float) -> float | int:
+    """Plain numbers for perfdata: integers stay integers, no scientific notation."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return round(v, 2) if isinstance(v, float) else v
+
+
+class _InventoryResource(nagiosplugin.Resource):
+    """Obtains the snapshot and the verdict; its metrics are the verdict's findings and perfdata."""
+
+    def __init__(self, spec: CheckSpec, args: argparse.Namespace) -> None:
+        self.spec = spec
+        self.args = args
+        self.verdict = Verdict()
+
+    @property
+    def name(self) -> str:
+        return self.spec.title
+
+    def _judge(self) -> Verdict:
+        args = self.args
+        try:
+            result = snapshot(args, timeout=max(1.0, args.timeout - TIMEOUT_MARGIN))
+            verdict = self.spec.evaluate(args, result.snapshot, time.time())
+            if result.stale_reason:
+                verdict.details.insert(0, f"NOTE: {result.stale_reason}")
+                if verdict.state == State.OK:
+                    verdict.findings[0].text += f" ({result.stale_reason})"
+            return verdict
+        except VioError as e:
+            return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
+        except Exception as e:  # a bug must still end in one clean UNKNOWN line
+            logging.getLogger("vio_checks").debug("internal error", exc_info=True)
+            return Verdict(findings=[Finding(State.UNKNOWN, f"internal error: {type(e).__name__}: {e}")])
+
+    def probe(self):
+        self.verdict = v = self._judge()
+        if not v.findings:
+            v.add(State.UNKNOWN, "no verdict")
+        state = v.state
+        for i, f in enumerate(v.findings):
+            if f.state == state:
+                yield nagiosplugin.Metric(f"finding{i}", f, context="finding")
+        for p in v.perf:
+            yield nagiosplugin.Metric(p.label, p, context="perf")
+
+
+class _Summary(nagiosplugin.Summary):
+    def __init__(self, resource: _InventoryResource) -> None:
+        self.resource = resource
+
+    def ok(self, results):
+        return self.resource.verdict.summary
+
+    def problem(self, results):
+        return self.resource.verdict.summary
+
+    def verbose(self, results):
+        return self.resource.verdict.details
+
+
+class _Output(Output):
+    """Status line with perfdata first, then the long output, then our own log lines (-v)."""
+
+    def __init__(self, logchan, logbuf: io.StringIO) -> None:
+        super().__init__(logchan)
+        self.logbuf = logbuf
+
+    def add(self, check):
+        self.status = self.format_status(check)
+        perfdata = self.format_perfdata(check)
+        if perfdata:
+            self.status += " " + perfdata
+        self.add_longoutput(check.verbose_str)
+        if self.logbuf.getvalue():
+            self.add_longoutput(self.logbuf.getvalue().splitlines())
+
+
+def run(spec: CheckSpec, argv: list[str] | None = None) -> None:
+    """Parse options, judge, print, exit 0..3. Never returns."""
+    parser = build_parser(spec)
+    args = parser.parse_args(argv)
+    try:
+        spec.validate(args)
+    except ValueError as e:
+        parser.error(str(e))
+    logbuf = io.StringIO()
+    handler = logging.StreamHandler(logbuf)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    ours = logging.getLogger("vio_checks")
+    ours.addHandler(handler)
+    ours.setLevel([logging.WARNING, logging.INFO, logging.DEBUG, logging.DEBUG][min(args.verbose, 3)])
+    ours.propagate = False
+    for noisy in ("keystoneauth", "openstack", "urllib3", "stevedore"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+
+    os.umask(0o077)
+    runtime = Runtime()
+    runtime.output = _Output(runtime.logchan, logbuf)
+    resource = _InventoryResource(spec, args)
+    check = nagiosplugin.Check(resource, _FindingContext(), _PerfContext(), _Summary(resource))
+    check.name = spec.title
+    # verbose=0 keeps nagiosplugin from ever printing a traceback; -v feeds our own log lines instead.
+    check.main(verbose=0, timeout=max(1, round(args.timeout)))
+
+
+def main_for(spec: CheckSpec) -> Callable[[], None]:
+    """The console-script entry point for a spec, guarded so even a timeout ends in UNKNOWN."""
+    @nagiosplugin.guarded(verbose=0)
+    def main() -> None:
+        run(spec)
+
+    return main

@@ -1,0 +1,37 @@
+"""Finding the object a check names (--id / --name) in a snapshot, with clear UNKNOWN messages."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from vio_checks.errors import VioError
+from vio_checks.judge.timefmt import age
+
+
+class NotFound(VioError):
+    """The named object is not in the inventory, or the name is ambiguous."""
+
+
+def select_one(
+    snap: Any, kind: str, args: argparse.Namespace, what: str, id_falls_back_to_name: bool = False
+) -> Any:
+    """The object --id or --name names; None when neither is given (aggregate mode)."""
+    ident, name = getattr(args, "id", None), getattr(args, "name", None)
+    if ident:
+        obj = snap.get(kind, ident)
+        if obj is None and id_falls_back_to_name:
+            found = snap.find(kind, "name", ident)
+            obj = found[0] if len(found) == 1 else None
+        if obj is None:
+            raise NotFound(f"{what} {ident} not found in inventory (age {age(snap.age())})")
+        return obj
+    if name:
+        found = snap.find(kind, "name", name)
+        if not found:
+            raise NotFound(f"{what} named {name!r} not found in inventory (age {age(snap.age())})")
+        if len(found) > 1:
+            ids = ", ".join(sorted(o.id for o in found))
+            raise NotFound(f"{len(found)} {what}s are named {name!r}: {ids}; use --id")
+        return found[0]
+    return None

@@ -1,0 +1,1 @@
+"""Pure judgements: the state of inventory objects as a function of records, options and time."""

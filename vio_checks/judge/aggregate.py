@@ -1,0 +1,83 @@
+"""Aggregate mode: many objects' verdicts → one verdict with counts, thresholds and worst offenders.
+
+Without -w/-c the aggregate takes the worst individual state. With them, the number of objects in a
+problem state (WARNING or CRITICAL) is judged against the ranges instead. Objects whose state could not
+be verified are counted (perfdata `unverified`), never turned into the aggregate's UNKNOWN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst
+
+MAX_OFFENDERS = 20
+
+
+def aggregate(
+    items: Iterable[tuple[str, Verdict]],
+    what: str,
+    warning: str | None = None,
+    critical: str | None = None,
+    max_offenders: int = MAX_OFFENDERS,
+) -> Verdict:
+    """Combine (label, verdict) pairs for objects of one kind (`what` is plural, e.g. "VMs")."""
+    items = list(items)
+    total = len(items)
+    counts = {s: 0 for s in State}
+    unverified = 0
+    problems: list[tuple[str, Verdict]] = []
+    for label, v in items:
+        if v.unverified:
+            unverified += 1
+            continue
+        counts[v.state] += 1
+        if v.state != State.OK:
+            problems.append((label, v))
+    n_problems = counts[State.WARNING] + counts[State.CRITICAL]
+    warn, crit = parse_range(warning), parse_range(critical)
+
+    out = Verdict()
+    if warn is not None or crit is not None:
+        state = check_range(n_problems, warn, crit)
+    else:
+        state = worst(v.state for _, v in problems if v.state != State.UNKNOWN)
+    problems.sort(key=lambda lv: (-lv[1].state.rank, lv[0]))
+
+    if total == 0:
+        out.add(State.OK, f"no {what} in the inventory")
+    elif state == State.OK and not n_problems:
+        text = f"all {total - unverified} {what} OK"
+        out.add(State.OK, text + (f", {unverified} unverified" if unverified else ""))
+    else:
+        head = ", ".join(
+            f"{counts[s]} {s.name}" for s in (State.CRITICAL, State.WARNING, State.UNKNOWN) if counts[s]
+        )
+        worst_texts = [v.summary for _, v in problems[:3]]
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        text = f"{head} of {total} {what}"
+        if unverified:
+            text += f", {unverified} unverified"
+        if worst_texts:
+            text += ": " + "; ".join(worst_texts) + more
+        out.add(state, text)
+
+    for _label, v in problems[:max_offenders]:
+        out.details.append(f"{v.state.name}: {v.summary}")
+    if len(problems) > max_offenders:
+        out.details.append(f"... and {len(problems) - max_offenders} more")
+    if unverified:
+        names = sorted(label for label, v in items if v.unverified)
+        out.details.append(f"unverified ({unverified}): " + ", ".join(names[:max_offenders])
+                           + (" ..." if unverified > max_offenders else ""))
+
+    out.perf = [
+        Perf("total", total, min=0),
+        Perf("problems", n_problems, warn=warning, crit=critical, min=0, max=total),
+        Perf("ok", counts[State.OK], min=0, max=total),
+        Perf("warning", counts[State.WARNING], min=0, max=total),
+        Perf("critical", counts[State.CRITICAL], min=0, max=total),
+        Perf("unknown", counts[State.UNKNOWN], min=0, max=total),
+        Perf("unverified", unverified, min=0, max=total),
+    ]
+    return out

@@ -1,0 +1,97 @@
+"""What a judge returns: findings with states, performance data and long-output lines.
+
+Judges are pure functions of inventory records, options and `now`; the check executables (and any
+later bulk pusher) turn a Verdict into plugin output, so the same object gets the same verdict either way.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from nagiosplugin import Range
+
+
+class State(enum.IntEnum):
+    """Nagios states, with their exit codes."""
+
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3
+
+    @property
+    def rank(self) -> int:
+        """Severity order for "worst of": OK < UNKNOWN < WARNING < CRITICAL."""
+        return {0: 0, 3: 1, 1: 2, 2: 3}[self.value]
+
+
+def worst(states) -> State:
+    """The most severe of some states (OK when there are none)."""
+    return max(states, key=lambda s: s.rank, default=State.OK)
+
+
+@dataclass
+class Finding:
+    """One evaluated condition, e.g. (CRITICAL, "web-01 is ERROR: No valid host was found")."""
+
+    state: State
+    text: str
+
+
+@dataclass
+class Perf:
+    """One performance-data value; warn/crit are Nagios range strings."""
+
+    label: str
+    value: float
+    uom: str = ""
+    warn: str | None = None
+    crit: str | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass
+class Verdict:
+    """The judged state of one object or a set of objects."""
+
+    findings: list[Finding] = field(default_factory=list)
+    perf: list[Perf] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+    unverified: bool = False  # the object's real state could not be verified (e.g. its host is down)
+
+    @property
+    def state(self) -> State:
+        return worst(f.state for f in self.findings)
+
+    @property
+    def summary(self) -> str:
+        """The worst findings' texts (all findings when everything is OK)."""
+        state = self.state
+        texts = [f.text for f in self.findings if f.state == state]
+        return "; ".join(texts)
+
+    def add(self, state: State, text: str) -> None:
+        self.findings.append(Finding(state, text))
+
+
+def parse_range(text: str | None) -> Range | None:
+    """A Nagios range (`80`, `10:`, `~:10`, `@10:20`), or None for no threshold. Raises ValueError."""
+    if text is None or str(text).strip() == "":
+        return None
+    return Range(str(text).strip())
+
+
+def check_range(value: float, warn: Range | None, crit: Range | None) -> State:
+    """The state of a value against optional warning and critical ranges (critical first)."""
+    if crit is not None and not crit.match(value):
+        return State.CRITICAL
+    if warn is not None and not warn.match(value):
+        return State.WARNING
+    return State.OK
+
+
+def range_text(r: Range | None) -> str | None:
+    """The range as Nagios perfdata wants it, or None."""
+    return None if r is None else str(r)

@@ -1,0 +1,113 @@
+"""Options every command shares: cloud selection, cache location and freshness, durations, lists.
+
+Also turns those options into a snapshot (inventory.obtain) with the SDK imported only when a sweep runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import time
+from pathlib import Path
+
+from vio_checks.cache import Store, namespace
+from vio_checks.errors import CacheError
+from vio_checks.inventory import Freshness, Result, obtain
+
+DEFAULT_CACHE_DIR = Path("/var/cache/vio-checks")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.I)
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration(text: str) -> float:
+    """Parse `90`, `30m`, `1h`, `7d` into seconds (argparse type)."""
+    m = _DURATION.match(str(text))
+    if not m:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use seconds or 30m, 1h, 7d)")
+    return float(m.group(1)) * _UNITS[m.group(2).lower()]
+
+
+def comma_list(text: str) -> list[str]:
+    """Parse `a,b, c` into ['a', 'b', 'c'] (argparse type)."""
+    return [part.strip() for part in str(text).split(",") if part.strip()]
+
+
+def add_cloud_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("cloud (credentials come from clouds.yaml or OS_* variables only)")
+    g.add_argument("--os-cloud", metavar="NAME", default=os.environ.get("OS_CLOUD"),
+                   help="cloud entry in clouds.yaml (default: $OS_CLOUD, else the OS_* variables)")
+    g.add_argument("--os-region-name", metavar="REGION", default=os.environ.get("OS_REGION_NAME"),
+                   help="region (default: $OS_REGION_NAME, else the cloud's own)")
+
+
+def add_cache_options(parser: argparse.ArgumentParser, freshness: bool = True) -> None:
+    g = parser.add_argument_group("inventory cache")
+    g.add_argument("--cache-dir", metavar="DIR", default=os.environ.get("VIO_CHECKS_CACHE_DIR"),
+                   help="cache directory (default: $VIO_CHECKS_CACHE_DIR, else /var/cache/vio-checks when "
+                        "writable, else ~/.cache/vio-checks)")
+    if freshness:
+        g.add_argument("--max-age", metavar="DURATION", type=duration, default=120.0,
+                       help="refresh the inventory when older than this (default: 120 s)")
+        g.add_argument("--max-stale", metavar="DURATION", type=duration, default=900.0,
+                       help="when a refresh fails, keep using an inventory up to this age (default: 900 s)")
+        g.add_argument("--cache-only", action="store_true",
+                       help="never call the API; rely on vio-discover run from a timer")
+
+
+def resolve_cache_dir(explicit: str | None) -> Path:
+    """The cache directory to use, created 0700 when missing.
+
+    An explicit directory (option or $VIO_CHECKS_CACHE_DIR) or an existing /var/cache/vio-checks that
+    is not writable is an error, never a silent fallback to a second cache.
+    """
+    if explicit:
+        return _usable(Path(explicit).expanduser())
+    if DEFAULT_CACHE_DIR.exists() or os.access(DEFAULT_CACHE_DIR.parent, os.W_OK):
+        return _usable(DEFAULT_CACHE_DIR)
+    return _usable(Path("~/.cache/vio-checks").expanduser())
+
+
+def _usable(path: Path) -> Path:
+    if not path.exists():
+        try:
+            path.mkdir(mode=0o700, parents=True)
+        except OSError as e:
+            raise CacheError(f"cannot create cache directory {path}: {e.strerror or e}") from None
+    if not path.is_dir():
+        raise CacheError(f"cache directory {path} is not a directory")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise CacheError(f"cache directory {path} is not writable by this user")
+    return path
+
+
+def store_for(args: argparse.Namespace) -> Store:
+    """The inventory store for the cloud+region the options name."""
+    return Store(resolve_cache_dir(args.cache_dir) / namespace(args.os_cloud, args.os_region_name))
+
+
+def sweeper(args: argparse.Namespace, store: Store):
+    """A function deadline → Inventory that sweeps the cloud the options name (imports the SDK lazily)."""
+    def run(deadline: float):
+        from vio_checks.cloud import CloudClient
+        from vio_checks.discovery import sweep
+
+        client = CloudClient(args.os_cloud, args.os_region_name, deadline,
+                             auth_state_file=store.directory / "auth-state.json")
+        return sweep(client, args.os_cloud or "envvars", args.os_region_name,
+                     page_size=getattr(args, "page_size", 1000))
+
+    return run
+
+
+def snapshot(
+    args: argparse.Namespace, timeout: float, force: bool = False, store: Store | None = None
+) -> Result:
+    """A snapshot per the options' freshness policy, sweeping within `timeout` seconds when needed."""
+    store = store or store_for(args)
+    policy = Freshness(
+        max_age=getattr(args, "max_age", 120.0), max_stale=getattr(args, "max_stale", 900.0),
+        cache_only=getattr(args, "cache_only", False),
+    )
+    deadline = time.monotonic() + max(1.0, timeout)
+    return obtain(store, policy, sweeper(args, store), deadline, force=force)

@@ -1,0 +1,38 @@
+"""Process-level helpers shared by the commands: logging, a hard timeout, private file modes."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+
+
+def setup_logging(verbosity: int) -> None:
+    """Log to stderr: warnings by default, -v info, -vv debug of our own modules.
+
+    The HTTP libraries' debug logging is never switched on: it would print request bodies.
+    """
+    os.umask(0o077)  # everything we create (cache, auth state) is private
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(name)s: %(message)s")
+    logging.getLogger("vio_checks").setLevel(level)
+    for noisy in ("keystoneauth", "openstack", "urllib3", "stevedore"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def guard_timeout(seconds: float) -> Iterator[None]:
+    """Raise TimeoutError in the main thread after `seconds`, whatever the code is blocked in."""
+    def expire(signum, frame):
+        raise TimeoutError(f"timed out after {seconds:.0f} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(0.01, seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

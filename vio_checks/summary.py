@@ -1,0 +1,69 @@
+"""A human summary of an inventory: counts per kind with their states (vio-discover, the demo)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+
+from vio_checks.model import Inventory
+
+#: What `vio-discover --json` counts, in its documented order.
+JSON_COUNTS = ("hypervisors", "servers", "volumes", "ports", "networks", "routers", "agents",
+               "compute_services", "volume_services", "migrations")
+
+
+def iso_utc(ts: float) -> str:
+    """POSIX seconds → `2026-11-24T10:42:00Z`."""
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _breakdown(values: Iterable[str]) -> str:
+    counts = Counter(v or "?" for v in values)
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def describe(inv: Inventory) -> list[str]:
+    """Lines: a header, then one line per kind with its state breakdown."""
+    m = inv.meta
+    where = f"{m.cloud} ({m.region})" if m.region else m.cloud
+    lines = [
+        f"{where}: swept at {iso_utc(m.fetched_at)} in {m.seconds:.2f} s with {m.requests} API requests"
+        f" (compute microversion {m.compute_microversion})",
+    ]
+    rows = [
+        ("hypervisors", inv.hypervisors,
+         _breakdown(f"{h.state}/{h.status}" for h in inv.hypervisors)),
+        ("servers", inv.servers, _breakdown(s.status for s in inv.servers)),
+        ("nova services", inv.compute_services,
+         _breakdown(f"{s.state}/{s.status}" for s in inv.compute_services)),
+        ("migrations", inv.migrations, _breakdown(f"{x.migration_type} {x.status}" for x in inv.migrations)),
+        ("volumes", inv.volumes, _breakdown(v.status for v in inv.volumes)),
+        ("cinder services", inv.volume_services,
+         _breakdown(f"{s.state}/{s.status}" for s in inv.volume_services)),
+        ("ports", inv.ports, _breakdown(p.status for p in inv.ports)),
+        ("networks", inv.networks, _breakdown(n.status for n in inv.networks)),
+        ("routers", inv.routers, _breakdown(r.status for r in inv.routers)),
+        ("neutron agents", inv.agents,
+         _breakdown("alive" if a.alive else "dead" for a in inv.agents) if inv.agents else "none (NSX)"),
+        ("projects", inv.projects, ""),
+        ("endpoints", inv.endpoints,
+         _breakdown("answered" if e.ok else "failed" for e in inv.endpoints)),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for label, objects, detail in rows:
+        lines.append(f"  {label:<{width}} {len(objects):>6}" + (f"  {detail}" if detail else ""))
+    return lines
+
+
+def as_json(inv: Inventory) -> dict:
+    """The documented `vio-discover --json` object."""
+    m = inv.meta
+    return {
+        "cloud": m.cloud,
+        "region": m.region,
+        "fetched_at": iso_utc(m.fetched_at),
+        "seconds": m.seconds,
+        "requests": m.requests,
+        "counts": {k: len(inv.of_kind(k)) for k in JSON_COUNTS},
+    }
