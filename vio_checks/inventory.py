@@ -17,6 +17,7 @@ from pathlib import Path
 
 from vio_checks.cache import Snapshot, Store
 from vio_checks.errors import CacheError, InventoryUnavailable, SweepError
+from vio_checks.judge.timefmt import age
 from vio_checks.model import Inventory
 
 log = logging.getLogger(__name__)
@@ -41,15 +42,6 @@ class Freshness:
     max_age: float = 120.0
     max_stale: float = 900.0
     cache_only: bool = False
-
-
-def _fmt_age(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def obtain(
@@ -79,11 +71,11 @@ def _fresh(snap: Snapshot | None, policy: Freshness) -> bool:
 
 def _fallback(snap: Snapshot | None, policy: Freshness, reason: str, error: str | None = None) -> Result:
     if snap is not None and snap.age() <= policy.max_stale:
-        return Result(snap, f"inventory {_fmt_age(snap.age())} old: {reason}", error=error)
+        return Result(snap, f"inventory {age(snap.age())} old: {reason}", error=error)
     if snap is None:
         raise InventoryUnavailable(f"no inventory: {reason}")
     raise InventoryUnavailable(
-        f"inventory {_fmt_age(snap.age())} old, past --max-stale {_fmt_age(policy.max_stale)}: {reason}"
+        f"inventory {age(snap.age())} old, past --max-stale {age(policy.max_stale)}: {reason}"
     )
 
 

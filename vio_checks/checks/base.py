@@ -22,7 +22,7 @@ from nagiosplugin.output import Output
 from nagiosplugin.runtime import Runtime
 
 from vio_checks import __version__
-from vio_checks.errors import VioError
+from vio_checks.errors import InventoryUnavailable, VioError
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
 from vio_checks.options import add_cache_options, add_cloud_options, duration, snapshot
 
@@ -46,6 +46,8 @@ class CheckSpec:
     add_arguments: Callable[[argparse.ArgumentParser], None] = lambda p: None
     epilog: str = ""
     validate: Callable[[argparse.Namespace], None] = lambda a: None  # raise ValueError on bad combinations
+    #: Called instead of answering UNKNOWN when no usable inventory exists (check_vio_discovery judges that).
+    on_unavailable: Callable[[argparse.Namespace, str, float], Verdict] | None = None
 
     @property
     def title(self) -> str:
@@ -168,6 +170,10 @@ class _InventoryResource(nagiosplugin.Resource):
                 if verdict.state == State.OK:
                     verdict.findings[0].text += f" ({result.stale_reason})"
             return verdict
+        except InventoryUnavailable as e:
+            if self.spec.on_unavailable is None:
+                return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
+            return self.spec.on_unavailable(args, str(e), time.time())
         except VioError as e:
             return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
         except Exception as e:  # a bug must still end in one clean UNKNOWN line
