@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             inv = result.snapshot.inventory()
     except (VioError, TimeoutError) as e:
         message = str(e) if isinstance(e, VioError) else f"timed out after {args.timeout:.0f} s"
+        if getattr(e, "sweep_error", None):
+            message = f"sweep failed: {e.sweep_error}"
         if args.json:
             print(json.dumps({"error": message}))
         else:

@@ -13,10 +13,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from vio_checks.cache import Snapshot, Store
 from vio_checks.errors import CacheError, InventoryUnavailable, SweepError
+from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION, EventLog
+from vio_checks.events import changes
 from vio_checks.judge.timefmt import age
 from vio_checks.model import Inventory
 
@@ -39,9 +40,13 @@ class Result:
 
 @dataclass
 class Freshness:
+    """How old an inventory may be, and (for the process that sweeps) how long events are kept."""
+
     max_age: float = 120.0
     max_stale: float = 900.0
     cache_only: bool = False
+    event_retention: float = DEFAULT_RETENTION
+    max_events: int = DEFAULT_MAX_EVENTS
 
 
 def obtain(
@@ -73,10 +78,13 @@ def _fallback(snap: Snapshot | None, policy: Freshness, reason: str, error: str 
     if snap is not None and snap.age() <= policy.max_stale:
         return Result(snap, f"inventory {age(snap.age())} old: {reason}", error=error)
     if snap is None:
-        raise InventoryUnavailable(f"no inventory: {reason}")
-    raise InventoryUnavailable(
-        f"inventory {age(snap.age())} old, past --max-stale {age(policy.max_stale)}: {reason}"
-    )
+        err = InventoryUnavailable(f"no inventory: {reason}")
+    else:
+        err = InventoryUnavailable(
+            f"inventory {age(snap.age())} old, past --max-stale {age(policy.max_stale)}: {reason}"
+        )
+    err.sweep_error = error  # type: ignore[attr-defined]
+    raise err
 
 
 def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory], deadline: float,
@@ -108,7 +116,7 @@ def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory]
                 except SweepError as e:
                     store.record_failure(str(e))
                     return _fallback(snap, policy, f"sweep failed: {e}", str(e))
-                store.store(inv)
+                record_sweep(store, inv, policy.event_retention, policy.max_events)
                 return Result(store.current(), swept=True)
             finally:
                 store.unlock(token)
@@ -124,6 +132,22 @@ def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory]
             return _fallback(snap, policy, "another process is still sweeping")
 
 
-def open_store(cache_dir: Path, ns: str) -> Store:
-    """The store for one namespace below a resolved cache directory."""
-    return Store(Path(cache_dir) / ns)
+
+#: The kinds whose changes become events (reading only these keeps the diff cheap at 10,000 VMs).
+TRACKED = ("hypervisors", "servers", "volumes", "routers")
+
+
+def record_sweep(store: Store, inv: Inventory, retention: float = DEFAULT_RETENTION,
+                 max_events: int = DEFAULT_MAX_EVENTS) -> None:
+    """Store a new snapshot and the events since the previous one, in one transaction."""
+    previous = store.current()
+    before = None
+    if previous is not None:
+        before = Inventory(meta=previous.meta)
+        for kind in TRACKED:
+            setattr(before, kind, previous.all(kind))
+    log = EventLog(store)
+    events, seen = changes(before, inv, log.meta().seen_migrations)
+    with store.cache.transact():
+        store.store(inv)
+        log.append(events, seen, now=inv.meta.fetched_at, retention=retention, max_events=max_events)

@@ -150,6 +150,8 @@ def server(raw: Any) -> Server:
 
 
 def service(raw: Any, component: str) -> Service:
+    if isinstance(raw, dict) and raw.get("id") in (None, "") and raw.get("binary") and raw.get("host"):
+        raw = {**raw, "id": f"{raw['binary']}@{raw['host']}"}  # Cinder's os-services has no ids
     r = _record(f"{component} service", raw)
     return Service(
         id=_str(r["id"]),

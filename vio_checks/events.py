@@ -1,0 +1,159 @@
+"""Inventory changes: compare two sweeps (and Nova's migration records) and say what happened.
+
+Pure functions: `changes(previous, new, seen_migrations)` → events. The event log (eventlog.py) stores
+them; check_vio_inventory, check_vio_vm and `vio-discover --events` read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from vio_checks.model import Hypervisor, Inventory, Server
+
+#: Nova migration statuses that mean the VM now runs on the destination.
+MIGRATION_DONE = {"completed", "finished", "confirmed", "done"}
+#: ... and those that mean it failed (the VM stays where it was).
+MIGRATION_FAILED = {"error", "failed"}
+
+#: migration_type → how we name the cause.
+CAUSES = {"live-migration": "live-migration", "migration": "cold migration", "resize": "resize",
+          "evacuation": "evacuation"}
+
+
+@dataclass
+class Event:
+    """One change. `time` is POSIX seconds (UTC); `from_`/`to` are hypervisor names for moves."""
+
+    time: float
+    kind: str  # vm_added, vm_deleted, vm_moved, migration_failed, hypervisor_added, ...
+    id: str
+    name: str = ""
+    project: str = ""
+    from_: str | None = None
+    to: str | None = None
+    cause: str | None = None
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["from"] = d.pop("from_")
+        return d
+
+
+def _in_window(ts: float | None, start: float, end: float) -> float:
+    """ts when it falls in (start, end], else end (we only know it happened before this sweep)."""
+    return ts if ts is not None and start < ts <= end else end
+
+
+def _hv_names(inv: Inventory) -> dict[str, str]:
+    """hypervisor_hostname and compute host → the label people know the hypervisor by."""
+    names: dict[str, str] = {}
+    for h in inv.hypervisors:
+        names[h.hostname] = h.label
+        if h.service_host:
+            names.setdefault(h.service_host, h.label)
+    return names
+
+
+def _where(names: dict[str, str], node: str | None, compute: str | None) -> str | None:
+    """A migration's end as a hypervisor name: its node (hypervisor_hostname), else its compute host."""
+    if node:
+        return names.get(node, node)
+    return names.get(compute, compute) if compute else None
+
+
+def _hv_of(server: Server, names: dict[str, str]) -> str | None:
+    key = server.hypervisor_hostname or server.host
+    return names.get(key or "", key)
+
+
+def changes(
+    previous: Inventory | None, new: Inventory, seen_migrations: dict[str, str]
+) -> tuple[list[Event], dict[str, str]]:
+    """Events between two sweeps, and the updated {migration id: status} already reported.
+
+    Without a previous sweep only migrations are reported (everything else would be "added").
+    Migration records explain moves (and catch moves that reversed between two sweeps); a move the
+    records do not explain is still reported, with an unknown cause.
+    """
+    now = new.meta.fetched_at
+    start = previous.meta.fetched_at if previous else now
+    names = _hv_names(new)
+    if previous:
+        names = {**_hv_names(previous), **names}
+    servers = {s.id: s for s in new.servers}
+    events: list[Event] = []
+
+    seen = dict(seen_migrations)
+    explained: set[str] = set()
+    gone = {s.id: s for s in previous.servers} if previous else {}
+    for m in sorted(new.migrations, key=lambda m: (m.updated or m.created or 0, m.id)):
+        status = m.status
+        if seen.get(m.id) == status or (status not in MIGRATION_DONE and status not in MIGRATION_FAILED):
+            continue
+        seen[m.id] = status
+        s = servers.get(m.server_id) or gone.get(m.server_id)
+        src = _where(names, m.source_node, m.source_compute)
+        dst = _where(names, m.dest_node, m.dest_compute)
+        cause = CAUSES.get(m.migration_type, m.migration_type or "migration")
+        when = m.updated or m.created or now
+        base = dict(time=when, id=m.server_id, name=s.name if s else "", project=s.project_id if s else "",
+                    from_=src, to=dst)
+        if status in MIGRATION_FAILED:
+            events.append(Event(kind="migration_failed", cause=f"{cause} {status}", **base))
+        elif src != dst:  # a resize within the same cluster is not a move
+            events.append(Event(kind="vm_moved", cause=cause, **base))
+            explained.add(m.server_id)
+
+    if previous is not None:
+        events += _diff_servers(previous, new, servers, names, explained, start, now)
+        events += _diff_hypervisors(previous.hypervisors, new.hypervisors, now)
+        events += _diff_simple(previous.volumes, new.volumes, "volume", start, now)
+        events += _diff_simple(previous.routers, new.routers, "router", start, now)
+    events.sort(key=lambda e: (e.time, e.kind, e.id))
+    current = {m.id for m in new.migrations}  # records age out of the sweep's window: forget them too
+    return events, {mid: st for mid, st in seen.items() if mid in current}
+
+
+def _diff_servers(previous: Inventory, new: Inventory, servers: dict[str, Server], names: dict[str, str],
+                  explained: set[str], start: float, now: float) -> list[Event]:
+    events = []
+    before = {s.id: s for s in previous.servers}
+    for sid, s in servers.items():
+        old = before.get(sid)
+        if old is None:
+            events.append(Event(_in_window(s.created, start, now), "vm_added", sid, s.name, s.project_id,
+                                to=_hv_of(s, names)))
+            continue
+        was, now_on = _hv_of(old, names), _hv_of(s, names)
+        if was and now_on and was != now_on and sid not in explained:
+            events.append(Event(_in_window(s.updated, start, now), "vm_moved", sid, s.name, s.project_id,
+                                from_=was, to=now_on, cause="unknown (moved between sweeps)"))
+    for sid, old in before.items():
+        if sid not in servers:
+            events.append(Event(now, "vm_deleted", sid, old.name, old.project_id, from_=_hv_of(old, names)))
+    return events
+
+
+def _diff_hypervisors(before: list[Hypervisor], after: list[Hypervisor], now: float) -> list[Event]:
+    events = []
+    old = {h.id: h for h in before}
+    new = {h.id: h for h in after}
+    for hid, h in new.items():
+        if hid not in old:
+            events.append(Event(now, "hypervisor_added", hid, h.label))
+        elif old[hid].state != h.state and h.state in ("up", "down"):
+            events.append(Event(now, f"hypervisor_{h.state}", hid, h.label))
+    for hid, h in old.items():
+        if hid not in new:
+            events.append(Event(now, "hypervisor_removed", hid, h.label))
+    return events
+
+
+def _diff_simple(before: list, after: list, what: str, start: float, now: float) -> list[Event]:
+    old = {o.id: o for o in before}
+    new = {o.id: o for o in after}
+    events = [Event(_in_window(getattr(o, "created", None), start, now), f"{what}_added", i, o.name,
+                    o.project_id) for i, o in new.items() if i not in old]
+    events += [Event(now, f"{what}_deleted", i, o.name, o.project_id) for i, o in old.items() if i not in new]
+    return events
+
