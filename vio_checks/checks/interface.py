@@ -1,0 +1,114 @@
+"""check_vio_interface: a Neutron port (a VM's interface), all ports of one VM, or all VM ports."""
+
+from __future__ import annotations
+
+import argparse
+
+from vio_checks.checks.base import CheckSpec, add_count_thresholds, add_selector, main_for
+from vio_checks.checks.select import NotFound, select_one
+from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label, status_perf
+from vio_checks.judge.timefmt import age
+from vio_checks.judge.verdict import Verdict
+from vio_checks.options import duration
+
+EPILOG = """\
+states:
+  CRITICAL  binding:vif_type binding_failed (any port); port status ERROR; a VM port that is DOWN, or
+            not bound at all (vif_type unbound), while admin up and its VM is ACTIVE
+  WARNING   BUILD for longer than --stuck-after, measured from the port's `updated_at` (younger: OK);
+            a VM port whose server no longer exists in the inventory (once the port is older than
+            --stuck-after since its last update, so a VM created during the sweep is not flagged)
+  OK        ACTIVE; admin down ("(admin down)", whatever its status); DOWN on a VM that is not ACTIVE
+            ("DOWN (VM SHUTOFF)"); DOWN or N/A on router, gateway, DHCP and floating IP ports (normal
+            with DVR and NSX: shown, not judged)
+  UNKNOWN   --id/--name/--server not found or ambiguous
+  aggregate (no --id/--name): all VM ports (device_owner compute:*), or every port with --all-ports;
+            with --server VM: all ports of that VM. The worst port's state, or -w/-c on the number of
+            problem ports.
+  The output names the VM (server name) and the network name.
+
+perfdata:
+  aggregate only: total, problems, ok, warning, critical, unknown, unverified, and ports per status
+            (active, down, build, error always; others when present, N/A as n_a)
+
+examples:
+  check_vio_interface --os-cloud vio --server web-01
+  VIO INTERFACE CRITICAL - 1 CRITICAL of 2 ports of web-01: web-01 port eth0 on private is DOWN while \
+the VM is ACTIVE | active=1;;;0;2 ...
+  check_vio_interface --os-cloud vio --id 3f1c2a8e-...
+  VIO INTERFACE OK - web-01 port 3f1c2a8e-... on private is ACTIVE
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_selector(p, "port", id_help="the port's id (UUID)")
+    g = p.add_argument_group("interface")
+    g.add_argument("--server", metavar="VM",
+                   help="all ports of this VM (its id or unique name), judged as an aggregate")
+    g.add_argument("--all-ports", action="store_true",
+                   help="aggregate over every port (router, DHCP, gateway, ...), not only VM ports")
+    g.add_argument("--stuck-after", type=duration, default=1800.0, metavar="DURATION",
+                   help="WARNING when a port stays BUILD longer than this, counted from its last update; "
+                        "also the grace before a port of a deleted VM warns (default: 30m)")
+    add_count_thresholds(p, "ports")
+
+
+def validate(args: argparse.Namespace) -> None:
+    if args.server and (args.id or args.name):
+        raise ValueError("--server cannot be combined with --id or --name")
+
+
+def _server(snap, ref: str):
+    """The VM --server names: by id, else by unique name."""
+    server = snap.get("servers", ref)
+    if server is not None:
+        return server
+    found = snap.find("servers", "name", ref)
+    if not found:
+        raise NotFound(f"VM {ref} not found in inventory (age {age(snap.age())})")
+    if len(found) > 1:
+        ids = ", ".join(sorted(s.id for s in found))
+        raise NotFound(f"{len(found)} VMs are named {ref!r}: {ids}; use the id")
+    return found[0]
+
+
+def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
+    opts = InterfaceOptions(stuck_after=args.stuck_after)
+    port = select_one(snap, "ports", args, "port")
+    if port is not None:
+        server = snap.get("servers", port.device_id) if port.is_vm_port and port.device_id else None
+        network = snap.get("networks", port.network_id) if port.network_id else None
+        return judge_port(port, server, network, opts, now)
+
+    networks = {n.id: n for n in snap.all("networks")}
+    if args.server:
+        vm = _server(snap, args.server)
+        servers = {vm.id: vm}
+        ports = snap.find("ports", "device", vm.id)
+        what = f"ports of {vm.name or vm.id}"
+    else:
+        servers = {s.id: s for s in snap.all("servers")}
+        ports = [p for p in snap.all("ports") if args.all_ports or p.is_vm_port]
+        what = "ports" if args.all_ports else "VM ports"
+
+    items = []
+    for p in ports:
+        server = servers.get(p.device_id) if p.is_vm_port else None
+        network = networks.get(p.network_id)
+        items.append((port_label(p, server, network), judge_port(p, server, network, opts, now)))
+    verdict = aggregate(items, what, args.warning, args.critical)
+    verdict.perf += status_perf(ports)
+    return verdict
+
+
+SPEC = CheckSpec(
+    name="interface",
+    description="Check a VIO VM interface (Neutron port) from the cached inventory, all ports of a VM, "
+                "or all VM ports at once.",
+    evaluate=evaluate,
+    add_arguments=add_arguments,
+    epilog=EPILOG,
+    validate=validate,
+)
+main = main_for(SPEC)

@@ -1,0 +1,119 @@
+"""check_vio_vm: a Nova server's state (ERROR, power, stuck tasks), or all VMs' states at once."""
+
+from __future__ import annotations
+
+import argparse
+
+from vio_checks.checks.base import CheckSpec, add_count_thresholds, add_selector, main_for
+from vio_checks.checks.select import select_one
+from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.verdict import Verdict
+from vio_checks.judge.vm import NOVA_STATUSES, VmOptions, judge_vm, status_perf
+from vio_checks.options import comma_list, duration
+
+EPILOG = """\
+states:
+  CRITICAL  the VM is ERROR (with Nova's fault message when it gives one); or it is ACTIVE but its power
+            state is not RUNNING (SHUTDOWN, CRASHED, PAUSED, SUSPENDED, NOSTATE)
+  WARNING   a transitional status (BUILD, MIGRATING, RESIZE, REBOOT, HARD_REBOOT, REBUILD, REVERT_RESIZE,
+            PASSWORD) or any task_state (image_snapshot, powering-on, ...) for longer than --stuck-after,
+            measured from the server's `updated` time; younger: OK ("migrating for 4 min")
+  OK        ACTIVE and running; resting statuses SHUTOFF, SUSPENDED, PAUSED, SHELVED, SHELVED_OFFLOADED,
+            RESCUE, VERIFY_RESIZE (resized, awaiting confirm/revert), SOFT_DELETED, unless listed in
+            --warning-states / --critical-states
+  UNKNOWN   the VM's host cannot vouch for it: host_status DOWN/UNKNOWN, its hypervisor down, its
+            nova-compute service down, or disabled by the VMware driver ("set by vmwareapi host_state":
+            vCenter lost); also Nova's own status UNKNOWN. Such a VM is "unverified": its last reported
+            status (even ERROR) is shown but not judged. Also UNKNOWN: --id/--name not found or ambiguous.
+  aggregate (no --id/--name): every VM judged as above; the worst state (unverified VMs are counted in
+            the `unverified` perfdata, not turned into UNKNOWN), or -w/-c on the number of problem VMs
+  The output names the hypervisor: the vSphere cluster name when the hostname has the `domain-c9(Name)`
+  form, else the hypervisor hostname.
+
+perfdata:
+  one VM: vcpus, ram (B) from its flavor
+  aggregate: total, problems, ok, warning, critical, unknown, unverified, and VMs per Nova status
+            (active, error, shutoff, suspended, paused, shelved, shelved_offloaded, build always; others
+            when present; Nova's UNKNOWN status as status_unknown)
+
+examples:
+  check_vio_vm --os-cloud vio --name web-01
+  VIO VM CRITICAL - web-01 is ERROR: No valid host was found (on Cluster-B)
+  check_vio_vm --os-cloud vio --name mig-01
+  VIO VM WARNING - mig-01 stuck migrating for 2 h 0 min since 08:42 (on Cluster-B) | ram=2147483648B;;;0 ...
+  check_vio_vm --os-cloud vio --critical-states SHUTOFF -w 0 -c 5
+  VIO VM WARNING - 1 CRITICAL of 42 VMs, 1 unverified: web-01 is SHUTOFF (on Cluster-B) | active=40;;;0;42 ...
+"""
+
+
+def status_list(text: str) -> frozenset[str]:
+    """argparse type: a comma list of Nova server statuses."""
+    statuses = frozenset(s.upper() for s in comma_list(text))
+    unknown = sorted(statuses - NOVA_STATUSES)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"not a Nova server status: {', '.join(unknown)} "
+                                         f"(use e.g. SHUTOFF,SUSPENDED,PAUSED,SHELVED,SHELVED_OFFLOADED)")
+    return statuses
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_selector(p, "VM", id_help="the server's id (UUID)")
+    g = p.add_argument_group("VM")
+    g.add_argument("--stuck-after", type=duration, default=1800.0, metavar="DURATION",
+                   help="WARNING when a transitional status or task lasts longer than this, counted from "
+                        "the server's last update (default: 30m)")
+    g.add_argument("--warning-states", type=status_list, default=frozenset(), metavar="LIST",
+                   help="Nova statuses that are WARNING, e.g. SHUTOFF,PAUSED,RESCUE (default: none; ERROR "
+                        "stays CRITICAL; a transitional status listed here warns at once)")
+    g.add_argument("--critical-states", type=status_list, default=frozenset(), metavar="LIST",
+                   help="Nova statuses that are CRITICAL, e.g. SHUTOFF (default: none; wins over "
+                        "--warning-states)")
+    add_count_thresholds(p, "VMs")
+
+
+def _options(args: argparse.Namespace) -> VmOptions:
+    return VmOptions(stuck_after=args.stuck_after, warning_states=args.warning_states,
+                     critical_states=args.critical_states)
+
+
+def _hypervisor(snap, server):
+    if not server.hypervisor_hostname:
+        return None
+    found = snap.find("hypervisors", "name", server.hypervisor_hostname)
+    exact = [h for h in found if h.hostname == server.hypervisor_hostname]
+    return (exact or found or [None])[0]
+
+
+def _service(snap, server):
+    if not server.host:
+        return None
+    found = [s for s in snap.find("compute_services", "host", server.host) if s.binary == "nova-compute"]
+    return found[0] if found else None
+
+
+def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
+    opts = _options(args)
+    server = select_one(snap, "servers", args, "VM")
+    if server is not None:
+        return judge_vm(server, _hypervisor(snap, server), _service(snap, server), opts, now)
+    hypervisors = {h.hostname: h for h in snap.all("hypervisors")}
+    services = {s.host: s for s in snap.all("compute_services") if s.binary == "nova-compute"}
+    servers = snap.all("servers")
+    items = [
+        (s.name or s.id, judge_vm(s, hypervisors.get(s.hypervisor_hostname or ""),
+                                  services.get(s.host or ""), opts, now))
+        for s in servers
+    ]
+    verdict = aggregate(items, "VMs", args.warning, args.critical)
+    verdict.perf += status_perf(servers)
+    return verdict
+
+
+SPEC = CheckSpec(
+    name="vm",
+    description="Check a VIO VM (Nova server) from the cached inventory, or all VMs at once.",
+    evaluate=evaluate,
+    add_arguments=add_arguments,
+    epilog=EPILOG,
+)
+main = main_for(SPEC)

@@ -1,0 +1,199 @@
+"""Nova server (VM) state: ERROR, power state, stuck tasks, and whether its host can vouch for it.
+
+Nova semantics used here (see the API reference's server status table):
+- transitional statuses (an operation is running, the VM should leave them by itself): BUILD, MIGRATING,
+  RESIZE, REBOOT, HARD_REBOOT, REBUILD, REVERT_RESIZE, PASSWORD; and any status with a task_state set
+  (e.g. ACTIVE + image_snapshot, SHUTOFF + powering-on).
+- resting statuses (stay until someone acts): ACTIVE, SHUTOFF, SUSPENDED, PAUSED, SHELVED,
+  SHELVED_OFFLOADED, RESCUE, VERIFY_RESIZE (a finished resize waiting for confirm or revert; Nova only
+  confirms it by itself when resize_confirm_window is set), SOFT_DELETED, DELETED.
+- ERROR is always a problem. UNKNOWN means Nova itself cannot tell (e.g. its cell is down).
+- host_status (2.16+): UP; DOWN (service forced down); UNKNOWN (service not heartbeating); MAINTENANCE
+  (service disabled, which is also what the VMware driver does when it loses vCenter); "" (no host).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from vio_checks.judge.timefmt import age, clock
+from vio_checks.judge.verdict import Perf, State, Verdict
+from vio_checks.model import VMWARE_HOST_STATE_REASON, Hypervisor, Server, Service
+
+MIB = 1024 * 1024
+
+TRANSITIONAL = frozenset({
+    "BUILD", "MIGRATING", "RESIZE", "REBOOT", "HARD_REBOOT", "REBUILD", "REVERT_RESIZE", "PASSWORD",
+})
+RESTING = frozenset({
+    "ACTIVE", "SHUTOFF", "SUSPENDED", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "RESCUE", "VERIFY_RESIZE",
+    "SOFT_DELETED", "DELETED",
+})
+#: Every server status Nova documents (what --warning-states / --critical-states accept).
+NOVA_STATUSES = TRANSITIONAL | RESTING | {"ERROR", "UNKNOWN"}
+POWER_STATES = {0: "NOSTATE", 1: "RUNNING", 3: "PAUSED", 4: "SHUTDOWN", 6: "CRASHED", 7: "SUSPENDED"}
+RUNNING = 1
+#: Statuses always present in aggregate perfdata (so graphs do not come and go), in this order.
+PERF_STATUSES = ("ACTIVE", "ERROR", "SHUTOFF", "SUSPENDED", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "BUILD")
+
+
+@dataclass
+class VmOptions:
+    stuck_after: float = 1800.0  # seconds a transitional status / task may last before WARNING
+    warning_states: frozenset[str] = field(default_factory=frozenset)  # resting statuses that warn
+    critical_states: frozenset[str] = field(default_factory=frozenset)  # resting statuses that are critical
+
+
+def clean(text: str | None, limit: int = 200) -> str:
+    """One line, no `|` (the perfdata separator), at most `limit` characters."""
+    text = " ".join(str(text or "").replace("|", "/").split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def hypervisor_label(server: Server, hypervisor: Hypervisor | None) -> str | None:
+    """The cluster name when the hostname carries it, else the hypervisor hostname (or the host)."""
+    if hypervisor is not None:
+        return hypervisor.label
+    if server.hypervisor_hostname:
+        return Hypervisor(id="", hostname=server.hypervisor_hostname).label
+    return server.host
+
+
+def _on(label: str | None) -> str:
+    return f" (on {label})" if label else ""
+
+
+def host_trouble(server: Server, hypervisor: Hypervisor | None, service: Service | None,
+                 now: float) -> tuple[str, list[str]] | None:
+    """Why the VM's host cannot vouch for its state: (short reason, detail lines), or None when it can."""
+    if not server.host and not server.hypervisor_hostname:
+        return None  # never scheduled (e.g. ERROR "No valid host"): Nova's own record is all there is
+    reasons: list[str] = []
+    vcenter_lost = False
+    if service is not None and service.disabled_by_vmware_driver:
+        vcenter_lost = True
+        reasons.append(f"nova-compute {service.host} disabled by the VMware driver: vCenter unreachable")
+    hv_reason = (hypervisor.disabled_reason or "").strip().lower() if hypervisor is not None else ""
+    if hv_reason == VMWARE_HOST_STATE_REASON:
+        if not vcenter_lost:
+            reasons.append(f"hypervisor disabled by the VMware driver ({VMWARE_HOST_STATE_REASON})")
+        vcenter_lost = True
+    if service is not None and (service.state == "down" or service.forced_down):
+        forced = " (forced down)" if service.forced_down else ""
+        reasons.append(f"compute service {service.host} down{forced} since {clock(service.updated, now)}")
+    if hypervisor is not None and hypervisor.state == "down":
+        reasons.append(f"hypervisor {hypervisor.hostname} state down")
+    if (server.host_status or "").upper() in ("DOWN", "UNKNOWN"):
+        reasons.append(f"Nova reports host_status {server.host_status.upper()} for {server.host or '?'}")
+    if not reasons:
+        return None
+    return ("cut off from vCenter" if vcenter_lost else "down"), reasons
+
+
+def _activity(server: Server) -> str:
+    """`migrating`, `BUILD (spawning)`, `ACTIVE (image_snapshot)`: what the VM is busy with."""
+    task = server.task_state
+    if not task:
+        return server.status.lower()
+    if server.status in TRANSITIONAL and server.status.lower() == task.lower():
+        return task
+    return f"{server.status} ({task})"
+
+
+def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | None, opts: VmOptions,
+             now: float, notes: Sequence[str] = ()) -> Verdict:
+    """The state of one VM, given its hypervisor and nova-compute service records (None when unknown).
+
+    `notes` are extra lines from elsewhere (e.g. a later event log: "moved from A to B 4 min ago"); they
+    join the long output, and the status line when the VM is OK.
+    """
+    v = Verdict()
+    name = clean(server.name) or server.id
+    hv = hypervisor_label(server, hypervisor)
+    status = server.status or "?"
+
+    trouble = host_trouble(server, hypervisor, service, now)
+    if trouble is not None:
+        why, reasons = trouble
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{name}: hypervisor {hv or '?'} {why}: state unverified "
+                             f"(Nova last reported {status})")
+        v.details += reasons
+    elif status == "UNKNOWN":
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{name}: Nova reports status UNKNOWN: state unverified{_on(hv)}")
+    elif status == "ERROR":
+        fault = clean(server.fault_message)
+        v.add(State.CRITICAL, f"{name} is ERROR" + (f": {fault}" if fault else "") + _on(hv))
+    elif status in opts.critical_states:
+        v.add(State.CRITICAL, f"{name} is {status}{_on(hv)}")
+    elif status in opts.warning_states:
+        v.add(State.WARNING, f"{name} is {status}{_on(hv)}")
+    elif server.task_state or status in TRANSITIONAL:
+        busy = _activity(server)
+        if server.updated is None:
+            v.add(State.OK, f"{name} {busy} (since ?){_on(hv)}")
+        else:
+            seconds = now - server.updated
+            if seconds >= opts.stuck_after:
+                v.add(State.WARNING, f"{name} stuck {busy} for {age(seconds)} "
+                                     f"since {clock(server.updated, now)}{_on(hv)}")
+            else:
+                v.add(State.OK, f"{name} {busy} for {age(seconds)}{_on(hv)}")
+    elif status == "ACTIVE" and server.power_state is not None and server.power_state != RUNNING:
+        power = POWER_STATES.get(server.power_state, str(server.power_state))
+        v.add(State.CRITICAL, f"{name} is ACTIVE but its power state is {power}{_on(hv)}")
+    elif status == "ACTIVE":
+        v.add(State.OK, f"{name} is ACTIVE and running{_on(hv)}")
+    elif status == "VERIFY_RESIZE":
+        since = f" for {age(now - server.updated)}" if server.updated is not None else ""
+        v.add(State.OK, f"{name} is VERIFY_RESIZE: resized, awaiting confirm or revert{since}{_on(hv)}")
+    else:
+        v.add(State.OK, f"{name} is {status}{_on(hv)}")
+
+    for note in notes:
+        v.details.append(clean(note, 500))
+        if v.state == State.OK:
+            v.add(State.OK, clean(note))
+
+    power = POWER_STATES.get(server.power_state, "?") if server.power_state is not None else "?"
+    v.details += [
+        f"server {server.id} ({name}), project {server.project_id or '?'}",
+        f"status {status}, vm_state {server.vm_state or '?'}, task_state {server.task_state or '-'}, "
+        f"power state {power}, updated {clock(server.updated, now)}",
+    ]
+    if server.hypervisor_hostname or server.host:
+        v.details.append(f"hypervisor {server.hypervisor_hostname or '?'}, compute host {server.host or '?'}"
+                         + (f", host_status {server.host_status}" if server.host_status else ""))
+    if status == "ERROR" and (server.fault_code or server.fault_message):
+        v.details.append(f"fault {server.fault_code or '?'}: {clean(server.fault_message, 500)}")
+    if server.flavor or server.flavor_vcpus is not None:
+        ram = f", {server.flavor_ram_mb} MB RAM" if server.flavor_ram_mb is not None else ""
+        vcpus = f", {server.flavor_vcpus} vCPU" if server.flavor_vcpus is not None else ""
+        v.details.append(f"flavor {server.flavor or '?'}{vcpus}{ram}")
+    if server.addresses:
+        v.details.append("addresses: " + ", ".join(
+            f"{a.network} {a.addr}" + (" (floating)" if a.kind == "floating" else "")
+            for a in server.addresses))
+
+    if server.flavor_vcpus is not None:
+        v.perf.append(Perf("vcpus", server.flavor_vcpus, min=0))
+    if server.flavor_ram_mb is not None:
+        v.perf.append(Perf("ram", server.flavor_ram_mb * MIB, "B", min=0))
+    return v
+
+
+def status_label(status: str) -> str:
+    """Perfdata label for a Nova status; Nova's UNKNOWN becomes `status_unknown` (aggregate has `unknown`)."""
+    label = (status or "none").lower().replace("-", "_")
+    return "status_unknown" if label == "unknown" else label
+
+
+def status_perf(servers: Iterable[Server]) -> list[Perf]:
+    """VM counts per Nova status: the common ones always, any other one when present."""
+    counts = Counter(s.status or "NONE" for s in servers)
+    total = sum(counts.values())
+    order = list(PERF_STATUSES) + sorted(set(counts) - set(PERF_STATUSES))
+    return [Perf(status_label(s), counts.get(s, 0), min=0, max=total) for s in order]

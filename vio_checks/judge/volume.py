@@ -1,0 +1,133 @@
+"""Cinder volume state: error statuses, stuck operations, attachments to servers that are gone.
+
+Cinder semantics used here (API reference, volume status table):
+- error statuses: error, error_deleting, error_backing-up, error_restoring, error_extending (and any other
+  status starting with `error`): the last operation failed and needs an admin.
+- transitional statuses (an operation is running and should end by itself): creating, attaching,
+  detaching, deleting, extending, backing-up, restoring-backup, downloading, uploading, retyping,
+  reserved (an attachment was started but not completed), maintenance (migration/retype in progress).
+- resting statuses: available, in-use, awaiting-transfer (a transfer offer waits for its recipient, which
+  may legitimately take days: shown, not judged).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from vio_checks.judge.timefmt import age, clock
+from vio_checks.judge.verdict import Perf, State, Verdict
+from vio_checks.judge.vm import clean
+from vio_checks.model import Server, Volume
+
+GIB = 1024**3
+
+TRANSITIONAL = frozenset({
+    "creating", "attaching", "detaching", "deleting", "extending", "backing-up", "restoring-backup",
+    "downloading", "uploading", "retyping", "reserved", "maintenance",
+})
+RESTING = frozenset({"available", "in-use", "awaiting-transfer"})
+#: Statuses always present in aggregate perfdata, in this order (others when present).
+PERF_STATUSES = ("available", "in-use", "error")
+#: Backend label for volumes no scheduler placed (os-vol-host-attr:host empty).
+NO_BACKEND = "unscheduled"
+
+
+@dataclass
+class VolumeOptions:
+    stuck_after: float = 1800.0  # seconds a transitional status may last; also the grace for orphans
+
+
+def _size(gb: int) -> str:
+    return f"{gb} GiB"
+
+
+def judge_volume(volume: Volume, servers: Mapping[str, Server | None], opts: VolumeOptions,
+                 now: float) -> Verdict:
+    """The state of one volume. `servers` maps each attachment's server id to its record, None when the
+    server is not in the inventory (deleted)."""
+    v = Verdict()
+    name = clean(volume.name) or volume.id
+    status = volume.status or "?"
+    backend = volume.service_host or NO_BACKEND
+    since = age(now - volume.updated) if volume.updated is not None else "?"
+    old_enough = volume.updated is not None and now - volume.updated >= opts.stuck_after
+
+    attached = []
+    for a in volume.attachments:
+        server = servers.get(a.server_id)
+        where = f" as {a.device}" if a.device else ""
+        label = (clean(server.name) if server else "") or a.server_id
+        attached.append(f"{label}{where}")
+
+    if status.startswith("error"):
+        v.add(State.CRITICAL, f"{name} is {status} ({_size(volume.size_gb)}, backend {backend})")
+    elif status in TRANSITIONAL:
+        if volume.updated is None:
+            v.add(State.OK, f"{name} {status} (since ?)")
+        elif old_enough:
+            v.add(State.WARNING, f"{name} stuck {status} for {since} (since {clock(volume.updated, now)}, "
+                                 f"backend {backend})")
+        else:
+            v.add(State.OK, f"{name} {status} for {since}")
+    elif status == "in-use":
+        gone = [a.server_id for a in volume.attachments if servers.get(a.server_id) is None]
+        if gone and old_enough:
+            v.add(State.WARNING, f"{name} is in-use, attached to server {', '.join(gone)} which no longer "
+                                 f"exists (volume last updated {clock(volume.updated, now)})")
+        elif not volume.attachments and old_enough:
+            v.add(State.WARNING, f"{name} is in-use but has no attachment "
+                                 f"(since {clock(volume.updated, now)})")
+        else:
+            on = f" on {', '.join(attached)}" if attached else ""
+            v.add(State.OK, f"{name} is in-use{on}, {_size(volume.size_gb)}")
+            if gone:
+                v.details.append(f"attached server {', '.join(gone)} not in the inventory (yet): "
+                                 f"judged after {age(opts.stuck_after)}")
+    elif status in RESTING:
+        extra = f" for {since}" if status == "awaiting-transfer" else ""
+        v.add(State.OK, f"{name} is {status}{extra}, {_size(volume.size_gb)}")
+    else:
+        v.add(State.UNKNOWN, f"{name} has unexpected status {clean(status, 40)!r}")
+
+    v.details += [
+        f"volume {volume.id} ({name}), project {volume.project_id or '?'}",
+        f"status {status}, {_size(volume.size_gb)}, type {volume.volume_type or '?'}, "
+        f"backend {volume.backend_host or '?'}{', bootable' if volume.bootable else ''}, "
+        f"updated {clock(volume.updated, now)}",
+    ]
+    if attached:
+        v.details.append("attached to " + ", ".join(attached))
+    v.perf.append(Perf("size", volume.size_gb * GIB, "B", min=0))
+    return v
+
+
+def _label(text: str) -> str:
+    """A perfdata label: no `'` or `=` (illegal), `-` as `_` (in-use → in_use)."""
+    return text.lower().replace("-", "_").replace("'", "_").replace("=", "_")
+
+
+def volume_perf(judged: Iterable[tuple[Volume, Verdict]]) -> list[Perf]:
+    """Aggregate extras: total size, volumes per status, and per backend the volumes, problems and size."""
+    judged = list(judged)
+    total = len(judged)
+    statuses = Counter(vol.status or "none" for vol, _ in judged)
+    per_backend: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # volumes, problems, GiB
+    for vol, verdict in judged:
+        b = per_backend[vol.service_host or NO_BACKEND]
+        b[0] += 1
+        b[1] += 0 if verdict.unverified or verdict.state in (State.OK, State.UNKNOWN) else 1
+        b[2] += vol.size_gb
+    perf = [Perf("size", sum(vol.size_gb for vol, _ in judged) * GIB, "B", min=0)]
+    order = list(PERF_STATUSES) + sorted(set(statuses) - set(PERF_STATUSES))
+    perf += [Perf(_label(s), statuses.get(s, 0), min=0, max=total) for s in order]
+    for backend in sorted(per_backend):
+        count, problems, gb = per_backend[backend]
+        label = backend.replace("'", "_").replace("=", "_")
+        perf += [
+            Perf(f"{label}_volumes", count, min=0),
+            Perf(f"{label}_problems", problems, min=0, max=count),
+            Perf(f"{label}_size", gb * GIB, "B", min=0),
+        ]
+    return perf
