@@ -50,13 +50,14 @@ Admin API (no auth, JSON in and out; not counted, never faulted):
                                         floatingips routers agents migrations)
   POST   /_sim/<kind>                   add an object (id generated when absent); returns it
   PATCH  /_sim/<kind>/<id>              merge fields (API field names); returns the object
-  DELETE /_sim/<kind>/<id>              <id> may also be a name, binary@host (services), a hypervisor
-                                        hostname / compute host / cluster name, an integer id
+  DELETE /_sim/<kind>/<id>              <id> may also be a name, binary@host (services, agents), a
+                                        hypervisor hostname / compute host / cluster name, an integer id
   POST   /_sim/servers/<id>/migrate     {"to": host|hypervisor, "type": "live-migration"|"migration"|
                                         "resize"|"evacuation", "status": "completed"|"error"|"failed"}
   GET|POST|DELETE /_sim/faults[/<id>]   fault injection: {"path": regex on the URL path, "method": "GET",
                                         "status": 500|503|429|401, "retry_after": s, "delay": s,
-                                        "hang": true, "malformed": true, "truncated": true, "count": N}
+                                        "hang": true (until DELETE /_sim/faults or stop), "malformed": true,
+                                        "truncated": true, "count": N (then expire; default unlimited)}
   POST   /_sim/tokens/expire            invalidate every token
   GET|PATCH /_sim/settings              {"token_ttl", "page_max", "agents", "region"}
 """
