@@ -145,7 +145,7 @@ def _number(v: float) -> float | int:
     """Plain numbers for perfdata: integers stay integers, no scientific notation."""
     if isinstance(v, float) and v.is_integer():
         return int(v)
-    return round(v, 2) if isinstance(v, float) else v
+    return round(v, 4) if isinstance(v, float) else v
 
 
 class _InventoryResource(nagiosplugin.Resource):

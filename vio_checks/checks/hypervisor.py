@@ -15,8 +15,8 @@ states:
   CRITICAL  the hypervisor is down (its nova-compute service stopped reporting), or the VMware driver
             disabled it itself because vCenter is unreachable ("set by vmwareapi host_state")
   WARNING   disabled by an admin (with the reason; --ignore-disabled makes it OK)
-  WARNING/CRITICAL  vCPU, RAM or disk usage in %% outside the --*-warning/--*-critical ranges
-            (defaults: RAM and disk 90/95, vCPU none: overcommit above 100 %% is normal on VMware)
+  WARNING/CRITICAL  vCPU, RAM or disk usage in % outside the --*-warning/--*-critical ranges
+            (defaults: RAM and disk 90/95, vCPU none: overcommit above 100 % is normal on VMware)
   aggregate (no --id/--name): the worst hypervisor's state, or -w/-c on the number of problem hypervisors
 
 example:

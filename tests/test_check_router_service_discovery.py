@@ -1,0 +1,224 @@
+"""check_vio_router, check_vio_service and check_vio_discovery as subprocesses against the simulator.
+
+Each test changes the simulator, refreshes the cache once (`sweep`), then runs several checks against that
+one inventory, so the whole file stays fast.
+"""
+
+from __future__ import annotations
+
+
+def expect(run, rc: int, status: str) -> None:
+    """The exit code and the beginning of the status line."""
+    assert run.rc == rc, str(run)
+    assert run.status.startswith(status), str(run)
+    assert "Traceback" not in run.stdout + run.stderr, str(run)
+
+
+# --- check_vio_router ------------------------------------------------------------------------------
+
+
+def test_router_demo_states(demo_cloud):
+    """demo: webshop-router HA with one of two L3 agents dead, engineering-router ERROR, finance admin down."""
+    demo_cloud.sweep()
+    r = demo_cloud.run("check_vio_router")
+    expect(r, 2, "VIO ROUTER CRITICAL - 1 CRITICAL, 2 WARNING of 3 routers: engineering-router is ERROR; ")
+    assert (r.perfdata["total"], r.perfdata["critical"], r.perfdata["warning"], r.perfdata["ok"]) == (3, 1, 2, 0)
+
+    r = demo_cloud.run("check_vio_router", "--name", "engineering-router")
+    expect(r, 2, "VIO ROUTER CRITICAL - engineering-router is ERROR")
+
+    r = demo_cloud.run("check_vio_router", "--name", "webshop-router")
+    expect(r, 1, "VIO ROUTER WARNING - webshop-router: HA router with 1 of 2 hosting L3 agents dead: "
+                 "neutron-l3-agent@vio-network-02")
+    assert (r.perfdata["agents_alive"], r.perfdata["agents_total"]) == (1, 2)
+    assert "agents_alive=1;;;0;2" in r.lines[0]
+
+    r = demo_cloud.run("check_vio_router", "--name", "finance-router")
+    expect(r, 1, "VIO ROUTER WARNING - finance-router is admin down")
+    r = demo_cloud.run("check_vio_router", "--name", "finance-router", "--ignore-admin-down")
+    expect(r, 0, "VIO ROUTER OK - finance-router is ACTIVE (admin down), 1 of 1 hosting L3 agents alive")
+
+    r = demo_cloud.run("check_vio_router", "-w", "5", "-c", "10")
+    expect(r, 0, "VIO ROUTER OK - 1 CRITICAL, 2 WARNING of 3 routers")
+
+    r = demo_cloud.run("check_vio_router", "--name", "no-such-router")
+    expect(r, 3, "VIO ROUTER UNKNOWN - router named 'no-such-router' not found in inventory")
+    r = demo_cloud.run("check_vio_router", "--bogus")
+    expect(r, 3, "VIO ROUTER UNKNOWN - bad option")
+    assert "usage: check_vio_router" in r.stdout
+
+
+def test_router_l3_agent_hosting(healthy_cloud):
+    cloud = healthy_cloud
+    r = cloud.run("check_vio_router")  # the first check sweeps by itself
+    expect(r, 0, "VIO ROUTER OK - all 2 routers OK")
+    r = cloud.run("check_vio_router", "--name", "shop-router")
+    expect(r, 0, "VIO ROUTER OK - shop-router is ACTIVE, 2 of 2 hosting L3 agents alive")
+    assert (r.perfdata["agents_alive"], r.perfdata["agents_total"]) == (2, 2)
+
+    # backoffice-router loses its only agent's hosting; shop-router's HA standby dies
+    cloud.sim.patch("agents", "neutron-l3-agent@vio-network-01", routers=["shop-router"])
+    cloud.sim.patch("agents", "neutron-l3-agent@vio-network-02", alive=False)
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "backoffice-router")
+    expect(r, 2, "VIO ROUTER CRITICAL - backoffice-router is not hosted by any L3 agent")
+    assert r.perfdata["agents_total"] == 0
+    r = cloud.run("check_vio_router", "--name", "shop-router")
+    expect(r, 1, "VIO ROUTER WARNING - shop-router: HA router with 1 of 2 hosting L3 agents dead")
+
+    cloud.sim.patch("agents", "neutron-l3-agent@vio-network-01", alive=False)
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router")
+    expect(r, 2, "VIO ROUTER CRITICAL - shop-router: no alive L3 agent (2 hosting, all dead: ")
+    assert (r.perfdata["agents_alive"], r.perfdata["agents_total"]) == (0, 2)
+
+
+def test_router_nsx_without_agents(healthy_cloud):
+    """With NSX there are no agents at all: routers are judged on their own status."""
+    cloud = healthy_cloud
+    cloud.sim.admin("PATCH", "/_sim/settings", {"agents": False})
+    cloud.sim.patch("routers", "backoffice-router", status="ERROR")
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router")
+    expect(r, 0, "VIO ROUTER OK - shop-router is ACTIVE (NSX, no L3 agents)")
+    assert "agents_alive" not in r.perfdata
+    r = cloud.run("check_vio_router", "--name", "backoffice-router")
+    expect(r, 2, "VIO ROUTER CRITICAL - backoffice-router is ERROR")
+    r = cloud.run("check_vio_service", "--component", "neutron")
+    expect(r, 0, "VIO SERVICE OK - no neutron agents in the inventory (NSX)")
+
+
+# --- check_vio_service -----------------------------------------------------------------------------
+
+
+def test_service_healthy_ha(healthy_cloud):
+    r = healthy_cloud.run("check_vio_service", "--deployment-mode", "ha")
+    expect(r, 0, "VIO SERVICE OK - all 7 nova services OK; all 6 neutron agents OK; all 3 cinder services OK; "
+                 "all 4 public endpoints OK")
+    p = r.perfdata
+    assert (p["nova-scheduler_up"], p["nova-scheduler_down"], p["nova-scheduler_disabled"]) == (2, 0, 0)
+    assert p["neutron-l3-agent_up"] == 2 and p["cinder-volume_up"] == 1
+    assert "'nova-scheduler_up'=2;;2:;0;2" in r.lines[0]  # the expected count is the critical range
+    assert "identity_latency" in p and "s;;;0" in r.lines[0].split("identity_latency=")[1].split()[0]
+
+
+def test_service_problems(healthy_cloud):
+    cloud = healthy_cloud
+    sim = cloud.sim
+    sim.patch("compute_services", "nova-scheduler@vio-controller-02", state="down")
+    sim.patch("compute_services", "nova-compute@vio-compute-01", status="disabled",
+              disabled_reason="set by vmwareapi host_state")
+    sim.patch("compute_services", "nova-compute@vio-compute-02", status="disabled",
+              disabled_reason="ESXi patching")
+    sim.patch("agents", "neutron-l3-agent@vio-network-02", alive=False)
+    sim.patch("agents", "neutron-dhcp-agent@vio-network-02", admin_state_up=False)
+    sim.fault(path="^/network/?$", status=503)  # only the catalog probe of the network endpoint
+    cloud.sweep()
+
+    r = cloud.run("check_vio_service")
+    expect(r, 2, "VIO SERVICE CRITICAL - 2 CRITICAL of 7 nova services: nova-compute@vio-compute-01: vCenter "
+                 "unreachable (disabled by the VMware driver: set by vmwareapi host_state); "
+                 "nova-scheduler@vio-controller-02 is down since ")
+    assert "1 CRITICAL of 6 neutron agents: neutron-l3-agent@vio-network-02 is not alive" in r.status
+    assert "1 CRITICAL of 4 public endpoints: network endpoint http" in r.status
+    p = r.perfdata
+    assert (p["nova-scheduler_up"], p["nova-scheduler_down"]) == (1, 1)
+    assert (p["nova-compute_up"], p["nova-compute_disabled"]) == (0, 2)
+    assert (p["neutron-dhcp-agent_up"], p["neutron-dhcp-agent_disabled"]) == (1, 1)
+    assert "OK: neutron-dhcp-agent@vio-network-02 is admin down (alive)" in r.lines
+    assert "OK: nova-compute@vio-compute-02 is disabled: ESXi patching" in r.lines
+
+    r = cloud.run("check_vio_service", "--component", "nova", "--deployment-mode", "ha")
+    expect(r, 2, "VIO SERVICE CRITICAL - 2 CRITICAL of 7 nova services")
+    assert r.status.endswith("; nova-scheduler: 1 of 2 up")
+    assert "'nova-scheduler_up'=1;;2:;0;2" in r.lines[0]
+    r = cloud.run("check_vio_service", "--binary", "nova-scheduler", "--deployment-mode", "ha",
+                  "--expect", "nova-scheduler=1")
+    expect(r, 2, "VIO SERVICE CRITICAL - 1 CRITICAL of 2 nova services: nova-scheduler@vio-controller-02 is")
+    assert "of 2 up" not in r.status and set(r.perfdata) == {f"nova-scheduler_{x}" for x in
+                                                              ("up", "down", "disabled")}
+
+    r = cloud.run("check_vio_service", "--binary", "nova-compute", "--host", "vio-compute-01")
+    expect(r, 2, "VIO SERVICE CRITICAL - nova-compute@vio-compute-01: vCenter unreachable")
+    r = cloud.run("check_vio_service", "--binary", "nova-compute", "--host", "vio-compute-02")
+    expect(r, 0, "VIO SERVICE OK - nova-compute@vio-compute-02 is disabled: ESXi patching")
+    r = cloud.run("check_vio_service", "--binary", "nova-compute", "--host", "vio-compute-02", "--warn-disabled")
+    expect(r, 1, "VIO SERVICE WARNING - nova-compute@vio-compute-02 is disabled: ESXi patching")
+    r = cloud.run("check_vio_service", "--binary", "neutron-l3-agent", "--host", "vio-network-02")
+    expect(r, 2, "VIO SERVICE CRITICAL - neutron-l3-agent@vio-network-02 is not alive (last heartbeat ")
+    assert (r.perfdata["neutron-l3-agent_up"], r.perfdata["neutron-l3-agent_down"]) == (0, 1)
+    r = cloud.run("check_vio_service", "--binary", "neutron-dhcp-agent", "--host", "vio-network-02")
+    expect(r, 0, "VIO SERVICE OK - neutron-dhcp-agent@vio-network-02 is admin down (alive)")
+
+    r = cloud.run("check_vio_service", "--component", "keystone")
+    expect(r, 2, "VIO SERVICE CRITICAL - 1 CRITICAL of 4 public endpoints: network endpoint "
+                 f"{sim.url}/network failed: HTTP 503")
+    r = cloud.run("check_vio_service", "--component", "cinder")
+    expect(r, 0, "VIO SERVICE OK - all 3 cinder services OK")
+    r = cloud.run("check_vio_service", "--component", "cinder", "--expect", "cinder-volume=2")
+    expect(r, 2, "VIO SERVICE CRITICAL - cinder-volume: 1 of 1 up, 2 expected")
+
+    r = cloud.run("check_vio_service", "--binary", "nova-scheduler", "--host", "vio-controller-09")
+    expect(r, 3, "VIO SERVICE UNKNOWN - service nova-scheduler@vio-controller-09 not found in inventory")
+    r = cloud.run("check_vio_service", "--component", "nova", "--expect", "cinder-scheduler=2")
+    expect(r, 3, "VIO SERVICE UNKNOWN - bad option: cinder-scheduler is a cinder binary")
+    r = cloud.run("check_vio_service", "--expect", "nova-scheduler")
+    expect(r, 3, "VIO SERVICE UNKNOWN - bad option: argument --expect: invalid expectation")
+
+
+# --- check_vio_discovery ---------------------------------------------------------------------------
+
+
+def test_discovery_healthy_then_api_down(healthy_cloud, tmp_path):
+    cloud = healthy_cloud
+    r = cloud.run("check_vio_discovery")
+    expect(r, 0, "VIO DISCOVERY OK - inventory ")
+    assert ", 8 VMs, " in r.status and "2 hypervisors" in r.status and "requests: " in r.status
+    p = r.perfdata
+    assert p["age"] < 60 and p["requests"] > 0 and p["sweep_seconds"] >= 0
+    assert (p["hypervisors"], p["servers"], p["routers"], p["agents"]) == (2, 8, 2, 6)
+    assert ";240;900;0" in r.lines[0].split("age=")[1].split()[0]  # warn 2 x max-age, crit max-stale
+
+    # The API goes down: the next refresh fails, the cached inventory still serves, this check is CRITICAL.
+    cloud.sim.fault(path=".*", status=503)
+    r = cloud.run("check_vio_discovery", "--max-age", "0")
+    expect(r, 2, "VIO DISCOVERY CRITICAL - last sweep failed at ")
+    assert "HTTP 503" in r.status and "; inventory " in r.status
+    assert r.perfdata["hypervisors"] == 2
+    # the other checks keep answering from the cached inventory meanwhile
+    r = cloud.run("check_vio_router", "--max-age", "0")
+    expect(r, 0, "VIO ROUTER OK - all 2 routers OK (inventory ")
+
+    # No inventory at all and the API down: CRITICAL, not UNKNOWN.
+    empty = {"VIO_CHECKS_CACHE_DIR": str(tmp_path / "empty-cache")}
+    r = cloud.run("check_vio_discovery", env=empty)
+    expect(r, 2, "VIO DISCOVERY CRITICAL - no inventory: sweep failed: ")
+    assert "no sweep has succeeded with this cache" in r.lines
+    r = cloud.run("check_vio_router", env=empty)
+    expect(r, 3, "VIO ROUTER UNKNOWN - no inventory: ")  # the others stay UNKNOWN
+
+
+def test_discovery_cache_only_without_inventory(healthy_cloud):
+    r = healthy_cloud.run("check_vio_discovery", "--cache-only")
+    expect(r, 2, "VIO DISCOVERY CRITICAL - no inventory in the cache (--cache-only: run vio-discover)")
+    r = healthy_cloud.run("check_vio_discovery", "--max-age", "soon")
+    expect(r, 3, "VIO DISCOVERY UNKNOWN - bad option")
+
+
+
+def test_fresh_cache_does_not_import_the_sdk(demo_cloud):
+    """With a fresh inventory the checks read the cache only: no openstacksdk/keystoneauth1 import."""
+    import subprocess
+
+    demo_cloud.sweep()
+    for module in ("router", "service", "discovery"):
+        code = ("import atexit, sys\n"
+                "atexit.register(lambda: sys.stderr.write('SDK-IMPORTED' if any(m.split('.')[0] in "
+                "('openstack', 'keystoneauth1') for m in sys.modules) else 'NO-SDK'))\n"
+                f"from vio_checks.checks.{module} import main\n"
+                f"sys.argv = ['check_vio_{module}']\n"
+                "main()\n")
+        p = subprocess.run([str(demo_cloud.command("python")[0]), "-c", code], env=demo_cloud.env,
+                           capture_output=True, text=True, timeout=60)
+        assert p.stdout.startswith(f"VIO {module.upper()} "), p.stdout + p.stderr
+        assert p.stderr.endswith("NO-SDK"), p.stdout + p.stderr

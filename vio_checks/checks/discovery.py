@@ -1,0 +1,68 @@
+"""check_vio_discovery: the health of the discovery layer (inventory age, sweep cost, last error)."""
+
+from __future__ import annotations
+
+import argparse
+
+from vio_checks.checks.base import CheckSpec, main_for
+from vio_checks.errors import VioError
+from vio_checks.judge.discovery import DiscoveryOptions, judge_discovery, judge_unavailable
+from vio_checks.judge.verdict import Verdict
+from vio_checks.options import store_for
+
+EPILOG = """\
+Like every check, this one refreshes the inventory when it is older than --max-age (unless --cache-only),
+then judges the discovery layer itself. The other checks depend on it in the generated Icinga config, so an
+API outage shows as this one problem.
+
+states:
+  CRITICAL  the last sweep failed (its error is newer than the inventory): API down, authentication
+            refused, timeout, malformed reply; the error is in the status line
+  CRITICAL  the inventory is older than --max-stale
+  CRITICAL  no usable inventory at all (nothing cached and the API is down, or the cache is past
+            --max-stale): never UNKNOWN, since that is exactly what this check is for
+  WARNING   the inventory is older than twice --max-age: refreshes are falling behind (e.g. the
+            vio-discover timer with --cache-only, or a sweep that outlasts the check's timeout)
+  OK        inventory age, the last sweep's duration and request count, and the counts per kind
+
+perfdata:
+  age (s; warning 2 x --max-age, critical --max-stale), sweep_seconds (s), requests (API requests of the
+  last sweep), and one count per kind: hypervisors, servers, compute_services, migrations, volumes,
+  volume_services, ports, networks, routers, agents, projects, endpoints
+
+example:
+  check_vio_discovery --os-cloud vio
+  VIO DISCOVERY OK - inventory 42 s old, last sweep 1.2 s, 23 requests: 3 hypervisors, 15 VMs, 12 volumes,
+  40 ports, 6 networks, 2 routers, 9 nova services, 3 cinder services, 8 endpoints | age=42s;240;900;0 ...
+  VIO DISCOVERY CRITICAL - last sweep failed at 10:42: compute /os-hypervisors/detail: HTTP 503;
+  inventory 3 min old | age=180s;240;900;0 ...
+"""
+
+
+def _options(args: argparse.Namespace) -> DiscoveryOptions:
+    return DiscoveryOptions(max_age=args.max_age, max_stale=args.max_stale)
+
+
+def _status(args: argparse.Namespace) -> dict:
+    try:
+        return store_for(args).status()
+    except VioError:
+        return {}
+
+
+def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
+    return judge_discovery(snap.meta, snap.store.status(), _options(args), now)
+
+
+def on_unavailable(args: argparse.Namespace, message: str, now: float) -> Verdict:
+    return judge_unavailable(message, _status(args), now)
+
+
+SPEC = CheckSpec(
+    name="discovery",
+    description="Check the VIO discovery layer: inventory age, last sweep duration, requests and errors.",
+    evaluate=evaluate,
+    epilog=EPILOG,
+    on_unavailable=on_unavailable,
+)
+main = main_for(SPEC)

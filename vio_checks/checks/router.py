@@ -1,0 +1,61 @@
+"""check_vio_router: a Neutron router's status, admin state and L3-agent hosting."""
+
+from __future__ import annotations
+
+import argparse
+
+from vio_checks.checks.base import CheckSpec, add_count_thresholds, add_selector, main_for
+from vio_checks.checks.select import select_one
+from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.router import RouterOptions, judge_router, router_label
+from vio_checks.judge.verdict import Verdict
+
+EPILOG = """\
+states:
+  CRITICAL  status ERROR
+  CRITICAL  L3 agents exist in the inventory and the (admin-up) router is hosted by none of them
+            ("not hosted by any L3 agent"), or by none that is alive ("no alive L3 agent")
+  WARNING   some, not all, of its hosting L3 agents are dead (an HA router lost its standby, a distributed
+            router lost a node)
+  WARNING   admin down (--ignore-admin-down makes it OK); an admin-down router's hosting is only noted
+  WARNING   any status other than ACTIVE or ERROR (e.g. stuck in ALLOCATING)
+  OK        ACTIVE, admin up, and (with L3 agents) hosted by alive agents only
+  NSX:      the NSX plugins VIO uses run no L3 agents; when the inventory holds no L3 agent at all, a
+            router is judged on its own status and admin state alone
+  aggregate (no --id/--name): the worst router's state, or -w/-c on the number of problem routers
+perfdata (single router, L3 agents only): agents_alive (of agents_total hosting agents), agents_total;
+  aggregate: total, problems, ok, warning, critical, unknown, unverified
+
+example:
+  check_vio_router --os-cloud vio --name router-a
+  VIO ROUTER CRITICAL - router-a is ERROR
+  VIO ROUTER WARNING - router-a: HA router with 1 of 2 hosting L3 agents dead: neutron-l3-agent@net-02
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_selector(p, "router")
+    g = p.add_argument_group("router")
+    g.add_argument("--ignore-admin-down", action="store_true",
+                   help="an admin-down router is OK (status ERROR stays CRITICAL)")
+    add_count_thresholds(p, "routers")
+
+
+def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
+    opts = RouterOptions(ignore_admin_down=args.ignore_admin_down)
+    agents = {a.id: a for a in snap.all("agents")}
+    r = select_one(snap, "routers", args, "router")
+    if r is not None:
+        return judge_router(r, agents, opts, now)
+    items = [(router_label(r), judge_router(r, agents, opts, now)) for r in snap.all("routers")]
+    return aggregate(items, "routers", args.warning, args.critical)
+
+
+SPEC = CheckSpec(
+    name="router",
+    description="Check a VIO (Neutron) router from the cached inventory.",
+    evaluate=evaluate,
+    add_arguments=add_arguments,
+    epilog=EPILOG,
+)
+main = main_for(SPEC)

@@ -1,0 +1,155 @@
+"""check_vio_service: Nova and Cinder services, Neutron agents and Keystone catalog endpoints."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+
+from vio_checks.checks.base import CheckSpec, main_for
+from vio_checks.checks.select import NotFound
+from vio_checks.judge.service import (
+    COMPONENTS,
+    DEPLOYMENT_MODES,
+    ServiceOptions,
+    Services,
+    component_of,
+    judge_one,
+    judge_services,
+)
+from vio_checks.judge.timefmt import age
+from vio_checks.judge.verdict import Verdict
+
+
+def _preset_text() -> str:
+    lines = []
+    for mode, preset in DEPLOYMENT_MODES.items():
+        parts = [f"{b}={n}" + ("" if required else "*") for b, (n, required) in preset.items()]
+        lines.append(textwrap.fill(" ".join(parts), 108, initial_indent=f"  {mode:<8}  ",
+                                   subsequent_indent=" " * 12, break_on_hyphens=False))
+    return "\n".join(lines)
+
+
+EPILOG = f"""\
+states:
+  CRITICAL  a Nova or Cinder service is enabled but down
+  CRITICAL  a nova-compute service was disabled by the VMware driver itself ("set by vmwareapi
+            host_state"): vCenter unreachable
+  CRITICAL  a Neutron agent is admin up but not alive
+  CRITICAL  a public catalog endpoint (--component keystone) did not answer during the discovery sweep
+            (connection error, timeout or HTTP 5xx), named in the output
+  CRITICAL  fewer of a binary up than expected ("nova-scheduler: 1 of 2 up"); "up" means reporting and
+            enabled (services) or alive and admin up (agents)
+  OK        a disabled service or an admin-down agent, with its reason (--warn-disabled: WARNING)
+  UNKNOWN   the service selected with --binary and --host is not in the inventory
+  With --component all (the default) every component is judged and the status line leads with the worst
+  problem. With the NSX plugins there are no Neutron agents at all: that is OK.
+
+selection:
+  --binary B --host H   one service or agent (e.g. --binary neutron-l3-agent --host vio-net-01);
+                        no count is expected for it
+  --binary B            every service/agent of that binary, with its expected count
+  --host H              every service/agent on that host, no counts
+  Endpoints are judged only without --binary/--host.
+
+expected counts (how many must be up; without --expect or --deployment-mode none is expected):
+  --expect BINARY=N     repeatable; overrides the deployment-mode preset for that binary
+  --deployment-mode     VIO's deployment modes: HA runs two controllers (two schedulers and conductors
+                        must be up), compact and tiny one. * marks a binary expected only when the inventory
+                        has it: nova-consoleauth (gone since Nova Train), and the Neutron agents (VDS/ML2
+                        networking only; NSX runs none). DHCP and metadata agents scale with network nodes,
+                        so one must be up; HA routers need two L3 agents. cinder-volume runs active/passive
+                        under one host name, so 1 in every mode. nova-compute (one per vSphere cluster) is
+                        never in a preset: use --expect nova-compute=N.
+{_preset_text()}
+
+perfdata:
+  per binary: BINARY_up (critical range N: when N are expected), BINARY_down (enabled but not reporting),
+  BINARY_disabled; per endpoint: SERVICE-TYPE_latency in s (keystone)
+
+example:
+  check_vio_service --os-cloud vio --deployment-mode ha
+  VIO SERVICE CRITICAL - 1 CRITICAL of 7 nova services: nova-scheduler@vio-controller-01 is down since 10:42;
+  nova-scheduler: 1 of 2 up | ... 'nova-scheduler_down'=1;;;0;2 'nova-scheduler_up'=1;;2:;0;2 ...
+"""
+
+
+def expect_arg(text: str) -> tuple[str, int]:
+    """argparse type for BINARY=N."""
+    binary, sep, count = str(text).partition("=")
+    binary = binary.strip()
+    try:
+        n = int(count)
+    except ValueError:
+        n = -1
+    if not sep or not binary or n < 0:
+        raise argparse.ArgumentTypeError(f"invalid expectation {text!r} (use BINARY=N, "
+                                         "e.g. nova-scheduler=2)")
+    return binary, n
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("services")
+    g.add_argument("--component", choices=(*COMPONENTS, "all"), default="all",
+                   help="which services to judge (default: all); keystone means the public catalog endpoints")
+    g.add_argument("--binary", metavar="BINARY",
+                   help="only this binary, e.g. nova-scheduler, cinder-volume, neutron-l3-agent")
+    g.add_argument("--host", metavar="HOST", help="only services/agents on this host")
+    g.add_argument("--warn-disabled", action="store_true",
+                   help="a disabled service or admin-down agent is WARNING (default: OK, noted)")
+    g.add_argument("--expect", metavar="BINARY=N", type=expect_arg, action="append", default=[],
+                   help="at least N of BINARY must be up (repeatable; overrides --deployment-mode)")
+    g.add_argument("--deployment-mode", choices=tuple(DEPLOYMENT_MODES),
+                   help="expect VIO's controller services for this deployment mode (see below)")
+
+
+def _components(args: argparse.Namespace) -> tuple[str, ...]:
+    return COMPONENTS if args.component == "all" else (args.component,)
+
+
+def validate(args: argparse.Namespace) -> None:
+    components = _components(args)
+    if args.component == "keystone" and (args.binary or args.host or args.expect):
+        raise ValueError("--binary, --host and --expect select services or agents, not keystone endpoints")
+    for binary in [args.binary] + [b for b, _ in args.expect]:
+        if binary and component_of(binary) not in components:
+            raise ValueError(f"{binary} is a {component_of(binary)} binary, not part of --component "
+                             f"{args.component}")
+
+
+def _options(args: argparse.Namespace) -> ServiceOptions:
+    return ServiceOptions(warn_disabled=args.warn_disabled, expect=dict(args.expect),
+                          deployment_mode=args.deployment_mode)
+
+
+_KINDS = {"nova": "compute_services", "cinder": "volume_services", "neutron": "agents"}
+
+
+def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
+    opts = _options(args)
+    components = _components(args)
+    if args.binary and args.host:
+        name = f"{args.binary}@{args.host}"
+        found = [o for comp in components if comp in _KINDS for o in snap.find(_KINDS[comp], "name", name)]
+        if not found:
+            raise NotFound(f"service {name} not found in inventory (age {age(snap.age(now))})")
+        if len(found) == 1:
+            return judge_one(found[0], opts, now)
+    inv = Services(
+        nova=snap.all("compute_services") if "nova" in components else [],
+        cinder=snap.all("volume_services") if "cinder" in components else [],
+        agents=snap.all("agents") if "neutron" in components else [],
+        endpoints=snap.all("endpoints") if "keystone" in components else [],
+    )
+    return judge_services(inv, opts, now, components, binary=args.binary, host=args.host)
+
+
+SPEC = CheckSpec(
+    name="service",
+    description="Check VIO's OpenStack services (Nova, Cinder, Neutron agents, Keystone catalog endpoints) "
+                "from the cached inventory.",
+    evaluate=evaluate,
+    add_arguments=add_arguments,
+    epilog=EPILOG,
+    validate=validate,
+)
+main = main_for(SPEC)

@@ -1,0 +1,108 @@
+"""The discovery layer's own health: inventory age, the last sweep's cost, and its last error.
+
+Everything else is judged from the inventory, so this is the check the others depend on: an API outage
+shows up here once (CRITICAL) instead of as every object's problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vio_checks.judge.timefmt import age, clock
+from vio_checks.judge.verdict import Perf, State, Verdict
+from vio_checks.model import KINDS, Meta
+
+
+@dataclass
+class DiscoveryOptions:
+    max_age: float = 120.0
+    max_stale: float = 900.0
+
+
+#: How counts read in the status line (kinds not listed here are only in perfdata and long output).
+_COUNT_NAMES = (
+    ("hypervisors", "hypervisors"), ("servers", "VMs"), ("volumes", "volumes"), ("ports", "ports"),
+    ("networks", "networks"), ("routers", "routers"), ("agents", "agents"),
+    ("compute_services", "nova services"), ("volume_services", "cinder services"),
+    ("endpoints", "endpoints"),
+)
+
+
+def _duration(seconds: float) -> str:
+    return age(seconds) if seconds >= 120 else f"{seconds:g} s"
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """`3 hypervisors, 15 VMs, ...` (agents only when there are any)."""
+    parts = [f"{counts.get(kind, 0)} {name}" for kind, name in _COUNT_NAMES
+             if kind in counts and (counts[kind] or kind != "agents")]
+    return ", ".join(parts) or "no counts recorded"
+
+
+def last_error(status: dict, meta: Meta | None) -> tuple[str, float | None] | None:
+    """The last sweep's error when the last attempt failed after the snapshot was taken, else None."""
+    error = status.get("error")
+    if not error:
+        return None
+    when = status.get("error_at") or status.get("attempt_at")
+    if meta is not None and when is not None and when < meta.fetched_at:
+        return None  # an older failure, since replaced by a good sweep
+    return str(error), when
+
+
+def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float) -> Verdict:
+    """The inventory's age against --max-age/--max-stale, and whether the last sweep failed."""
+    v = Verdict()
+    inv_age = max(0.0, now - meta.fetched_at)
+    warn_age = 2 * opts.max_age
+    stats = f"last sweep {meta.seconds:.1f} s, {meta.requests} requests"
+    failed = last_error(status, meta)
+    if failed:
+        error, when = failed
+        v.add(State.CRITICAL, f"last sweep failed at {clock(when, now)}: {error}; "
+                              f"inventory {age(inv_age)} old")
+    if inv_age > opts.max_stale:
+        v.add(State.CRITICAL, f"inventory {age(inv_age)} old, past --max-stale {_duration(opts.max_stale)}")
+    elif inv_age > warn_age:
+        v.add(State.WARNING, f"inventory {age(inv_age)} old, more than twice --max-age "
+                             f"{_duration(opts.max_age)}: refreshes are falling behind")
+    if not v.findings:
+        v.add(State.OK, f"inventory {age(inv_age)} old, {stats}: {counts_text(meta.counts)}")
+
+    where = f"{meta.cloud} ({meta.region})" if meta.region else meta.cloud
+    v.details.append(f"{where}: swept at {clock(meta.fetched_at, now)} in {meta.seconds:.2f} s with "
+                     f"{meta.requests} API requests (compute microversion "
+                     f"{meta.compute_microversion or '?'})")
+    if status.get("ok_at"):
+        v.details.append(f"last good sweep {clock(status['ok_at'], now)}")
+    if status.get("attempt_at"):
+        v.details.append(f"last attempt {clock(status['attempt_at'], now)}")
+    if status.get("error") and not failed:
+        v.details.append(f"an earlier sweep failed: {status['error']}")
+    v.details.append("counts: " + ", ".join(f"{k} {n}" for k, n in meta.counts.items()))
+
+    v.perf += [
+        Perf("age", round(inv_age, 1), "s", _number(warn_age), _number(opts.max_stale), 0),
+        Perf("sweep_seconds", meta.seconds, "s", None, None, 0),
+        Perf("requests", meta.requests, "", None, None, 0),
+    ]
+    v.perf += [Perf(kind, meta.counts[kind], "", None, None, 0) for kind in KINDS if kind in meta.counts]
+    return v
+
+
+def judge_unavailable(message: str, status: dict, now: float) -> Verdict:
+    """No usable inventory (nothing cached, or too old and the API down): CRITICAL, never UNKNOWN."""
+    v = Verdict()
+    v.add(State.CRITICAL, message)
+    if status.get("ok_at"):
+        v.details.append(f"last good sweep {clock(status['ok_at'], now)} ({age(now - status['ok_at'])} ago)")
+    else:
+        v.details.append("no sweep has succeeded with this cache")
+    failed = last_error(status, None)
+    if failed:
+        v.details.append(f"last sweep failed at {clock(failed[1], now)}: {failed[0]}")
+    return v
+
+
+def _number(seconds: float) -> str:
+    return f"{seconds:g}"

@@ -1,0 +1,277 @@
+"""OpenStack control-plane services: Nova and Cinder services, Neutron agents, Keystone catalog endpoints.
+
+Each service, agent and endpoint is judged on its own; on top of that, an expected number of each binary
+must be up (`--expect BINARY=N`, or a `--deployment-mode` preset for VIO's controller services).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.timefmt import clock
+from vio_checks.judge.verdict import Finding, Perf, State, Verdict
+from vio_checks.model import Agent, Endpoint, Service
+
+COMPONENTS = ("nova", "neutron", "cinder", "keystone")
+
+#: VIO's controller binaries per deployment mode: binary → (how many must be up, required).
+#: A required binary is expected even when absent from the inventory; the others only when present:
+#: nova-consoleauth (gone since Nova Train, often a single instance), and the Neutron agents, which only
+#: VDS/ML2 deployments run (NSX runs none); DHCP and metadata agents scale with network nodes, not with the
+#: controllers, so one must be up; HA routers need two L3 agents. cinder-volume runs active/passive under one
+#: shared host name, so it reports once in every mode.
+_HA = {"nova-scheduler": (2, True), "nova-conductor": (2, True), "nova-consoleauth": (1, False),
+       "cinder-scheduler": (2, True), "cinder-volume": (1, True), "neutron-l3-agent": (2, False),
+       "neutron-dhcp-agent": (1, False), "neutron-metadata-agent": (1, False)}
+_SINGLE = {binary: (1, required) for binary, (_, required) in _HA.items()}
+DEPLOYMENT_MODES: dict[str, dict[str, tuple[int, bool]]] = {"ha": _HA, "compact": _SINGLE, "tiny": _SINGLE}
+
+
+@dataclass
+class ServiceOptions:
+    warn_disabled: bool = False
+    expect: dict[str, int] = field(default_factory=dict)  # explicit --expect, overrides the preset
+    deployment_mode: str | None = None
+
+
+@dataclass
+class Services:
+    """What the service check reads from the inventory (already narrowed by --binary/--host)."""
+
+    nova: list[Service] = field(default_factory=list)
+    cinder: list[Service] = field(default_factory=list)
+    agents: list[Agent] = field(default_factory=list)
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+
+def component_of(binary: str) -> str:
+    """nova / cinder by the binary's prefix; anything else is a Neutron agent."""
+    for comp in ("nova", "cinder"):
+        if binary.startswith(comp + "-"):
+            return comp
+    return "neutron"
+
+
+def label_of(obj: Service | Agent) -> str:
+    return f"{obj.binary}@{obj.host}"
+
+
+# --- one object ----------------------------------------------------------------------------------
+
+
+def _is_up(obj: Service | Agent) -> bool:
+    """Up means working: reporting and enabled (a service) or alive and admin up (an agent)."""
+    if isinstance(obj, Agent):
+        return obj.alive and obj.admin_state_up
+    return obj.state == "up" and obj.status != "disabled"
+
+
+def _is_disabled(obj: Service | Agent) -> bool:
+    return (not obj.admin_state_up) if isinstance(obj, Agent) else obj.status == "disabled"
+
+
+def judge_service(s: Service, opts: ServiceOptions, now: float) -> Verdict:
+    """One Nova or Cinder service: enabled-but-down is CRITICAL, a VMware-driver disable is vCenter lost."""
+    v = Verdict()
+    label = label_of(s)
+    since = f" since {clock(s.updated, now)}" if s.updated else ""
+    forced = " (forced down)" if s.forced_down else ""
+    if s.disabled_by_vmware_driver:
+        v.add(State.CRITICAL, f"{label}: vCenter unreachable (disabled by the VMware driver: "
+                              f"{s.disabled_reason})")
+    elif s.status == "disabled":
+        down = " and down" if s.state == "down" else ""
+        text = f"{label} is disabled{down}: {s.disabled_reason or 'no reason given'}"
+        v.add(State.WARNING if opts.warn_disabled else State.OK, text)
+    elif s.state == "down":
+        v.add(State.CRITICAL, f"{label} is down{since}{forced}")
+    elif s.state != "up":
+        v.add(State.UNKNOWN, f"{label}: state {s.state or 'not reported'}")
+    else:
+        v.add(State.OK, f"{label} is up")
+    v.details.append(f"{s.component} service {label} (id {s.id}, zone {s.zone or '?'}): {s.status or '?'}, "
+                     f"{s.state or '?'}, last update {clock(s.updated, now)}"
+                     + (f", disabled: {s.disabled_reason}" if s.disabled_reason else ""))
+    return v
+
+
+def judge_agent(a: Agent, opts: ServiceOptions, now: float) -> Verdict:
+    """One Neutron agent: admin-up but not alive is CRITICAL; admin-down agents are OK, noted."""
+    v = Verdict()
+    label = label_of(a)
+    heartbeat = clock(a.heartbeat, now)
+    if not a.admin_state_up:
+        alive = "alive" if a.alive else "not alive"
+        v.add(State.WARNING if opts.warn_disabled else State.OK, f"{label} is admin down ({alive})")
+    elif not a.alive:
+        v.add(State.CRITICAL, f"{label} is not alive (last heartbeat {heartbeat})")
+    else:
+        v.add(State.OK, f"{label} is alive")
+    v.details.append(f"neutron agent {label} ({a.agent_type or '?'}, id {a.id}): "
+                     f"{'alive' if a.alive else 'dead'}, admin {'up' if a.admin_state_up else 'down'}, "
+                     f"last heartbeat {heartbeat}")
+    return v
+
+
+def endpoint_label(e: Endpoint) -> str:
+    return f"{e.service_type} endpoint {e.url}"
+
+
+def judge_endpoint(e: Endpoint) -> Verdict:
+    """One public catalog endpoint: did it answer during the sweep?"""
+    v = Verdict()
+    latency = f" in {e.latency:.3f} s" if e.latency is not None else ""
+    if e.ok:
+        v.add(State.OK, f"{endpoint_label(e)} answered{latency}")
+    else:
+        why = e.error or (f"HTTP {e.status_code}" if e.status_code else "no answer")
+        v.add(State.CRITICAL, f"{endpoint_label(e)} failed: {why}")
+    v.details.append(f"{endpoint_label(e)} ({e.region or 'no region'}): "
+                     + (f"HTTP {e.status_code}" if e.status_code else "no HTTP status") + latency)
+    return v
+
+
+# --- counts per binary ---------------------------------------------------------------------------
+
+
+@dataclass
+class BinaryCount:
+    up: int = 0
+    down: int = 0  # enabled / admin up, but not reporting
+    disabled: int = 0  # disabled service or admin-down agent
+
+    @property
+    def total(self) -> int:
+        return self.up + self.down + self.disabled
+
+
+def count_binaries(objects: Iterable[Service | Agent]) -> dict[str, BinaryCount]:
+    counts: dict[str, BinaryCount] = {}
+    for obj in objects:
+        c = counts.setdefault(obj.binary, BinaryCount())
+        if _is_disabled(obj):
+            c.disabled += 1
+        elif _is_up(obj):
+            c.up += 1
+        else:
+            c.down += 1
+    return counts
+
+
+def expectations(opts: ServiceOptions, present: Iterable[str], components: Iterable[str]) -> dict[str, int]:
+    """binary → how many must be up: the deployment-mode preset, overridden by explicit --expect."""
+    present, components = set(present), set(components)
+    found: dict[str, int] = {}
+    if opts.deployment_mode:
+        for binary, (n, required) in DEPLOYMENT_MODES[opts.deployment_mode].items():
+            if component_of(binary) in components and (required or binary in present):
+                found[binary] = n
+    found.update(opts.expect)
+    return found
+
+
+def judge_counts(counts: Mapping[str, BinaryCount], expected: Mapping[str, int]) -> Verdict:
+    """Fewer up than expected → CRITICAL `nova-scheduler: 1 of 2 up`; perfdata per binary."""
+    v = Verdict()
+    for binary in sorted(set(counts) | set(expected)):
+        c = counts.get(binary, BinaryCount())
+        want = expected.get(binary)
+        if want is not None and c.up < want:
+            if not c.total:
+                v.add(State.CRITICAL, f"{binary}: none in the inventory, {want} expected")
+            else:
+                extra = f", {want} expected" if want != c.total else ""
+                v.add(State.CRITICAL, f"{binary}: {c.up} of {c.total} up{extra}")
+        v.details.append(f"{binary}: {c.up} up, {c.down} down, {c.disabled} disabled"
+                         + (f" ({want} expected up)" if want is not None else ""))
+        crit = f"{want}:" if want is not None else None
+        v.perf += [
+            Perf(f"{binary}_up", c.up, "", None, crit, 0, c.total),
+            Perf(f"{binary}_down", c.down, "", None, None, 0, c.total),
+            Perf(f"{binary}_disabled", c.disabled, "", None, None, 0, c.total),
+        ]
+    return v
+
+
+def _latency_perf(endpoints: list[Endpoint]) -> list[Perf]:
+    perf, seen = [], {}
+    for e in endpoints:
+        if e.latency is None:
+            continue
+        seen[e.service_type] = seen.get(e.service_type, 0) + 1
+        n = seen[e.service_type]
+        label = f"{e.service_type}_latency" if n == 1 else f"{e.service_type}_{n}_latency"
+        perf.append(Perf(label, e.latency, "s", None, None, 0))
+    return perf
+
+
+# --- the whole picture ---------------------------------------------------------------------------
+
+
+def judge_services(
+    found: Services, opts: ServiceOptions, now: float, components: Iterable[str] = COMPONENTS,
+    binary: str | None = None, host: str | None = None,
+) -> Verdict:
+    """Every selected service, agent and endpoint, plus the expected counts per binary.
+
+    `binary` and/or `host` narrow the services and agents judged (endpoints are then left out); with a host,
+    no counts are expected. The status line names the worst problems first (Verdict.summary keeps only the
+    worst state's texts, and findings are sorted worst first).
+    """
+    components = tuple(c for c in COMPONENTS if c in set(components))
+    if binary or host:
+        def keep(o: Service | Agent) -> bool:
+            return (not binary or o.binary == binary) and (not host or o.host == host)
+
+        found = Services(nova=[s for s in found.nova if keep(s)], cinder=[s for s in found.cinder if keep(s)],
+                         agents=[a for a in found.agents if keep(a)])
+        present = {"nova": found.nova, "neutron": found.agents, "cinder": found.cinder}
+        wanted = component_of(binary) if binary and not host else None
+        components = tuple(c for c in components if c != "keystone" and (present[c] or c == wanted))
+    groups = {
+        "nova": ("nova services", found.nova, lambda s: judge_service(s, opts, now)),
+        "neutron": ("neutron agents", found.agents, lambda a: judge_agent(a, opts, now)),
+        "cinder": ("cinder services", found.cinder, lambda s: judge_service(s, opts, now)),
+        "keystone": ("public endpoints", found.endpoints, judge_endpoint),
+    }
+    out = Verdict()
+    noted: list[str] = []
+    for comp in components:
+        what, objects, judge = groups[comp]
+        judged = [(o, judge(o)) for o in objects]
+        part = aggregate([(o.id if comp == "keystone" else label_of(o), v) for o, v in judged], what)
+        notes = [v.summary for o, v in judged
+                 if comp != "keystone" and v.state == State.OK and _is_disabled(o)]
+        if notes and part.state == State.OK:
+            part.findings[0].text += f" ({len(notes)} {'admin down' if comp == 'neutron' else 'disabled'})"
+        if comp == "neutron" and not objects and not (binary or host):
+            part.findings[0].text += " (NSX)"
+        out.findings += part.findings
+        out.details += part.details
+        noted += [f"OK: {n}" for n in notes]
+
+    services = [*found.nova, *found.cinder, *found.agents]
+    counts = count_binaries(services)
+    expected = {} if host else expectations(opts, counts, components)
+    if binary:
+        expected = {b: n for b, n in expected.items() if b == binary}
+    if (binary or host) and not services and not expected:
+        what = " ".join(x for x in (binary, f"on host {host}" if host else None) if x)
+        return Verdict(findings=[Finding(State.UNKNOWN, f"no service or agent {what} in the inventory")])
+    tally = judge_counts(counts, expected)
+    out.findings += tally.findings
+    out.details += noted + tally.details
+    out.perf += tally.perf
+    if "keystone" in components:
+        out.perf += _latency_perf(found.endpoints)
+    out.findings.sort(key=lambda f: -f.state.rank)
+    return out
+
+
+def judge_one(obj: Service | Agent, opts: ServiceOptions, now: float) -> Verdict:
+    """One selected service or agent (--binary and --host), with its own up/down perfdata."""
+    v = judge_agent(obj, opts, now) if isinstance(obj, Agent) else judge_service(obj, opts, now)
+    v.perf += judge_counts(count_binaries([obj]), {}).perf
+    return v
