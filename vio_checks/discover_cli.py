@@ -1,5 +1,7 @@
 """`vio-discover`: sweep the cloud now, store the inventory, print what was found.
 
+`vio-discover --events` prints the event log from the cache instead (no sweep).
+
 Exit 0 after a sweep (ours, or one another process was running that we waited for); 2 when it failed,
 with one line on stderr (with --json: {"error": "..."} on stdout).
 """
@@ -9,12 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from vio_checks import __version__
 from vio_checks.errors import VioError
-from vio_checks.options import add_cache_options, add_cloud_options, duration, snapshot
+from vio_checks.eventlog import EventLog
+from vio_checks.events import describe
+from vio_checks.normalize import parse_time
+from vio_checks.options import add_cache_options, add_cloud_options, duration, snapshot, store_for
 from vio_checks.runtime import guard_timeout, setup_logging
-from vio_checks.summary import as_json, describe
+from vio_checks.summary import as_json, iso_utc
+from vio_checks.summary import describe as describe_inventory
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,16 +37,56 @@ def build_parser() -> argparse.ArgumentParser:
                    help="give up the sweep after this long (default: 120 s)")
     p.add_argument("--page-size", type=int, default=1000, metavar="N",
                    help="objects per list request (default: 1000, Nova's maximum)")
-    p.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--events", action="store_true",
+                   help="print the event log from the cache instead of sweeping (oldest first)")
+    p.add_argument("--since", type=since_arg, metavar="DURATION|ISO8601",
+                   help="with --events: only events this recent (e.g. 1h) or after this UTC time")
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="more log output on stderr (repeatable)")
     p.add_argument("-V", "--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 
+def since_arg(text: str) -> float:
+    """argparse type: a duration back from now, or an ISO 8601 time → POSIX seconds."""
+    try:
+        return time.time() - duration(text)
+    except argparse.ArgumentTypeError:
+        pass
+    stamp = parse_time(text)
+    if stamp is None:
+        raise argparse.ArgumentTypeError(f"invalid --since {text!r} (use 1h, 7d or 2026-11-24T10:42:00Z)")
+    return stamp
+
+
+def print_events(args: argparse.Namespace) -> int:
+    """The event log, oldest first, as text lines or a JSON array. No sweep."""
+    try:
+        events = EventLog(store_for(args)).recent(args.since or 0.0)
+    except VioError as e:
+        print(json.dumps({"error": str(e)}) if args.json else f"vio-discover: {e}",
+              file=sys.stdout if args.json else sys.stderr)
+        return 2
+    events.reverse()
+    if args.json:
+        print(json.dumps([{**e.as_dict(), "time": iso_utc(e.time)} for e in events], indent=1))
+    else:
+        for e in events:
+            print(describe(e, iso_utc(e.time)))
+        if not events:
+            print("no events" + (" in that period" if args.since else " yet (the log starts with the "
+                                                                   "second sweep)"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    if args.since is not None and not args.events:
+        build_parser().error("--since goes with --events")
+    if args.events:
+        return print_events(args)
     try:
         with guard_timeout(args.timeout + 5):
             result = snapshot(args, timeout=args.timeout, force=True)
@@ -58,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(as_json(inv)))
     else:
-        lines = describe(inv)
+        lines = describe_inventory(inv)
         if not result.swept:
             lines[0] += " (swept by another process; waited for it)"
         print("\n".join(lines))

@@ -157,3 +157,22 @@ def _diff_simple(before: list, after: list, what: str, start: float, now: float)
     events += [Event(now, f"{what}_deleted", i, o.name, o.project_id) for i, o in old.items() if i not in new]
     return events
 
+
+
+def describe(e: Event, clock_text: str) -> str:
+    """One line for people: `10:42 vm_moved web-01 [webshop] domain-c8 → domain-c9 (live-migration)`."""
+    who = e.name or e.id
+    if e.name and e.kind.startswith(("vm_", "migration")):
+        who = f"{e.name} ({e.id})"
+    parts = [clock_text, e.kind, who]
+    if e.project:
+        parts.append(f"[{e.project}]")
+    if e.from_ and e.to:
+        parts.append(f"{e.from_} → {e.to}")
+    elif e.to:
+        parts.append(f"on {e.to}")
+    elif e.from_:
+        parts.append(f"was on {e.from_}")
+    if e.cause:
+        parts.append(f"({e.cause})")
+    return " ".join(p for p in parts if p)

@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 
 from vio_checks.checks.base import CheckSpec, add_count_thresholds, add_selector, main_for
-from vio_checks.checks.select import select_one
+from vio_checks.checks.select import NotFound, select_one
+from vio_checks.eventlog import EventLog
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.verdict import Verdict
-from vio_checks.judge.vm import NOVA_STATUSES, VmOptions, judge_vm, status_perf
+from vio_checks.judge.vm import (
+    NOVA_STATUSES,
+    VmOptions,
+    history_notes,
+    judge_deleted_vm,
+    judge_vm,
+    status_perf,
+)
 from vio_checks.options import comma_list, duration
 
 EPILOG = """\
@@ -68,6 +76,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--critical-states", type=status_list, default=frozenset(), metavar="LIST",
                    help="Nova statuses that are CRITICAL, e.g. SHUTOFF (default: none; wins over "
                         "--warning-states)")
+    g.add_argument("--window", type=duration, default=3600.0, metavar="DURATION",
+                   help="mention a migration of the VM this recent (default: 1h)")
     add_count_thresholds(p, "VMs")
 
 
@@ -93,9 +103,19 @@ def _service(snap, server):
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     opts = _options(args)
-    server = select_one(snap, "servers", args, "VM")
+    try:
+        server = select_one(snap, "servers", args, "VM")
+    except NotFound:
+        # A VM the log saw deleted is OK: config that still names it must not page anyone.
+        log = EventLog(snap.store)
+        gone = [e for e in log.for_object(args.id, 0) if e.kind == "vm_deleted"] if args.id else []
+        if not gone:
+            raise
+        return judge_deleted_vm(gone[0], now)
     if server is not None:
-        return judge_vm(server, _hypervisor(snap, server), _service(snap, server), opts, now)
+        history = EventLog(snap.store).for_object(server.id, now - args.window)
+        return judge_vm(server, _hypervisor(snap, server), _service(snap, server), opts, now,
+                        notes=history_notes(history, now))
     hypervisors = {h.hostname: h for h in snap.all("hypervisors")}
     services = {s.host: s for s in snap.all("compute_services") if s.binary == "nova-compute"}
     servers = snap.all("servers")

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from vio_checks.events import Event
 from vio_checks.judge.timefmt import age, clock
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import VMWARE_HOST_STATE_REASON, Hypervisor, Server, Service
@@ -197,3 +198,23 @@ def status_perf(servers: Iterable[Server]) -> list[Perf]:
     total = sum(counts.values())
     order = list(PERF_STATUSES) + sorted(set(counts) - set(PERF_STATUSES))
     return [Perf(status_label(s), counts.get(s, 0), min=0, max=total) for s in order]
+
+
+def history_notes(events: Iterable[Event], now: float) -> list[str]:
+    """`moved from A to B 4 min ago (live-migration)` for a VM's recent moves and failed migrations."""
+    notes = []
+    for e in events:
+        ago = age(now - e.time)
+        if e.kind == "vm_moved":
+            notes.append(f"moved from {e.from_} to {e.to} {ago} ago ({e.cause})")
+        elif e.kind == "migration_failed":
+            notes.append(f"{e.cause} from {e.from_} to {e.to} {ago} ago; it stayed on {e.from_}")
+    return notes
+
+
+def judge_deleted_vm(event: Event, now: float) -> Verdict:
+    """A VM the event log saw deleted: OK, so config that still names it pages no one."""
+    v = Verdict()
+    v.add(State.OK, f"{clean(event.name) or event.id} deleted at {clock(event.time, now)}; "
+                    "remove it with the next config generation")
+    return v

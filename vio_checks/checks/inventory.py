@@ -1,0 +1,64 @@
+"""check_vio_inventory: recent changes in the cloud: VMs added, deleted, migrated; failed migrations."""
+
+from __future__ import annotations
+
+import argparse
+
+from vio_checks.checks.base import CheckSpec, main_for, range_arg
+from vio_checks.eventlog import EventLog
+from vio_checks.judge.inventory import COUNTED, WORDS, InventoryOptions, judge_inventory
+from vio_checks.judge.verdict import Verdict
+from vio_checks.options import duration
+
+EPILOG = """\
+Reads the event log that every sweep appends to (comparing the new inventory with the previous one and
+merging Nova's os-migrations records, which also catch migrations that reversed between two sweeps).
+
+states:
+  WARNING/CRITICAL  a count in --window outside its --<count>-warning / --<count>-critical range;
+                    by default only failed migrations have a threshold: one or more → WARNING
+  OK                otherwise (the counts are perfdata for graphs either way)
+  A hypervisor going down followed by its VMs appearing elsewhere is told as one story:
+  "domain-c8 down at 10:42; 37 VMs evacuated to domain-c9".
+
+perfdata: added, deleted, migrated, failed (counts in the window)
+
+example:
+  check_vio_inventory --os-cloud vio --window 1h
+  VIO INVENTORY WARNING - 1 failed migrations in the last 60 min (2 VMs added, 0 VMs deleted, 1 VMs
+  migrated, 1 failed migrations) | added=2;;;0 deleted=0;;;0 migrated=1;;;0 failed=1;0;;0
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("inventory changes")
+    g.add_argument("--window", type=duration, default=3600.0, metavar="DURATION",
+                   help="count changes this far back (default: 1h)")
+    g.add_argument("--max-events", type=int, default=20, metavar="N",
+                   help="list at most N events in the long output, newest first (default: 20)")
+    for name in COUNTED:
+        default_warn = "0" if name == "failed" else None
+        g.add_argument(f"--{name}-warning", type=range_arg, default=default_warn, metavar="RANGE",
+                       help=f"range for the number of {WORDS[name]} (default: {default_warn or 'none'})")
+        g.add_argument(f"--{name}-critical", type=range_arg, default=None, metavar="RANGE",
+                       help=f"range for the number of {WORDS[name]} (default: none)")
+
+
+def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
+    opts = InventoryOptions(
+        window=args.window, max_events=max(0, args.max_events),
+        thresholds={name: (getattr(args, f"{name}_warning"), getattr(args, f"{name}_critical"))
+                    for name in COUNTED},
+    )
+    events = EventLog(snap.store).recent(now - args.window)
+    return judge_inventory(events, opts, now)
+
+
+SPEC = CheckSpec(
+    name="inventory",
+    description="Check recent inventory changes of a VIO cloud: VM additions, deletions and migrations.",
+    evaluate=evaluate,
+    add_arguments=add_arguments,
+    epilog=EPILOG,
+)
+main = main_for(SPEC)
