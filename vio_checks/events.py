@@ -22,7 +22,8 @@ CAUSES = {"live-migration": "live-migration", "migration": "cold migration", "re
 
 @dataclass
 class Event:
-    """One change. `time` is POSIX seconds (UTC); `from_`/`to` are hypervisor names for moves."""
+    """One change. `time` is POSIX seconds (UTC); `from_`/`to` are hypervisor names for moves;
+    `project` is the project's name when Keystone told it, else its id."""
 
     time: float
     kind: str  # vm_added, vm_deleted, vm_moved, migration_failed, hypervisor_added, ...
@@ -109,6 +110,9 @@ def changes(
         events += _diff_hypervisors(previous.hypervisors, new.hypervisors, now)
         events += _diff_simple(previous.volumes, new.volumes, "volume", start, now)
         events += _diff_simple(previous.routers, new.routers, "router", start, now)
+    projects = {p.id: p.name for p in new.projects if p.name}
+    for e in events:
+        e.project = projects.get(e.project, e.project)
     events.sort(key=lambda e: (e.time, e.kind, e.id))
     current = {m.id for m in new.migrations}  # records age out of the sweep's window: forget them too
     return events, {mid: st for mid, st in seen.items() if mid in current}

@@ -60,19 +60,69 @@ def main() -> int:
             if demo.run("vio-discover", show_exit=False).returncode != 0:
                 return 1
             demo.run("vio-discover", "--json", show_exit=False)
-            demo.section("2. Checks (read the cached inventory; no API call while it is fresh)")
-            for argv in _check_examples():
+            demo.section("2. Checks in aggregate mode: one line per kind, worst offenders below")
+            for argv in _aggregate_checks():
                 demo.run(*argv)
+            demo.section("3. Checks of single objects (what the generated Icinga config runs)")
+            for argv in _single_checks(sim.dump()):
+                demo.run(*argv)
+            demo.section("4. Inventory changes: a VM migrates, one is deleted, one added; then a sweep")
+            _change_cloud(sim)
+            demo.run("vio-discover", show_exit=False)
+            demo.run("check_vio_inventory")
+            demo.run("vio-discover", "--events", show_exit=False)
             print("Done: the simulator is stopped and the temporary files are removed.")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
-def _check_examples() -> list[list[str]]:
-    """Each check once in aggregate mode; single-object runs are added as the checks land."""
-    checks = sorted(p.name for p in BIN.glob("check_vio_*"))
-    return [[c] for c in checks]
+def _aggregate_checks() -> list[list[str]]:
+    return [["check_vio_discovery"], ["check_vio_service", "--deployment-mode", "ha"],
+            ["check_vio_hypervisor"], ["check_vio_vm"], ["check_vio_volume"], ["check_vio_interface"],
+            ["check_vio_router"]]
+
+
+def _single_checks(state: dict) -> list[list[str]]:
+    """One healthy and one broken object of a few kinds, picked from the simulator's state."""
+    def pick(kind: str, test) -> dict | None:
+        return next((o for o in state.get(kind, []) if test(o)), None)
+
+    runs = []
+    hv = pick("hypervisors", lambda h: "(" in h["hypervisor_hostname"])
+    if hv:
+        runs.append(["check_vio_hypervisor", "--id", hv["hypervisor_hostname"]])
+    for test in (lambda s: s["status"] == "ERROR", lambda s: s["status"] == "ACTIVE"):
+        vm = pick("servers", test)
+        if vm:
+            runs.append(["check_vio_vm", "--id", vm["id"]])
+    vm = pick("servers", lambda s: s["status"] == "ACTIVE")
+    if vm:
+        runs.append(["check_vio_interface", "--server", vm["name"]])
+    vol = pick("volumes", lambda v: v["status"] == "in-use")
+    if vol:
+        runs.append(["check_vio_volume", "--id", vol["id"]])
+    router = pick("routers", lambda r: r.get("ha"))
+    if router:
+        runs.append(["check_vio_router", "--id", router["id"]])
+    runs.append(["check_vio_service", "--binary", "nova-scheduler", "--expect", "nova-scheduler=2"])
+    return runs
+
+
+def _change_cloud(sim: Simulator) -> None:
+    state = sim.dump()
+    up = {c["host"] for c in state["compute_services"]
+          if c["binary"] == "nova-compute" and c["state"] == "up" and c["status"] == "enabled"}
+    active = [s for s in state["servers"] if s["status"] == "ACTIVE" and s.get("OS-EXT-SRV-ATTR:host") in up]
+    hosts = sorted(up)
+    if len(active) >= 2 and len(hosts) >= 2:
+        mover = active[0]
+        target = next(h for h in hosts if h != mover["OS-EXT-SRV-ATTR:host"])
+        print(f"(simulator: live-migrating {mover['name']} to {target}, deleting {active[1]['name']}, "
+              "creating demo-new-01)\n")
+        sim.migrate(mover["id"], target, type="live-migration")
+        sim.delete("servers", active[1]["id"])
+        sim.add("servers", {"name": "demo-new-01", "host": target, "project": mover.get("tenant_id")})
 
 
 if __name__ == "__main__":
