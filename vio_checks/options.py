@@ -13,6 +13,7 @@ from pathlib import Path
 
 from vio_checks.cache import Store, namespace
 from vio_checks.errors import CacheError
+from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION
 from vio_checks.inventory import Freshness, Result, obtain
 
 DEFAULT_CACHE_DIR = Path("/var/cache/vio-checks")
@@ -53,6 +54,10 @@ def add_cache_options(parser: argparse.ArgumentParser, freshness: bool = True) -
                        help="when a refresh fails, keep using an inventory up to this age (default: 900 s)")
         g.add_argument("--cache-only", action="store_true",
                        help="never call the API; rely on vio-discover run from a timer")
+    g.add_argument("--event-retention", metavar="DURATION", type=duration, default=DEFAULT_RETENTION,
+                   help="when this command sweeps: keep change events this long (default: 7d)")
+    g.add_argument("--event-limit", metavar="N", type=int, default=DEFAULT_MAX_EVENTS,
+                   help="when this command sweeps: keep at most N change events (default: 100000)")
 
 
 def resolve_cache_dir(explicit: str | None) -> Path:
@@ -108,6 +113,7 @@ def snapshot(
     policy = Freshness(
         max_age=getattr(args, "max_age", 120.0), max_stale=getattr(args, "max_stale", 900.0),
         cache_only=getattr(args, "cache_only", False),
+        event_retention=args.event_retention, max_events=max(1, args.event_limit),
     )
     deadline = time.monotonic() + max(1.0, timeout)
     return obtain(store, policy, sweeper(args, store), deadline, force=force)
