@@ -210,3 +210,20 @@ def test_unwritable_cache_dir_is_an_error(demo_cloud, tmp_path):
     d.mkdir(mode=0o500)
     r = demo_cloud.run("check_vio_hypervisor", "--cache-dir", str(d))
     assert r.rc == 3 and "not writable" in r.status, r
+
+
+def test_check_timeout_is_honoured_when_the_api_hangs(demo_cloud):
+    demo_cloud.sim.fault(path="/compute/v2.1/servers/detail", hang=True)
+    t = time.monotonic()
+    r = demo_cloud.run("check_vio_hypervisor", "-t", "5")
+    assert time.monotonic() - t < 7, r
+    assert r.rc == 3 and r.status.startswith("VIO HYPERVISOR UNKNOWN - no inventory: sweep failed:"), r
+    assert "timed out" in r.status and len(r.lines) == 1
+
+
+def test_stale_inventory_is_used_and_said_when_the_api_hangs(demo_cloud):
+    demo_cloud.sweep()
+    demo_cloud.sim.fault(path="/compute/v2.1/servers/detail", hang=True)
+    r = demo_cloud.run("check_vio_hypervisor", "--max-age", "0", "-t", "4")
+    assert r.rc in (0, 1, 2), r
+    assert "NOTE: inventory" in r.stdout and "sweep failed" in r.stdout and "timed out" in r.stdout, r

@@ -146,8 +146,8 @@ class CloudClient:
                     url, microversion=microversion, raise_exc=False, timeout=timeout,
                     status_code_retries=0, connect_retries=0,
                 )
-            except ks_exc.ConnectTimeout:
-                raise SweepError(f"{what}: connection timed out") from None
+            except ks_exc.ConnectTimeout:  # keystoneauth's name for connect and read timeouts alike
+                raise SweepError(f"{what}: timed out after {timeout[1]:.0f} s") from None
             except (ks_exc.ConnectFailure, ks_exc.SSLError) as e:
                 raise SweepError(f"{what}: cannot connect: {_one_line(e)}") from None
             except ks_exc.RetriableConnectionFailure as e:
