@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 
 from vio_checks.checks.base import CheckSpec, add_count_thresholds, add_selector, main_for
-from vio_checks.checks.select import NotFound, select_one
+from vio_checks.checks.select import resolve, select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label, status_perf
-from vio_checks.judge.timefmt import age
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import duration
 
@@ -59,20 +58,6 @@ def validate(args: argparse.Namespace) -> None:
         raise ValueError("--server cannot be combined with --id or --name")
 
 
-def _server(snap, ref: str):
-    """The VM --server names: by id, else by unique name."""
-    server = snap.get("servers", ref)
-    if server is not None:
-        return server
-    found = snap.find("servers", "name", ref)
-    if not found:
-        raise NotFound(f"VM {ref} not found in inventory (age {age(snap.age())})")
-    if len(found) > 1:
-        ids = ", ".join(sorted(s.id for s in found))
-        raise NotFound(f"{len(found)} VMs are named {ref!r}: {ids}; use the id")
-    return found[0]
-
-
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     opts = InterfaceOptions(stuck_after=args.stuck_after)
     port = select_one(snap, "ports", args, "port")
@@ -83,7 +68,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
 
     networks = {n.id: n for n in snap.all("networks")}
     if args.server:
-        vm = _server(snap, args.server)
+        vm = resolve(snap, "servers", args.server, "VM")
         servers = {vm.id: vm}
         ports = snap.find("ports", "device", vm.id)
         what = f"ports of {vm.name or vm.id}"

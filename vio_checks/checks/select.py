@@ -13,25 +13,37 @@ class NotFound(VioError):
     """The named object is not in the inventory, or the name is ambiguous."""
 
 
+def resolve(snap: Any, kind: str, ref: str, what: str) -> Any:
+    """The object whose id is `ref`, else the one object named `ref`; NotFound otherwise."""
+    obj = snap.get(kind, ref)
+    if obj is not None:
+        return obj
+    return _by_name(snap, kind, ref, what, f"{what} {ref} not found in inventory (age {age(snap.age())})")
+
+
+def _by_name(snap: Any, kind: str, name: str, what: str, missing: str) -> Any:
+    found = snap.find(kind, "name", name)
+    if not found:
+        raise NotFound(missing)
+    if len(found) > 1:
+        ids = ", ".join(sorted(o.id for o in found))
+        raise NotFound(f"{len(found)} {what}s are named {name!r}: {ids}; use --id")
+    return found[0]
+
+
 def select_one(
     snap: Any, kind: str, args: argparse.Namespace, what: str, id_falls_back_to_name: bool = False
 ) -> Any:
     """The object --id or --name names; None when neither is given (aggregate mode)."""
     ident, name = getattr(args, "id", None), getattr(args, "name", None)
     if ident:
+        if id_falls_back_to_name:
+            return resolve(snap, kind, ident, what)
         obj = snap.get(kind, ident)
-        if obj is None and id_falls_back_to_name:
-            found = snap.find(kind, "name", ident)
-            obj = found[0] if len(found) == 1 else None
         if obj is None:
             raise NotFound(f"{what} {ident} not found in inventory (age {age(snap.age())})")
         return obj
     if name:
-        found = snap.find(kind, "name", name)
-        if not found:
-            raise NotFound(f"{what} named {name!r} not found in inventory (age {age(snap.age())})")
-        if len(found) > 1:
-            ids = ", ".join(sorted(o.id for o in found))
-            raise NotFound(f"{len(found)} {what}s are named {name!r}: {ids}; use --id")
-        return found[0]
+        return _by_name(snap, kind, name, what,
+                        f"{what} named {name!r} not found in inventory (age {age(snap.age())})")
     return None
