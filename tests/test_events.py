@@ -115,7 +115,7 @@ def test_log_retention_by_age_and_count(tmp_path):
             clock.tick(86400)
         kept = log.recent(0)
         assert len(kept) == 8 and min(e.time for e in kept) == t0 + 2 * 86400  # 7 days back, inclusive
-        assert log.for_object("vm0", 0) == [] and store._get(("evidx", "vm0")) is None
+        assert log.for_object("vm0", 0) == [] and store._get("evidx|vm0") is None
         log.append([Event(time.time(), "vm_added", f"x{i}", "") for i in range(50)], {}, now=time.time(),
                    max_events=20)
         assert len(log.recent(0)) == 20

@@ -4,9 +4,12 @@ Layout, per cloud+region namespace (one diskcache directory):
 - ``current``: the generation readers use; switched only after a whole snapshot is written, so a reader
   never mixes two sweeps. The previous generation is kept until the next switch for readers mid-read.
 - ``status``: the last sweep attempt and its error, if it failed.
-- ``(gen, "meta")``, ``(gen, "all", kind)``: the sweep's Meta and every object of a kind (aggregates).
-- ``(gen, "obj", kind, id)`` and ``(gen, "idx", kind, index, value)`` → ids: what a single-object check
-  reads, so its cost does not grow with the cloud.
+- ``<gen>|meta``, ``<gen>|all|<kind>``: the sweep's Meta and every object of a kind (aggregates).
+- ``<gen>|obj|<kind>|<bucket>`` → {id: record} and ``<gen>|idx|<kind>|<index>|<bucket>`` → {value: [ids]}:
+  what a single-object check reads. Records are hashed into buckets of about BUCKET_SIZE each (the
+  bucket counts are in ``current``), so a lookup reads one small bucket whatever the cloud's size, and
+  a 10,000-VM snapshot is a few thousand keys rather than a hundred thousand (seconds of SQLite writes).
+Keys are strings: diskcache stores them as they are, where tuple keys would be pickled.
 - ``lock``: held (with an expiry) by the one process that sweeps.
 
 Nothing here talks to the API or decides freshness policy: see inventory.py.
@@ -19,6 +22,7 @@ import re
 import sqlite3
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +73,25 @@ _SETTINGS = {
     "size_limit": 2**40,
     "statistics": False,
 }
+
+
+#: Records per bucket, on average.
+BUCKET_SIZE = 32
+
+
+def key(*parts: object) -> str:
+    """A cache key: the parts joined by `|` (the last part may contain anything)."""
+    return "|".join(map(str, parts))
+
+
+def buckets_for(count: int) -> int:
+    """How many buckets hold `count` records."""
+    return max(1, -(-count // BUCKET_SIZE))
+
+
+def bucket(value: str, n: int) -> int:
+    """The bucket a record id or index value falls in (stable across processes, unlike hash())."""
+    return zlib.crc32(value.encode("utf-8", "surrogatepass")) % n
 
 
 def namespace(cloud: str | None, region: str | None) -> str:
@@ -150,10 +173,10 @@ class Store:
         cur = self._get("current")
         if not isinstance(cur, dict) or cur.get("schema") != SCHEMA:
             return None
-        meta = self._get((cur["gen"], "meta"))
+        meta = self._get(key(cur["gen"], "meta"))
         if not isinstance(meta, Meta):
             return None
-        return Snapshot(self, cur["gen"], meta)
+        return Snapshot(self, cur["gen"], meta, cur.get("layout", {}))
 
     def status(self) -> dict:
         """The last sweep attempt: {'attempt_at', 'error', 'error_at', 'ok_at'} (absent keys: never)."""
@@ -167,22 +190,31 @@ class Store:
         cache = self.cache
         old = os.umask(0o077)
         try:
+            layout: dict[str, int] = {}
             with cache.transact():
                 for kind in KINDS:
                     objects = inv.of_kind(kind)
-                    cache.set((gen, "all", kind), objects, tag=gen)
-                    indexes = INDEXES[kind]
-                    found: dict[tuple[str, str], list[str]] = {}
+                    cache.set(key(gen, "all", kind), objects, tag=gen)
+                    layout[kind] = n = buckets_for(len(objects))
+                    records: dict[int, dict[str, Any]] = {}
+                    found: dict[str, dict[str, list[str]]] = {index: {} for index in INDEXES[kind]}
                     for obj in objects:
-                        cache.set((gen, "obj", kind, obj.id), obj, tag=gen)
-                        for index, values in indexes.items():
+                        records.setdefault(bucket(obj.id, n), {})[obj.id] = obj
+                        for index, values in INDEXES[kind].items():
                             for value in values(obj):
                                 if value:
-                                    found.setdefault((index, value), []).append(obj.id)
-                    for (index, value), ids in found.items():
-                        cache.set((gen, "idx", kind, index, value), ids, tag=gen)
-                cache.set((gen, "meta"), inv.meta, tag=gen)
-                cache.set("current", {"gen": gen, "schema": SCHEMA})
+                                    found[index].setdefault(value, []).append(obj.id)
+                    for b, chunk in records.items():
+                        cache.set(key(gen, "obj", kind, b), chunk, tag=gen)
+                    for index, by_value in found.items():
+                        layout[f"{kind}.{index}"] = m = buckets_for(len(by_value))
+                        chunks: dict[int, dict[str, list[str]]] = {}
+                        for value, ids in by_value.items():
+                            chunks.setdefault(bucket(value, m), {})[value] = ids
+                        for b, chunk in chunks.items():
+                            cache.set(key(gen, "idx", kind, index, b), chunk, tag=gen)
+                cache.set(key(gen, "meta"), inv.meta, tag=gen)
+                cache.set("current", {"gen": gen, "schema": SCHEMA, "layout": layout})
                 status = self.status()
                 status.update(attempt_at=inv.meta.fetched_at, ok_at=inv.meta.fetched_at, error=None)
                 cache.set("status", status)
@@ -226,20 +258,6 @@ class Store:
     def locked(self) -> bool:
         return self._get("lock") is not None
 
-    # --- other data kept beside the snapshots (e.g. the event log) -------------------------------
-
-    def get_value(self, key: str, default: Any = None) -> Any:
-        return self._get(("value", key), default)
-
-    def set_value(self, key: str, value: Any) -> None:
-        old = os.umask(0o077)
-        try:
-            self.cache.set(("value", key), value)
-        except Exception as e:
-            raise self._error("cannot write cache", e) from None
-        finally:
-            os.umask(old)
-
 
 @dataclass
 class Snapshot:
@@ -248,23 +266,31 @@ class Snapshot:
     store: Store
     gen: int
     meta: Meta
+    layout: dict[str, int]  # kind (or kind.index) → number of buckets
 
     def age(self, now: float | None = None) -> float:
         return max(0.0, (time.time() if now is None else now) - self.meta.fetched_at)
 
     def get(self, kind: str, object_id: str) -> Any:
         """One object by id, or None."""
-        return self.store._get((self.gen, "obj", kind, object_id))
+        n = self.layout.get(kind)
+        if not n or not object_id:
+            return None
+        chunk = self.store._get(key(self.gen, "obj", kind, bucket(object_id, n))) or {}
+        return chunk.get(object_id)
 
     def find(self, kind: str, index: str, value: str) -> list:
         """Objects of a kind whose index has this value (e.g. servers by name)."""
-        ids = self.store._get((self.gen, "idx", kind, index, value)) or []
-        found = [self.get(kind, i) for i in ids]
+        n = self.layout.get(f"{kind}.{index}")
+        if not n or not value:
+            return []
+        chunk = self.store._get(key(self.gen, "idx", kind, index, bucket(value, n))) or {}
+        found = [self.get(kind, i) for i in chunk.get(value, [])]
         return [o for o in found if o is not None]
 
     def all(self, kind: str) -> list:
         """Every object of a kind (aggregate checks, the config generator)."""
-        return list(self.store._get((self.gen, "all", kind)) or [])
+        return list(self.store._get(key(self.gen, "all", kind)) or [])
 
     def inventory(self) -> Inventory:
         """The whole snapshot as an Inventory."""

@@ -2,7 +2,7 @@
 
 Written only by the process that sweeps (under the refresh lock, in the same transaction as the new
 snapshot); readers never rewrite it. Retention is bounded by age and by count. Keys:
-``("ev", seq)`` → Event, ``("evidx", object id)`` → [seq, ...], ``"evmeta"`` → first/next seq and the
+``ev|<seq>`` → Event, ``evidx|<object id>`` → [seq, ...], ``evmeta`` → first/next seq and the
 migration records already reported.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vio_checks.cache import Store
+from vio_checks.cache import Store, key
 from vio_checks.events import Event
 
 DEFAULT_RETENTION = 7 * 86400.0
@@ -43,28 +43,28 @@ class EventLog:
 
         def index(object_id: str) -> list[int]:
             if object_id not in touched:
-                touched[object_id] = list(self.store._get(("evidx", object_id)) or [])
+                touched[object_id] = list(self.store._get(key("evidx", object_id)) or [])
             return touched[object_id]
 
         for event in events:
-            cache.set(("ev", meta.next), event)
+            cache.set(key("ev", meta.next), event)
             index(event.id).append(meta.next)
             meta.next += 1
         while meta.first < meta.next:
-            oldest = self.store._get(("ev", meta.first))
+            oldest = self.store._get(key("ev", meta.first))
             if oldest is not None and meta.next - meta.first <= max_events and oldest.time >= now - retention:
                 break
             if oldest is not None:
                 seqs = index(oldest.id)
                 if meta.first in seqs:
                     seqs.remove(meta.first)
-            cache.delete(("ev", meta.first))
+            cache.delete(key("ev", meta.first))
             meta.first += 1
         for object_id, seqs in touched.items():
             if seqs:
-                cache.set(("evidx", object_id), seqs)
+                cache.set(key("evidx", object_id), seqs)
             else:
-                cache.delete(("evidx", object_id))
+                cache.delete(key("evidx", object_id))
         meta.seen_migrations = dict(seen_migrations)
         cache.set("evmeta", meta)
 
@@ -77,7 +77,7 @@ class EventLog:
         # keep reading a little past the first older one.
         older_in_a_row = 0
         while seq >= meta.first and older_in_a_row < 200:
-            event = self.store._get(("ev", seq))
+            event = self.store._get(key("ev", seq))
             seq -= 1
             if event is None:
                 continue
@@ -91,8 +91,8 @@ class EventLog:
 
     def for_object(self, object_id: str, since: float) -> list[Event]:
         """One object's events at or after `since`, newest first."""
-        seqs = self.store._get(("evidx", object_id)) or []
-        found = [self.store._get(("ev", s)) for s in seqs]
+        seqs = self.store._get(key("evidx", object_id)) or []
+        found = [self.store._get(key("ev", s)) for s in seqs]
         out = [e for e in found if e is not None and e.time >= since]
         out.sort(key=lambda e: -e.time)
         return out

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
-SCHEMA = 1
+SCHEMA = 2
 
 #: The disabled reason the VMware driver sets itself when it loses vCenter.
 VMWARE_HOST_STATE_REASON = "set by vmwareapi host_state"
