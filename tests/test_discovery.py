@@ -166,11 +166,19 @@ def test_sweep_links_topology(demo_cloud):
 
 
 def test_hundred_concurrent_readers_on_an_expired_cache_sweep_once(demo_cloud):
+    from vio_checks.cache import Store, namespace
+
     demo_cloud.sweep()
+    # Age the stored inventory by an hour: every reader finds it expired (--max-age 120 s); exactly one
+    # may sweep, the rest wait for its result or, starting later, find the new one fresh.
+    store = Store(demo_cloud.cache_dir / namespace("vio-sim", None))
+    inv = store.current().inventory()
+    inv.meta.fetched_at -= 3600
+    store.store(inv)
+    store.close()
     demo_cloud.sim.reset_counters()
-    cmd = demo_cloud.command("check_vio_hypervisor", "--max-age", "0", "-t", "60")
+    cmd = demo_cloud.command("check_vio_hypervisor", "-t", "60")
     env = {**demo_cloud.env}
-    # --max-age 0: every reader finds the cache stale; exactly one may sweep, the rest use its result.
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(100)]
     outs = [p.communicate(timeout=120) for p in procs]
