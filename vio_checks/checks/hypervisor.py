@@ -30,6 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("hypervisor")
     g.add_argument("--ignore-disabled", action="store_true",
                    help="an admin-disabled hypervisor is OK (vCenter loss stays CRITICAL)")
+    g.add_argument("--state-only", action="store_true",
+                   help="judge state and status only; usage is reported as perfdata without thresholds "
+                        "(for a host check: a full cluster is not a down one)")
     for key, text, warn, crit in (("vcpu", "vCPU", None, None), ("memory", "RAM", "90", "95"),
                                   ("disk", "disk", "90", "95")):
         g.add_argument(f"--{key}-warning", type=range_arg, default=warn, metavar="RANGE",
@@ -41,7 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _options(args: argparse.Namespace) -> HypervisorOptions:
     return HypervisorOptions(
-        ignore_disabled=args.ignore_disabled,
+        ignore_disabled=args.ignore_disabled, state_only=args.state_only,
         vcpu_warning=args.vcpu_warning, vcpu_critical=args.vcpu_critical,
         memory_warning=args.memory_warning, memory_critical=args.memory_critical,
         disk_warning=args.disk_warning, disk_critical=args.disk_critical,

@@ -15,6 +15,7 @@ GIB = 1024 * MIB
 @dataclass
 class HypervisorOptions:
     ignore_disabled: bool = False
+    state_only: bool = False  # judge state and status only; usage is reported, not judged
     vcpu_warning: str | None = None
     vcpu_critical: str | None = None
     memory_warning: str | None = "90"
@@ -67,6 +68,8 @@ def judge_hypervisor(h: Hypervisor, service: Service | None, opts: HypervisorOpt
         pct = _pct(used, total)
         if pct is None:
             continue
+        if opts.state_only:
+            warn = crit = None
         state = check_range(pct, parse_range(warn), parse_range(crit))
         parts.append(f"{text} {pct:.0f} %")
         if state != State.OK:

@@ -1,0 +1,319 @@
+"""vio-icinga generate: rendering, escaping, validation with the real icinga2 / nagios4, and the CLI contract
+(atomic write, exit 0 unchanged / 1 changed / 2 error, --on-change, zones)."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from icinga_helpers import (
+    HOSTILE,
+    ICINGA_DIR,
+    big_inventory,
+    icinga_objects,
+    small_inventory,
+    store_inventory,
+    uid,
+)
+
+from vio_checks import topology as t
+from vio_checks.icinga import COMMANDS, RenderOptions, render_icinga2, render_nagios
+from vio_checks.icinga.generate import check_parsers, validate_icinga2, validate_nagios
+
+BIN = Path(sys.executable).parent
+P = "vio-demo-RegionOne"
+needs_icinga2 = pytest.mark.skipif(not (shutil.which("icinga2") or os.path.exists("/usr/sbin/icinga2")),
+                                   reason="icinga2 not installed (apt-get install icinga2-bin icinga2-common)")
+needs_nagios = pytest.mark.skipif(not (shutil.which("nagios4") or os.path.exists("/usr/sbin/nagios4")),
+                                  reason="nagios4 not installed (apt-get install nagios4-core)")
+
+
+def render(inv, fmt="icinga2", topo_opts=None, **opts) -> str:
+    topo = t.build(inv, topo_opts)
+    opts.setdefault("host_vars", {"vio_os_cloud": "demo", "vio_os_region_name": "RegionOne"})
+    ro = RenderOptions(**opts)
+    return render_icinga2.render(topo, ro) if fmt == "icinga2" else render_nagios.render(topo, ro)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def ok(v) -> None:
+    assert v.ok, v.errors()
+
+
+# --- escaping ------------------------------------------------------------------------------------------
+
+
+def test_icinga2_string_escaping():
+    s = render_icinga2.string
+    assert s('a"b\\c') == r'"a\"b\\c"'
+    assert s("line\nbreak\ttab\rcr") == r'"line\nbreak\ttab\rcr"'
+    assert s("cost $5 $host.name$") == '"cost $$5 $$host.name$$"'
+    assert s("cost $5", macros=False) == '"cost $5"'
+    assert s("bell\x07nul\x00del\x7f") == r'"bell\007nuldel\177"'
+    assert s("{x} }{ // /* é中") == '"{x} }{ // /* é中"'
+    assert render_icinga2.comment("a\nobject Host \"x\" {}") == '// a object Host "x" {}'
+    for bad in ("a!b", "", " a", "a\n"):
+        with pytest.raises(ValueError):
+            render_icinga2.name(bad)
+    assert render_icinga2.value({"k y": ["a", 1, True]}) == '{ "k y" = [ "a", 1, true ] }'
+
+
+def test_nagios_escaping():
+    assert render_nagios.text("a;b\nc") == "a_b c"
+    assert render_nagios.text('$(reboot) `id` "q" \'s\' <x> a|b a&b ~ \\') == "_(reboot) _id_ _q_ _s_ _x_ a_b a_b _ _"
+    assert render_nagios.text("") == "-"
+    assert render_nagios.arg("3f1c-uuid") == "3f1c-uuid"
+    assert render_nagios.arg("a b!c$d;e'f") == "'a b\\!c$$d\\;e'\\''f'"
+    assert render_nagios.url("https://h/x?a=1&b=%24") == "https://h/x?a=1&b=%24"
+    for bad in ("a!b", "a b", "a,b", "a(b)", ""):
+        with pytest.raises(ValueError):
+            render_nagios.name(bad)
+
+
+# --- validation with the real binaries ---------------------------------------------------------------------
+
+
+@needs_icinga2
+def test_small_cloud_validates_with_icinga2(tmp_path):
+    ok(validate_icinga2([write(tmp_path, "vio.conf", render(small_inventory()))], ICINGA_DIR))
+
+
+@needs_nagios
+def test_small_cloud_validates_with_nagios(tmp_path):
+    ok(validate_nagios([write(tmp_path, "vio.cfg", render(small_inventory(), "nagios"))], ICINGA_DIR))
+
+
+@needs_icinga2
+def test_hostile_names_stay_inert_in_icinga2(tmp_path):
+    text = render(small_inventory(hostile=True), topo_opts=t.Options(notes_urls={t.VM: "https://h/{name}"}))
+    keep = tmp_path / "state"
+    ok(validate_icinga2([write(tmp_path, "vio.conf", text)], ICINGA_DIR, keep=keep))
+    objects = icinga_objects(keep / "cache" / "icinga2.debug")
+    web = objects[("Host", f"{P}-vm-{uid('vm', 'web-01')}")]
+    name = f"web-01 {HOSTILE}"
+    assert web["display_name"] == name  # exactly what the tenant typed, as text
+    assert web["vars"]["vio_name"] == name.replace("$", "$$")  # macro-escaped: resolves back to the name
+    assert web["vars"]["vio_vm_id"] == uid("vm", "web-01")  # the check argument is the id
+    assert web["vars"]["vio_metadata"][f"key {HOSTILE}"] == "v"
+    assert web["notes_url"].startswith("https://h/web-01%20he%20said%20%22hi%22")
+    assert "$" not in web["notes_url"]
+    hosts = [k for k in objects if k[0] == "Host"]
+    assert len(hosts) == len([n for n in t.build(small_inventory()).nodes.values() if n.is_host])
+
+
+@needs_nagios
+def test_hostile_names_stay_inert_in_nagios(tmp_path):
+    text = render(small_inventory(hostile=True), "nagios")
+    ok(validate_nagios([write(tmp_path, "vio.cfg", text)], ICINGA_DIR))
+    for line in text.splitlines():
+        key, _, val = line.strip().partition(" ")
+        if key in ("alias", "display_name") or key.startswith("_VIO"):
+            assert not re.search(r"[`$&|'\"<>\\;]", val), line
+
+
+@needs_icinga2
+def test_redundancy_group_only_for_icinga_2_14(tmp_path):
+    old = render(small_inventory(), icinga_version=(2, 13, 0))
+    new = render(small_inventory(), icinga_version=(2, 14, 2))
+    assert "redundancy_group" not in old
+    assert new.count('redundancy_group = "l3-agents"') == 2  # the HA router's two agents
+    assert old.count(f'child_host_name = "{P}-router-{uid("router", "ha")}"') == 2  # 2.13: several = redundant
+    # the gate matters: Debian 12's icinga2 (2.13) rejects the attribute
+    v = validate_icinga2([write(tmp_path, "new.conf", new)], ICINGA_DIR)
+    if v.ok:
+        pytest.skip("this icinga2 knows redundancy_group (2.14+)")
+    assert "redundancy_group" in v.errors()
+
+
+@needs_icinga2
+def test_zone_output_validates_with_the_zones_example(tmp_path):
+    text = render(small_inventory(), zone="vio-regionone")
+    assert text.count('zone = "vio-regionone"') == text.count("\nobject ")
+    ok(validate_icinga2([write(tmp_path, "vio.conf", text)], ICINGA_DIR,
+                        extra=[ICINGA_DIR / "zones.conf.example"]))
+
+
+@needs_icinga2
+@needs_nagios
+def test_ten_thousand_vms_validate_with_both(tmp_path, capsys):
+    inv = big_inventory()
+    timings = {}
+    for fmt, validator, name in (("icinga2", validate_icinga2, "big.conf"), ("nagios", validate_nagios, "big.cfg")):
+        start = time.monotonic()
+        path = write(tmp_path, name, render(inv, fmt))
+        timings[f"{fmt} render"] = time.monotonic() - start
+        v = validator([path], ICINGA_DIR)
+        ok(v)
+        timings[f"{fmt} validate"] = v.seconds
+    with capsys.disabled():
+        print("\n10,000 VMs: " + ", ".join(f"{k} {s:.1f} s" for k, s in timings.items()))
+    assert timings["icinga2 validate"] < 60 and timings["nagios validate"] < 60
+
+
+def test_output_is_deterministic():
+    inv = small_inventory(hostile=True)
+    first = render(inv)
+    for kind in ("servers", "ports", "volumes", "routers", "agents", "hypervisors", "projects"):
+        random.Random(kind).shuffle(inv.of_kind(kind))
+    inv.meta.fetched_at += 3600
+    assert render(inv) == first
+    assert render(inv, "nagios") == render(small_inventory(hostile=True), "nagios")
+    assert time.strftime("%Y-%m-%d") not in first and time.strftime("%Y-%m-%d") not in render(inv, "nagios")
+    assert first.startswith("// Generated by vio-icinga from cloud demo region RegionOne")
+
+
+def test_shipped_commands_are_generated_from_the_checks():
+    assert (ICINGA_DIR / "commands.conf").read_text() == render_icinga2.render_commands(check_parsers()), \
+        "icinga/commands.conf is stale: vio-icinga commands --format icinga2 > icinga/commands.conf"
+    assert (ICINGA_DIR / "nagios" / "commands.cfg").read_text() == render_nagios.render_commands(COMMANDS), \
+        "icinga/nagios/commands.cfg is stale: vio-icinga commands --format nagios > icinga/nagios/commands.cfg"
+
+
+# --- the command -------------------------------------------------------------------------------------------
+
+
+def vio_icinga(*args: object, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "VIO_"))}
+    full_env.update(env or {})
+    p = subprocess.run([str(BIN / "vio-icinga"), *map(str, args)], capture_output=True, text=True, timeout=120,
+                       env=full_env, stdin=subprocess.DEVNULL)
+    assert "Traceback" not in p.stderr, p.stderr
+    return p
+
+
+def generate(cache: Path, *args: object) -> subprocess.CompletedProcess:
+    return vio_icinga("generate", "--os-cloud", "demo", "--os-region-name", "RegionOne", "--cache-dir", cache,
+                      "--cache-only", *args)
+
+
+@pytest.fixture
+def cache(tmp_path) -> Path:
+    store_inventory(tmp_path / "cache", small_inventory())
+    return tmp_path / "cache"
+
+
+@needs_icinga2
+def test_generate_writes_only_changes_and_says_so(tmp_path, cache):
+    out = tmp_path / "conf.d"
+    out.mkdir()
+    path = out / f"{P}.conf"
+    first = generate(cache, "--output", out, "--validate")
+    assert first.returncode == 1, first.stderr
+    assert path.exists() and oct(path.stat().st_mode & 0o777) == "0o644"
+    assert f"wrote {path}" in first.stdout
+    content, mtime = path.read_bytes(), path.stat().st_mtime_ns
+    time.sleep(0.01)
+    again = generate(cache, "--output", out, "--validate")
+    assert again.returncode == 0, again.stderr
+    assert path.read_bytes() == content and path.stat().st_mtime_ns == mtime  # untouched
+    assert again.stdout == ""
+
+    inv = small_inventory()  # web-01 migrates to Cluster-B; lab is deleted
+    web = next(s for s in inv.servers if s.name == "web-01")
+    web.hypervisor_hostname, web.host = "domain-c9(Cluster-B)", "vio-compute-02"
+    inv.servers = [s for s in inv.servers if s.name != "lab-01"]
+    store_inventory(cache, inv)
+    moved = generate(cache, "--output", out, "--validate")
+    assert moved.returncode == 1, moved.stderr
+    text = path.read_text()
+    hv2 = f"{P}-hv-{t.object_name('domain-c9(Cluster-B)')}"
+    assert (f'parent_host_name = "{hv2}"\n  child_host_name = "{P}-vm-{uid("vm", "web-01")}"') in text
+    assert uid("vm", "lab") not in text
+    assert sorted(out.iterdir()) == [path]  # no temp files left behind
+
+    stdout = generate(cache, "--output", "-")
+    assert stdout.returncode == 0 and stdout.stdout == text
+
+
+@needs_icinga2
+def test_rejected_config_leaves_the_previous_file(tmp_path, cache):
+    path = tmp_path / "vio.conf"
+    path.write_text("// the previous config\n")
+    broken = tmp_path / "broken"
+    shutil.copytree(ICINGA_DIR, broken)
+    templates = (broken / "templates.conf").read_text()
+    (broken / "templates.conf").write_text(templates.replace('template Host "vio-vm-host"', 'template Host "x"'))
+    marker = tmp_path / "reloaded"
+    p = generate(cache, "--output", path, "--conf-dir", broken, "--on-change", f"touch {marker}")
+    assert p.returncode == 2
+    assert "rejected the new config" in p.stderr and "vio-vm-host" in p.stderr
+    assert path.read_text() == "// the previous config\n" and not marker.exists()
+    assert [f.name for f in tmp_path.iterdir() if f.name.startswith(".vio.conf")] == []
+
+
+@needs_icinga2
+def test_on_change_runs_only_after_a_validated_change(tmp_path, cache):
+    marker = tmp_path / "reloaded"
+    args = ("--output", tmp_path / "vio.conf", "--on-change", f"echo reload >> {marker}")
+    assert generate(cache, *args).returncode == 1
+    assert generate(cache, *args).returncode == 0
+    assert marker.read_text() == "reload\n"
+    failing = generate(cache, "--output", tmp_path / "other.conf", "--on-change", "exit 7")
+    assert failing.returncode == 2 and "exited 7" in failing.stderr
+
+
+@needs_icinga2
+def test_zone_directory_layout(tmp_path, cache):
+    p = generate(cache, "--output", tmp_path, "--zone", "vio-regionone", "--validate")
+    assert p.returncode == 1, p.stderr
+    path = tmp_path / "zones.d" / "vio-regionone" / f"{P}.conf"
+    assert 'zone = "vio-regionone"' in path.read_text()
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o755"
+
+
+@needs_nagios
+def test_nagios_directory_output(tmp_path, cache):
+    p = generate(cache, "--format", "nagios", "--output", tmp_path, "--validate")
+    assert p.returncode == 1, p.stderr
+    assert (tmp_path / f"{P}.cfg").read_text().startswith("# Generated by vio-icinga")
+
+
+def test_filters_and_intervals_on_the_command_line(tmp_path, cache):
+    p = generate(cache, "--output", "-", "--kinds", "hypervisors,vms,interfaces,routers,services",
+                 "--exclude-projects", "db", "--vm-interval", "10m", "--notes-url",
+                 "vm=https://horizon.example.com/project/instances/{id}/")
+    assert p.returncode == 0, p.stderr
+    assert 'object Service "volume-' not in p.stdout and uid("vm", "db-01") not in p.stdout
+    assert "check_interval = 10m" in p.stdout
+    assert f'notes_url = "https://horizon.example.com/project/instances/{uid("vm", "web-01")}/"' in p.stdout
+
+
+def test_errors_are_one_line_with_exit_2(tmp_path, cache):
+    empty = generate(tmp_path / "nothing", "--output", tmp_path / "x.conf")
+    assert empty.returncode == 2 and empty.stderr.count("\n") == 1 and "no inventory" in empty.stderr
+    assert not (tmp_path / "x.conf").exists()
+    for args, message in ((("--kinds", "vms,nope"), "unknown --kinds nope"),
+                          (("--format", "nagios", "--zone", "z"), "--zone"),
+                          (("--notes-url", "vm=https://x/{bad}"), "bad URL template"),
+                          (("--icinga-version", "latest"), "not an Icinga version")):
+        p = generate(cache, "--output", "-", *args)
+        assert p.returncode == 2 and message in p.stderr and p.stderr.count("\n") == 1, (args, p.stderr)
+    nested = generate(cache, "--output", tmp_path / "new" / "sub" / "x.conf")
+    assert nested.returncode == 1  # missing parent directories are created
+
+
+@needs_icinga2
+def test_demo_cloud_generate_validate(demo_cloud, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    r = demo_cloud.run("vio-icinga", "generate", "--output", out, "--validate")
+    assert r.rc == 1, str(r)
+    conf = next(out.iterdir())
+    assert conf.name == "vio-vio-sim.conf" or conf.name.startswith("vio-vio-sim")
+    assert "object Host" in conf.read_text()
+    again = demo_cloud.run("vio-icinga", "generate", "--output", out, "--validate")
+    assert again.rc == 0, str(again)
+    nagios = demo_cloud.run("vio-icinga", "generate", "--format", "nagios", "--output", out, "--validate")
+    assert nagios.rc == 1, str(nagios)

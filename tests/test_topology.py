@@ -1,0 +1,297 @@
+"""The dependency tree: shape, acyclicity, parents per kind, filters, names, attempts (pure, in-process)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+
+import pytest
+from icinga_helpers import ICINGA_DIR, big_inventory, small_inventory, uid
+
+from vio_checks import topology as t
+from vio_checks.icinga import ATTEMPTS, INTERVALS, TEMPLATES, command_var, common_var
+from vio_checks.model import Agent, Server
+
+P = "vio-demo-RegionOne"
+
+
+def key(*parts: str) -> str:
+    return "-".join([P, *parts])
+
+
+def vm(name: str) -> str:
+    return key("vm", uid("vm", name))
+
+
+@pytest.fixture
+def topo() -> t.Topology:
+    return t.build(small_inventory())
+
+
+def assert_tree(topo: t.Topology) -> None:
+    """Acyclic; one explicit parent per child except a redundancy group; every node reaches the cloud host."""
+    topo.assert_acyclic()
+    roots = [n.key for n in topo.nodes.values() if not topo.parent_keys(n.key)]
+    assert roots == [topo.prefix]
+    for node in topo.nodes.values():
+        if len(node.parents) > 1:
+            assert node.redundancy_group, node.key
+            assert node.kind == t.ROUTER
+        for parent in node.parents:
+            assert parent in topo, (node.key, parent)
+        if node.key != topo.prefix:
+            assert topo.prefix in {a.key for a in topo.ancestors(node.key)}
+
+
+def test_small_cloud_is_a_tree(topo):
+    assert_tree(topo)
+    kinds = sorted(n.kind for n in topo.nodes.values())
+    assert kinds.count(t.VM) == 4  # web-01, db-01, lab, broken; not the monitoring=off one
+    assert kinds.count(t.HYPERVISOR) == 2 and kinds.count(t.CAPACITY) == 2
+    assert kinds.count(t.ROUTER) == 2
+
+
+def test_parents_per_kind(topo):
+    hv1 = key("hv", uid("hv", 1))
+    hv2 = key("hv", t.object_name("domain-c9(Cluster-B)"))  # Nova's integer id: named by hostname
+    assert topo.get(hv1).parents == (f"{P}!nova-compute@vio-compute-01",)
+    assert topo.get(hv2).parents == (f"{P}!nova-compute@vio-compute-02",)
+    assert topo.get(hv2).check.args[0] == ("--id", "domain-c9(Cluster-B)")  # the check gets the real id
+    assert [n.service for n in topo.services_of(hv1)] == ["capacity"]
+    assert topo.get(vm("web-01")).parents == (hv1,)
+    assert topo.get(vm("db-01")).parents == (hv2,)
+    # a VM never scheduled: only the cloud vouches for it
+    err = [n for n in topo.nodes.values() if n.kind == t.VM and n.object_id == uid("vm", "err")][0]
+    assert err.parents == (P,)
+    # VM address: floating IP first
+    assert topo.get(vm("web-01")).address == "203.0.113.10"
+    assert topo.get(vm("db-01")).address == "192.168.2.10"
+
+
+def test_interfaces_depend_on_the_router_of_their_network(topo):
+    r_ha, r_one = key("router", uid("router", "ha")), key("router", uid("router", "one"))
+    web_port = topo.get(f"{vm('web-01')}!port-{uid('port', 'web-01')}")
+    assert web_port.parents == (r_ha,)  # from Router.network_ids
+    db_port = topo.get(f"{vm('db-01')}!port-{uid('port', 'db-01')}")
+    assert db_port.parents == (r_one,)  # from the router's interface port only
+    assert db_port.vars["vio_routers"] == [uid("router", "one")]
+    lab_port = topo.get(f"{vm('lab')}!port-{uid('port', 'lab')}")
+    assert lab_port.parents == ()  # external network, no router: only its VM host
+    assert topo.parents_of(lab_port.key) == [topo.get(vm("lab"))]
+
+
+def test_several_routers_on_a_network_lowest_id_wins_all_listed():
+    inv = small_inventory()
+    net_a = uid("net", "a")
+    low = "00000000-0000-0000-0000-000000000001"
+    inv.routers.append(dataclasses.replace(inv.routers[1], id=low, network_ids=[net_a]))
+    topo = t.build(inv)
+    port = topo.get(f"{vm('web-01')}!port-{uid('port', 'web-01')}")
+    assert port.parents == (key("router", low),)
+    assert port.vars["vio_routers"] == sorted([low, uid("router", "ha")])
+
+
+def test_router_parents_ha_single_and_nsx(topo):
+    ha = topo.get(key("router", uid("router", "ha")))
+    assert ha.parents == (f"{P}!neutron-l3-agent@vio-net-01", f"{P}!neutron-l3-agent@vio-net-02")
+    assert ha.redundancy_group == "l3-agents"
+    assert ha.address == "203.0.113.1"  # its gateway port
+    one = topo.get(key("router", uid("router", "one")))
+    assert one.parents == (f"{P}!neutron-l3-agent@vio-net-02",) and one.redundancy_group is None
+    inv = small_inventory()
+    inv.agents = [a for a in inv.agents if not a.is_l3]  # NSX: no L3 agents at all
+    nsx = t.build(inv)
+    assert nsx.get(key("router", uid("router", "ha"))).parents == (f"{P}!neutron-agents",)
+    assert_tree(nsx)
+
+
+def test_volumes_attached_unattached_and_filtered(topo):
+    cinder = f"{P}!cinder-volume@vio-controller@vmdk"
+    data = topo.get(f"{vm('web-01')}!volume-{uid('vol', 'web-01-data')}")
+    assert data.parents == (cinder,)
+    assert data.vars["vio_device"] == "/dev/sdb"
+    backend = key("cinder", "vio-controller@vmdk")
+    assert topo.get(backend).kind == t.BACKEND and topo.get(backend).parents == (cinder,)
+    assert topo.get(f"{backend}!volume-{uid('vol', 'spare')}").parents == (cinder,)
+    nobackend = key("cinder", "unscheduled")
+    assert topo.get(f"{nobackend}!volume-{uid('vol', 'nobackend')}").parents == (f"{P}!cinder-services",)
+    # the monitoring=off VM and its volume are left out
+    assert vm("off") not in topo
+    assert not [n for n in topo.nodes.values() if n.object_id == uid("vol", "off")]
+
+
+def test_graph_queries(topo):
+    nova = f"{P}!nova-compute@vio-compute-01"
+    below = {n.key for n in topo.descendants(nova)}
+    hv1 = key("hv", uid("hv", 1))
+    assert {hv1, f"{hv1}!capacity", vm("web-01"), f"{vm('web-01')}!port-{uid('port', 'web-01')}"} <= below
+    assert vm("db-01") not in below
+    assert [n.key for n in topo.children_of(hv1, implicit=False)] == [vm("web-01")]
+    assert {n.key for n in topo.children_of(hv1)} == {vm("web-01"), f"{hv1}!capacity"}
+    port = f"{vm('web-01')}!port-{uid('port', 'web-01')}"
+    assert [n.key for n in topo.parents_of(port)] == [key("router", uid("router", "ha")), vm("web-01")]
+    assert [n.key for n in topo.parents_of(port, implicit=False)] == [key("router", uid("router", "ha"))]
+    depth = topo.depth()
+    assert depth[P] == 0 and depth[nova] == 1 and depth[hv1] == 2 and depth[vm("web-01")] == 3
+    assert depth[port] == 4
+
+
+def test_assert_acyclic_names_the_cycle(topo):
+    hv1 = key("hv", uid("hv", 1))
+    nova = f"{P}!nova-compute@vio-compute-01"
+    topo.get(P).parents = (vm("web-01"),)  # cloud → VM → hypervisor → nova-compute → cloud
+    with pytest.raises(t.CycleError) as e:
+        topo.assert_acyclic()
+    cycle = e.value.cycle
+    assert cycle[0] == cycle[-1] and {P, vm("web-01"), hv1, nova} <= set(cycle)
+    assert "dependency cycle" in str(e.value)
+    topo.get(P).parents = ("nowhere",)
+    with pytest.raises(t.CycleError, match="not in the graph"):
+        topo.assert_acyclic()
+
+
+def test_migrated_vm_follows_its_hypervisor():
+    inv = small_inventory()
+    before = t.build(inv)
+    web = next(s for s in inv.servers if s.name == "web-01")
+    web.hypervisor_hostname, web.host = "domain-c9(Cluster-B)", "vio-compute-02"
+    after = t.build(inv)
+    assert before.get(vm("web-01")).parents == (key("hv", uid("hv", 1)),)
+    assert after.get(vm("web-01")).parents == (key("hv", t.object_name("domain-c9(Cluster-B)")),)
+
+
+def test_filters():
+    inv = small_inventory()
+    only_web = t.build(inv, t.Options(include_projects=frozenset({"web"})))
+    assert {n.vars.get("vio_project") for n in only_web.nodes.values() if n.kind == t.VM} == {"web"}
+    no_db = t.build(inv, t.Options(exclude_projects=frozenset({"p-db"})))  # by id
+    assert vm("db-01") not in no_db
+    assert not [n for n in no_db.nodes.values() if n.vars.get("vio_project_id") == "p-db"]
+    assert key("router", uid("router", "one")) not in no_db
+    no_volumes = t.build(inv, t.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"volumes"}))
+    assert not [n for n in no_volumes.nodes.values() if n.kind in (t.VOLUME, t.BACKEND)]
+    assert f"{P}!volumes" not in no_volumes and f"{P}!cinder-services" in no_volumes
+    assert_tree(no_volumes)
+    bare = t.build(inv, t.Options(kinds=frozenset({"vms"})))  # no hypervisors, no per-service nodes
+    assert bare.get(vm("web-01")).parents == (P,)
+    assert_tree(bare)
+    no_hv = t.build(inv, t.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"hypervisors"}))
+    assert no_hv.get(vm("web-01")).parents == (f"{P}!nova-compute@vio-compute-01",)
+    assert_tree(no_hv)
+
+
+def test_monitoring_off_variants():
+    s = Server("x", "x")
+    for value in ("off", "OFF", "false", "no", "0", "disabled"):
+        s.metadata = {"Monitoring": value}
+        assert t.monitoring_off(s)
+    s.metadata = {"monitoring": "on"}
+    assert not t.monitoring_off(s)
+
+
+def test_names_come_from_ids_and_are_safe():
+    hostile = t.build(small_inventory(hostile=True))
+    plain = t.build(small_inventory())
+    assert set(hostile.nodes) == set(plain.nodes)  # renames never rename objects
+    assert set(hostile.groups) == set(plain.groups)
+    for node in hostile.nodes.values():
+        for part in (node.host, node.service or "x", *node.groups):
+            assert re.fullmatch(r"[A-Za-z0-9_.@-]+", part), part
+    assert t.object_name("domain-c9(Cluster-B)") != t.object_name("domain-c9_Cluster-B_")
+    assert t.object_name("a" * 300) != t.object_name("a" * 301) and len(t.object_name("a" * 300)) < 140
+
+
+def test_prefix_includes_region_so_regions_never_collide():
+    one = t.build(small_inventory(region="RegionOne"))
+    two = t.build(small_inventory(region="RegionTwo"))
+    none = t.build(small_inventory(region=None))
+    assert (one.prefix, two.prefix, none.prefix) == ("vio-demo-RegionOne", "vio-demo-RegionTwo", "vio-demo")
+    assert not set(one.nodes) & set(two.nodes)
+    assert t.build(small_inventory(), t.Options(prefix="prod eu!")).prefix == t.object_name("prod eu!")
+    weird = t.build(small_inventory(region='Re"gion!'))
+    assert re.fullmatch(r"[A-Za-z0-9_.@-]+", weird.prefix)
+
+
+def test_vars_for_apply_rules(topo):
+    web = topo.get(vm("web-01"))
+    assert web.vars["vio_cloud"] == "demo" and web.vars["vio_region"] == "RegionOne"
+    assert web.vars["vio_kind"] == "vm" and web.vars["vio_id"] == uid("vm", "web-01")
+    assert web.vars["vio_project"] == "web" and web.vars["vio_project_id"] == "p-web"
+    assert web.vars["vio_hypervisor"] == "domain-c8.5f2e" and web.vars["vio_flavor"] == "m1.small"
+    assert web.vars["vio_networks"] == ["net-a"] and web.vars["vio_metadata"]["role"] == "web"
+    assert web.display_name == "web-01"
+    assert web.check.args == (("--id", uid("vm", "web-01")),)  # identifiers, never display names
+
+
+def test_descriptive_vars_never_shadow_check_arguments():
+    """A node's vars must not set a custom var some CheckCommand reads (Icinga resolves host vars for
+    services too), except the node's own check arguments."""
+    from vio_checks.icinga.generate import check_parsers
+    from vio_checks.icinga.render_icinga2 import _long, _options
+
+    parsers = check_parsers()
+    shared = set.intersection(*({_long(a) for a in _options(p)} for p in parsers.values()))
+    argument_vars = {common_var(o) for o in shared}
+    for command, parser in parsers.items():
+        argument_vars |= {command_var(command, _long(a)) for a in _options(parser) if _long(a) not in shared}
+    assert {"vio_os_cloud", "vio_vm_id", "vio_service_host", "vio_timeout"} <= argument_vars
+    for node in t.build(small_inventory()).nodes.values():
+        assert not set(node.vars) & argument_vars, (node.key, set(node.vars) & argument_vars)
+
+
+def test_urls_are_templates_with_quoted_values():
+    inv = small_inventory(hostile=True)
+    opts = t.Options(notes_urls={t.VM: "https://horizon/project/instances/{id}/?n={name}"})
+    topo = t.build(inv, opts)
+    url = topo.get(vm("web-01")).notes_url
+    assert url.startswith(f"https://horizon/project/instances/{uid('vm', 'web-01')}/?n=web-01%20he%20said")
+    assert '"' not in url and "$" not in url and "\n" not in url
+    with pytest.raises(ValueError):
+        t.check_url_template("https://x/{nope}")
+
+
+def test_children_attempts_exceed_their_parents():
+    """Parents go HARD first: for every edge (explicit and a service's host), more attempts below."""
+    for topo in (t.build(small_inventory()), t.build(big_inventory(n_vms=200))):
+        for child, parent, _implicit in topo.edges():
+            c, p = TEMPLATES[topo.get(child).kind], TEMPLATES[topo.get(parent).kind]
+            assert ATTEMPTS[c] > ATTEMPTS[p], (child, c, parent, p)
+
+
+def _blocks(text: str, pattern: str) -> dict[str, str]:
+    return {m.group(1): m.group(2) for m in re.finditer(pattern, text, re.S)}
+
+
+def test_shipped_templates_match_the_attempts_table():
+    conf = _blocks((ICINGA_DIR / "templates.conf").read_text(), r'template (?:Host|Service) "([^"]+)" \{(.*?)\n\}')
+    cfg = _blocks((ICINGA_DIR / "nagios" / "templates.cfg").read_text(),
+                  r"define (?:host|service) \{\s*name\s+(\S+)(.*?)\n\}")
+    for template, attempts in ATTEMPTS.items():
+        assert f"max_check_attempts = {attempts}\n" in conf[template] + "\n", template
+        assert re.search(rf"max_check_attempts\s+{attempts}\n", cfg[template] + "\n"), template
+        check, retry = INTERVALS[template]
+        minutes = f"{check // 60}m" if check % 60 == 0 else f"{check}s"
+        assert f"check_interval = {minutes}" in conf[template], template
+        assert re.search(rf"check_interval\s+{check / 60:g}\n", cfg[template] + "\n"), template
+    assert "retry_interval = 30s" in conf["vio-host"] and "retry_interval = 30s" in conf["vio-service"]
+    assert re.search(r"max_check_attempts\s+4\n", cfg["vio-host-state-service"] + "\n")  # = vio-router-host
+
+
+def test_ten_thousand_vms_build_fast_and_stay_a_tree():
+    inv = big_inventory()
+    start = time.monotonic()
+    topo = t.build(inv)
+    elapsed = time.monotonic() - start
+    assert elapsed < 10, elapsed
+    assert sum(1 for n in topo.nodes.values() if n.kind == t.VM) == 10_000
+    assert sum(1 for n in topo.nodes.values() if n.kind == t.ROUTER and len(n.parents) == 2) == 10
+    assert_tree(topo)
+
+
+def test_agents_missing_from_inventory_fall_back():
+    inv = small_inventory()
+    inv.agents = [Agent(uid("other"), "neutron-l3-agent", "L3 agent", "vio-net-09", alive=True)]
+    topo = t.build(inv)  # routers name agents that are gone
+    assert topo.get(key("router", uid("router", "ha"))).parents == (f"{P}!neutron-agents",)
+    assert_tree(topo)

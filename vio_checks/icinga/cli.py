@@ -1,0 +1,312 @@
+"""`vio-icinga`: Icinga 2 / Nagios configuration from the cached inventory.
+
+    vio-icinga generate --format icinga2 --output /etc/icinga2/conf.d --validate || systemctl reload icinga2
+    vio-icinga deploy --api-url https://icinga:5665 --api-user vio --api-password-file /etc/vio/icinga-pw
+    vio-icinga commands --format icinga2 > icinga/commands.conf
+
+generate exits 0 when nothing changed (or with --output -), 1 when the file changed, 2 on error (the
+previous file stays). deploy exits 0 when deployed or unchanged, 2 when Icinga rejected the stage, 3 when the
+API (or the inventory) was unavailable past the retries.
+
+More subcommands (impact, rootcause) plug in through EXTENSIONS: a module with `register(subparsers)` that
+adds its parser (use `add_topology_options` for the same cloud, cache and filter options) and sets
+`func=<callable(args) -> exit code>`; `topology_from_args` builds the same tree `generate` writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from vio_checks import __version__
+from vio_checks import topology as t
+from vio_checks.errors import VioError
+from vio_checks.icinga import COMMANDS, render_icinga2, render_nagios
+from vio_checks.icinga import generate as g
+from vio_checks.options import add_cache_options, add_cloud_options, comma_list, duration, snapshot
+from vio_checks.runtime import setup_logging
+
+#: Optional subcommand modules, registered when present.
+EXTENSIONS = ("vio_checks.icinga.impact", "vio_checks.icinga.rootcause")
+
+EXIT_DEPLOYED, EXIT_REJECTED, EXIT_UNAVAILABLE = 0, 2, 3
+
+
+# --- shared options -----------------------------------------------------------------------------------
+
+
+def add_topology_options(p: argparse.ArgumentParser) -> None:
+    """Cloud, cache, timeout and the filters that decide what the tree holds."""
+    add_cloud_options(p)
+    add_cache_options(p)
+    p.add_argument("-t", "--timeout", type=duration, default=120.0, metavar="DURATION",
+                   help="give up refreshing a stale inventory after this long (default: 120 s)")
+    f = p.add_argument_group("what to monitor")
+    f.add_argument("--prefix", metavar="NAME",
+                   help="object-name prefix (default: vio-<cloud>, vio-<cloud>-<region> with a region)")
+    f.add_argument("--include-projects", type=comma_list, metavar="LIST",
+                   help="only these projects (ids or names, comma-separated)")
+    f.add_argument("--exclude-projects", type=comma_list, metavar="LIST",
+                   help="leave out these projects (ids or names)")
+    f.add_argument("--kinds", type=comma_list, metavar="LIST",
+                   help=f"object kinds to generate (default: all of {','.join(t.SELECTABLE_KINDS)}); the "
+                        "cloud host and its aggregate services are always there. Servers with the "
+                        "metadata monitoring=off are always left out")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more output on stderr")
+
+
+def add_render_options(p: argparse.ArgumentParser) -> None:
+    r = p.add_argument_group("objects")
+    r.add_argument("--zone", metavar="ZONE",
+                   help="Icinga zone of every object (a satellite per region); with a directory --output "
+                        "the file goes to zones.d/ZONE/")
+    for key, what in (("vm", "VM hosts"), ("interface", "interface services"), ("volume", "volume services")):
+        r.add_argument(f"--{key}-interval", type=duration, metavar="DURATION",
+                       help=f"check interval of the {what} (default: the template's, 5m)")
+    r.add_argument("--notes-url", action="append", metavar="KIND=URL",
+                   help="notes_url for objects of KIND (cloud, hypervisor, vm, router, interface, volume); "
+                        "URL may hold {id} {name} {project_id} {project} {hypervisor} {cloud} {region} "
+                        "(repeatable), e.g. vm=https://horizon.example.com/project/instances/{id}/")
+    r.add_argument("--action-url", action="append", metavar="KIND=URL", help="action_url, like --notes-url")
+
+
+def topology_from_args(args: argparse.Namespace):
+    """(snapshot result, topology) for the options of add_topology_options: the tree generate writes."""
+    opts = g.topology_options(args)
+    result = snapshot(args, timeout=args.timeout)
+    if result.stale_reason:
+        print(f"vio-icinga: note: {result.stale_reason}", file=sys.stderr)
+    topo = t.build(result.snapshot.inventory(), opts)
+    topo.assert_acyclic()
+    return result, topo
+
+
+# --- generate -----------------------------------------------------------------------------------------
+
+
+def _generate(args: argparse.Namespace) -> int:
+    if args.zone and args.format != "icinga2":
+        raise g.GenerateError("--zone is an Icinga 2 concept; it needs --format icinga2")
+    topo_opts = g.topology_options(args)
+    render_opts = g.render_options(args)
+    validate = args.validate or bool(args.on_change)
+    conf_dir = None
+    if validate and args.output != "-":
+        conf_dir = Path(args.conf_dir) if args.conf_dir else g.default_conf_dir()
+        if conf_dir is None or not (conf_dir / "commands.conf").is_file():
+            raise g.GenerateError("--validate needs the shipped icinga/ directory (commands.conf, "
+                                  "templates.conf, nagios/): give it with --conf-dir")
+    result = snapshot(args, timeout=args.timeout)
+    if result.stale_reason:
+        print(f"vio-icinga: note: {result.stale_reason}", file=sys.stderr)
+    topo, text = g.render(result.snapshot.inventory(), args.format, topo_opts, render_opts)
+    if args.output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return g.EXIT_UNCHANGED
+    path = g.output_path(args.output, args.format, topo.prefix, args.zone)
+    data = text.encode("utf-8")
+    if g.unchanged(path, data):
+        if args.verbose:
+            print(f"vio-icinga: {path} unchanged", file=sys.stderr)
+        return g.EXIT_UNCHANGED
+    if validate:
+        assert conf_dir is not None
+        binary = args.icinga2_bin if args.format == "icinga2" else args.nagios_bin
+        v = g.validate_text(text, args.format, conf_dir, path.name, args.zone, binary)
+        if not v.ok:
+            what = "icinga2 daemon -C" if args.format == "icinga2" else "nagios -v"
+            raise g.GenerateError(f"{what} rejected the new config; {path} left as it was:\n{v.errors()}")
+        if args.verbose:
+            print(f"vio-icinga: validated in {v.seconds:.1f} s", file=sys.stderr)
+    g.write_atomic(path, data)
+    hosts = sum(1 for n in topo.nodes.values() if n.is_host)
+    print(f"vio-icinga: wrote {path} ({hosts} hosts, {len(topo.nodes) - hosts} services)")
+    if args.on_change:
+        sys.stdout.flush()
+        rc = subprocess.run(args.on_change, shell=True, stdin=subprocess.DEVNULL).returncode
+        if rc != 0:
+            raise g.GenerateError(f"{path} changed, but --on-change command exited {rc}: {args.on_change}")
+    return g.EXIT_CHANGED
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    try:
+        return _generate(args)
+    except (g.GenerateError, VioError, t.CycleError) as e:
+        print(f"vio-icinga: {e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("vio-icinga: interrupted", file=sys.stderr)
+    except Exception as e:  # never a traceback: one line, exit 2, the previous file stays
+        print(f"vio-icinga: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+    return g.EXIT_ERROR
+
+
+# --- deploy -------------------------------------------------------------------------------------------
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.api_password_file:
+        try:
+            return Path(args.api_password_file).read_text().rstrip("\r\n")
+        except OSError as e:
+            raise g.GenerateError(f"cannot read --api-password-file: {e.strerror or e}") from None
+    password = os.environ.get("VIO_ICINGA_API_PASSWORD")
+    if password is None:
+        raise g.GenerateError("no API password: use --api-password-file or VIO_ICINGA_API_PASSWORD")
+    return password
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    from vio_checks.icinga import deploy as d
+    from vio_checks.icinga import parse_version
+
+    try:
+        password = _password(args)
+        topo_opts = g.topology_options(args)
+        api = d.IcingaApi(args.api_url, args.api_user, password, args.ca_file, timeout=args.api_timeout,
+                          retries=args.retries, backoff=args.retry_delay)
+        version = parse_version(args.icinga_version) if args.icinga_version else api.version()
+        render_opts = g.render_options(args, version)
+        result = snapshot(args, timeout=args.timeout)
+        if result.stale_reason:
+            print(f"vio-icinga: note: {result.stale_reason}", file=sys.stderr)
+        topo, text = g.render(result.snapshot.inventory(), "icinga2", topo_opts, render_opts)
+        path = d.stage_path(topo.prefix, args.zone)
+        outcome = d.deploy(api, args.package, path, text, wait=args.wait)
+    except (g.GenerateError, ValueError) as e:
+        print(f"vio-icinga: {e}", file=sys.stderr)
+        return EXIT_REJECTED
+    except (d.ApiError, VioError) as e:
+        print(f"vio-icinga: {e}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except Exception as e:
+        print(f"vio-icinga: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    for warning in outcome.warnings:
+        print(f"vio-icinga: {warning}", file=sys.stderr)
+    if outcome.status == "unchanged":
+        if args.verbose:
+            print(f"vio-icinga: {args.package}/{path} unchanged (stage {outcome.stage})", file=sys.stderr)
+        return EXIT_DEPLOYED
+    if outcome.status == "failed":
+        print(f"vio-icinga: Icinga rejected stage {outcome.stage} of {args.package}; the active config "
+              f"stays. startup.log:\n{outcome.log_excerpt}", file=sys.stderr)
+        return EXIT_REJECTED
+    v = ".".join(map(str, version[:2]))
+    print(f"vio-icinga: deployed {args.package}/{path} as stage {outcome.stage} (Icinga {v})")
+    return EXIT_DEPLOYED
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+
+
+def run_commands(args: argparse.Namespace) -> int:
+    if args.format == "icinga2":
+        sys.stdout.write(render_icinga2.render_commands(g.check_parsers()))
+    else:
+        sys.stdout.write(render_nagios.render_commands(COMMANDS))
+    return 0
+
+
+# --- parser -------------------------------------------------------------------------------------------------
+
+GENERATE_EPILOG = """\
+exit codes:
+  0  unchanged: the file was left untouched (also: --output -, which writes to stdout)
+  1  the file changed (validated first with --validate), so
+     `vio-icinga generate ... || systemctl reload icinga2` is a whole cron job
+  2  error, one message on stderr; the previous file stays
+"""
+
+DEPLOY_EPILOG = """\
+exit codes:
+  0  deployed, or unchanged (then nothing was uploaded)
+  2  Icinga rejected the stage (its startup.log excerpt on stderr), or bad options
+  3  the API was unreachable or busy (423/503) past --retries, or no usable inventory
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vio-icinga", description="Icinga 2 / Nagios configuration for a VIO "
+                                "cloud from the cached inventory: hosts, services and their dependency tree.")
+    p.add_argument("-V", "--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    gen = sub.add_parser("generate", help="write Icinga 2 or Nagios objects for the cloud",
+                         description="Write Icinga 2 or Nagios objects for the cloud: atomically, only when "
+                                     "they changed, validated by the real binary with --validate.",
+                         epilog=GENERATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    gen.add_argument("--format", choices=g.FORMATS, default="icinga2",
+                     help="output syntax (default: icinga2)")
+    gen.add_argument("--output", default="-", metavar="PATH",
+                     help="a file, or a directory (gets <prefix>.conf, .cfg for nagios), or - for stdout "
+                          "(default)")
+    gen.add_argument("--icinga-version", default="2.13", metavar="X.Y",
+                     help="target Icinga version: newer attributes (redundancy_group, 2.14) only when it has "
+                          "them (default: 2.13, Debian 12's)")
+    gen.add_argument("--validate", action="store_true",
+                     help="validate with `icinga2 daemon -C` / `nagios4 -v` on a temporary tree first; a "
+                          "rejected config is not written (exit 2)")
+    gen.add_argument("--on-change", metavar="CMD",
+                     help="run CMD (through the shell) after a validated change, e.g. 'systemctl reload "
+                          "icinga2'; implies --validate")
+    gen.add_argument("--conf-dir", metavar="DIR",
+                     help="the shipped icinga/ directory for --validate (default: $VIO_ICINGA_CONF_DIR, "
+                          "<prefix>/share/vio-checks/icinga, or the source tree's)")
+    gen.add_argument("--icinga2-bin", metavar="PATH", help="icinga2 binary for --validate")
+    gen.add_argument("--nagios-bin", metavar="PATH", help="nagios4 binary for --validate")
+    add_render_options(gen)
+    add_topology_options(gen)
+    gen.set_defaults(func=run_generate)
+
+    dep = sub.add_parser("deploy", help="upload the objects as a config package stage through the Icinga API",
+                         description="Upload the Icinga 2 objects as a stage of a config package through the "
+                                     "Icinga 2 API, wait for Icinga's validation, delete old stages. The "
+                                     "CheckCommands and templates are installed once by hand (see README).",
+                         epilog=DEPLOY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a = dep.add_argument_group("Icinga API")
+    a.add_argument("--api-url", required=True, metavar="URL", help="e.g. https://icinga.example.com:5665")
+    a.add_argument("--api-user", required=True, metavar="USER", help="an ApiUser with permission config/*")
+    a.add_argument("--api-password-file", metavar="FILE",
+                   help="file holding the password (default: $VIO_ICINGA_API_PASSWORD)")
+    a.add_argument("--ca-file", metavar="FILE", help="CA certificate of the Icinga API (e.g. its pki/ca.crt)")
+    a.add_argument("--package", default="vio-checks", metavar="NAME",
+                   help="config package (default: vio-checks); several clouds can share it: each "
+                        "deployment replaces only its own file")
+    a.add_argument("--icinga-version", metavar="X.Y", help="skip asking /v1/status which version runs")
+    a.add_argument("--wait", type=duration, default=120.0, metavar="DURATION",
+                   help="how long to wait for Icinga to validate the stage (default: 120 s)")
+    a.add_argument("--retries", type=int, default=5, metavar="N",
+                   help="retries when the API is unreachable or busy (default: 5)")
+    a.add_argument("--retry-delay", type=duration, default=1.0, metavar="DURATION",
+                   help="delay before the first retry, doubled for each next, at most 30 s (default: 1 s)")
+    a.add_argument("--api-timeout", type=duration, default=30.0, metavar="DURATION",
+                   help="timeout of one API request (default: 30 s)")
+    add_render_options(dep)
+    add_topology_options(dep)
+    dep.set_defaults(func=run_deploy)
+
+    cmd = sub.add_parser("commands", help="print the static CheckCommand definitions (icinga/commands.conf)")
+    cmd.add_argument("--format", choices=g.FORMATS, default="icinga2")
+    cmd.set_defaults(func=run_commands, verbose=0)
+
+    for module in EXTENSIONS:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(getattr(args, "verbose", 0))
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

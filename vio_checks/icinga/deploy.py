@@ -1,0 +1,238 @@
+"""Deploy generated objects through the Icinga 2 config packages API (the way Icinga Director does).
+
+Only the standard library (urllib + ssl): the client is small and must run wherever the checks run.
+
+    api = IcingaApi("https://icinga:5665", "vio", password, ca_file="/etc/icinga2/pki/ca.crt")
+    version = api.version()                                    # GET /v1/status/IcingaApplication
+    result = deploy(api, "vio-checks", "conf.d/vio-demo.conf", text)
+
+`deploy`: creates the package when missing; compares the file with the active stage's copy and does
+nothing when it is identical; otherwise uploads a new stage (our file plus the active stage's other files,
+so several clouds can share one package), waits for Icinga's asynchronous validation (`status` file of the
+stage: 0 means it validated and was activated; Icinga then reloads), returns the relevant part of
+`startup.log` when it failed, and deletes the package's other, inactive stages after a success.
+
+Busy (423: another config update is running; 503: reloading) and unreachable APIs are retried with
+exponential backoff; past the retries an ApiUnavailable is raised.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import ssl
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vio_checks.icinga import parse_version
+from vio_checks.icinga.generate import relevant_errors
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({423, 502, 503, 504})
+#: Stage entries that are Icinga's, not config we uploaded.
+_OWN_DIRS = ("conf.d/", "zones.d/")
+
+
+class ApiError(Exception):
+    """The API answered with an error (or not at all): a one-line message."""
+
+
+class ApiUnavailable(ApiError):
+    """Unreachable, or busy (423/503) past the retries."""
+
+
+@dataclass
+class DeployResult:
+    status: str  # "unchanged" / "deployed" / "failed"
+    stage: str | None = None
+    log_excerpt: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+class IcingaApi:
+    """A small client for the Icinga 2 REST API (basic auth, JSON, TLS verified against ca_file)."""
+
+    def __init__(self, url: str, user: str, password: str, ca_file: str | None = None, timeout: float = 30,
+                 retries: int = 5, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("https", "http") or not parsed.netloc:
+            raise ApiError(f"--api-url {url!r}: use https://HOST:5665")
+        self.base = url.rstrip("/")
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        self.sleep = sleep
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
+        handlers: list[urllib.request.BaseHandler] = []
+        if parsed.scheme == "https":
+            try:
+                context = ssl.create_default_context(cafile=ca_file)
+            except (OSError, ssl.SSLError) as e:
+                raise ApiError(f"cannot load --ca-file {ca_file}: {e}") from None
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        # No proxies from the environment: the API is on the monitoring network, with our credentials.
+        handlers.append(urllib.request.ProxyHandler({}))
+        self.opener = urllib.request.build_opener(*handlers)
+
+    def _once(self, method: str, path: str, body: Any, raw: bool) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        headers = dict(self.headers)
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        with self.opener.open(req, timeout=self.timeout) as resp:
+            payload = resp.read()
+        if raw:
+            return payload.decode("utf-8", "replace")
+        try:
+            return json.loads(payload or b"{}")
+        except ValueError:
+            raise ApiError(f"{method} {path}: the API answered with something that is not JSON") from None
+
+    def request(self, method: str, path: str, body: Any = None, raw: bool = False,
+                not_found: Any = ApiError) -> Any:
+        """JSON (or, raw=True, text) of a request; retries busy/unreachable; raises ApiError otherwise.
+
+        `not_found`: the value to return for a 404 instead of raising."""
+        attempt = 0
+        while True:
+            try:
+                return self._once(method, path, body, raw)
+            except urllib.error.HTTPError as e:
+                if e.code == 404 and not_found is not ApiError:
+                    return not_found
+                message = _error_text(e)
+                if e.code in RETRY_STATUSES:
+                    problem = f"{method} {path}: HTTP {e.code} ({message})"
+                else:
+                    hint = " (check --api-user and the password)" if e.code == 401 else ""
+                    raise ApiError(f"{method} {path}: HTTP {e.code}: {message}{hint}") from None
+            except urllib.error.URLError as e:
+                reason = e.reason
+                if isinstance(reason, ssl.SSLError):
+                    raise ApiError(f"TLS error talking to {self.base}: {reason} (check --ca-file)") from None
+                problem = f"cannot reach {self.base}: {reason}"
+            except OSError as e:  # timeouts, resets, refused connections
+                problem = f"cannot reach {self.base}: {e}"
+            if attempt >= self.retries:
+                raise ApiUnavailable(f"{problem}; gave up after {attempt + 1} attempts")
+            delay = min(30.0, self.backoff * 2 ** attempt)
+            log.info("%s; retrying in %.0f s", problem, delay)
+            self.sleep(delay)
+            attempt += 1
+
+    # --- endpoints ---------------------------------------------------------------------------
+
+    def version(self) -> tuple[int, int, int]:
+        data = self.request("GET", "/v1/status/IcingaApplication")
+        try:
+            text = data["results"][0]["status"]["icingaapplication"]["app"]["version"]
+            return parse_version(text)
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise ApiError("/v1/status/IcingaApplication did not say which Icinga version runs") from None
+
+    def package(self, name: str) -> dict | None:
+        data = self.request("GET", "/v1/config/packages")
+        for pkg in data.get("results", []):
+            if pkg.get("name") == name:
+                return pkg
+        return None
+
+    def create_package(self, name: str) -> None:
+        self.request("POST", f"/v1/config/packages/{_q(name)}")
+
+    def stage_files(self, package: str, stage: str) -> list[str] | None:
+        data = self.request("GET", f"/v1/config/stages/{_q(package)}/{_q(stage)}", not_found=None)
+        if data is None:
+            return None
+        return [e["name"] for e in data.get("results", []) if e.get("type") == "file"]
+
+    def file(self, package: str, stage: str, path: str) -> str | None:
+        quoted = "/".join(_q(part) for part in path.split("/"))
+        return self.request("GET", f"/v1/config/files/{_q(package)}/{_q(stage)}/{quoted}", raw=True,
+                            not_found=None)
+
+    def create_stage(self, package: str, files: dict[str, str]) -> str:
+        data = self.request("POST", f"/v1/config/stages/{_q(package)}", {"files": files})
+        try:
+            result = data["results"][0]
+            if int(result.get("code", 200)) >= 400:
+                raise ApiError(f"creating a stage failed: {result.get('status')}")
+            return result["stage"]
+        except (KeyError, IndexError, TypeError):
+            raise ApiError("creating a stage: the API did not return the stage's name") from None
+
+    def delete_stage(self, package: str, stage: str) -> None:
+        self.request("DELETE", f"/v1/config/stages/{_q(package)}/{_q(stage)}", not_found=None)
+
+
+def _q(part: str) -> str:
+    return urllib.parse.quote(part, safe="")
+
+
+def _error_text(e: urllib.error.HTTPError) -> str:
+    try:
+        body = json.loads(e.read() or b"{}")
+        return str(body.get("status") or body.get("error") or e.reason)
+    except (ValueError, OSError, AttributeError):
+        return str(e.reason)
+
+
+# --- the deployment --------------------------------------------------------------------------------
+
+
+def deploy(api: IcingaApi, package: str, path: str, text: str, wait: float = 120.0, poll: float = 1.0,
+           clock: Callable[[], float] = time.monotonic) -> DeployResult:
+    """Upload `text` as `path` in a new stage of `package` unless the active stage has it already."""
+    pkg = api.package(package)
+    if pkg is None:
+        api.create_package(package)
+        pkg = {"name": package, "active-stage": "", "stages": []}
+    active = pkg.get("active-stage") or ""
+    files = {path: text}
+    if active:
+        if api.file(package, active, path) == text:
+            return DeployResult("unchanged", active)
+        for other in api.stage_files(package, active) or []:
+            if other != path and other.startswith(_OWN_DIRS):
+                content = api.file(package, active, other)
+                if content is not None:
+                    files[other] = content
+    stage = api.create_stage(package, files)
+    deadline = clock() + wait
+    polls = 0
+    while True:
+        listed = api.stage_files(package, stage) or []
+        if "status" in listed:
+            break
+        if clock() > deadline:
+            raise ApiUnavailable(f"stage {stage} of {package} was not validated within {wait:.0f} s")
+        api.sleep(min(poll, 0.1 * 2 ** polls))  # 0.1, 0.2, 0.4 ... s up to `poll`
+        polls += 1
+    status = (api.file(package, stage, "status") or "").strip()
+    if status != "0":
+        startup = api.file(package, stage, "startup.log") or ""
+        return DeployResult("failed", stage, relevant_errors(startup))
+    result = DeployResult("deployed", stage)
+    try:
+        pkg = api.package(package) or {}
+        keep = {stage, pkg.get("active-stage") or stage}
+        for old in pkg.get("stages", []):
+            if old not in keep:
+                api.delete_stage(package, old)
+    except ApiError as e:
+        result.warnings.append(f"deployed, but old stages were not deleted: {e}")
+    return result
+
+
+def stage_path(prefix: str, zone: str | None) -> str:
+    """Where the file goes inside a stage: zones.d/<zone>/ (cluster config sync) or conf.d/ (local)."""
+    return f"zones.d/{zone}/{prefix}.conf" if zone else f"conf.d/{prefix}.conf"

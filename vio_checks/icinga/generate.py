@@ -1,0 +1,306 @@
+"""`vio-icinga generate`: inventory → topology → config text → an atomically replaced file.
+
+Exit codes (documented in the README, relied on by cron and the systemd unit):
+  0  nothing changed (the file is left untouched), or the config went to stdout (`--output -`)
+  1  the file changed (validated first with --validate) — `... || systemctl reload icinga2`
+  2  error: one line on stderr; the previous file stays
+"""
+
+from __future__ import annotations
+
+import argparse
+import grp
+import importlib
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from vio_checks import topology as t
+from vio_checks.icinga import (
+    COMMAND_MODULES,
+    LEAF_INTERVALS,
+    RenderOptions,
+    parse_version,
+    render_icinga2,
+    render_nagios,
+)
+from vio_checks.model import Inventory
+
+EXIT_UNCHANGED, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
+FORMATS = ("icinga2", "nagios")
+
+
+class GenerateError(Exception):
+    """A one-line message for the user; the previous output stays."""
+
+
+# --- options → topology and render options ---------------------------------------------------------
+
+
+def topology_options(args: argparse.Namespace) -> t.Options:
+    kinds = frozenset(args.kinds) if getattr(args, "kinds", None) else frozenset(t.SELECTABLE_KINDS)
+    unknown = sorted(kinds - set(t.SELECTABLE_KINDS))
+    if unknown:
+        raise GenerateError(f"unknown --kinds {', '.join(unknown)} (use {', '.join(t.SELECTABLE_KINDS)})")
+    return t.Options(
+        prefix=getattr(args, "prefix", None),
+        include_projects=frozenset(getattr(args, "include_projects", None) or ()),
+        exclude_projects=frozenset(getattr(args, "exclude_projects", None) or ()),
+        kinds=kinds,
+        notes_urls=_url_map(getattr(args, "notes_url", None) or [], "--notes-url"),
+        action_urls=_url_map(getattr(args, "action_url", None) or [], "--action-url"),
+    )
+
+
+#: What `--notes-url KIND=...` accepts as KIND, → node kinds.
+URL_KINDS = {"cloud": t.CLOUD, "hypervisor": t.HYPERVISOR, "vm": t.VM, "router": t.ROUTER,
+             "interface": t.INTERFACE, "volume": t.VOLUME}
+
+
+def _url_map(items: list[str], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        kind, sep, template = item.partition("=")
+        if not sep or kind.strip() not in URL_KINDS or not template.strip():
+            raise GenerateError(f"{option} {item!r}: use KIND=URL with KIND one of {', '.join(URL_KINDS)}")
+        try:
+            t.check_url_template(template.strip())
+        except ValueError as e:
+            raise GenerateError(f"{option}: {e}") from None
+        out[URL_KINDS[kind.strip()]] = template.strip()
+    return out
+
+
+def render_options(args: argparse.Namespace, version: tuple[int, int, int] | None = None) -> RenderOptions:
+    try:
+        version = version or parse_version(getattr(args, "icinga_version", None) or "2.13")
+    except ValueError as e:
+        raise GenerateError(str(e)) from None
+    host_vars = {}
+    if getattr(args, "os_cloud", None):
+        host_vars["vio_os_cloud"] = args.os_cloud
+    if getattr(args, "os_region_name", None):
+        host_vars["vio_os_region_name"] = args.os_region_name
+    intervals = {}
+    for key, kinds in LEAF_INTERVALS.items():
+        seconds = getattr(args, f"{key}_interval", None)
+        if seconds:
+            for kind in kinds:
+                intervals[kind] = max(1, int(seconds))
+    return RenderOptions(icinga_version=version, zone=getattr(args, "zone", None), host_vars=host_vars,
+                         intervals=intervals)
+
+
+def render(inv: Inventory, fmt: str, topo_opts: t.Options, opts: RenderOptions) -> tuple[t.Topology, str]:
+    """The topology (proved acyclic) and its config text in the chosen syntax."""
+    topo = t.build(inv, topo_opts)
+    topo.assert_acyclic()
+    text = render_icinga2.render(topo, opts) if fmt == "icinga2" else render_nagios.render(topo, opts)
+    return topo, text
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+def output_path(output: str, fmt: str, prefix: str, zone: str | None) -> Path:
+    """A directory → `<dir>/[zones.d/<zone>/]<prefix>.conf` (`.cfg` for Nagios); else the file itself."""
+    path = Path(output)
+    if path.is_dir() or output.endswith(os.sep):
+        if zone:
+            path = path / "zones.d" / zone
+        return path / f"{prefix}.{'conf' if fmt == 'icinga2' else 'cfg'}"
+    return path
+
+
+def unchanged(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        raise GenerateError(f"cannot read {path}: {e.strerror or e}") from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Temp file in the same directory + fsync + rename; keeps an existing file's mode (else 0644)."""
+    try:
+        missing = []
+        parent = path.parent
+        while not parent.exists():
+            missing.append(parent)
+            parent = parent.parent
+        for directory in reversed(missing):  # readable by the Icinga user whatever our umask
+            directory.mkdir(exist_ok=True)
+            os.chmod(directory, 0o755)
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o644
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            os.fchmod(fd, mode)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except OSError as e:
+        raise GenerateError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+# --- validation with the real binaries -------------------------------------------------------------
+
+
+@dataclass
+class Validation:
+    ok: bool
+    output: str
+    seconds: float
+
+    def errors(self, limit: int = 25) -> str:
+        """The relevant part of the validator's output (errors with their location lines)."""
+        return relevant_errors(self.output, limit)
+
+
+def relevant_errors(output: str, limit: int = 25) -> str:
+    """Error lines of icinga2 / nagios output, an Icinga error with its `Location:` excerpt."""
+    lines = output.splitlines()
+    keep: list[str] = []
+    for i, line in enumerate(lines):
+        low = line.lower()
+        if "critical/config" in low or "error:" in low:
+            keep += [line] + [x for x in lines[i + 1:i + 6] if not x.startswith("[") and x.strip()]
+    seen: set[str] = set()
+    unique = [x for x in keep if not (x in seen or seen.add(x))]
+    return "\n".join((unique or lines)[-limit:])
+
+
+def default_conf_dir() -> Path | None:
+    """The shipped icinga/ directory: $VIO_ICINGA_CONF_DIR, <prefix>/share/vio-checks/icinga, or the
+    source tree's icinga/."""
+    candidates = [os.environ.get("VIO_ICINGA_CONF_DIR"), Path(sys.prefix) / "share" / "vio-checks" / "icinga",
+                  Path("/usr/local/share/vio-checks/icinga"), Path(__file__).resolve().parents[2] / "icinga"]
+    for c in candidates:
+        if c and (Path(c) / "commands.conf").is_file():
+            return Path(c)
+    return None
+
+
+def _find(binary: str | None, names: tuple[str, ...]) -> str:
+    if binary:
+        return binary
+    for n in names:
+        found = shutil.which(n) or (f"/usr/sbin/{n}" if os.access(f"/usr/sbin/{n}", os.X_OK) else None)
+        if found:
+            return found
+    raise GenerateError(f"--validate needs {' or '.join(names)} (not found on PATH or in /usr/sbin)")
+
+
+def _user_group() -> tuple[str, str]:
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    except KeyError:
+        return str(os.getuid()), str(os.getgid())
+
+
+def validate_icinga2(files: list[Path], conf_dir: Path, zones: list[str] | None = None,
+                     binary: str | None = None, extra: list[Path] | None = None, keep: Path | None = None,
+                     timeout: float = 300) -> Validation:
+    """`icinga2 daemon -C` on a throw-away tree: ITL + plugins, our commands.conf and templates.conf, a Zone
+    object per zone named, any `extra` files, and `files`. Stock paths are redirected into the tree (into
+    `keep` when given, which then holds the objects file for `icinga2 object list` afterwards)."""
+    exe = _find(binary, ("icinga2",))
+    with tempfile.TemporaryDirectory(prefix="vio-icinga-validate-") as tmp:
+        root = Path(keep or tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        lines = ["include <itl>", "include <plugins>", 'const PluginDir = "/usr/lib/nagios/plugins"',
+                 'const VioChecksDir = "/usr/local/bin"']
+        for f in (conf_dir / "commands.conf", conf_dir / "templates.conf", *(extra or [])):
+            lines.append(f"include {render_icinga2.string(str(f), macros=False)}")
+        for zone in zones or []:
+            lines.append(f"object Zone {render_icinga2.string(zone, macros=False)} {{ }}")
+        for f in files:
+            lines.append(f"include {render_icinga2.string(str(f), macros=False)}")
+        main = root / "icinga2.conf"
+        main.write_text("\n".join(lines) + "\n")
+        defines = []
+        for const, sub in (("DataDir", "data"), ("CacheDir", "cache"), ("LogDir", "log"),
+                           ("InitRunDir", "run"), ("SpoolDir", "spool")):
+            (root / sub).mkdir(exist_ok=True)
+            defines.append(f"-D{const}={root / sub}")
+        user, group = _user_group()
+        cmd = [exe, "daemon", "-C", "-c", str(main), *defines, f"-DRunAsUser={user}", f"-DRunAsGroup={group}"]
+        return _run(cmd, timeout)
+
+
+def validate_nagios(files: list[Path], conf_dir: Path, binary: str | None = None,
+                    timeout: float = 300) -> Validation:
+    """`nagios4 -v` with a minimal nagios.cfg: our icinga/nagios/ directory and `files`, state in tmp."""
+    exe = _find(binary, ("nagios4", "nagios"))
+    with tempfile.TemporaryDirectory(prefix="vio-nagios-validate-") as tmp:
+        root = Path(tmp)
+        (root / "spool").mkdir()
+        user, group = _user_group()
+        cfg = [f"cfg_dir={conf_dir / 'nagios'}", *(f"cfg_file={f}" for f in files),
+               f"check_result_path={root / 'spool'}", f"lock_file={root / 'nagios.lock'}",
+               f"temp_file={root / 'nagios.tmp'}", f"temp_path={root}", f"log_file={root / 'nagios.log'}",
+               f"status_file={root / 'status.dat'}", f"object_cache_file={root / 'objects.cache'}",
+               f"precached_object_file={root / 'objects.precache'}",
+               f"state_retention_file={root / 'retention.dat'}", f"command_file={root / 'nagios.cmd'}",
+               f"nagios_user={user}", f"nagios_group={group}",
+               "illegal_object_name_chars=`~!$%^&*|'\"<>?,()=", "illegal_macro_output_chars=`~$&|'\"<>"]
+        path = root / "nagios.cfg"
+        path.write_text("\n".join(cfg) + "\n")
+        return _run([exe, "-v", str(path)], timeout)
+
+
+def _run(cmd: list[str], timeout: float) -> Validation:
+    start = time.monotonic()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                           errors="replace")
+    except subprocess.TimeoutExpired:
+        raise GenerateError(f"{cmd[0]} did not finish validating within {timeout:.0f} s") from None
+    except OSError as e:
+        raise GenerateError(f"cannot run {cmd[0]}: {e.strerror or e}") from None
+    return Validation(p.returncode == 0, p.stdout + p.stderr, time.monotonic() - start)
+
+
+def validate_text(text: str, fmt: str, conf_dir: Path, filename: str, zone: str | None = None,
+                  binary: str | None = None) -> Validation:
+    """Validate generated text as it will be installed (a copy in a temporary directory)."""
+    with tempfile.TemporaryDirectory(prefix="vio-icinga-new-") as tmp:
+        path = Path(tmp) / filename
+        path.write_text(text, encoding="utf-8")
+        if fmt == "icinga2":
+            return validate_icinga2([path], conf_dir, [zone] if zone else None, binary)
+        return validate_nagios([path], conf_dir, binary)
+
+
+# --- the static files (vio-icinga commands) -----------------------------------------------------------
+
+
+def check_parsers() -> dict[str, argparse.ArgumentParser]:
+    """CheckCommand name → the check's argparse parser (the shared options only when a check is missing)."""
+    from vio_checks.checks.base import CheckSpec, build_parser
+
+    parsers = {}
+    for command, module in COMMAND_MODULES.items():
+        try:
+            spec = importlib.import_module(f"vio_checks.checks.{module}").SPEC
+        except (ImportError, AttributeError):
+            spec = CheckSpec(name=module, description="", evaluate=lambda a, s, n: None)
+        parsers[command] = build_parser(spec)
+    return parsers

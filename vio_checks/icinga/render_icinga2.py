@@ -1,0 +1,262 @@
+"""Icinga 2 DSL: objects for a Topology, and the static CheckCommand definitions.
+
+All escaping of strings for the DSL happens in `string()` (and `comment()` for the header): every
+tenant-controlled value (VM, volume, network, project names, metadata, ...) passes through it.
+
+- A string literal escapes `\\` and `"`, writes newline, tab, CR and other control characters as escape
+  sequences (a raw newline would end the literal), and drops NUL.
+- In attributes Icinga resolves runtime macros in (custom vars, notes, notes_url, action_url) `$` becomes
+  `$$`: Icinga resolves a custom var's value again when a command or notification uses it, so a VM named
+  `$host.vars.x$` must stay text. display_name is never macro-expanded and keeps a `$` as it is.
+- Object names come from `topology.object_name` (no `!`, which composite names use) and are checked here.
+- `{`, `}`, `//`, `/*` inside a string literal are inert; nothing is ever written outside a literal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from vio_checks.icinga import (
+    COMMANDS,
+    HIDDEN_OPTIONS,
+    TEMPLATE_COMMANDS,
+    TEMPLATES,
+    RenderOptions,
+    command_var,
+    common_var,
+    supports_redundancy_group,
+)
+from vio_checks.topology import Node, Topology
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
+_SPECIAL = re.compile(r'[\\"\x00-\x1f\x7f$]')
+_CTRL = re.compile(r"[\x00-\x1f\x7f]")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+INDENT = "  "
+
+
+def string(value: Any, macros: bool = True) -> str:
+    """A DSL string literal for any text (the one escaping function of this syntax)."""
+    text = str(value).encode("utf-8", "replace").decode("utf-8")
+
+    def esc(m: re.Match) -> str:
+        c = m.group(0)
+        if c == "$":
+            return "$$" if macros else "$"
+        if c in _ESCAPES:
+            return _ESCAPES[c]
+        if c == "\x00":
+            return ""
+        return f"\\{ord(c):03o}"  # octal escape for the other control characters
+
+    return '"' + _SPECIAL.sub(esc, text) + '"'
+
+
+def name(value: str) -> str:
+    """An object name literal: must be a sanitised name (topology.object_name), never tenant text."""
+    if not value or "!" in value or _CTRL.search(value) or value != value.strip():
+        raise ValueError(f"invalid Icinga object name {value!r}")
+    return string(value, macros=False)
+
+
+def comment(text: str) -> str:
+    """A `//` comment line: control characters (a newline would end the comment) become spaces."""
+    return "// " + _CTRL.sub(" ", str(text).encode("utf-8", "replace").decode("utf-8"))
+
+
+def value(v: Any, macros: bool = True) -> str:
+    """A DSL value: string, number, boolean, array or dictionary."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[ " + ", ".join(value(x, macros) for x in v) + " ]" if v else "[ ]"
+    if isinstance(v, dict):
+        if not v:
+            return "{ }"
+        items = "; ".join(f"{string(k, macros=False)} = {value(x, macros)}" for k, x in sorted(v.items()))
+        return "{ " + items + " }"
+    if v is None:
+        return "null"
+    return string(v, macros)
+
+
+def _var_key(key: str) -> str:
+    """`vars.key` for an identifier, `vars["key"]` otherwise."""
+    return f"vars.{key}" if _IDENT.match(key) else f"vars[{string(key, macros=False)}]"
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
+
+
+# --- objects -------------------------------------------------------------------------------------
+
+
+def _check_vars(node: Node) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for option, arg in node.check.args:
+        out[command_var(node.check.command, option)] = True if arg is None else arg
+    return out
+
+
+def _object(kind: str, obj_name: str, lines: list[str]) -> list[str]:
+    return [f"object {kind} {name(obj_name)} {{", *(INDENT + line for line in lines), "}", ""]
+
+
+def _node_lines(node: Node, topo: Topology, opts: RenderOptions) -> list[str]:
+    template = TEMPLATES[node.kind]
+    lines = [f"import {string(template, macros=False)}"]
+    if not node.is_host:
+        lines.append(f"host_name = {name(node.host)}")
+    if TEMPLATE_COMMANDS[template] != node.check.command:
+        lines.append(f"check_command = {string(node.check.command, macros=False)}")
+    lines.append(f"display_name = {string(node.display_name, macros=False)}")
+    if node.is_host and node.address:
+        lines.append(f"address = {string(node.address, macros=False)}")
+    interval = opts.intervals.get(node.kind)
+    if interval:
+        lines.append(f"check_interval = {_duration(interval)}")
+    if node.groups:
+        lines.append("groups = [ " + ", ".join(name(g) for g in node.groups) + " ]")
+    if node.notes_url:
+        lines.append(f"notes_url = {string(node.notes_url)}")
+    if node.action_url:
+        lines.append(f"action_url = {string(node.action_url)}")
+    if opts.zone:
+        lines.append(f"zone = {string(opts.zone, macros=False)}")
+    variables = dict(node.vars)
+    if node.is_host:
+        variables.update(opts.host_vars)
+    variables.update(_check_vars(node))
+    for key in sorted(variables):
+        lines.append(f"{_var_key(key)} = {value(variables[key])}")
+    return lines
+
+
+def _dependencies(node: Node, topo: Topology, opts: RenderOptions) -> list[str]:
+    out: list[str] = []
+    group = node.redundancy_group if len(node.parents) > 1 else None
+    for parent_key in node.parents:
+        parent = topo.get(parent_key)
+        dep_name = "vio-parent" if len(node.parents) == 1 else f"vio-parent-{parent.service or parent.host}"
+        lines = ['import "vio-dependency"',
+                 f"parent_host_name = {name(parent.host)}"]
+        if parent.service:
+            lines.append(f"parent_service_name = {name(parent.service)}")
+        lines.append(f"child_host_name = {name(node.host)}")
+        if node.service:
+            lines.append(f"child_service_name = {name(node.service)}")
+        if group and supports_redundancy_group(opts.icinga_version):
+            lines.append(f"redundancy_group = {string(group, macros=False)}")
+        if opts.zone:
+            lines.append(f"zone = {string(opts.zone, macros=False)}")
+        out += _object("Dependency", dep_name, lines)
+    return out
+
+
+def header(topo: Topology, what: str) -> list[str]:
+    hosts = sum(1 for n in topo.nodes.values() if n.is_host)
+    services = len(topo.nodes) - hosts
+    deps = sum(len(n.parents) for n in topo.nodes.values())
+    where = f"cloud {topo.cloud}" + (f" region {topo.region}" if topo.region else "")
+    return [comment(f"Generated by vio-icinga from {where} ({what}); do not edit, it is overwritten."),
+            comment(f"{hosts} hosts, {services} services, {deps} dependencies, prefix {topo.prefix}."),
+            ""]
+
+
+def render(topo: Topology, opts: RenderOptions | None = None) -> str:
+    """The Icinga 2 objects for a topology: deterministic (sorted, no timestamps)."""
+    opts = opts or RenderOptions()
+    version = ".".join(map(str, opts.icinga_version[:2]))
+    out = header(topo, f"Icinga {version} syntax")
+    for (gtype, gname), group in sorted(topo.groups.items()):
+        lines = [f"display_name = {string(group.display_name, macros=False)}"]
+        if opts.zone:
+            lines.append(f"zone = {string(opts.zone, macros=False)}")
+        out += _object("HostGroup" if gtype == "host" else "ServiceGroup", gname, lines)
+    for host in topo.hosts():
+        out += _object("Host", host.host, _node_lines(host, topo, opts))
+        out += _dependencies(host, topo, opts)
+        for svc in topo.services_of(host.host):
+            out += _object("Service", svc.service or "", _node_lines(svc, topo, opts))
+            out += _dependencies(svc, topo, opts)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# --- static CheckCommands (icinga/commands.conf) ---------------------------------------------------
+
+
+def _help(action: argparse.Action) -> str:
+    text = action.help or ""
+    if "%" in text:
+        try:
+            text = text % {"default": action.default, "dest": action.dest}
+        except (KeyError, TypeError, ValueError):
+            text = text.replace("%%", "%")
+    if action.choices:
+        text += f" (one of: {', '.join(map(str, action.choices))})"
+    return " ".join(text.split())
+
+
+def _long(action: argparse.Action) -> str:
+    longs = [o for o in action.option_strings if o.startswith("--")]
+    return longs[0] if longs else action.option_strings[0]
+
+
+def _argument(var: str, action: argparse.Action) -> list[str]:
+    option = _long(action)
+    desc = string(_help(action), macros=False)
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreConstAction)) and action.nargs == 0:
+        return [f"{string(option, macros=False)} = {{",
+                f"{INDENT}set_if = {string('$' + var + '$', macros=False)}",
+                f"{INDENT}description = {desc}", "}"]
+    lines = [f"{string(option, macros=False)} = {{",
+             f"{INDENT}value = {string('$' + var + '$', macros=False)}"]
+    if isinstance(action, argparse._AppendAction):
+        lines.append(f"{INDENT}repeat_key = true")
+    lines += [f"{INDENT}description = {desc}", "}"]
+    return lines
+
+
+def _options(parser: argparse.ArgumentParser) -> Iterable[argparse.Action]:
+    for action in parser._actions:
+        if action.option_strings and _long(action) not in HIDDEN_OPTIONS:
+            yield action
+
+
+def render_commands(parsers: dict[str, argparse.ArgumentParser]) -> str:
+    """CheckCommands in ITL style for the checks' parsers (command name → parser): icinga/commands.conf."""
+    out = [comment("vio-checks CheckCommands for Icinga 2 (ITL style). Generated from the checks' --help by"),
+           comment("`vio-icinga commands --format icinga2`; install once, e.g. in a global zone."),
+           comment("Needs: const VioChecksDir = \"/usr/local/bin\"  (where pip put check_vio_*)."),
+           ""]
+    # Options every check has (cloud, cache, timeout) go to one template, with one var each (vio_<option>).
+    shared = set.intersection(*({_long(a) for a in _options(p)} for p in parsers.values()))
+    first = next(iter(parsers.values()))
+    out.append('template CheckCommand "vio-check-command" {')
+    out.append(INDENT + "arguments = {")
+    for action in _options(first):
+        if _long(action) in shared:
+            out += [INDENT * 2 + line for line in _argument(common_var(_long(action)), action)]
+    out += [INDENT + "}", INDENT + "timeout = 1m", "}", ""]
+    for command in sorted(parsers):
+        parser = parsers[command]
+        out.append(f"object CheckCommand {name(command)} {{")
+        out.append(INDENT + 'import "vio-check-command"')
+        out.append(INDENT + f"command = [ VioChecksDir + {string('/' + COMMANDS[command], macros=False)} ]")
+        own = [a for a in _options(parser) if _long(a) not in shared]
+        if own:
+            out.append(INDENT + "arguments += {")
+            for action in own:
+                out += [INDENT * 2 + line for line in _argument(command_var(command, _long(action)), action)]
+            out.append(INDENT + "}")
+        out += ["}", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
