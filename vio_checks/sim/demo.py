@@ -32,15 +32,17 @@ class Demo:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "VIO_"))}
         self.env.update(OS_CLIENT_CONFIG_FILE=str(clouds), VIO_CHECKS_CACHE_DIR=str(workdir / "cache"))
 
-    def run(self, command: str, *args: str, show_exit: bool = True) -> subprocess.CompletedProcess:
-        argv = [command, "--os-cloud", CLOUD, *args]
+    def run(self, command: str, *args: str, show_exit: bool = True, subcommand: str | None = None,
+            meaning: dict[int, str] = EXIT, quiet: bool = False) -> subprocess.CompletedProcess:
+        argv = [command, *([subcommand] if subcommand else []), "--os-cloud", CLOUD, *args]
         print(_bold("$ " + " ".join(argv)))
         p = subprocess.run([str(BIN / command), *argv[1:]], env=self.env, capture_output=True, text=True,
-                           stdin=subprocess.DEVNULL, timeout=120)
+                           stdin=subprocess.DEVNULL, timeout=300)
         out = (p.stdout + p.stderr).rstrip("\n")
-        print("  " + out.replace("\n", "\n  ") if out else "  (no output)")
+        if not quiet:
+            print("  " + out.replace("\n", "\n  ") if out else "  (no output)")
         if show_exit:
-            print(f"  [exit {p.returncode}: {EXIT.get(p.returncode, '?')}]")
+            print(f"  [exit {p.returncode}: {meaning.get(p.returncode, '?')}]")
         print()
         return p
 
@@ -71,10 +73,38 @@ def main() -> int:
             demo.run("vio-discover", show_exit=False)
             demo.run("check_vio_inventory")
             demo.run("vio-discover", "--events", show_exit=False)
+            demo.section("5. Generated Icinga 2 config: hosts, services and the dependency tree")
+            _generate(demo, workdir)
             print("Done: the simulator is stopped and the temporary files are removed.")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
+
+
+GENERATE_EXIT = {0: "unchanged", 1: "changed", 2: "error"}
+
+
+def _generate(demo: Demo, workdir: Path) -> None:
+    """Write the config (validated by the real icinga2 when it is installed), show one VM's part of it."""
+    out = workdir / "vio-sim.conf"
+    validate = ["--validate"] if shutil.which("icinga2") else []
+    demo.run("vio-icinga", "--output", str(out), *validate, subcommand="generate", meaning=GENERATE_EXIT)
+    if not out.exists():
+        return
+    text = out.read_text()
+    print("  " + "\n  ".join(text.splitlines()[:2]))
+    print("  ...\n  (one VM: its host, its dependency on the hypervisor, its interfaces and volumes with "
+          "theirs)\n")
+    blocks = text.split("\n\n")
+    start = next((i for i, b in enumerate(blocks) if b.startswith("object Host ") and "vio_kind = \"vm\"" in b
+                  and "floating" not in b), None)
+    if start is not None:
+        end = next((i for i in range(start + 1, len(blocks)) if blocks[i].startswith("object Host ")),
+                   len(blocks))
+        print("  " + "\n\n".join(blocks[start:end]).replace("\n", "\n  ") + "\n")
+    print("Run again with nothing changed: the file is left alone and the exit code says so, so\n"
+          "`vio-icinga generate ... || systemctl reload icinga2` is the whole cron job.\n")
+    demo.run("vio-icinga", "--output", str(out), subcommand="generate", meaning=GENERATE_EXIT)
 
 
 def _aggregate_checks() -> list[list[str]]:
