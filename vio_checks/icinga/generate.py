@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vio_checks import topology as t
+from vio_checks.fileutil import atomic_write
 from vio_checks.icinga import (
     COMMAND_MODULES,
     LEAF_INTERVALS,
@@ -142,20 +143,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             mode = path.stat().st_mode & 0o7777
         except FileNotFoundError:
             mode = 0o644
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            os.fchmod(fd, mode)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        atomic_write(path, data, mode)
     except OSError as e:
         raise GenerateError(f"cannot write {path}: {e.strerror or e}") from None
 
