@@ -68,8 +68,10 @@ def range_arg(text: str) -> str:
     """argparse type for a Nagios range: validated here, kept as text."""
     try:
         parse_range(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"invalid range {text!r}: {e}") from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid range {text!r} (Nagios range syntax: 10, 10:, ~:10, 10:20, @10:20)"
+        ) from None
     return text
 
 
