@@ -228,7 +228,7 @@ class CloudClient:
         return ok, resp.status_code, latency, None if ok else f"HTTP {resp.status_code}"
 
     def public_endpoints(self) -> list[tuple[str, str, str | None]]:
-        """(service type, URL, region) of every public endpoint in the token's catalog."""
+        """(service type, URL, region) of the public endpoints of our region in the token's catalog."""
         try:
             self._timeout()
             access = self.session.auth.get_access(self.session)
@@ -236,11 +236,16 @@ class CloudClient:
             raise SweepError("keystone: authentication failed (401): check the credentials") from None
         except Exception as e:
             raise SweepError(f"keystone: {_one_line(e)}") from None
+        region = getattr(self.conn.config, "region_name", None)
         found = []
         for svc in access.service_catalog.catalog or []:
             for ep in svc.get("endpoints", []):
-                if ep.get("interface") == "public" and ep.get("url"):
-                    found.append((svc.get("type", ""), ep["url"], ep.get("region_id") or ep.get("region")))
+                where = ep.get("region_id") or ep.get("region")
+                if ep.get("interface") != "public" or not ep.get("url"):
+                    continue
+                if region and where and where != region:
+                    continue  # another region's endpoint: its own namespace probes it
+                found.append((svc.get("type", ""), ep["url"], where))
         return found
 
 
