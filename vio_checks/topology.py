@@ -509,10 +509,12 @@ class _Builder:
                         address=ip_address(hv.host_ip), groups=(kind_group, hgroup))
             self.urls(node, {"id": str(hv.id), "name": hv.label, "hypervisor": hv.hostname})
             self.topo.add(node)
+            # The capacity service depends on the nova-compute service too: its implicit dependency on the
+            # hypervisor host only counts once that host is HARD DOWN, not while it is merely unreachable.
             cap_vars = self.base_vars(CAPACITY, str(hv.id))
             cap_vars.update(vio_hypervisor=hv.label, vio_hypervisor_hostname=hv.hostname)
             self.topo.add(Node(CAPACITY, key, "capacity", f"capacity of {hv.label}", str(hv.id),
-                               Check("vio_hypervisor", (("--id", ident),)), cap_vars,
+                               Check("vio_hypervisor", (("--id", ident),)), cap_vars, parents=(parent,),
                                groups=(cap_group, sgroup)))
             self.hv_by_hostname[hv.hostname] = key
             if hv.service_host:

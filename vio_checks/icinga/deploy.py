@@ -85,6 +85,8 @@ class IcingaApi:
     def _once(self, method: str, path: str, body: Any, raw: bool) -> Any:
         data = None if body is None else json.dumps(body).encode()
         headers = dict(self.headers)
+        if raw:  # Icinga answers file downloads only to a non-JSON Accept (2.13: "Invalid Accept header")
+            headers["Accept"] = "application/octet-stream"
         if data is not None:
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)

@@ -1,0 +1,300 @@
+"""vio-icinga impact / rootcause: the pure logic on a topology (in-process), and the commands' contract
+(exit 0 answered / 3 unknown, ambiguous or unavailable, candidates, --json) against the simulator.
+The --api-url path against a real Icinga 2 is in test_e2e_icinga (hypervisor-down scenario)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from icinga_e2e import E2E_SCENARIO, PREFIX, free_port
+from icinga_helpers import small_inventory
+
+from vio_checks import topology as t
+from vio_checks.icinga import impact as im
+from vio_checks.model import Server
+
+P = "vio-demo-RegionOne"
+HV8 = f"{P}-hv-53a9793a-9805-5c31-af66-a36a7dac316f"  # domain-c8.5f2e (UUID id)
+HV9 = f"{P}-hv-domain-c9_Cluster-B-8645ce6f"  # Nova integer id 2, named by hypervisor_hostname
+NOVA1, NOVA2 = f"{P}!nova-compute@vio-compute-01", f"{P}!nova-compute@vio-compute-02"
+L3_1, L3_2 = f"{P}!neutron-l3-agent@vio-net-01", f"{P}!neutron-l3-agent@vio-net-02"
+
+
+@pytest.fixture(scope="module")
+def topo() -> t.Topology:
+    return t.build(small_inventory())
+
+
+def by_name(topo: t.Topology, kind: str, display: str) -> t.Node:
+    found = [n for n in topo.nodes.values() if n.kind == kind and n.display_name == display]
+    assert len(found) == 1, found
+    return found[0]
+
+
+# --- resolve ----------------------------------------------------------------------------------------
+
+
+def test_resolve_by_object_name_id_and_name(topo):
+    vm = by_name(topo, t.VM, "web-01")
+    assert im.resolve(topo, vm.key) is vm
+    assert im.resolve(topo, vm.object_id) is vm
+    assert im.resolve(topo, vm.object_id.upper()) is vm  # ids case-insensitively
+    assert im.resolve(topo, "web-01") is vm
+    assert im.resolve(topo, " WEB-01 ") is vm  # names too, when nothing matches exactly
+    assert im.resolve(topo, "nova-compute@vio-compute-01").key == NOVA1
+    assert im.resolve(topo, "router-ha").kind == t.ROUTER
+
+
+def test_resolve_hypervisor_by_label_hostname_and_integer_id(topo):
+    # the hypervisor host and its capacity service share the id: the host wins
+    for text in ("2", "Cluster-B", "domain-c9(Cluster-B)", HV9):
+        assert im.resolve(topo, text).key == HV9, text
+    assert im.resolve(topo, "domain-c8.5f2e").key == HV8
+    assert im.resolve(topo, f"{HV9}!capacity").kind == t.CAPACITY
+
+
+def test_unknown_and_ambiguous_objects():
+    inv = small_inventory()
+    twin = copy.deepcopy(next(s for s in inv.servers if s.name == "db-01"))
+    inv.servers.append(Server("f00df00d-0000-4000-8000-000000000001", "db-01", twin.project_id, "ACTIVE",
+                              host=twin.host, hypervisor_hostname=twin.hypervisor_hostname))
+    topo = t.build(inv)
+    with pytest.raises(im.Unresolved) as e:
+        im.resolve(topo, "no-such-thing")
+    assert e.value.candidates == []
+    with pytest.raises(im.Unresolved) as e:
+        im.resolve(topo, "db-01")
+    assert sorted(n.object_id for n in e.value.candidates) == sorted(
+        [twin.id, "f00df00d-0000-4000-8000-000000000001"])
+    assert "ambiguous" in str(e.value)
+    # the unique id still works
+    assert im.resolve(topo, "f00df00d-0000-4000-8000-000000000001").display_name == "db-01"
+
+
+# --- impact -------------------------------------------------------------------------------------------
+
+
+def test_impact_of_a_hypervisor_counts_by_kind(topo):
+    imp = im.impact(topo, topo.get(HV8))
+    # scratch (monitoring=off) is not generated, so not counted
+    assert imp.counts == {t.VM: 1, t.INTERFACE: 1, t.VOLUME: 1, t.CAPACITY: 1}
+    assert imp.projects == [next(p.name for p in small_inventory().projects if p.id == "p-web")]
+    assert imp.summary(topo) == "hypervisor domain-c8.5f2e: 1 VM, 1 interface, 1 volume, 1 capacity service, 1 project"
+
+
+def test_impact_is_transitive_through_services_and_hosts(topo):
+    imp = im.impact(topo, topo.get(NOVA2))
+    assert imp.counts[t.HYPERVISOR] == 1 and imp.counts[t.VM] == 2  # db-01 and lab-01 on Cluster-B
+    assert {d.key for d in imp.dependents} == {d.key for d in topo.descendants(NOVA2)}
+    cloud = im.impact(topo, topo.get(P))
+    assert len(cloud.dependents) == len(topo) - 1  # everything hangs below the cloud host
+    assert im.impact(topo, by_name(topo, t.VM, "lab-01")).summary(topo).startswith("VM lab-01: 1 interface")
+    leaf = next(n for n in topo.nodes.values() if n.kind == t.INTERFACE)
+    assert im.impact(topo, leaf).summary(topo).endswith(": nothing depends on it")
+
+
+def test_impact_of_a_router_and_its_l3_agents(topo):
+    router = by_name(topo, t.ROUTER, "router-ha")
+    assert im.impact(topo, router).counts == {t.INTERFACE: 1}
+    # both L3 agents reach the HA router's interfaces; the single-agent router hangs below net-02 only
+    assert im.impact(topo, topo.get(L3_1)).counts == {t.ROUTER: 1, t.INTERFACE: 1}
+    assert im.impact(topo, topo.get(L3_2)).counts == {t.ROUTER: 2, t.INTERFACE: 2}
+
+
+def test_impact_json_and_text(topo):
+    imp = im.impact(topo, topo.get(NOVA1))
+    data = im.impact_json(topo, imp)
+    assert data["object"]["name"] == NOVA1 and data["object"]["kind"] == t.COMPUTE_SERVICE
+    assert data["counts"] == {"hypervisor": 1, "vm": 1, "interface": 1, "volume": 1, "capacity": 1}
+    assert {d["name"] for d in data["dependents"]} == {d.key for d in imp.dependents}
+    json.dumps(data)  # serialisable
+    text = im.impact_text(topo, imp)
+    assert text.splitlines()[0].startswith("nova-compute on vio-compute-01: 1 hypervisor, 1 VM")
+    assert "  VMs: web-01" in text
+
+
+def test_impact_text_lists_at_most_ten_names_per_kind():
+    from icinga_helpers import big_inventory
+
+    topo = t.build(big_inventory(n_vms=200, hypervisors=2, routers=4, projects=3, unattached=0))
+    hv = next(n for n in topo.nodes.values() if n.kind == t.HYPERVISOR)
+    imp = im.impact(topo, hv)
+    assert imp.counts[t.VM] == 100
+    vms_line = next(line for line in im.impact_text(topo, imp).splitlines() if line.startswith("  VMs:"))
+    assert vms_line.endswith("... and 90 more")
+
+
+# --- root cause -----------------------------------------------------------------------------------------
+
+
+def states(topo: t.Topology, problems: dict[str, tuple[int, str]] | None = None, since: float | None = None):
+    """A status function: everything OK/UP except the given key → (state, output)."""
+    problems = problems or {}
+
+    def status(key: str) -> im.Status:
+        node = topo.nodes[key]
+        state, output = problems.get(key, (0, "fine"))
+        return im.Status(state, node.is_host, output, since=since if key in problems else None)
+
+    return status
+
+
+def test_chain_lists_every_parent_once_by_distance(topo):
+    port = next(n for n in topo.nodes.values() if n.kind == t.INTERFACE and n.host.endswith("0f5a970f-e62d-57d4-8f92-6d38df888314"))
+    links = im.chain(topo, port)
+    keys = [n.key for n, _ in links]
+    assert len(keys) == len(set(keys))
+    depth = {n.key: d for n, d in links}
+    vm, router = port.host, port.parents[0]
+    assert depth[port.key] == 0 and depth[router] == 1 and depth[vm] == 1
+    assert depth[HV8] == 2 and depth[L3_1] == 2 and depth[L3_2] == 2
+    assert depth[NOVA1] == 3 and depth[P] == 3  # the cloud host first met above the L3 agents
+
+
+def test_rootcause_names_the_topmost_failing_parent(topo):
+    vm = by_name(topo, t.VM, "web-01")
+    status = states(topo, {NOVA1: (2, "VIO SERVICE CRITICAL - nova-compute@vio-compute-01 is down since 10:42"),
+                           HV8: (1, "VIO HYPERVISOR CRITICAL - domain-c8.5f2e is down"),
+                           vm.key: (1, "VIO VM UNKNOWN - web-01: hypervisor down: state unverified")},
+                    since=1_700_000_000.0)
+    a = im.analyse(topo, vm, status, "icinga")
+    assert a.via.key == HV8 and a.cause.key == NOVA1
+    msg = im.message(topo, a, 1_700_000_100.0)
+    assert msg.startswith("VM web-01 is unreachable because hypervisor domain-c8.5f2e is DOWN since ")
+    assert msg.endswith("(cause: nova-compute on vio-compute-01 CRITICAL: nova-compute@vio-compute-01 is down "
+                        "since 10:42)")
+    # a service's own host counts as a parent: the VM's interface is affected through the VM
+    port = next(n for n in topo.nodes.values() if n.kind == t.INTERFACE and n.host == vm.key)
+    a = im.analyse(topo, port, status, "inventory")
+    assert a.via.key == vm.key and a.cause.key == NOVA1
+    assert im.message(topo, a, 0).startswith(f"{im.describe(topo, port)} is affected because VM web-01 is DOWN")
+
+
+def test_rootcause_when_all_is_well_or_the_problem_is_its_own(topo):
+    vm = by_name(topo, t.VM, "web-01")
+    a = im.analyse(topo, vm, states(topo), "inventory")
+    assert a.via is None and a.cause is None
+    assert im.message(topo, a, 0) == "VM web-01 is UP, and so is every parent"
+    a = im.analyse(topo, vm, states(topo, {vm.key: (1, "VIO VM CRITICAL - web-01 is ERROR: No valid host")}),
+                   "inventory")
+    assert a.via is None and a.cause.key == vm.key
+    assert "every parent is fine, so the problem is its own: web-01 is ERROR" in im.message(topo, a, 0)
+
+
+def test_warning_parent_does_not_block_and_redundant_parents_all_must_fail(topo):
+    router = by_name(topo, t.ROUTER, "router-ha")
+    port = next(n for n in topo.nodes.values() if n.kind == t.INTERFACE and n.parents == (router.key,))
+    # a WARNING service passes a dependency (Icinga's default states filter): not a cause
+    a = im.analyse(topo, router, states(topo, {L3_1: (1, "degraded")}), "icinga")
+    assert a.via is None and a.cause is None
+    # one of two redundant L3 agents down: the HA router still has a way out
+    one = states(topo, {L3_1: (2, "dead"), router.key: (0, "VIO ROUTER WARNING - 1 of 2 agents dead")})
+    assert im.analyse(topo, router, one, "icinga").via is None
+    # both down: the router (and what hangs below it) is cut off, through the first of them
+    both = states(topo, {L3_1: (2, "dead"), L3_2: (2, "dead"), router.key: (1, "VIO ROUTER CRITICAL")})
+    a = im.analyse(topo, port, both, "icinga")
+    assert a.via.key == router.key and a.cause.key == L3_1
+
+
+def test_analysis_json_and_text(topo):
+    vm = by_name(topo, t.VM, "web-01")
+    status = states(topo, {NOVA1: (2, "VIO SERVICE CRITICAL - down | x=1"), HV8: (1, "down")})
+    a = im.analyse(topo, vm, status, "inventory")
+    data = im.analysis_json(topo, a, 0)
+    json.dumps(data)
+    assert data["object"]["name"] == vm.key and data["source"] == "inventory"
+    assert data["via"]["name"] == HV8 and data["cause"]["name"] == NOVA1 and data["cause"]["state"] == "CRITICAL"
+    assert data["cause"]["output"] == "VIO SERVICE CRITICAL - down"  # no perfdata
+    assert [c["name"] for c in data["chain"]] == [vm.key, HV8, NOVA1, P]
+    text = im.analysis_text(topo, a, 0, "chain:")
+    lines = text.splitlines()
+    assert lines[0] == data["message"] and lines[1] == "chain:"
+    assert lines[-2].lstrip().startswith("nova-compute on vio-compute-01") and lines[-2].endswith("<- cause")
+
+
+def test_missing_object_in_icinga_is_said_so(topo):
+    vm = by_name(topo, t.VM, "web-01")
+
+    def status(key):
+        return im.Status(0, topo.nodes[key].is_host, missing=key == vm.key)
+
+    a = im.analyse(topo, vm, status, "icinga")
+    assert "is not in Icinga" in im.message(topo, a, 0)
+
+
+# --- the commands -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cloud(make_cloud):
+    c = make_cloud(copy.deepcopy(E2E_SCENARIO))
+    c.sweep()
+    return c
+
+
+def test_subcommands_are_registered(cloud):
+    r = cloud.run("vio-icinga", "--help")
+    assert r.rc == 0 and "impact" in r.stdout and "rootcause" in r.stdout
+    r = cloud.run("vio-icinga", "rootcause", "--help")
+    assert r.rc == 0 and "--api-url" in r.stdout and "exit codes" in r.stdout
+
+
+def test_impact_command(cloud):
+    r = cloud.run("vio-icinga", "impact", "nova-compute@vio-compute-01")
+    assert r.rc == 0, str(r)
+    assert r.lines[0].startswith("nova-compute on vio-compute-01: 1 hypervisor, 2 VMs, 2 interfaces, 1 volume")
+    assert r.lines[0].endswith(f"[{PREFIX}!nova-compute@vio-compute-01]")
+    r = cloud.run("vio-icinga", "impact", "router-b", "--json")
+    assert r.rc == 0, str(r)
+    data = json.loads(r.stdout)
+    assert data["counts"] == {"interface": 2} and data["projects"] == ["shop"]
+    assert sorted(d["description"].split(" of VM ")[1] for d in data["dependents"]) == ["db-01", "db-02"]
+
+
+def test_unknown_and_ambiguous_exit_3(cloud):
+    r = cloud.run("vio-icinga", "impact", "no-such-vm")
+    assert r.rc == 3 and r.stdout == "" and "unknown object 'no-such-vm'" in r.stderr
+    # both clusters' hypervisor_hostnames end in the vCenter uuid; a VM named like a cluster is ambiguous
+    cloud.sim.add("servers", {"name": "domain-c8.9d51f082-5b2e-4c47-8b1f-3a6c2e7d0a11", "project": "shop",
+                              "flavor": "m1.small", "host": "vio-compute-02"})
+    cloud.sweep()
+    r = cloud.run("vio-icinga", "rootcause", "domain-c8.9d51f082-5b2e-4c47-8b1f-3a6c2e7d0a11")
+    assert r.rc == 3, str(r)
+    assert "ambiguous; 2 objects match" in r.stderr
+    assert f"{PREFIX}-hv-" in r.stderr and f"{PREFIX}-vm-" in r.stderr  # the candidates, by object name
+
+
+def test_rootcause_from_the_inventory(cloud):
+    r = cloud.run("vio-icinga", "rootcause", "web-01")
+    assert r.rc == 0 and r.lines[0] == "VM web-01 is UP, and so is every parent", str(r)
+    cloud.sim.patch("compute_services", "nova-compute@vio-compute-01", state="down")
+    cloud.sweep()
+    r = cloud.run("vio-icinga", "rootcause", "web-01")
+    assert r.rc == 0, str(r)
+    assert r.lines[0].startswith("VM web-01 is unreachable because hypervisor domain-c8.")
+    assert "(cause: nova-compute on vio-compute-01 CRITICAL: nova-compute@vio-compute-01 is down since" in r.lines[0]
+    assert r.lines[1].startswith("chain (judged from the cached inventory of ")
+    r = cloud.run("vio-icinga", "rootcause", "db-01-eth0", "--json")
+    data = json.loads(r.stdout)
+    assert r.rc == 0 and data["source"] == "inventory"
+    assert data["via"]["kind"] == "vm" and data["cause"]["name"] == f"{PREFIX}!nova-compute@vio-compute-01"
+    states = {c["kind"]: c["state"] for c in data["chain"]}
+    assert states["vm"] == "DOWN" and states["hypervisor"] == "DOWN" and states["router"] == "UP"
+
+
+def test_rootcause_icinga_unreachable_exits_3(cloud):
+    url = f"https://127.0.0.1:{free_port()}"
+    r = cloud.run("vio-icinga", "rootcause", "web-01", "--api-url", url, "--retries", "0",
+                  env={"VIO_ICINGA_API_PASSWORD": "x"})
+    assert r.rc == 3 and "Icinga API unavailable" in r.stderr and "cannot reach" in r.stderr, str(r)
+    r = cloud.run("vio-icinga", "rootcause", "web-01", "--api-url", url)
+    assert r.rc == 3 and "no API password" in r.stderr, str(r)
+
+
+def test_no_inventory_exits_3(make_cloud):
+    c = make_cloud(copy.deepcopy(E2E_SCENARIO))
+    c.sim.stop()
+    r = c.run("vio-icinga", "impact", "web-01", "-t", "5")
+    assert r.rc == 3 and r.stdout == "" and r.stderr.startswith("vio-icinga: "), str(r)
