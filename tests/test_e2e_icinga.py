@@ -7,9 +7,8 @@ run only when a test forces them (`reschedule-check`), parents before children, 
 tests/icinga_e2e.py). Each test gets its own simulator and its own Icinga 2.
 
 The aggregate services on the cloud host (nova-services, routers, interfaces, ...) judge the same objects as
-the per-object checks do, so today they alert alongside the root problem; that is checked separately
-(`test_aggregates_do_not_alert_for_a_problem_already_reported`, last in this file, from what the scenarios
-recorded); the scenarios assert everything else.
+the per-object checks, but the generator tells them to leave what those objects report to them
+(`--ignore-states`, `--exclude-binary`): "the only notification" in each scenario includes them.
 """
 
 from __future__ import annotations
@@ -88,16 +87,9 @@ def assert_suppressed(icinga: Icinga2, names, why: str) -> None:
         assert name not in notified, f"{why}: {name} was notified\n{icinga.report()}"
 
 
-#: Problem notifications of the cloud host's aggregate services, per scenario (see the last test).
-AGGREGATE_ALERTS: dict[str, list[str]] = {}
-
-
 def root_notifications(icinga: Icinga2, scenario: str) -> list[str]:
-    """Problem notifications, leaving out (and recording) the aggregate services' (see the module docstring)."""
-    objs = icinga.objects()
-    notified = icinga.notified()
-    AGGREGATE_ALERTS[scenario] = [n for n in notified if objs[n].vars.get("vio_kind") == "aggregate"]
-    return [n for n in notified if objs[n].vars.get("vio_kind") != "aggregate"]
+    """Every problem notification Icinga sent (aggregates included: one fault must page once)."""
+    return icinga.notified()
 
 
 # --- 1. healthy ---------------------------------------------------------------------------------------------
@@ -282,16 +274,3 @@ def test_router_failure_makes_interfaces_on_its_network_unreachable(e2e):
         assert vm.state == UP and vm.reachable, str(vm)  # the VMs themselves are fine
     for port in icinga.find("interface", vio_network="net-a"):
         assert port.state == OK and port.reachable, str(port)
-
-
-# --- the aggregates -----------------------------------------------------------------------------------------
-
-
-@pytest.mark.xfail(strict=True, reason="generator: the cloud host's aggregate services (nova-services, "
-                   "routers, interfaces ...) judge the objects the per-object services judge, so they alert "
-                   "alongside the root problem")
-def test_aggregates_do_not_alert_for_a_problem_already_reported():
-    """What the scenarios above recorded: an aggregate alerting too means two pages for one fault."""
-    if not AGGREGATE_ALERTS:
-        pytest.skip("no scenario ran in this session")
-    assert not any(AGGREGATE_ALERTS.values()), AGGREGATE_ALERTS

@@ -171,7 +171,9 @@ def test_filters():
     assert key("router", uid("router", "one")) not in no_db
     no_volumes = t.build(inv, t.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"volumes"}))
     assert not [n for n in no_volumes.nodes.values() if n.kind in (t.VOLUME, t.BACKEND)]
-    assert f"{P}!volumes" not in no_volumes and f"{P}!cinder-services" in no_volumes
+    # Without per-volume services the volumes aggregate is their only watcher: it judges every state.
+    assert no_volumes.get(f"{P}!volumes").check.args == ()
+    assert f"{P}!cinder-services" in no_volumes
     assert_tree(no_volumes)
     bare = t.build(inv, t.Options(kinds=frozenset({"vms"})))  # no hypervisors, no per-service nodes
     assert bare.get(vm("web-01")).parents == (P,)
@@ -295,3 +297,17 @@ def test_agents_missing_from_inventory_fall_back():
     topo = t.build(inv)  # routers name agents that are gone
     assert topo.get(key("router", uid("router", "ha"))).parents == (f"{P}!neutron-agents",)
     assert_tree(topo)
+
+
+def test_aggregates_leave_problems_to_the_objects_that_report_them():
+    """One fault pages once: an aggregate ignores what an object of its own already reports."""
+    topo = t.build(small_inventory(), t.Options())
+    args = {n.service: dict(n.check.args) for n in topo.nodes.values() if n.kind == t.AGGREGATE}
+    assert args["vms"]["--ignore-states"] == "critical"  # stuck tasks (WARNING) only show here
+    assert args["routers"]["--ignore-states"] == "critical"
+    assert args["volumes"]["--ignore-states"] == "warning,critical"
+    assert args["interfaces"]["--ignore-states"] == "warning,critical"
+    assert args["nova-services"]["--exclude-binary"] == "nova-compute"
+    assert args["cinder-services"]["--exclude-binary"] == "cinder-volume"
+    assert args["neutron-agents"]["--exclude-binary"] == "neutron-l3-agent"
+    assert "--ignore-states" not in args["keystone-endpoints"]

@@ -125,3 +125,22 @@ def test_hypervisor_overcommit_is_fine():
                    running_vms=4)
     v = judge_hypervisor(h, None, HypervisorOptions(), 0)
     assert v.state == State.OK and "vCPU 250 %" in v.summary
+
+
+def test_aggregate_ignores_states_reported_elsewhere():
+    items = [("a", _v(State.CRITICAL, "a is ERROR")), ("b", _v(State.WARNING, "b stuck")), ("c", _v(State.OK))]
+    v = aggregate(items, "VMs", ignore_states=frozenset({State.CRITICAL}))
+    assert v.state == State.WARNING and v.summary.endswith(": b stuck")
+    assert {p.label: p.value for p in v.perf}["critical"] == 1  # still counted
+    v = aggregate(items, "VMs", ignore_states=frozenset({State.CRITICAL, State.WARNING}))
+    assert v.state == State.OK and "(each reported by its own object)" in v.summary
+    assert any("a is ERROR" in line for line in v.details)  # still listed
+    assert aggregate(items, "VMs", warning="0", ignore_states=frozenset({State.CRITICAL})).state == State.WARNING
+
+
+def test_excluded_binaries_have_no_expected_count():
+    from vio_checks.judge.service import ServiceOptions, expectations
+
+    opts = ServiceOptions(deployment_mode="ha", exclude=frozenset({"cinder-volume"}))
+    found = expectations(opts, present={"nova-scheduler"}, components={"nova", "cinder"})
+    assert "cinder-volume" not in found and found["nova-scheduler"] == 2

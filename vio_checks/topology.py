@@ -61,17 +61,24 @@ SELECTABLE_KINDS = ("hypervisors", "vms", "interfaces", "volumes", "routers", "s
 MONITORING_KEY = "monitoring"
 MONITORING_OFF = frozenset({"off", "false", "no", "disabled", "0"})
 
-#: The cloud host's aggregate services: name → (check command, arguments, the kind it needs or None).
-AGGREGATES: dict[str, tuple[str, tuple[tuple[str, str | None], ...], str | None]] = {
-    "nova-services": ("vio_service", (("--component", "nova"),), None),
-    "neutron-agents": ("vio_service", (("--component", "neutron"),), None),
-    "cinder-services": ("vio_service", (("--component", "cinder"),), None),
-    "keystone-endpoints": ("vio_service", (("--component", "keystone"),), None),
-    "inventory-changes": ("vio_inventory", (), None),
-    "vms": ("vio_vm", (), "vms"),
-    "volumes": ("vio_volume", (), "volumes"),
-    "interfaces": ("vio_interface", (), "interfaces"),
-    "routers": ("vio_router", (), "routers"),
+#: The cloud host's aggregate services: name → (check command, arguments, the kind whose own objects also
+#: report the aggregate's problems, and the arguments that then leave those problems to them). So one fault
+#: pages once: an ERROR VM is its VM host DOWN, not also a CRITICAL `vms`; a stuck task, which a host check
+#: cannot show (Icinga maps a host check's WARNING to UP), stays the `vms` aggregate's WARNING.
+AGGREGATES: dict[str, tuple[str, tuple[tuple[str, str | None], ...], str | None,
+                            tuple[tuple[str, str | None], ...]]] = {
+    "nova-services": ("vio_service", (("--component", "nova"),), "services",
+                      (("--exclude-binary", "nova-compute"),)),
+    "neutron-agents": ("vio_service", (("--component", "neutron"),), "services",
+                       (("--exclude-binary", "neutron-l3-agent"),)),
+    "cinder-services": ("vio_service", (("--component", "cinder"),), "services",
+                        (("--exclude-binary", "cinder-volume"),)),
+    "keystone-endpoints": ("vio_service", (("--component", "keystone"),), None, ()),
+    "inventory-changes": ("vio_inventory", (), None, ()),
+    "vms": ("vio_vm", (), "vms", (("--ignore-states", "critical"),)),
+    "volumes": ("vio_volume", (), "volumes", (("--ignore-states", "warning,critical"),)),
+    "interfaces": ("vio_interface", (), "interfaces", (("--ignore-states", "warning,critical"),)),
+    "routers": ("vio_router", (), "routers", (("--ignore-states", "critical"),)),
 }
 
 #: A hypervisor *host* check judges state only, because a DOWN hypervisor makes its VMs unreachable and a
@@ -446,9 +453,9 @@ class _Builder:
         self.urls(node, {"name": self.cloud})
         self.topo.add(node)
         group = self.service_group("cloud-services", f"{self.label}: cloud services and aggregates")
-        for name, (command, args, needs) in AGGREGATES.items():
-            if needs and needs not in self.kinds:
-                continue
+        for name, (command, args, covered_by, leave_to_them) in AGGREGATES.items():
+            if covered_by in self.kinds:
+                args = (*args, *leave_to_them)
             self.topo.add(Node(AGGREGATE, p, name, name, None, Check(command, args),
                                self.base_vars(AGGREGATE, None), groups=(group,)))
 

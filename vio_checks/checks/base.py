@@ -111,6 +111,19 @@ def add_count_thresholds(parser: argparse.ArgumentParser, what: str) -> None:
                         "(default: none: each object's own state counts)")
     g.add_argument("-c", "--critical", type=range_arg, metavar="RANGE",
                    help=f"critical when the number of {what} in a problem state is outside RANGE")
+    g.add_argument("--ignore-states", type=state_list, default=frozenset(), metavar="LIST",
+                   help=f"{what} in these states (warning, critical) are counted and listed but do not set "
+                        "the state, e.g. when each is monitored as an object of its own (the generated "
+                        "config does that, so one fault pages once)")
+
+
+def state_list(text: str) -> frozenset[State]:
+    """argparse type: a comma list of warning/critical."""
+    names = {part.strip().upper() for part in str(text).split(",") if part.strip()}
+    bad = sorted(names - {"WARNING", "CRITICAL"})
+    if bad:
+        raise argparse.ArgumentTypeError(f"not a state to ignore: {', '.join(bad)} (use warning, critical)")
+    return frozenset(State[n] for n in names)
 
 
 # --- nagiosplugin model ------------------------------------------------------------------------

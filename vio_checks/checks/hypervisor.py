@@ -64,7 +64,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     services = {s.host: s for s in snap.all("compute_services") if s.binary == "nova-compute"}
     items = [(h.label, judge_hypervisor(h, services.get(h.service_host), opts, now))
              for h in snap.all("hypervisors")]
-    return aggregate(items, "hypervisors", args.warning, args.critical)
+    return aggregate(items, "hypervisors", args.warning, args.critical, ignore_states=args.ignore_states)
 
 
 SPEC = CheckSpec(

@@ -82,7 +82,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         server = servers.get(p.device_id) if p.is_vm_port else None
         network = networks.get(p.network_id)
         items.append((port_label(p, server, network), judge_port(p, server, network, opts, now)))
-    verdict = aggregate(items, what, args.warning, args.critical)
+    verdict = aggregate(items, what, args.warning, args.critical, ignore_states=args.ignore_states)
     verdict.perf += status_perf(ports)
     return verdict
 

@@ -48,7 +48,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     if r is not None:
         return judge_router(r, agents, opts, now)
     items = [(router_label(r), judge_router(r, agents, opts, now)) for r in snap.all("routers")]
-    return aggregate(items, "routers", args.warning, args.critical)
+    return aggregate(items, "routers", args.warning, args.critical, ignore_states=args.ignore_states)
 
 
 SPEC = CheckSpec(

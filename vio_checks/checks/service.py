@@ -18,6 +18,7 @@ from vio_checks.judge.service import (
 )
 from vio_checks.judge.timefmt import age
 from vio_checks.judge.verdict import Verdict
+from vio_checks.options import comma_list
 
 
 def _preset_text() -> str:
@@ -94,6 +95,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--binary", metavar="BINARY",
                    help="only this binary, e.g. nova-scheduler, cinder-volume, neutron-l3-agent")
     g.add_argument("--host", metavar="HOST", help="only services/agents on this host")
+    g.add_argument("--exclude-binary", metavar="LIST", type=comma_list, default=[],
+                   help="leave these binaries out (and their expected counts), e.g. nova-compute when "
+                        "each is monitored as a service of its own (the generated config does that)")
     g.add_argument("--warn-disabled", action="store_true",
                    help="a disabled service or admin-down agent is WARNING (default: OK, noted)")
     g.add_argument("--expect", metavar="BINARY=N", type=expect_arg, action="append", default=[],
@@ -118,7 +122,7 @@ def validate(args: argparse.Namespace) -> None:
 
 def _options(args: argparse.Namespace) -> ServiceOptions:
     return ServiceOptions(warn_disabled=args.warn_disabled, expect=dict(args.expect),
-                          deployment_mode=args.deployment_mode)
+                          deployment_mode=args.deployment_mode, exclude=frozenset(args.exclude_binary))
 
 
 _KINDS = {"nova": "compute_services", "cinder": "volume_services", "neutron": "agents"}
@@ -134,10 +138,15 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
             raise NotFound(f"service {name} not found in inventory (age {age(snap.age(now))})")
         if len(found) == 1:
             return judge_one(found[0], opts, now)
+    excluded = set(args.exclude_binary)
+
+    def kept(kind: str, component: str) -> list:
+        return [o for o in snap.all(kind) if o.binary not in excluded] if component in components else []
+
     inv = Services(
-        nova=snap.all("compute_services") if "nova" in components else [],
-        cinder=snap.all("volume_services") if "cinder" in components else [],
-        agents=snap.all("agents") if "neutron" in components else [],
+        nova=kept("compute_services", "nova"),
+        cinder=kept("volume_services", "cinder"),
+        agents=kept("agents", "neutron"),
         endpoints=snap.all("endpoints") if "keystone" in components else [],
     )
     return judge_services(inv, opts, now, components, binary=args.binary, host=args.host)

@@ -124,7 +124,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
                                   services.get(s.host or ""), opts, now))
         for s in servers
     ]
-    verdict = aggregate(items, "VMs", args.warning, args.critical)
+    verdict = aggregate(items, "VMs", args.warning, args.critical, ignore_states=args.ignore_states)
     verdict.perf += status_perf(servers)
     return verdict
 

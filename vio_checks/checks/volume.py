@@ -60,7 +60,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     servers = {s.id: s for s in snap.all("servers")}
     judged = [(vol, judge_volume(vol, servers, opts, now)) for vol in snap.all("volumes")]
     items = [(vol.name or vol.id, v) for vol, v in judged]
-    verdict = aggregate(items, "volumes", args.warning, args.critical)
+    verdict = aggregate(items, "volumes", args.warning, args.critical, ignore_states=args.ignore_states)
     verdict.perf += volume_perf(judged)
     return verdict
 

@@ -2,7 +2,9 @@
 
 Without -w/-c the aggregate takes the worst individual state. With them, the number of objects in a
 problem state (WARNING or CRITICAL) is judged against the ranges instead. Objects whose state could not
-be verified are counted (perfdata `unverified`), never turned into the aggregate's UNKNOWN.
+be verified are counted (perfdata `unverified`), never turned into the aggregate's UNKNOWN. Objects in an
+`ignore_states` state are counted and listed but do not set the aggregate's state: the generated config
+passes that for problems an object of its own already reports, so one fault pages once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ def aggregate(
     warning: str | None = None,
     critical: str | None = None,
     max_offenders: int = MAX_OFFENDERS,
+    ignore_states: frozenset[State] = frozenset(),
 ) -> Verdict:
     """Combine (label, verdict) pairs for objects of one kind (`what` is plural, e.g. "VMs")."""
     items = list(items)
@@ -35,13 +38,14 @@ def aggregate(
         if v.state != State.OK:
             problems.append((label, v))
     n_problems = counts[State.WARNING] + counts[State.CRITICAL]
+    n_judged = sum(counts[s] for s in (State.WARNING, State.CRITICAL) if s not in ignore_states)
     warn, crit = parse_range(warning), parse_range(critical)
 
     out = Verdict()
     if warn is not None or crit is not None:
-        state = check_range(n_problems, warn, crit)
+        state = check_range(n_judged, warn, crit)
     else:
-        state = worst(v.state for _, v in problems if v.state != State.UNKNOWN)
+        state = worst(v.state for _, v in problems if v.state not in ignore_states | {State.UNKNOWN})
     problems.sort(key=lambda lv: (-lv[1].state.rank, lv[0]))
 
     if total == 0:
@@ -58,8 +62,13 @@ def aggregate(
         text = f"{head} of {total} {what}"
         if unverified:
             text += f", {unverified} unverified"
-        if worst_texts:
-            text += ": " + "; ".join(worst_texts) + more
+        judged = [(lv, v) for lv, v in problems if v.state not in ignore_states]
+        if state == State.OK and ignore_states and not judged:
+            text += " (each reported by its own object)"
+        elif worst_texts:
+            texts = [v.summary for _, v in judged[:3]] if ignore_states else worst_texts
+            more = f" (+{len(judged) - 3} more)" if len(judged) > 3 else ""
+            text += ": " + "; ".join(texts) + more
         out.add(state, text)
 
     for _label, v in problems[:max_offenders]:

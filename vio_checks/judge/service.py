@@ -34,6 +34,7 @@ class ServiceOptions:
     warn_disabled: bool = False
     expect: dict[str, int] = field(default_factory=dict)  # explicit --expect, overrides the preset
     deployment_mode: str | None = None
+    exclude: frozenset[str] = frozenset()  # binaries left out (monitored on their own): no counts either
 
 
 @dataclass
@@ -169,7 +170,7 @@ def expectations(opts: ServiceOptions, present: Iterable[str], components: Itera
             if component_of(binary) in components and (required or binary in present):
                 found[binary] = n
     found.update(opts.expect)
-    return found
+    return {binary: n for binary, n in found.items() if binary not in opts.exclude}
 
 
 def judge_counts(counts: Mapping[str, BinaryCount], expected: Mapping[str, int]) -> Verdict:
