@@ -233,6 +233,32 @@ class Core:
 
     notify_log: Path
     timings: dict[str, float]
+    root: Path
+    proc: subprocess.Popen | None = None
+    LOGS: tuple[str, ...] = ()  # files below root whose tail explains a failure
+
+    # the daemon's lifecycle
+    def start(self) -> Core:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+            self.proc = None
+
+    def __enter__(self) -> Core:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = ""
+        for name in self.LOGS:
+            path = self.root / name
+            if path.exists():
+                text += f"--- {name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
+        return text
 
     # implemented by each core
     def objects(self) -> dict[str, Obj]:
@@ -490,24 +516,7 @@ apply Notification "e2e" to Service {{
         self.timings["start"] = time.monotonic() - t0
         return self
 
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_process(self.proc)
-            self.proc = None
-
-    def __enter__(self) -> Icinga2:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def log_tail(self, lines: int = 40) -> str:
-        text = ""
-        for name in ("daemon.out", "log/icinga2.log"):
-            path = self.root / name
-            if path.exists():
-                text += f"--- {name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
-        return text
+    LOGS = ("daemon.out", "log/icinga2.log")
 
     def _ready(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
@@ -773,24 +782,7 @@ define contactgroup {{
         self.timings["start"] = time.monotonic() - t0
         return self
 
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_process(self.proc)
-            self.proc = None
-
-    def __enter__(self) -> Nagios4:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def log_tail(self, lines: int = 40) -> str:
-        text = ""
-        for name in ("daemon.out", "nagios.log"):
-            path = self.root / name
-            if path.exists():
-                text += f"--- {name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
-        return text
+    LOGS = ("daemon.out", "nagios.log")
 
     def command(self, *lines: str) -> None:
         now = int(time.time())

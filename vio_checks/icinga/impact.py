@@ -478,15 +478,24 @@ def _topology(args: argparse.Namespace):
     return topology_from_args(args)
 
 
-def run_impact(args: argparse.Namespace) -> int:
+def _target(args: argparse.Namespace) -> tuple[Any, t.Topology, t.Node] | int:
+    """(snapshot result, topology, the node args.object names), or the exit code after saying why not."""
+    topo = None
     try:
-        _, topo = _topology(args)
-        node = resolve(topo, args.object)
+        result, topo = _topology(args)
+        return result, topo, resolve(topo, args.object)
     except Unresolved as e:
         return _candidates(topo, e)
     except (VioError, t.CycleError, ValueError) as e:
         print(f"vio-icinga: {e}", file=sys.stderr)
         return EXIT_UNKNOWN
+
+
+def run_impact(args: argparse.Namespace) -> int:
+    target = _target(args)
+    if isinstance(target, int):
+        return target
+    _, topo, node = target
     imp = impact(topo, node)
     if args.json:
         print(json.dumps(impact_json(topo, imp), indent=2))
@@ -497,14 +506,10 @@ def run_impact(args: argparse.Namespace) -> int:
 
 def run_rootcause(args: argparse.Namespace) -> int:
     now = time.time()
-    try:
-        result, topo = _topology(args)
-        node = resolve(topo, args.object)
-    except Unresolved as e:
-        return _candidates(topo, e)
-    except (VioError, t.CycleError, ValueError) as e:
-        print(f"vio-icinga: {e}", file=sys.stderr)
-        return EXIT_UNKNOWN
+    target = _target(args)
+    if isinstance(target, int):
+        return target
+    result, topo, node = target
     keys = [n.key for n, _ in chain(topo, node)]
     if args.api_url:
         from vio_checks.icinga.deploy import ApiError, IcingaApi
