@@ -164,6 +164,6 @@ def _projects(client: Any) -> list:
 
 def _unique_endpoints(endpoints: list[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
     seen: dict[str, tuple[str, str, str | None]] = {}
-    for stype, url, region in endpoints:
+    for stype, url, region in sorted(endpoints, key=lambda e: (e[0], e[1], e[2] or "")):
         seen.setdefault(url, (stype, url, region))
     return sorted(seen.values(), key=lambda e: (e[0], e[1]))

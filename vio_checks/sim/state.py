@@ -176,6 +176,13 @@ def iso_z(ts: float) -> str:
     return fmt_time(ts, FMT_Z)  # type: ignore[return-value]
 
 
+def _expand(c: dict, shorthands: tuple[tuple[str, str], ...]) -> None:
+    """Rename shorthand keys of an incoming object to their API field names, in place."""
+    for short, full in shorthands:
+        if short in c:
+            c[full] = c.pop(short)
+
+
 # -- ids -------------------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=65536)
@@ -935,7 +942,7 @@ class State:
         }
 
     def _in_servers(self, c: dict, old: dict | None, now: float) -> dict:
-        for short, full in (
+        _expand(c, (
             ("power_state", "OS-EXT-STS:power_state"),
             ("task_state", "OS-EXT-STS:task_state"),
             ("vm_state", "OS-EXT-STS:vm_state"),
@@ -943,9 +950,7 @@ class State:
             ("instance_name", "OS-EXT-SRV-ATTR:instance_name"),
             ("launched_at", "OS-SRV-USG:launched_at"),
             ("hypervisor_hostname", "OS-EXT-SRV-ATTR:hypervisor_hostname"),
-        ):
-            if short in c:
-                c[full] = c.pop(short)
+        ))
         if "project" in c:
             c["tenant_id"] = c.pop("project")
         if "project_id" in c:
@@ -1015,15 +1020,13 @@ class State:
 
     def _in_ports(self, c: dict, old: dict | None, now: float) -> dict:
         self._project_pair(c, old is None)
-        for short, full in (
+        _expand(c, (
             ("network", "network_id"),
             ("device", "device_id"),
             ("host", "binding:host_id"),
             ("vif_type", "binding:vif_type"),
             ("vnic_type", "binding:vnic_type"),
-        ):
-            if short in c:
-                c[full] = c.pop(short)
+        ))
         if "network_id" in c:
             c["network_id"] = self._ref("networks", c["network_id"])
         if c.get("device_id"):
@@ -1142,14 +1145,12 @@ class State:
 
     def _in_floatingips(self, c: dict, old: dict | None, now: float) -> dict:
         self._project_pair(c, old is None)
-        for short, full in (
+        _expand(c, (
             ("port", "port_id"),
             ("network", "floating_network_id"),
             ("ip", "floating_ip_address"),
             ("router", "router_id"),
-        ):
-            if short in c:
-                c[full] = c.pop(short)
+        ))
         if c.get("port_id"):
             c["port_id"] = self._ref("ports", c["port_id"])
         if c.get("floating_network_id"):
@@ -1304,9 +1305,7 @@ class State:
             o["id"] = det_uuid("agents", o["binary"], o["host"])
 
     def _in_migrations(self, c: dict, old: dict | None, now: float) -> dict:
-        for short, full in (("server", "instance_uuid"), ("type", "migration_type")):
-            if short in c:
-                c[full] = c.pop(short)
+        _expand(c, (("server", "instance_uuid"), ("type", "migration_type")))
         if "instance_uuid" in c:
             c["instance_uuid"] = self._ref("servers", c["instance_uuid"])
         for short, pre in (("from", "source"), ("to", "dest")):
