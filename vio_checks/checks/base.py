@@ -11,20 +11,21 @@ from __future__ import annotations
 import argparse
 import io
 import logging
+import math
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import nagiosplugin
-from nagiosplugin.output import Output
-from nagiosplugin.runtime import Runtime
 
 from vio_checks import __version__
 from vio_checks.errors import InventoryUnavailable, VioError
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
 from vio_checks.options import add_cache_options, add_cloud_options, duration, snapshot
+from vio_checks.text import inert, one_line, perf_label
 
 _NP_STATE = {
     State.OK: nagiosplugin.Ok,
@@ -151,7 +152,7 @@ class _PerfContext(nagiosplugin.Context):
     def performance(self, metric, resource):
         p: Perf = metric.value
         return nagiosplugin.Performance(
-            p.label, _number(p.value), p.uom, p.warn or "", p.crit or "",
+            perf_label(p.label), _number(p.value), p.uom, p.warn or "", p.crit or "",
             "" if p.min is None else _number(p.min), "" if p.max is None else _number(p.max),
         )
 
@@ -163,40 +164,41 @@ def _number(v: float) -> float | int:
     return round(v, 4) if isinstance(v, float) else v
 
 
-class _InventoryResource(nagiosplugin.Resource):
-    """Obtains the snapshot and the verdict; its metrics are the verdict's findings and perfdata."""
+def judge_from_inventory(spec: CheckSpec, args: argparse.Namespace) -> Verdict:
+    """Obtain the snapshot per the options and judge it; every failure becomes one UNKNOWN finding."""
+    try:
+        result = snapshot(args, timeout=max(1.0, args.timeout - TIMEOUT_MARGIN))
+        verdict = spec.evaluate(args, result.snapshot, time.time())
+        if result.stale_reason:
+            verdict.details.insert(0, f"NOTE: {result.stale_reason}")
+            if verdict.state == State.OK:
+                verdict.findings[0].text += f" ({result.stale_reason})"
+        return verdict
+    except InventoryUnavailable as e:
+        if spec.on_unavailable is None:
+            return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
+        return spec.on_unavailable(args, str(e), time.time())
+    except VioError as e:
+        return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
+    except Exception as e:  # a bug must still end in one clean UNKNOWN line
+        logging.getLogger("vio_checks").debug("internal error", exc_info=True)
+        return Verdict(findings=[Finding(State.UNKNOWN, f"internal error: {type(e).__name__}: {e}")])
 
-    def __init__(self, spec: CheckSpec, args: argparse.Namespace) -> None:
-        self.spec = spec
-        self.args = args
+
+class _VerdictResource(nagiosplugin.Resource):
+    """A resource whose metrics are a verdict's findings (the worst state's) and its perfdata."""
+
+    def __init__(self, title: str, judge: Callable[[], Verdict]) -> None:
+        self.title = title
+        self.judge = judge
         self.verdict = Verdict()
 
     @property
     def name(self) -> str:
-        return self.spec.title
-
-    def _judge(self) -> Verdict:
-        args = self.args
-        try:
-            result = snapshot(args, timeout=max(1.0, args.timeout - TIMEOUT_MARGIN))
-            verdict = self.spec.evaluate(args, result.snapshot, time.time())
-            if result.stale_reason:
-                verdict.details.insert(0, f"NOTE: {result.stale_reason}")
-                if verdict.state == State.OK:
-                    verdict.findings[0].text += f" ({result.stale_reason})"
-            return verdict
-        except InventoryUnavailable as e:
-            if self.spec.on_unavailable is None:
-                return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
-            return self.spec.on_unavailable(args, str(e), time.time())
-        except VioError as e:
-            return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
-        except Exception as e:  # a bug must still end in one clean UNKNOWN line
-            logging.getLogger("vio_checks").debug("internal error", exc_info=True)
-            return Verdict(findings=[Finding(State.UNKNOWN, f"internal error: {type(e).__name__}: {e}")])
+        return self.title
 
     def probe(self):
-        self.verdict = v = self._judge()
+        self.verdict = v = self.judge()
         if not v.findings:
             v.add(State.UNKNOWN, "no verdict")
         state = v.state
@@ -207,8 +209,23 @@ class _InventoryResource(nagiosplugin.Resource):
             yield nagiosplugin.Metric(p.label, p, context="perf")
 
 
+def make_check(title: str, judge: Callable[[], Verdict]) -> nagiosplugin.Check:
+    """The nagiosplugin Check (Resource, Contexts, Summary) that tells the verdict `judge()` returns."""
+    resource = _VerdictResource(title, judge)
+    check = nagiosplugin.Check(resource, _FindingContext(), _PerfContext(), _Summary(resource))
+    check.name = title
+    return check
+
+
+def render_verdict(title: str, verdict: Verdict) -> tuple[str, int]:
+    """(plugin output, exit code) for a verdict, exactly as a check executable prints it."""
+    check = make_check(title, lambda: verdict)
+    check()
+    return plugin_output(check), check.exitcode
+
+
 class _Summary(nagiosplugin.Summary):
-    def __init__(self, resource: _InventoryResource) -> None:
+    def __init__(self, resource: _VerdictResource) -> None:
         self.resource = resource
 
     def ok(self, results):
@@ -221,21 +238,34 @@ class _Summary(nagiosplugin.Summary):
         return self.resource.verdict.details
 
 
-class _Output(Output):
-    """Status line with perfdata first, then the long output, then our own log lines (-v)."""
+#: The longest status text (after the state) a check prints; each cloud string in it is capped on its own.
+MAX_STATUS = 1000
 
-    def __init__(self, logchan, logbuf: io.StringIO) -> None:
-        super().__init__(logchan)
-        self.logbuf = logbuf
 
-    def add(self, check):
-        self.status = self.format_status(check)
-        perfdata = self.format_perfdata(check)
-        if perfdata:
-            self.status += " " + perfdata
-        self.add_longoutput(check.verbose_str)
-        if self.logbuf.getvalue():
-            self.add_longoutput(self.logbuf.getvalue().splitlines())
+def plugin_output(check: nagiosplugin.Check, log_lines: list[str] = ()) -> str:
+    """A finished check's output: the status line with perfdata, then the long output, then log lines.
+
+    Built from the Check's public results (state, summary_str, perfdata, verbose_str). Every line passes
+    `one_line`, so nothing a judge let through can start a second status line or forge perfdata.
+    """
+    summary = inert(check.summary_str, MAX_STATUS)
+    status = f"{check.name} {str(check.state).upper()}" + (f" - {summary}" if summary else "")
+    perfdata = " ".join(one_line(p) for p in check.perfdata)
+    lines = [status + (f" | {perfdata}" if perfdata else "")]
+    details = check.verbose_str
+    for text in [*(details if isinstance(details, (list, tuple)) else str(details).splitlines()), *log_lines]:
+        line = one_line(text)
+        if line:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+class _Alarm(Exception):
+    """The -t budget ran out while the check was still working."""
+
+
+def _on_alarm(signum, frame):
+    raise _Alarm()
 
 
 def run(spec: CheckSpec, argv: list[str] | None = None) -> None:
@@ -257,13 +287,22 @@ def run(spec: CheckSpec, argv: list[str] | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
 
     os.umask(0o077)
-    runtime = Runtime()
-    runtime.output = _Output(runtime.logchan, logbuf)
-    resource = _InventoryResource(spec, args)
-    check = nagiosplugin.Check(resource, _FindingContext(), _PerfContext(), _Summary(resource))
-    check.name = spec.title
-    # verbose=0 keeps nagiosplugin from ever printing a traceback; -v feeds our own log lines instead.
-    check.main(verbose=0, timeout=max(1, round(args.timeout)))
+    check = make_check(spec.title, lambda: judge_from_inventory(spec, args))
+    # The sweep keeps within the budget by itself; the alarm is the last guard for anything that does not.
+    budget = max(1, math.ceil(args.timeout))
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(budget)
+    try:
+        check()
+        text, code = plugin_output(check, logbuf.getvalue().splitlines()), check.exitcode
+    except _Alarm:
+        text, code = f"{spec.title} UNKNOWN - timed out after {budget} s (-t)\n", 3
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    sys.exit(code if code in (0, 1, 2, 3) else 3)
 
 
 def main_for(spec: CheckSpec) -> Callable[[], None]:

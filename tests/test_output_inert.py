@@ -1,0 +1,84 @@
+"""Every cloud string is inert in plugin output: one status line, at most one `|`, valid perfdata.
+
+The boundary (`checks.base.render_verdict`, which the executables print through) is tested with verdicts
+that carry raw hostile strings, as a careless judge would produce them; `text.inert` with the strings a
+tenant can choose.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vio_checks.checks.base import render_verdict
+from vio_checks.judge.verdict import Perf, State, Verdict
+from vio_checks.text import MAX_LEN, inert, one_line, perf_label
+
+# Anything Python can hold, lone surrogates included.
+ANY_TEXT = st.text(st.characters(blacklist_categories=()), max_size=400)
+_PERF_ITEM = re.compile(r"""^('[^']+'|[^\s'=]+)=-?\d+(\.\d+)?([a-zA-Z%]*)(;[^;\s]*){0,4}$""")
+
+
+def _assert_plugin_output(text: str, code: int) -> None:
+    assert code in (0, 1, 2, 3)
+    text.encode("utf-8")  # no lone surrogate reaches stdout
+    assert "\x00" not in text and "\r" not in text
+    lines = text.rstrip("\n").split("\n")
+    status = lines[0]
+    assert status.startswith("VIO TEST ")
+    assert status.count("|") <= 1
+    assert len(status) < 4000
+    if "|" in status:
+        for item in status.split("|", 1)[1].split():
+            assert _PERF_ITEM.match(item), item
+    for line in lines[1:]:
+        assert "|" not in line
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=ANY_TEXT, fault=ANY_TEXT, label=ANY_TEXT)
+def test_status_line_stays_one_line_with_valid_perfdata(name, fault, label):
+    v = Verdict()
+    v.add(State.CRITICAL, f"{name} is ERROR: {fault}")
+    v.add(State.CRITICAL, name * 30)
+    v.details += [f"server x ({name})", fault]
+    v.perf += [Perf(label or "x", 1, "B", "10", "20", 0, 100), Perf(f"{label}_size", 2.5)]
+    _assert_plugin_output(*render_verdict("VIO TEST", v))
+
+
+@given(ANY_TEXT)
+def test_inert_is_one_bounded_line(text):
+    out = inert(text)
+    out.encode("utf-8")
+    assert "|" not in out and "\n" not in out and "\x00" not in out
+    assert len(out) <= MAX_LEN
+    assert out == out.strip()
+    assert inert(out) == out  # idempotent
+
+
+@given(ANY_TEXT)
+def test_perf_label_is_a_valid_label(text):
+    label = perf_label(text)
+    assert label and "'" not in label and "=" not in label and not re.search(r"\s|\|", label)
+
+
+def test_forged_status_line_and_perfdata_are_neutralised():
+    name = "router-x\nVIO ROUTER OK - all fine | forged=1;;;0"
+    v = Verdict()
+    v.add(State.OK, name)
+    v.details.append(name)
+    text, code = render_verdict("VIO TEST", v)
+    _assert_plugin_output(text, code)
+    assert text.count("\n") == 2  # the status line and one long-output line, nothing forged
+    assert "forged=1" not in text.splitlines()[0].split("|", 1)[-1]
+    assert inert(name) == "router-x VIO ROUTER OK - all fine / forged=1;;;0"
+
+
+def test_nul_surrogate_and_length():
+    assert inert("a\x00b") == "a b"
+    assert inert("bad \udcff byte") == "bad \ufffd byte"
+    long = inert("x" * 10_000)
+    assert len(long) == MAX_LEN and long.endswith("…")
+    assert one_line("a\u2028b\u202ec") == "a b c"
