@@ -72,7 +72,7 @@ def test_forged_status_line_and_perfdata_are_neutralised():
     text, code = render_verdict("VIO TEST", v)
     _assert_plugin_output(text, code)
     assert text.count("\n") == 2  # the status line and one long-output line, nothing forged
-    assert "forged=1" not in text.splitlines()[0].split("|", 1)[-1]
+    assert "|" not in text  # the forged perfdata stays text: no perfdata section at all
     assert inert(name) == "router-x VIO ROUTER OK - all fine / forged=1;;;0"
 
 
