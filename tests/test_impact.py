@@ -298,3 +298,15 @@ def test_no_inventory_exits_3(make_cloud):
     c.sim.stop()
     r = c.run("vio-icinga", "impact", "web-01", "-t", "5")
     assert r.rc == 3 and r.stdout == "" and r.stderr.startswith("vio-icinga: "), str(r)
+
+
+def test_hostile_names_are_inert_in_impact_text(topo):
+    inv = copy.deepcopy(small_inventory())
+    web = next(s for s in inv.servers if s.name == "web-01")
+    web.name = "web\x1b]0;pwned\x07\nVM db-01 OK | x=1 " + "y" * 5000
+    hostile = t.build(inv)
+    text = im.impact_text(hostile, im.impact(hostile, hostile.get(NOVA1)))
+    assert "\x1b" not in text and "\x07" not in text and "|" not in text
+    assert all(len(line) < 400 for line in text.splitlines())
+    plain = im.impact_text(topo, im.impact(topo, topo.get(NOVA1)))
+    assert len(text.splitlines()) == len(plain.splitlines())  # no forged line

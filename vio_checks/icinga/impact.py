@@ -31,6 +31,7 @@ from typing import Any
 from vio_checks import topology as t
 from vio_checks.errors import VioError
 from vio_checks.judge.timefmt import clock
+from vio_checks.text import inert, one_line
 
 EXIT_OK, EXIT_UNKNOWN = 0, 3
 
@@ -116,12 +117,12 @@ def resolve(topo: t.Topology, text: str) -> t.Node:
 def describe(topo: t.Topology, node: t.Node) -> str:
     """`VM web-01`, `hypervisor domain-c8`, `nova-compute on vio-compute-01`, `interface ... of VM web-01`."""
     if node.kind in (t.VM, t.HYPERVISOR, t.ROUTER):
-        return f"{KIND_LABELS[node.kind][0]} {node.display_name}"
+        return f"{KIND_LABELS[node.kind][0]} {inert(node.display_name)}"
     if node.kind in (t.INTERFACE, t.VOLUME, t.CAPACITY) and node.host in topo.nodes:
         host = topo.nodes[node.host]
         if host.kind == t.VM:
-            return f"{node.display_name} of VM {host.display_name}"
-    return node.display_name
+            return f"{inert(node.display_name)} of VM {inert(host.display_name)}"
+    return inert(node.display_name)
 
 
 def node_json(topo: t.Topology, node: t.Node) -> dict[str, Any]:
@@ -174,12 +175,12 @@ def impact_text(topo: t.Topology, imp: Impact) -> str:
     lines = [imp.summary(topo) + f"  [{imp.node.key}]"]
     for kind in imp.counts:
         nodes = [d for d in imp.dependents if d.kind == kind]
-        names = [describe(topo, d) if kind in (t.INTERFACE, t.VOLUME, t.CAPACITY) else d.display_name
+        names = [describe(topo, d) if kind in (t.INTERFACE, t.VOLUME, t.CAPACITY) else inert(d.display_name)
                  for d in nodes[:LIST_LIMIT]]
         more = f", ... and {len(nodes) - LIST_LIMIT} more" if len(nodes) > LIST_LIMIT else ""
         lines.append(f"  {KIND_LABELS.get(kind, (kind, kind))[1]}: " + ", ".join(names) + more)
     if imp.projects:
-        shown = imp.projects[:LIST_LIMIT]
+        shown = [inert(p) for p in imp.projects[:LIST_LIMIT]]
         more = f", ... and {len(imp.projects) - LIST_LIMIT} more" if len(imp.projects) > LIST_LIMIT else ""
         lines.append("  projects: " + ", ".join(shown) + more)
     return "\n".join(lines) + "\n"
@@ -301,7 +302,7 @@ _PLUGIN_PREFIX = re.compile(r"^VIO [A-Z0-9 ]+? (OK|WARNING|CRITICAL|UNKNOWN) - "
 
 def _first_line(text: str, bare: bool = False) -> str:
     """The status line without perfdata (bare: also without the `VIO VM CRITICAL - ` prefix)."""
-    line = (text or "").splitlines()[0].split("|", 1)[0].strip() if text else ""
+    line = one_line((text or "").splitlines()[0].split("|", 1)[0]) if text else ""
     return _PLUGIN_PREFIX.sub("", line) if bare else line
 
 
@@ -466,7 +467,7 @@ def _candidates(topo: t.Topology, e: Unresolved) -> int:
     print(f"vio-icinga: {e.text!r} is ambiguous; {len(e.candidates)} objects match, name one of them:",
           file=sys.stderr)
     for n in e.candidates[:50]:
-        print(f"  {n.key}  ({describe(topo, n)}, id {n.object_id})", file=sys.stderr)
+        print(f"  {n.key}  ({describe(topo, n)}, id {inert(n.object_id)})", file=sys.stderr)
     if len(e.candidates) > 50:
         print(f"  ... and {len(e.candidates) - 50} more", file=sys.stderr)
     return EXIT_UNKNOWN
