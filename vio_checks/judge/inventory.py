@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from vio_checks.events import Event, describe
 from vio_checks.judge.timefmt import age, clock
 from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst
+from vio_checks.text import inert
 
 #: count name → event kind
 COUNTED = {"added": "vm_added", "deleted": "vm_deleted", "migrated": "vm_moved", "failed": "migration_failed"}
@@ -42,11 +43,12 @@ def evacuations(events: list[Event], now: float) -> list[str]:
         if not moves:
             continue
         targets = Counter(m.to or "?" for m in moves)
-        where = ", ".join(f"{t} ({n})" if len(targets) > 1 else t for t, n in sorted(targets.items()))
+        where = ", ".join(f"{inert(t)} ({n})" if len(targets) > 1 else inert(t)
+                          for t, n in sorted(targets.items()))
         if source in downs:
-            head = f"{source} down at {clock(downs[source].time, now)}; "
+            head = f"{inert(source)} down at {clock(downs[source].time, now)}; "
         else:
-            head = f"from {source}: "
+            head = f"from {inert(source)}: "
         stories.append(f"{head}{len(moves)} VM{'s' if len(moves) != 1 else ''} evacuated to {where}")
     return stories
 
