@@ -58,6 +58,24 @@ def test_paging_and_request_count_do_not_grow_with_objects(make_cloud):
     assert totals[2500] == totals[2900]
 
 
+def test_one_rule_for_which_routers_serve_a_network(demo_cloud):
+    """Discovery's Router.network_ids and the topology's routers_of_network come from one function."""
+    from vio_checks import model, topology
+    from vio_checks.cache import Store, namespace
+
+    assert topology.routers_by_network is model.routers_by_network
+    demo_cloud.sweep()
+    store = Store(demo_cloud.cache_dir / namespace("vio-sim", None))
+    snap = store.current()
+    routers, ports = snap.all("routers"), snap.all("ports")
+    store.close()
+    bare = [model.Router(id=r.id, name=r.name) for r in routers]
+    served = model.routers_by_network(bare, ports)  # from the interface ports alone
+    assert served
+    for r in routers:
+        assert r.network_ids == sorted(n for n, ids in served.items() if r.id in ids)
+
+
 def test_full_last_page_gets_a_next_link(make_cloud):
     env = make_cloud(generate(vms=2000, clusters=2, volumes=10, ports=10, routers=2, projects=2, seed=2))
     env.sweep()

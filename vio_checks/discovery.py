@@ -15,7 +15,7 @@ from typing import Any
 
 from vio_checks import normalize
 from vio_checks.errors import SweepError
-from vio_checks.model import KINDS, Inventory, Meta
+from vio_checks.model import KINDS, Inventory, Meta, routers_by_network
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +130,11 @@ def _migrations(client: Any, compute: Any, version: tuple[int, int], page_size: 
 def _link_routers(client: Any, network: Any, inv: Inventory) -> None:
     """Fill each router's networks (from its interface ports) and hosting L3 agents (asked per agent)."""
     by_id = {r.id: r for r in inv.routers}
-    for port in inv.ports:
-        router = by_id.get(port.device_id) if port.is_router_interface else None
-        if router and port.network_id and port.network_id not in router.network_ids:
-            router.network_ids.append(port.network_id)
+    for net, router_ids in routers_by_network(inv.routers, inv.ports).items():
+        for router_id in router_ids:
+            router = by_id.get(router_id)
+            if router and net not in router.network_ids:
+                router.network_ids.append(net)
     for agent in inv.agents:
         if not agent.is_l3:
             continue
