@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
-SCHEMA = 2
+SCHEMA = 3
 
 #: The disabled reason the VMware driver sets itself when it loses vCenter.
 VMWARE_HOST_STATE_REASON = "set by vmwareapi host_state"
@@ -200,6 +200,8 @@ class Router:
     external_network_id: str | None = None
     agent_ids: list[str] = field(default_factory=list)
     network_ids: list[str] = field(default_factory=list)  # networks it has an interface on
+    # HA routers only: hosting agent id → its ha_state (active / standby / unknown) as Neutron reports it
+    ha_states: dict[str, str] = field(default_factory=dict)
 
 
 def routers_by_network(routers: Iterable[Router], ports: Iterable[Port]) -> dict[str, list[str]]:
