@@ -21,8 +21,8 @@ def test_router_demo_states(demo_cloud):
     """demo: webshop-router HA with one of two L3 agents dead, engineering-router ERROR, finance admin down."""
     demo_cloud.sweep()
     r = demo_cloud.run("check_vio_router")
-    expect(r, 2, "VIO ROUTER CRITICAL - 1 CRITICAL, 2 WARNING of 3 routers: engineering-router is ERROR; ")
-    assert (r.perfdata["total"], r.perfdata["critical"], r.perfdata["warning"], r.perfdata["ok"]) == (3, 1, 2, 0)
+    expect(r, 2, "VIO ROUTER CRITICAL - 1 CRITICAL, 1 WARNING of 3 routers: engineering-router is ERROR; ")
+    assert (r.perfdata["total"], r.perfdata["critical"], r.perfdata["warning"], r.perfdata["ok"]) == (3, 1, 1, 1)
 
     r = demo_cloud.run("check_vio_router", "--name", "engineering-router")
     expect(r, 2, "VIO ROUTER CRITICAL - engineering-router is ERROR")
@@ -33,13 +33,20 @@ def test_router_demo_states(demo_cloud):
     assert (r.perfdata["agents_alive"], r.perfdata["agents_total"]) == (1, 2)
     assert "agents_alive=1;;;0;2" in r.lines[0]
 
+    # admin down is a deliberate admin action: OK with the fact in the status line, WARNING on request
     r = demo_cloud.run("check_vio_router", "--name", "finance-router")
-    expect(r, 1, "VIO ROUTER WARNING - finance-router is admin down")
-    r = demo_cloud.run("check_vio_router", "--name", "finance-router", "--ignore-admin-down")
     expect(r, 0, "VIO ROUTER OK - finance-router is ACTIVE (admin down), 1 of 1 hosting L3 agents alive")
+    r = demo_cloud.run("check_vio_router", "--name", "finance-router", "--warn-disabled")
+    expect(r, 1, "VIO ROUTER WARNING - finance-router is admin down")
+    r = demo_cloud.run("check_vio_router", "--name", "finance-router", "--ignore-admin-down")  # deprecated no-op
+    expect(r, 0, "VIO ROUTER OK - finance-router is ACTIVE (admin down), 1 of 1 hosting L3 agents alive")
+    r = demo_cloud.run("check_vio_router", "--warn-disabled")
+    expect(r, 2, "VIO ROUTER CRITICAL - 1 CRITICAL, 2 WARNING of 3 routers: engineering-router is ERROR; ")
+    r = demo_cloud.run("check_vio_router", "--help")
+    assert r.rc == 0 and "deprecated, no effect" in r.stdout and "--warn-disabled" in r.stdout
 
     r = demo_cloud.run("check_vio_router", "-w", "5", "-c", "10")
-    expect(r, 0, "VIO ROUTER OK - 1 CRITICAL, 2 WARNING of 3 routers")
+    expect(r, 0, "VIO ROUTER OK - 1 CRITICAL, 1 WARNING of 3 routers")
 
     r = demo_cloud.run("check_vio_router", "--name", "no-such-router")
     expect(r, 3, "VIO ROUTER UNKNOWN - router named 'no-such-router' not found in inventory")
@@ -71,6 +78,66 @@ def test_router_l3_agent_hosting(healthy_cloud):
     r = cloud.run("check_vio_router", "--name", "shop-router")
     expect(r, 2, "VIO ROUTER CRITICAL - shop-router: no alive L3 agent (2 hosting, all dead: ")
     assert (r.perfdata["agents_alive"], r.perfdata["agents_total"]) == (0, 2)
+
+
+def test_router_ha_state(healthy_cloud):
+    """An HA router must be active on exactly one alive L3 agent (ha_state from /routers/{id}/l3-agents)."""
+    cloud = healthy_cloud
+    net1, net2 = "neutron-l3-agent@vio-network-01", "neutron-l3-agent@vio-network-02"
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router")
+    expect(r, 0, "VIO ROUTER OK - shop-router is ACTIVE, 2 of 2 hosting L3 agents alive")
+    assert r.perfdata["agents_active"] == 1
+    assert "HA active" in r.stdout and "HA standby" in r.stdout
+
+    # keepalived lost its master: both alive agents standby
+    cloud.sim.patch("agents", net1, ha_states={"shop-router": "standby"})
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router")
+    expect(r, 2, f"VIO ROUTER CRITICAL - shop-router: HA router with no active L3 agent (2 alive: {net1} standby, "
+                 f"{net2} standby)")
+    assert r.perfdata["agents_active"] == 0
+
+    # split brain: both active
+    cloud.sim.patch("agents", net1, ha_states={"shop-router": "active"})
+    cloud.sim.patch("agents", net2, ha_states={"shop-router": "active"})
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router")
+    expect(r, 2, f"VIO ROUTER CRITICAL - shop-router: HA router active on 2 L3 agents (split brain): {net1}, {net2}")
+    r = cloud.run("check_vio_router")
+    expect(r, 2, "VIO ROUTER CRITICAL - 1 CRITICAL of 2 routers: shop-router: HA router active on 2 L3 agents")
+
+    # one active, the standby dead
+    cloud.sim.patch("agents", net2, ha_states={}, alive=False)
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router")
+    expect(r, 1, f"VIO ROUTER WARNING - shop-router: HA router with 1 of 2 hosting L3 agents dead: {net2}")
+    assert r.perfdata["agents_active"] == 1
+
+
+HOSTILE_NAMES = [
+    "evil\nVIO ROUTER OK - all fine | forged=1;;;0;1",
+    "a|b|c",
+    "nul\x00byte\r\x1b[2Kwiped",
+    "x" * 10_000,
+]
+
+
+def test_router_hostile_names_stay_inert(healthy_cloud):
+    """A tenant's router name cannot forge a status line, perfdata, or flood the output."""
+    cloud = healthy_cloud
+    for name in HOSTILE_NAMES:
+        rid = cloud.sim.patch("routers", "backoffice-router", name=name, status="ERROR")["id"]
+        cloud.sweep()
+        for run in (cloud.run("check_vio_router", "--id", rid), cloud.run("check_vio_router")):
+            expect(run, 2, "VIO ROUTER CRITICAL - ")
+            out = run.stdout
+            assert "\x00" not in out and "\r" not in out and "\x1b" not in out, repr(out[:300])
+            assert [line for line in run.lines if line.startswith("VIO ROUTER")] == [run.lines[0]], out[:2000]
+            assert "forged" not in run.perfdata, run.perfdata
+            assert max(len(line) for line in run.lines) < 2000
+            assert run.status.count("|") == 0 and run.lines[0].count("|") <= 1
+        cloud.sim.admin("POST", "/_sim/reset")
 
 
 def test_router_nsx_without_agents(healthy_cloud):

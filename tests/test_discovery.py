@@ -44,7 +44,11 @@ def test_vio_discover_text_summary(demo_cloud):
 
 
 def test_paging_and_request_count_do_not_grow_with_objects(make_cloud):
-    """2,500 VMs at 1000 a page → exactly 3 server list requests; the total grows only with pages."""
+    """2,500 VMs at 1000 a page → exactly 3 server list requests; the total grows only with pages.
+
+    (And with HA routers: each costs one `/routers/{id}/l3-agents` request for its ha_state; see
+    test_request_count_grows_with_ha_routers_only.)
+    """
     totals = {}
     for vms in (2500, 2900):
         env = make_cloud(generate(vms=vms, clusters=4, volumes=1500, ports=2600, routers=20, projects=5, seed=1))
@@ -53,9 +57,60 @@ def test_paging_and_request_count_do_not_grow_with_objects(make_cloud):
         assert c["paths"][SERVERS] == 3
         assert list_requests(c, "/volumes/detail") == 2
         assert list_requests(c, "/v2.0/ports") == 3
+        assert list_requests(c, "/l3-agents") == 10  # the 10 HA routers of 20
         assert out["counts"]["servers"] == vms
         totals[vms] = out["requests"]
     assert totals[2500] == totals[2900]
+
+
+def test_request_count_grows_with_ha_routers_only(make_cloud):
+    """ha_state is only in the per-router reply: one request per HA router, none for any other router."""
+    totals = {}
+    for routers in (4, 8):
+        env = make_cloud(generate(vms=20, clusters=2, volumes=10, ports=10, routers=routers, projects=2, seed=3))
+        state = env.sim.admin("GET", "/_sim/state")
+        ha = [r["id"] for r in state["routers"] if r.get("ha")]
+        out = json.loads(env.sweep().stdout)
+        c = env.sim.counters()
+        asked = {p.split("/routers/")[1].split("/")[0] for p in c["paths"] if p.endswith("/l3-agents")}
+        assert asked == set(ha) and list_requests(c, "/l3-agents") == len(ha)
+        totals[routers] = (out["requests"], len(ha))
+    # 4 more routers, 2 of them HA: exactly 2 more requests
+    assert totals[8][0] - totals[4][0] == totals[8][1] - totals[4][1] == 2
+
+
+def test_sweep_reads_ha_state_per_hosting_agent(healthy_cloud):
+    from vio_checks.cache import Store, namespace
+
+    cloud = healthy_cloud
+    cloud.sim.patch("agents", "neutron-l3-agent@vio-network-02", ha_states={"shop-router": "active"})
+    cloud.sweep()
+    store = Store(cloud.cache_dir / namespace("vio-sim", None))
+    agents = {a.id: a.host for a in store.current().all("agents")}
+    routers = {r.name: r for r in store.current().all("routers")}
+    store.close()
+    shop, backoffice = routers["shop-router"], routers["backoffice-router"]
+    assert shop.ha and {agents[a]: s for a, s in shop.ha_states.items()} == {
+        "vio-network-01": "active", "vio-network-02": "active"}
+    assert not backoffice.ha and backoffice.ha_states == {}
+
+
+def test_one_rule_for_which_routers_serve_a_network(demo_cloud):
+    """Discovery's Router.network_ids and the topology's routers_of_network come from one function."""
+    from vio_checks import model, topology
+    from vio_checks.cache import Store, namespace
+
+    assert topology.routers_by_network is model.routers_by_network
+    demo_cloud.sweep()
+    store = Store(demo_cloud.cache_dir / namespace("vio-sim", None))
+    snap = store.current()
+    routers, ports = snap.all("routers"), snap.all("ports")
+    store.close()
+    bare = [model.Router(id=r.id, name=r.name) for r in routers]
+    served = model.routers_by_network(bare, ports)  # from the interface ports alone
+    assert served
+    for r in routers:
+        assert r.network_ids == sorted(n for n, ids in served.items() if r.id in ids)
 
 
 def test_full_last_page_gets_a_next_link(make_cloud):

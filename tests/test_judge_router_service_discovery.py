@@ -63,11 +63,15 @@ def test_router_error_is_critical():
     assert (v.state, v.summary) == (State.CRITICAL, "router-a is ERROR")
 
 
-def test_router_admin_down_warning_or_ignored():
+def test_router_admin_down_ok_noted_or_warning_on_request():
+    """A deliberate admin action is OK by default, with the fact in the status line (as other checks)."""
     v = judge_router(router(admin_state_up=False), {}, RouterOptions(), NOW)
+    assert (v.state, v.summary) == (State.OK, "router-a is ACTIVE (admin down) (NSX, no L3 agents)")
+    v = judge_router(router(admin_state_up=False), {}, RouterOptions(warn_disabled=True), NOW)
     assert (v.state, v.summary) == (State.WARNING, "router-a is admin down")
-    v = judge_router(router(admin_state_up=False), {}, RouterOptions(ignore_admin_down=True), NOW)
-    assert v.state == State.OK and "(admin down)" in v.summary
+    # a deliberate admin action does not hide an ERROR
+    v = judge_router(router(admin_state_up=False, status="ERROR"), {}, RouterOptions(), NOW)
+    assert (v.state, v.summary) == (State.CRITICAL, "router-a is ERROR")
 
 
 def test_router_allocating_is_warning():
@@ -77,7 +81,8 @@ def test_router_allocating_is_warning():
 
 def test_router_hosted_by_alive_agents():
     ags = agents(l3("a1", "net-01"), l3("a2", "net-02"))
-    v = judge_router(router(ha=True, agent_ids=["a1", "a2"]), ags, RouterOptions(), NOW)
+    v = judge_router(router(ha=True, agent_ids=["a1", "a2"], ha_states={"a1": "active", "a2": "standby"}),
+                     ags, RouterOptions(), NOW)
     assert v.state == State.OK
     assert v.summary == "router-a is ACTIVE, 2 of 2 hosting L3 agents alive"
     p = perf(v)
@@ -105,14 +110,98 @@ def test_router_not_hosted_when_agents_exist():
     assert (v.state, v.summary) == (State.CRITICAL, "router-a is not hosted by any L3 agent")
     assert perf(v)["agents_total"].value == 0
     # admin down: only the admin state counts
-    v = judge_router(router(admin_state_up=False), ags, RouterOptions(), NOW)
+    v = judge_router(router(admin_state_up=False), ags, RouterOptions(warn_disabled=True), NOW)
     assert (v.state, v.summary) == (State.WARNING, "router-a is admin down")
+    v = judge_router(router(admin_state_up=False), ags, RouterOptions(), NOW)
+    assert (v.state, v.summary) == (State.OK, "router-a is ACTIVE (admin down), not hosted by any L3 agent")
 
 
 def test_router_non_l3_agents_do_not_count():
     dhcp = Agent(id="d1", binary="neutron-dhcp-agent", agent_type="DHCP agent", host="net-01", alive=True)
     v = judge_router(router(), agents(dhcp), RouterOptions(), NOW)
     assert v.state == State.OK and "NSX" in v.summary
+
+
+def ha_router(states, *, alive=("a1", "a2"), dead=(), **kw):
+    """An HA router hosted by a1, a2 (and the dead agents), with Neutron's ha_state per agent."""
+    ags = agents(*(l3(a, f"net-{a}") for a in alive), *(l3(a, f"net-{a}", alive=False) for a in dead))
+    return router(ha=True, agent_ids=sorted(ags), ha_states=states, **kw), ags
+
+
+def test_router_ha_active_on_one_agent_ok():
+    r, ags = ha_router({"a1": "active", "a2": "standby"})
+    v = judge_router(r, ags, RouterOptions(), NOW)
+    assert (v.state, v.summary) == (State.OK, "router-a is ACTIVE, 2 of 2 hosting L3 agents alive")
+    assert (perf(v)["agents_active"].value, perf(v)["agents_active"].max) == (1, 2)
+    assert "L3 agent neutron-l3-agent@net-a1 alive, HA active" in v.details
+    assert "L3 agent neutron-l3-agent@net-a2 alive, HA standby" in v.details
+
+
+def test_router_ha_no_active_agent_is_critical():
+    r, ags = ha_router({"a1": "standby", "a2": "standby"})
+    v = judge_router(r, ags, RouterOptions(), NOW)
+    assert v.state == State.CRITICAL
+    assert v.summary == ("router-a: HA router with no active L3 agent (2 alive: neutron-l3-agent@net-a1 standby, "
+                         "neutron-l3-agent@net-a2 standby)")
+    assert perf(v)["agents_active"].value == 0
+    # a dead agent's stale "active" does not serve the router: still no active one among the alive
+    r, ags = ha_router({"a1": "standby", "a2": "active"}, alive=("a1",), dead=("a2",))
+    v = judge_router(r, ags, RouterOptions(), NOW)
+    assert v.state == State.CRITICAL
+    assert "HA router with no active L3 agent (1 alive: neutron-l3-agent@net-a1 standby)" in v.summary
+
+
+def test_router_ha_split_brain_is_critical():
+    r, ags = ha_router({"a1": "active", "a2": "active"})
+    v = judge_router(r, ags, RouterOptions(), NOW)
+    assert v.state == State.CRITICAL
+    assert v.summary == ("router-a: HA router active on 2 L3 agents (split brain): neutron-l3-agent@net-a1, "
+                         "neutron-l3-agent@net-a2")
+    assert perf(v)["agents_active"].value == 2
+
+
+def test_router_ha_active_with_dead_standby_is_warning():
+    r, ags = ha_router({"a1": "active", "a2": "unknown"}, alive=("a1",), dead=("a2",))
+    v = judge_router(r, ags, RouterOptions(), NOW)
+    assert v.state == State.WARNING
+    assert v.summary == "router-a: HA router with 1 of 2 hosting L3 agents dead: neutron-l3-agent@net-a2"
+
+
+def test_router_ha_state_not_reported_is_unknown_never_ok():
+    r, ags = ha_router({})
+    v = judge_router(r, ags, RouterOptions(), NOW)
+    assert (v.state, v.summary) == (State.UNKNOWN, "router-a: HA router whose ha_state Neutron did not report")
+
+
+def test_router_ha_admin_down_or_nsx_not_judged_on_ha_state():
+    # admin down: keepalived stops, every agent is standby; that is the admin's doing
+    r, ags = ha_router({"a1": "standby", "a2": "standby"}, admin_state_up=False)
+    assert judge_router(r, ags, RouterOptions(), NOW).state == State.OK
+    # non-HA router hosted by one agent: no ha_state at all
+    v = judge_router(router(agent_ids=["a1"]), agents(l3("a1", "net-01")), RouterOptions(), NOW)
+    assert v.state == State.OK and "agents_active" not in perf(v)
+    # NSX: no agents, no HA state
+    assert judge_router(router(ha=True), {}, RouterOptions(), NOW).state == State.OK
+
+
+HOSTILE = [
+    "evil\nVIO ROUTER OK - all fine | agents_alive=2;;;0;2",
+    "pipe|in|name",
+    "nul\x00byte\r\x1b[31mred",
+    "x" * 10_000,
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_router_cloud_strings_are_inert(name):
+    ags = {name: Agent(id=name, binary=name, agent_type="L3 agent", host=name, alive=False, heartbeat=NOW)}
+    r = router(id=name, name=name, project_id=name, external_network_id=name, status="ERROR",
+               ha=True, agent_ids=[name, "gone\n|x"], ha_states={name: name})
+    for v in (judge_router(r, ags, RouterOptions(), NOW), judge_router(r, {}, RouterOptions(), NOW)):
+        for line in [f.text for f in v.findings] + v.details:
+            assert "\n" not in line and "\r" not in line and "|" not in line and "\x00" not in line, line
+            assert "\x1b" not in line
+            assert len(line) < 1200, len(line)
 
 
 def test_router_unnamed_uses_id():

@@ -18,7 +18,7 @@ import openstack
 import pytest
 from sim_fixtures import big_sim, conn, connect, raw, sim, token  # noqa: F401  (fixtures)
 
-from vio_checks.sim import AdminError, Simulator, State
+from vio_checks.sim import ADMIN_HELP, AdminError, Simulator, State
 from vio_checks.sim.generator import generate
 
 SERVERS = "GET /compute/v2.1/servers/detail"
@@ -315,6 +315,23 @@ def test_demo_network(conn):
     # filters and fields
     dhcp = conn.network.get("/ports?device_owner=network:dhcp&fields=id&fields=network_id").json()["ports"]
     assert len(dhcp) == 3 and all(set(p) == {"id", "network_id"} for p in dhcp)
+
+
+def test_router_l3_agents_ha_state_pinned_through_the_admin_api(sim, conn):
+    """/routers/{id}/l3-agents: ha_state per agent for HA routers (null otherwise), pinnable per agent."""
+    routers = {r["name"]: r for r in conn.network.get("/routers").json()["routers"]}
+
+    def states(name):
+        reply = conn.network.get(f"/routers/{routers[name]['id']}/l3-agents").json()
+        return {a["host"]: a["ha_state"] for a in reply["agents"]}
+
+    assert states("webshop-router") == {"vio-network-01": "active", "vio-network-02": "unknown"}
+    assert set(states("engineering-router").values()) == {None}  # not HA: Neutron answers null
+    sim.patch("agents", "neutron-l3-agent@vio-network-01", ha_states={"webshop-router": "standby"})
+    sim.patch("agents", "neutron-l3-agent@vio-network-02", alive=True, ha_states={"webshop-router": "active"})
+    assert states("webshop-router") == {"vio-network-01": "standby", "vio-network-02": "active"}
+    assert "ha_states" not in conn.network.get("/agents").json()["agents"][0]  # internal, never served
+    assert '"ha_states"' in ADMIN_HELP
 
 
 def test_agents_404_without_the_extension(sim):

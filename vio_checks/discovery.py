@@ -1,8 +1,9 @@
 """One discovery sweep: every list the checks need, as paged JSON, normalised into an Inventory.
 
-The number of requests grows with pages and with the deployment's L3 agents and endpoints, never with
-the number of VMs, volumes, ports or routers. Big lists are read as raw JSON pages through the SDK's
-service adapters: building SDK resource objects costs milliseconds each, far too slow at 10,000 VMs.
+The number of requests grows with pages, with the deployment's L3 agents and endpoints and with the
+HA routers (one request each for their ha_state), never with the number of VMs, volumes, ports or
+other routers. Big lists are read as raw JSON pages through the SDK's service adapters: building SDK
+resource objects costs milliseconds each, far too slow at 10,000 VMs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from vio_checks import normalize
 from vio_checks.errors import SweepError
-from vio_checks.model import KINDS, Inventory, Meta
+from vio_checks.model import KINDS, Inventory, Meta, Router, routers_by_network
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +129,17 @@ def _migrations(client: Any, compute: Any, version: tuple[int, int], page_size: 
 
 
 def _link_routers(client: Any, network: Any, inv: Inventory) -> None:
-    """Fill each router's networks (from its interface ports) and hosting L3 agents (asked per agent)."""
+    """Fill each router's networks, hosting L3 agents (asked per agent) and, for HA routers, ha_states.
+
+    `ha_state` is only in the per-router reply (`/routers/{id}/l3-agents`), so HA routers hosted by an L3
+    agent cost one request each; no other router does.
+    """
     by_id = {r.id: r for r in inv.routers}
-    for port in inv.ports:
-        router = by_id.get(port.device_id) if port.is_router_interface else None
-        if router and port.network_id and port.network_id not in router.network_ids:
-            router.network_ids.append(port.network_id)
+    for net, router_ids in routers_by_network(inv.routers, inv.ports).items():
+        for router_id in router_ids:
+            router = by_id.get(router_id)
+            if router and net not in router.network_ids:
+                router.network_ids.append(net)
     for agent in inv.agents:
         if not agent.is_l3:
             continue
@@ -146,8 +152,23 @@ def _link_routers(client: Any, network: Any, inv: Inventory) -> None:
             if router and agent.id not in router.agent_ids:
                 router.agent_ids.append(agent.id)
     for router in inv.routers:
+        if router.ha and router.agent_ids:
+            _read_ha_states(client, network, router)
         router.network_ids.sort()
         router.agent_ids.sort()
+
+
+def _read_ha_states(client: Any, network: Any, router: Router) -> None:
+    """One HA router's ha_state per hosting agent (a router deleted meanwhile answers 404: none)."""
+    found = _collect(
+        client.pages(network, f"/routers/{router.id}/l3-agents", "agents", {}, missing_ok=True),
+        normalize.router_ha_state, "router l3 agents",
+    )
+    for agent_id, state in found:
+        if agent_id not in router.agent_ids:
+            router.agent_ids.append(agent_id)
+        if state:
+            router.ha_states[agent_id] = state
 
 
 def _projects(client: Any) -> list:

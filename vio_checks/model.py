@@ -7,10 +7,11 @@ them. Nothing here does I/O or knows about openstacksdk. Timestamps are POSIX se
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
-SCHEMA = 2
+SCHEMA = 3
 
 #: The disabled reason the VMware driver sets itself when it loses vCenter.
 VMWARE_HOST_STATE_REASON = "set by vmwareapi host_state"
@@ -199,6 +200,24 @@ class Router:
     external_network_id: str | None = None
     agent_ids: list[str] = field(default_factory=list)
     network_ids: list[str] = field(default_factory=list)  # networks it has an interface on
+    # HA routers only: hosting agent id → its ha_state (active / standby / unknown) as Neutron reports it
+    ha_states: dict[str, str] = field(default_factory=dict)
+
+
+def routers_by_network(routers: Iterable[Router], ports: Iterable[Port]) -> dict[str, list[str]]:
+    """network id → ids of the routers with an interface on it (sorted).
+
+    The one rule for "which routers serve a network": a router serves the networks in its `network_ids`
+    and every network on which one of `ports` is an interface of it (by the port's device id).
+    """
+    found: dict[str, set[str]] = {}
+    for r in routers:
+        for net in r.network_ids:
+            found.setdefault(net, set()).add(r.id)
+    for p in ports:
+        if p.is_router_interface and p.device_id and p.network_id:
+            found.setdefault(p.network_id, set()).add(p.device_id)
+    return {k: sorted(v) for k, v in sorted(found.items())}
 
 
 @dataclass

@@ -261,6 +261,18 @@ def router(raw: Any) -> Router:
     )
 
 
+def router_ha_state(raw: Any) -> tuple[str, str | None]:
+    """(agent id, ha_state) of one agent in a `GET /v2.0/routers/{id}/l3-agents` reply.
+
+    Neutron adds `ha_state` (active / standby / unknown) only for HA routers; None when absent.
+    """
+    r = _record("router l3 agent", raw)
+    state = r.get("ha_state")
+    if state is not None and not isinstance(state, str):
+        raise MalformedRecord("malformed router l3 agent record (ha_state)")
+    return _str(r["id"]), (state.strip().lower() or None) if state is not None else None
+
+
 def agent(raw: Any) -> Agent:
     r = _record("agent", raw)
     return Agent(

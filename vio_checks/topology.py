@@ -27,12 +27,12 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from vio_checks.model import Inventory, Port, Router, Server, Volume
+from vio_checks.model import Inventory, Port, Server, Volume, routers_by_network
 
 # --- node kinds ---------------------------------------------------------------------------------
 
@@ -720,15 +720,3 @@ class _Builder:
 def build(inv: Inventory, opts: Options | None = None) -> Topology:
     """The dependency tree for an inventory; raises CycleError when it is not a proper DAG."""
     return _Builder(inv, opts or Options()).build()
-
-
-def routers_by_network(routers: Iterable[Router], ports: Iterable[Port]) -> dict[str, list[str]]:
-    """network id → ids of the routers with an interface on it (sorted), from routers and their ports."""
-    found: dict[str, set[str]] = {}
-    for r in routers:
-        for net in r.network_ids:
-            found.setdefault(net, set()).add(r.id)
-    for p in ports:
-        if p.is_router_interface and p.device_id and p.network_id:
-            found.setdefault(p.network_id, set()).add(p.device_id)
-    return {k: sorted(v) for k, v in found.items()}

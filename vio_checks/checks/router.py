@@ -1,4 +1,4 @@
-"""check_vio_router: a Neutron router's status, admin state and L3-agent hosting."""
+"""check_vio_router: a Neutron router's status, admin state, L3-agent hosting and HA state."""
 
 from __future__ import annotations
 
@@ -15,34 +15,44 @@ states:
   CRITICAL  status ERROR
   CRITICAL  L3 agents exist in the inventory and the (admin-up) router is hosted by none of them
             ("not hosted by any L3 agent"), or by none that is alive ("no alive L3 agent")
+  CRITICAL  HA router: none of its alive hosting L3 agents reports ha_state active ("no active L3 agent"),
+            or two or more do ("split brain")
   WARNING   some, not all, of its hosting L3 agents are dead (an HA router lost its standby, a distributed
             router lost a node)
-  WARNING   admin down (--ignore-admin-down makes it OK); an admin-down router's hosting is only noted
   WARNING   any status other than ACTIVE or ERROR (e.g. stuck in ALLOCATING)
-  OK        ACTIVE, admin up, and (with L3 agents) hosted by alive agents only
+  UNKNOWN   HA router whose ha_state Neutron did not report (so its active agent cannot be verified)
+  OK        admin down: a deliberate admin action, noted in the status line ("(admin down)");
+            --warn-disabled makes it WARNING; an admin-down router's hosting is only noted
+  OK        ACTIVE, admin up, and (with L3 agents) hosted by alive agents only, an HA router active on
+            exactly one of them
   NSX:      the NSX plugins VIO uses run no L3 agents; when the inventory holds no L3 agent at all, a
             router is judged on its own status and admin state alone
   aggregate (no --id/--name): the worst router's state, or -w/-c on the number of problem routers
 perfdata (single router, L3 agents only): agents_alive (of agents_total hosting agents), agents_total;
+  HA routers also agents_active (alive hosting agents reporting ha_state active);
   aggregate: total, problems, ok, warning, critical, unknown, unverified
 
 example:
   check_vio_router --os-cloud vio --name router-a
   VIO ROUTER CRITICAL - router-a is ERROR
   VIO ROUTER WARNING - router-a: HA router with 1 of 2 hosting L3 agents dead: neutron-l3-agent@net-02
+  VIO ROUTER CRITICAL - router-a: HA router active on 2 L3 agents (split brain): neutron-l3-agent@net-01, ...
+  VIO ROUTER OK - router-b is ACTIVE (admin down), 1 of 1 hosting L3 agents alive
 """
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_selector(p, "router")
     g = p.add_argument_group("router")
+    g.add_argument("--warn-disabled", action="store_true",
+                   help="an admin-down router is WARNING (default: OK, noted; status ERROR stays CRITICAL)")
     g.add_argument("--ignore-admin-down", action="store_true",
-                   help="an admin-down router is OK (status ERROR stays CRITICAL)")
+                   help="deprecated, no effect: an admin-down router is OK by default (see --warn-disabled)")
     add_count_thresholds(p, "routers")
 
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
-    opts = RouterOptions(ignore_admin_down=args.ignore_admin_down)
+    opts = RouterOptions(warn_disabled=args.warn_disabled)
     agents = {a.id: a for a in snap.all("agents")}
     r = select_one(snap, "routers", args, "router")
     if r is not None:

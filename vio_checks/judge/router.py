@@ -1,7 +1,8 @@
 """Neutron router state, and the L3 agents that host it (when the cloud runs L3 agents at all).
 
 With the NSX plugins VIO uses there are no L3 agents: a router is judged on its own status then. When the
-inventory holds L3 agents, an admin-up router must be hosted by at least one alive agent.
+inventory holds L3 agents, an admin-up router must be hosted by at least one alive agent, and an HA router
+must be active on exactly one alive agent (its `ha_states`, as Neutron reports them per hosting agent).
 """
 
 from __future__ import annotations
@@ -12,26 +13,33 @@ from dataclasses import dataclass
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Agent, Router
+from vio_checks.text import inert
+
+HA_ACTIVE = "active"
 
 
 @dataclass
 class RouterOptions:
-    ignore_admin_down: bool = False
+    warn_disabled: bool = False  # an admin-down router is WARNING instead of OK (noted)
 
 
 def router_label(r: Router) -> str:
-    """The router's name, or its id when it has none."""
-    return r.name or r.id
+    """The router's name, or its id when it has none (made inert for plugin output)."""
+    return inert(r.name) or inert(r.id)
 
 
 def agent_label(a: Agent) -> str:
-    return f"{a.binary or 'agent'}@{a.host or a.id}"
+    """`binary@host` of an agent (made inert for plugin output)."""
+    return f"{inert(a.binary) or 'agent'}@{inert(a.host) or inert(a.id)}"
 
 
-def _agent_text(a: Agent, now: float) -> str:
+def _agent_text(a: Agent, r: Router, now: float) -> str:
     state = "alive" if a.alive else f"dead (last heartbeat {clock(a.heartbeat, now)})"
     admin = "" if a.admin_state_up else ", admin down"
-    return f"{agent_label(a)} {state}{admin}"
+    ha = ""
+    if r.ha and r.ha_states:
+        ha = f", HA {inert(r.ha_states.get(a.id) or 'state not reported')}"
+    return f"{agent_label(a)} {state}{admin}{ha}"
 
 
 def _kind(r: Router) -> str:
@@ -42,24 +50,39 @@ def _kind(r: Router) -> str:
     return "router"
 
 
+def _judge_ha(v: Verdict, r: Router, label: str, alive: list[Agent]) -> None:
+    """An admin-up HA router with alive hosting agents: exactly one of them must be active."""
+    if not r.ha_states:
+        v.add(State.UNKNOWN, f"{label}: HA router whose ha_state Neutron did not report")
+        return
+    alive = sorted(alive, key=agent_label)
+    active = [a for a in alive if r.ha_states.get(a.id) == HA_ACTIVE]
+    if not active:
+        states = ", ".join(f"{agent_label(a)} {inert(r.ha_states.get(a.id) or 'no state')}" for a in alive)
+        v.add(State.CRITICAL, f"{label}: HA router with no active L3 agent ({len(alive)} alive: {states})")
+    elif len(active) > 1:
+        v.add(State.CRITICAL, f"{label}: HA router active on {len(active)} L3 agents (split brain): "
+                              + ", ".join(agent_label(a) for a in active))
+
+
 def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, now: float) -> Verdict:
-    """Status, admin state and L3-agent hosting of one router.
+    """Status, admin state, L3-agent hosting and (HA routers) active agent of one router.
 
     `agents` maps agent id → Agent for every agent in the inventory: whether any L3 agent exists decides
     between the L3-agent rules and "NSX: judged on its own status".
     """
     v = Verdict()
     label = router_label(r)
-    status = r.status or "?"
+    status = inert(r.status) or "?"
     if r.status == "ERROR":
         v.add(State.CRITICAL, f"{label} is ERROR")
     elif r.status != "ACTIVE":
         v.add(State.WARNING, f"{label} is {status} (not ACTIVE)")
     if not r.admin_state_up:
-        if opts.ignore_admin_down:
-            v.details.append("admin down, ignored (--ignore-admin-down)")
-        else:
+        if opts.warn_disabled:
             v.add(State.WARNING, f"{label} is admin down")
+        else:
+            v.details.append("admin down: a deliberate admin action, OK (--warn-disabled makes it WARNING)")
 
     l3_in_cloud = any(a.is_l3 for a in agents.values())
     hosting = [agents.get(i) for i in r.agent_ids]
@@ -70,16 +93,20 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
     total = len(r.agent_ids)
     hosting_text = ""
     if l3_in_cloud or total:
-        dead_names = [agent_label(a) for a in dead] + [f"agent {i} (not in inventory)" for i in missing]
+        dead_names = [agent_label(a) for a in dead]
+        dead_names += [f"agent {inert(i)} (not in inventory)" for i in missing]
         if r.admin_state_up:
             if not total:
                 v.add(State.CRITICAL, f"{label} is not hosted by any L3 agent")
             elif not alive:
                 v.add(State.CRITICAL, f"{label}: no alive L3 agent ({total} hosting, all dead: "
                                       + ", ".join(dead_names) + ")")
-            elif len(alive) < total:
-                v.add(State.WARNING, f"{label}: {_kind(r)} with {total - len(alive)} of {total} hosting "
-                                     "L3 agents dead: " + ", ".join(dead_names))
+            else:
+                if len(alive) < total:
+                    v.add(State.WARNING, f"{label}: {_kind(r)} with {total - len(alive)} of {total} hosting "
+                                         "L3 agents dead: " + ", ".join(dead_names))
+                if r.ha:
+                    _judge_ha(v, r, label, alive)
         elif total and len(alive) < total:
             v.details.append(f"{total - len(alive)} of {total} hosting L3 agents dead (router admin down)")
         hosting_text = f", {len(alive)} of {total} hosting L3 agents alive" if total else \
@@ -88,8 +115,11 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
             Perf("agents_alive", len(alive), "", None, None, 0, total),
             Perf("agents_total", total, "", None, None, 0),
         ]
-        v.details += [f"L3 agent {_agent_text(a, now)}" for a in hosting_known]
-        v.details += [f"L3 agent {i}: not in inventory" for i in missing]
+        if r.ha and r.ha_states:
+            active = sum(1 for a in alive if r.ha_states.get(a.id) == HA_ACTIVE)
+            v.perf.append(Perf("agents_active", active, "", None, None, 0, total))
+        v.details += [f"L3 agent {_agent_text(a, r, now)}" for a in hosting_known]
+        v.details += [f"L3 agent {inert(i)}: not in inventory" for i in missing]
     else:
         v.details.append("no L3 agents in the inventory (NSX): judged on the router's own status")
 
@@ -99,8 +129,9 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
         v.add(State.OK, f"{label} is {status}{admin}{hosting_text}{nsx}")
     flags = [f for f, on in (("HA", r.ha), ("distributed", r.distributed)) if on]
     v.details.append(
-        f"router {r.id} ({r.name or 'no name'}), project {r.project_id or '?'}"
+        f"router {inert(r.id)} ({inert(r.name) or 'no name'}), project {inert(r.project_id) or '?'}"
         + (f", {' '.join(flags)}" if flags else "")
-        + f", external network {r.external_network_id or 'none'}, {len(r.network_ids)} internal networks"
+        + f", external network {inert(r.external_network_id) or 'none'}"
+        + f", {len(r.network_ids)} internal networks"
     )
     return v

@@ -52,6 +52,10 @@ Admin API (no auth, JSON in and out; not counted, never faulted):
   PATCH  /_sim/<kind>/<id>              merge fields (API field names); returns the object
   DELETE /_sim/<kind>/<id>              <id> may also be a name, binary@host (services, agents), a
                                         hypervisor hostname / compute host / cluster name, an integer id
+  PATCH  /_sim/agents/<id>              {"ha_states": {router: "active"|"standby"|"unknown"}} pins this L3
+                                        agent's ha_state per HA router, as GET /v2.0/routers/{id}/l3-agents
+                                        serves it (unpinned: first alive agent active, other alive standby,
+                                        dead unknown)
   POST   /_sim/servers/<id>/migrate     {"to": host|hypervisor, "type": "live-migration"|"migration"|
                                         "resize"|"evacuation", "status": "completed"|"error"|"failed"}
   GET|POST|DELETE /_sim/faults[/<id>]   fault injection: {"path": regex on the URL path, "method": "GET",

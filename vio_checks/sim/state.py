@@ -1657,8 +1657,9 @@ class State:
         out = {k: v for k, v in a.items() if not k.startswith("_") and k not in ("routers", "ha_states")}
         if a.get("alive", True):
             out["heartbeat_timestamp"] = fmt_time(int(time.time()) - 2, FMT_SPACE)
-        if router is not None and router.get("ha"):
-            out["ha_state"] = self.ha_state(router, a)
+        if router is not None:
+            # Neutron's /routers/{id}/l3-agents: the agent's ha_state for an HA router, null otherwise
+            out["ha_state"] = self.ha_state(router, a) if router.get("ha") else None
         return out
 
     def ha_state(self, router: dict, agent: dict) -> str:
