@@ -274,3 +274,26 @@ def test_router_failure_makes_interfaces_on_its_network_unreachable(e2e):
         assert vm.state == UP and vm.reachable, str(vm)  # the VMs themselves are fine
     for port in icinga.find("interface", vio_network="net-a"):
         assert port.state == OK and port.reachable, str(port)
+
+
+# --- 7. a cluster fills up --------------------------------------------------------------------------------------
+
+
+def test_full_cluster_alerts_on_capacity_while_its_hypervisor_stays_up(e2e):
+    """The hypervisor host judges state only (`--state-only`); its capacity service runs the same command and
+    must not inherit that flag from the host's vars: RAM at 96 % is the capacity service's CRITICAL."""
+    cloud, icinga = e2e
+    healthy(icinga)
+    hv = icinga.one("hypervisor", vio_compute_host="vio-compute-01")
+    capacity = f"{hv.name}!capacity"
+    cloud.sim.patch("hypervisors", "vio-compute-01", memory_mb_used=int(262144 * 0.96))
+    cloud.sweep()
+    objs = icinga.drive()
+
+    assert objs[capacity].state in (1, 2) and objs[capacity].hard and objs[capacity].reachable, str(objs[capacity])
+    assert "ram" in objs[capacity].output.lower() or "memory" in objs[capacity].output.lower(), str(objs[capacity])
+    assert (objs[hv.name].state, objs[hv.name].reachable) == (UP, True), str(objs[hv.name])
+    assert root_notifications(icinga, "cluster full") == [capacity], icinga.report()
+    for o in icinga.below(hv.name):
+        if o.name != capacity:
+            assert o.state == OK and o.reachable, str(o)

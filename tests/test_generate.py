@@ -24,7 +24,14 @@ from icinga_helpers import (
 )
 
 from vio_checks import topology as t
-from vio_checks.icinga import COMMANDS, RenderOptions, render_icinga2, render_nagios
+from vio_checks.icinga import (
+    COMMANDS,
+    COMMON_OPTIONS,
+    RenderOptions,
+    command_var,
+    render_icinga2,
+    render_nagios,
+)
 from vio_checks.icinga.generate import check_parsers, validate_icinga2, validate_nagios
 
 BIN = Path(sys.executable).parent
@@ -121,6 +128,42 @@ def test_hostile_names_stay_inert_in_nagios(tmp_path):
         key, _, val = line.strip().partition(" ")
         if key in ("alias", "display_name") or key.startswith("_VIO"):
             assert not re.search(r"[`$&|'\"<>\\;]", val), line
+
+
+@needs_icinga2
+def test_services_never_inherit_their_hosts_check_settings(tmp_path):
+    """Icinga resolves a service's `$var$` from its host when the service lacks it: the capacity service (same
+    command as its hypervisor host) ran with the host's --state-only and never alerted."""
+    keep = tmp_path / "state"
+    ok(validate_icinga2([write(tmp_path, "vio.conf", render(small_inventory()))], ICINGA_DIR, keep=keep))
+    objects = icinga_objects(keep / "cache" / "icinga2.debug")
+    parsers = check_parsers()
+    shared = set(COMMON_OPTIONS.values())
+    checked = 0
+    for (type_, _), props in objects.items():
+        if type_ != "Service" or props.get("check_command") not in COMMANDS:
+            continue
+        command = props["check_command"]
+        reads = {command_var(command, o) for a in parsers[command]._actions for o in a.option_strings
+                 if o.startswith("--")} - shared
+        host = objects[("Host", props["host_name"])]
+        inherited = {v for v in (host.get("vars") or {}) if v in reads} - set(props.get("vars") or {})
+        assert not inherited, (props["host_name"], props["name"], inherited)
+        checked += 1
+    assert checked > 10
+    capacity = [p for (ty, _), p in objects.items() if ty == "Service" and p["name"] == "capacity"]
+    assert capacity and all(p["vars"]["vio_hypervisor_state_only"] is False for p in capacity)
+    hosts = [p for (ty, _), p in objects.items() if ty == "Host" and p["vars"].get("vio_kind") == "hypervisor"]
+    assert hosts and all(p["vars"]["vio_hypervisor_state_only"] is True for p in hosts)
+
+
+def test_a_service_cannot_inherit_a_value_setting_from_its_host():
+    """Icinga cannot unset a var, so a host's value option its service's command also reads is refused."""
+    topo = t.build(small_inventory())
+    hv = next(n for n in topo.nodes.values() if n.kind == t.HYPERVISOR)
+    hv.check = t.Check(hv.check.command, (*hv.check.args, ("--memory-warning", "0:")))
+    with pytest.raises(ValueError, match="would inherit vio_hypervisor_memory_warning"):
+        render_icinga2.render(topo)
 
 
 @needs_icinga2

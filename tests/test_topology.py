@@ -12,6 +12,7 @@ from icinga_helpers import ICINGA_DIR, big_inventory, small_inventory, uid
 from vio_checks import topology as t
 from vio_checks.icinga import ATTEMPTS, INTERVALS, TEMPLATES, command_var, common_var
 from vio_checks.model import Agent, Server
+from vio_checks.selection import Selection, monitoring_off
 
 P = "vio-demo-RegionOne"
 
@@ -171,8 +172,9 @@ def test_filters():
     assert key("router", uid("router", "one")) not in no_db
     no_volumes = t.build(inv, t.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"volumes"}))
     assert not [n for n in no_volumes.nodes.values() if n.kind in (t.VOLUME, t.BACKEND)]
-    # Without per-volume services the volumes aggregate is their only watcher: it judges every state.
-    assert no_volumes.get(f"{P}!volumes").check.args == ()
+    # Without per-volume services the volumes aggregate is their only watcher: it judges every state (of the
+    # volumes the generator keeps: monitoring=off servers are always left out, with their volumes).
+    assert no_volumes.get(f"{P}!volumes").check.args == (("--skip-unmonitored", None),)
     assert f"{P}!cinder-services" in no_volumes
     assert_tree(no_volumes)
     bare = t.build(inv, t.Options(kinds=frozenset({"vms"})))  # no hypervisors, no per-service nodes
@@ -187,9 +189,9 @@ def test_monitoring_off_variants():
     s = Server("x", "x")
     for value in ("off", "OFF", "false", "no", "0", "disabled"):
         s.metadata = {"Monitoring": value}
-        assert t.monitoring_off(s)
+        assert monitoring_off(s)
     s.metadata = {"monitoring": "on"}
-    assert not t.monitoring_off(s)
+    assert not monitoring_off(s)
 
 
 def test_names_come_from_ids_and_are_safe():
@@ -311,3 +313,45 @@ def test_aggregates_leave_problems_to_the_objects_that_report_them():
     assert args["cinder-services"]["--exclude-binary"] == "cinder-volume"
     assert args["neutron-agents"]["--exclude-binary"] == "neutron-l3-agent"
     assert "--ignore-states" not in args["keystone-endpoints"]
+
+
+def test_aggregates_take_the_generators_filters():
+    """The aggregates judge exactly the objects the generated config keeps, and leave to the generated
+    objects only what those report themselves."""
+    inv = small_inventory()
+    topo = t.build(inv, t.Options(include_projects=frozenset({"web", "p-lab"}), exclude_projects=frozenset({"lab"})))
+    filters = (("--include-projects", "p-lab,web"), ("--exclude-projects", "lab"), ("--skip-unmonitored", None))
+    assert topo.get(f"{P}!vms").check.args == (*filters, ("--ignore-states", "critical"))
+    assert topo.get(f"{P}!volumes").check.args == (*filters, ("--ignore-states", "warning,critical"))
+    assert topo.get(f"{P}!interfaces").check.args == (*filters, ("--ignore-states", "warning,critical"))
+    assert topo.get(f"{P}!routers").check.args == (*filters[:2], ("--ignore-states", "critical"))  # no servers
+    for name in ("nova-services", "neutron-agents", "cinder-services", "keystone-endpoints", "inventory-changes"):
+        assert not {o for o, _ in topo.get(f"{P}!{name}").check.args} & {o for o, _ in filters}, name
+    plain = t.build(inv)
+    assert plain.get(f"{P}!vms").check.args == (("--skip-unmonitored", None), ("--ignore-states", "critical"))
+    assert plain.get(f"{P}!routers").check.args == (("--ignore-states", "critical"),)
+    # interface services live on VM hosts: without VMs nothing else reports a port, the aggregate judges all
+    no_vms = t.build(inv, t.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"vms"}))
+    assert not [n for n in no_vms.nodes.values() if n.kind == t.INTERFACE]
+    assert no_vms.get(f"{P}!interfaces").check.args == (("--skip-unmonitored", None),)
+
+
+def test_generator_and_checks_share_one_selection():
+    """The generator keeps exactly what selection.py selects (the checks' aggregates use the same rules)."""
+    inv = small_inventory()
+    opts = t.Options(exclude_projects=frozenset({"db"}))
+    topo = t.build(inv, opts)
+    sel = Selection(opts.include_projects, opts.exclude_projects, skip_unmonitored=True,
+                    project_names={p.id: p.name for p in inv.projects})
+    servers = {s.id: s for s in inv.servers}
+    generated = {n.object_id for n in topo.nodes.values()}
+    assert {s.id for s in inv.servers if sel.server_selected(s)} == {
+        n.object_id for n in topo.nodes.values() if n.kind == t.VM}
+    assert {v.id for v in inv.volumes if sel.volume_selected(v, servers)} == {
+        n.object_id for n in topo.nodes.values() if n.kind == t.VOLUME}
+    assert {r.id for r in inv.routers if sel.router_selected(r)} == {
+        n.object_id for n in topo.nodes.values() if n.kind == t.ROUTER}
+    vm_ports = {p.id for p in inv.ports if p.is_vm_port and p.device_id in servers
+                and sel.port_selected(p, servers[p.device_id])}
+    assert vm_ports == {n.object_id for n in topo.nodes.values() if n.kind == t.INTERFACE}
+    assert vm_ports <= generated

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from vio_checks.model import Inventory, Port, Server, Volume, routers_by_network
+from vio_checks.selection import Selection, selection_args
 
 # --- node kinds ---------------------------------------------------------------------------------
 
@@ -57,10 +58,6 @@ KIND_ORDER = {k: i for i, k in enumerate(HOST_KINDS + SERVICE_KINDS)}
 #: What `--kinds` selects (the cloud host and its service aggregates are always there).
 SELECTABLE_KINDS = ("hypervisors", "vms", "interfaces", "volumes", "routers", "services")
 
-#: Metadata that takes a server out of the generated config: monitoring=off (also false/no/disabled/0).
-MONITORING_KEY = "monitoring"
-MONITORING_OFF = frozenset({"off", "false", "no", "disabled", "0"})
-
 #: The cloud host's aggregate services: name → (check command, arguments, the kind whose own objects also
 #: report the aggregate's problems, and the arguments that then leave those problems to them). So one fault
 #: pages once: an ERROR VM is its VM host DOWN, not also a CRITICAL `vms`; a stuck task, which a host check
@@ -80,6 +77,14 @@ AGGREGATES: dict[str, tuple[str, tuple[tuple[str, str | None], ...], str | None,
     "interfaces": ("vio_interface", (), "interfaces", (("--ignore-states", "warning,critical"),)),
     "routers": ("vio_router", (), "routers", (("--ignore-states", "critical"),)),
 }
+
+#: The aggregate commands that take the generator's filters (selection.py), so they judge what it keeps:
+#: command → whether monitoring=off applies to its objects (servers and their volumes and ports do).
+FILTERED_AGGREGATE_COMMANDS = {"vio_vm": True, "vio_volume": True, "vio_interface": True, "vio_router": False}
+
+#: Kinds whose own objects exist only together with other kinds: an interface service lives on its VM
+#: host, so without VM hosts no interface reports anything and the aggregate must not leave it to them.
+COVERED_NEEDS = {"interfaces": {"vms"}}
 
 #: A hypervisor *host* check judges state only, because a DOWN hypervisor makes its VMs unreachable and a
 #: full cluster is not a down one. Usage is the `capacity` service's job, with the check's thresholds.
@@ -346,13 +351,6 @@ def check_url_template(template: str) -> None:
         raise ValueError(f"bad URL template {template!r} ({e}): use only {fields}") from None
 
 
-def monitoring_off(server: Server) -> bool:
-    for key, value in (server.metadata or {}).items():
-        if str(key).strip().lower() == MONITORING_KEY and str(value).strip().lower() in MONITORING_OFF:
-            return True
-    return False
-
-
 def ip_address(text: str | None) -> str | None:
     """The text when it is an IP address (what `address` may hold), else None."""
     try:
@@ -385,6 +383,9 @@ class _Builder:
         self.topo = Topology(meta.cloud, meta.region, self.prefix)
         self.projects = {p.id: p.name for p in inv.projects}
         self.kinds = opts.kinds
+        # The generator always leaves monitoring=off servers out; its aggregates get the same filters.
+        self.selection = Selection(opts.include_projects, opts.exclude_projects, skip_unmonitored=True,
+                                   project_names=self.projects)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -393,12 +394,6 @@ class _Builder:
 
     def project_name(self, project_id: str) -> str:
         return self.projects.get(project_id) or project_id
-
-    def project_selected(self, project_id: str) -> bool:
-        names = {project_id, self.projects.get(project_id, project_id)}
-        if self.opts.include_projects and not names & self.opts.include_projects:
-            return False
-        return not names & self.opts.exclude_projects
 
     def base_vars(self, kind: str, object_id: str | None) -> dict[str, Any]:
         """vio_kind and vio_id; hosts also vio_cloud and vio_region (services see them as host.vars)."""
@@ -454,7 +449,10 @@ class _Builder:
         self.topo.add(node)
         group = self.service_group("cloud-services", f"{self.label}: cloud services and aggregates")
         for name, (command, args, covered_by, leave_to_them) in AGGREGATES.items():
-            if covered_by in self.kinds:
+            if command in FILTERED_AGGREGATE_COMMANDS:
+                # judge exactly the objects the generated config keeps
+                args = (*args, *selection_args(self.selection, FILTERED_AGGREGATE_COMMANDS[command]))
+            if covered_by in self.kinds and COVERED_NEEDS.get(covered_by, set()) <= self.kinds:
                 args = (*args, *leave_to_them)
             self.topo.add(Node(AGGREGATE, p, name, name, None, Check(command, args),
                                self.base_vars(AGGREGATE, None), groups=(group,)))
@@ -542,7 +540,7 @@ class _Builder:
         networks = {n.id: n for n in self.inv.networks}
         kind_group = self.host_group("routers", f"{self.label}: routers")
         for r in sorted(self.inv.routers, key=lambda r: r.id):
-            if not self.project_selected(r.project_id):
+            if not self.selection.router_selected(r):
                 continue
             key = self.name("router", r.id)
             parents = tuple(sorted({self.agent_svc[a] for a in r.agent_ids if a in self.agent_svc}))
@@ -575,7 +573,7 @@ class _Builder:
         kind_group = self.host_group("vms", f"{self.label}: VMs") if wanted else ""
         hv_labels = {h.hostname: h.label for h in self.inv.hypervisors}
         for s in sorted(self.inv.servers, key=lambda s: s.id):
-            if monitoring_off(s) or not self.project_selected(s.project_id):
+            if not self.selection.server_selected(s):
                 self.filtered_vms.add(s.id)
                 continue
             if not wanted:
@@ -663,11 +661,9 @@ class _Builder:
         kind_group = self.service_group("volumes", f"{self.label}: volumes")
         backend_group = None
         for vol in sorted(self.inv.volumes, key=lambda v: v.id):
-            if not self.project_selected(vol.project_id):
-                continue
+            if not self.selection.volume_selected(vol, servers):
+                continue  # its project is filtered out, or it belongs to a VM left out on purpose
             attached = sorted({a.server_id for a in vol.attachments if a.server_id})
-            if any(sid in self.filtered_vms for sid in attached):
-                continue  # it belongs to a VM left out on purpose
             on_vms = [sid for sid in attached if sid in self.vm_keys]
             parent = self.volume_svc.get(vol.service_host or "") or self.aggregate("cinder-services")
             if on_vms:

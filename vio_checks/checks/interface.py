@@ -10,6 +10,7 @@ from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label, status_perf
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import duration
+from vio_checks.selection import add_selection_arguments, selection_from_args
 
 EPILOG = """\
 states:
@@ -51,6 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="WARNING when a port stays BUILD longer than this, counted from its last update; "
                         "also the grace before a port of a deleted VM warns (default: 30m)")
     add_count_thresholds(p, "ports")
+    add_selection_arguments(p, "ports")
 
 
 def validate(args: argparse.Namespace) -> None:
@@ -74,7 +76,9 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         what = f"ports of {vm.name or vm.id}"
     else:
         servers = {s.id: s for s in snap.all("servers")}
-        ports = [p for p in snap.all("ports") if args.all_ports or p.is_vm_port]
+        selection = selection_from_args(args, snap)
+        ports = [p for p in snap.all("ports") if (args.all_ports or p.is_vm_port)
+                 and selection.port_selected(p, servers.get(p.device_id) if p.is_vm_port else None)]
         what = "ports" if args.all_ports else "VM ports"
 
     items = []

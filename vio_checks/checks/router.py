@@ -9,6 +9,7 @@ from vio_checks.checks.select import select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.router import RouterOptions, judge_router, router_label
 from vio_checks.judge.verdict import Verdict
+from vio_checks.selection import add_selection_arguments, selection_from_args
 
 EPILOG = """\
 states:
@@ -49,6 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ignore-admin-down", action="store_true",
                    help="deprecated, no effect: an admin-down router is OK by default (see --warn-disabled)")
     add_count_thresholds(p, "routers")
+    add_selection_arguments(p, "routers", unmonitored=False)
 
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
@@ -57,7 +59,9 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     r = select_one(snap, "routers", args, "router")
     if r is not None:
         return judge_router(r, agents, opts, now)
-    items = [(router_label(r), judge_router(r, agents, opts, now)) for r in snap.all("routers")]
+    selection = selection_from_args(args, snap)
+    routers = [r for r in snap.all("routers") if selection.router_selected(r)]
+    items = [(router_label(r), judge_router(r, agents, opts, now)) for r in routers]
     return aggregate(items, "routers", args.warning, args.critical, ignore_states=args.ignore_states)
 
 

@@ -18,6 +18,7 @@ from vio_checks.judge.vm import (
     status_perf,
 )
 from vio_checks.options import comma_list, duration
+from vio_checks.selection import add_selection_arguments, selection_from_args
 
 EPILOG = """\
 states:
@@ -79,6 +80,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--window", type=duration, default=3600.0, metavar="DURATION",
                    help="mention a migration of the VM this recent (default: 1h)")
     add_count_thresholds(p, "VMs")
+    add_selection_arguments(p, "VMs")
 
 
 def _options(args: argparse.Namespace) -> VmOptions:
@@ -118,7 +120,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
                         notes=history_notes(history, now))
     hypervisors = {h.hostname: h for h in snap.all("hypervisors")}
     services = {s.host: s for s in snap.all("compute_services") if s.binary == "nova-compute"}
-    servers = snap.all("servers")
+    selection = selection_from_args(args, snap)
+    servers = [s for s in snap.all("servers") if selection.server_selected(s)]
     items = [
         (s.name or s.id, judge_vm(s, hypervisors.get(s.hypervisor_hostname or ""),
                                   services.get(s.host or ""), opts, now))

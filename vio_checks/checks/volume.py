@@ -10,6 +10,7 @@ from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.verdict import Verdict
 from vio_checks.judge.volume import VolumeOptions, judge_volume, volume_perf
 from vio_checks.options import duration
+from vio_checks.selection import add_selection_arguments, selection_from_args
 
 EPILOG = """\
 states:
@@ -49,6 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "volume's last update; also the grace before an orphaned attachment warns "
                         "(default: 30m)")
     add_count_thresholds(p, "volumes")
+    add_selection_arguments(p, "volumes")
 
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
@@ -58,7 +60,9 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         servers = {a.server_id: snap.get("servers", a.server_id) for a in volume.attachments}
         return judge_volume(volume, servers, opts, now)
     servers = {s.id: s for s in snap.all("servers")}
-    judged = [(vol, judge_volume(vol, servers, opts, now)) for vol in snap.all("volumes")]
+    selection = selection_from_args(args, snap)
+    volumes = [vol for vol in snap.all("volumes") if selection.volume_selected(vol, servers)]
+    judged = [(vol, judge_volume(vol, servers, opts, now)) for vol in volumes]
     items = [(vol.name or vol.id, v) for vol, v in judged]
     verdict = aggregate(items, "volumes", args.warning, args.critical, ignore_states=args.ignore_states)
     verdict.perf += volume_perf(judged)

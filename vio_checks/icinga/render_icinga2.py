@@ -15,12 +15,14 @@ tenant-controlled value (VM, volume, network, project names, metadata, ...) pass
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from vio_checks.icinga import (
     COMMANDS,
+    COMMON_OPTIONS,
     HIDDEN_OPTIONS,
     TEMPLATE_COMMANDS,
     TEMPLATES,
@@ -106,6 +108,45 @@ def _check_vars(node: Node) -> dict[str, Any]:
     return out
 
 
+@functools.cache
+def _command_arguments(command: str) -> dict[str, argparse.Action]:
+    """custom var → the option it feeds, for every argument of a CheckCommand (empty for `dummy`)."""
+    if command not in COMMANDS:
+        return {}
+    from vio_checks.icinga.generate import check_parsers  # late: generate imports this module
+
+    parser = check_parsers()[command]
+    return {command_var(command, _long(a)): a for a in _options(parser)}
+
+
+def _shadowed_host_vars(node: Node, topo: Topology) -> dict[str, Any]:
+    """Explicit values for the check vars a service's host sets and the service's command also reads.
+
+    Icinga resolves `$var$` in a service's command from the service's vars, then its host's, so a service
+    would silently inherit its host's check settings: the hypervisor host's `--state-only` would make the
+    capacity service (same command) judge state only. Each such var gets the option's "not given" value
+    here; settings reach a check only as the service's own vars.
+    """
+    host = topo.nodes.get(node.host)
+    if host is None:
+        return {}
+    own = {**node.vars, **_check_vars(node)}
+    candidates = [v for v in sorted({**host.vars, **_check_vars(host)})
+                  if v not in own and v not in COMMON_OPTIONS.values()]
+    reads = _command_arguments(node.check.command) if candidates else {}
+    out: dict[str, Any] = {}
+    for var in candidates:
+        if var not in reads:
+            continue
+        action = reads[var]
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreConstAction)) and action.nargs == 0:
+            out[var] = False
+        else:  # Icinga cannot unset a var (null or "" still passes the option): refuse, never inherit
+            raise ValueError(f"service {node.key} would inherit {var} from its host {host.key}; "
+                             "give the service its own value")
+    return out
+
+
 def _object(kind: str, obj_name: str, lines: list[str]) -> list[str]:
     return [f"object {kind} {name(obj_name)} {{", *(INDENT + line for line in lines), "}", ""]
 
@@ -134,6 +175,8 @@ def _node_lines(node: Node, topo: Topology, opts: RenderOptions) -> list[str]:
     variables = dict(node.vars)
     if node.is_host:
         variables.update(opts.host_vars)
+    else:
+        variables.update(_shadowed_host_vars(node, topo))
     variables.update(_check_vars(node))
     for key in sorted(variables):
         lines.append(f"{_var_key(key)} = {value(variables[key])}")
