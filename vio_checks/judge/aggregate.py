@@ -51,6 +51,8 @@ def aggregate(
 
     if total == 0:
         out.add(State.OK, f"no {inert(what)} in the inventory")
+    elif state == State.OK and not n_problems and unverified == total:
+        out.add(State.OK, f"{total} {inert(what)}, all unverified")
     elif state == State.OK and not n_problems:
         text = f"all {total - unverified} {inert(what)} OK"
         out.add(State.OK, text + (f", {unverified} unverified" if unverified else ""))
