@@ -9,7 +9,7 @@ from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.interface import InterfaceOptions, judge_port
 from vio_checks.judge.interface import status_perf as port_status_perf
 from vio_checks.judge.verdict import State
-from vio_checks.judge.vm import VmOptions, clean, hypervisor_label, judge_vm, status_perf
+from vio_checks.judge.vm import VmOptions, hypervisor_label, judge_vm, status_perf
 from vio_checks.judge.volume import VolumeOptions, judge_volume, volume_perf
 from vio_checks.model import Attachment, Hypervisor, Network, Port, Server, Service, Volume
 
@@ -218,12 +218,6 @@ def test_vm_aggregate_counts_unverified_and_statuses(now):
     assert perf["status_unknown"] == 1
 
 
-def test_clean():
-    assert clean("a|b\n  c") == "a/b c"
-    assert clean("x" * 300, 10) == "x" * 7 + "..."
-    assert clean(None) == ""
-
-
 # --- volume ----------------------------------------------------------------------------------------
 
 
@@ -244,7 +238,7 @@ def test_volume_error_statuses_are_critical(now, status):
 
 
 @pytest.mark.parametrize("status", ["creating", "attaching", "detaching", "deleting", "extending", "backing-up",
-                                    "restoring-backup", "downloading", "uploading", "retyping", "reserved",
+                                    "restoring-backup", "downloading", "uploading", "retyping",
                                     "maintenance"])
 def test_volume_transitional(now, status):
     young = judge_volume(vol(now, status=status, updated=now - 240), {}, VolumeOptions(), now)

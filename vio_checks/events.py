@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from vio_checks.model import Hypervisor, Inventory, Server
+from vio_checks.placement import Placement
+from vio_checks.text import inert
 
 #: Nova migration statuses that mean the VM now runs on the destination.
 MIGRATION_DONE = {"completed", "finished", "confirmed", "done"}
@@ -45,26 +47,8 @@ def _in_window(ts: float | None, start: float, end: float) -> float:
     return ts if ts is not None and start < ts <= end else end
 
 
-def _hv_names(inv: Inventory) -> dict[str, str]:
-    """hypervisor_hostname and compute host → the label people know the hypervisor by."""
-    names: dict[str, str] = {}
-    for h in inv.hypervisors:
-        names[h.hostname] = h.label
-        if h.service_host:
-            names.setdefault(h.service_host, h.label)
-    return names
-
-
-def _where(names: dict[str, str], node: str | None, compute: str | None) -> str | None:
-    """A migration's end as a hypervisor name: its node (hypervisor_hostname), else its compute host."""
-    if node:
-        return names.get(node, node)
-    return names.get(compute, compute) if compute else None
-
-
-def _hv_of(server: Server, names: dict[str, str]) -> str | None:
-    key = server.hypervisor_hostname or server.host
-    return names.get(key or "", key)
+def _hv_of(server: Server, where: Placement) -> str | None:
+    return where.label_of(server)
 
 
 def changes(
@@ -78,9 +62,8 @@ def changes(
     """
     now = new.meta.fetched_at
     start = previous.meta.fetched_at if previous else now
-    names = _hv_names(new)
-    if previous:
-        names = {**_hv_names(previous), **names}
+    # Where things are (placement.py's rule), the new sweep's hypervisors winning over the previous one's.
+    names = Placement([*(previous.hypervisors if previous else []), *new.hypervisors])
     servers = {s.id: s for s in new.servers}
     events: list[Event] = []
 
@@ -93,8 +76,8 @@ def changes(
             continue
         seen[m.id] = status
         s = servers.get(m.server_id) or gone.get(m.server_id)
-        src = _where(names, m.source_node, m.source_compute)
-        dst = _where(names, m.dest_node, m.dest_compute)
+        src = names.label(m.source_node, m.source_compute)
+        dst = names.label(m.dest_node, m.dest_compute)
         cause = CAUSES.get(m.migration_type, m.migration_type or "migration")
         when = m.updated or m.created or now
         base = dict(time=when, id=m.server_id, name=s.name if s else "", project=s.project_id if s else "",
@@ -118,7 +101,7 @@ def changes(
     return events, {mid: st for mid, st in seen.items() if mid in current}
 
 
-def _diff_servers(previous: Inventory, new: Inventory, servers: dict[str, Server], names: dict[str, str],
+def _diff_servers(previous: Inventory, new: Inventory, servers: dict[str, Server], names: Placement,
                   explained: set[str], start: float, now: float) -> list[Event]:
     events = []
     before = {s.id: s for s in previous.servers}
@@ -165,18 +148,20 @@ def _diff_simple(before: list, after: list, what: str, start: float, now: float)
 
 def describe(e: Event, clock_text: str) -> str:
     """One line for people: `10:42 vm_moved web-01 [webshop] domain-c8 → domain-c9 (live-migration)`."""
-    who = e.name or e.id
-    if e.name and e.kind.startswith(("vm_", "migration")):
-        who = f"{e.name} ({e.id})"
-    parts = [clock_text, e.kind, who]
+    name, ident = inert(e.name), inert(e.id)
+    who = name or ident
+    if name and e.kind.startswith(("vm_", "migration")):
+        who = f"{name} ({ident})"
+    parts = [clock_text, inert(e.kind, 40), who]
     if e.project:
-        parts.append(f"[{e.project}]")
-    if e.from_ and e.to:
-        parts.append(f"{e.from_} → {e.to}")
-    elif e.to:
-        parts.append(f"on {e.to}")
-    elif e.from_:
-        parts.append(f"was on {e.from_}")
+        parts.append(f"[{inert(e.project)}]")
+    src, dst = inert(e.from_), inert(e.to)
+    if src and dst:
+        parts.append(f"{src} → {dst}")
+    elif dst:
+        parts.append(f"on {dst}")
+    elif src:
+        parts.append(f"was on {src}")
     if e.cause:
-        parts.append(f"({e.cause})")
+        parts.append(f"({inert(e.cause)})")
     return " ".join(p for p in parts if p)

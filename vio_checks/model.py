@@ -13,8 +13,35 @@ from dataclasses import dataclass, field
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
 SCHEMA = 3
 
-#: The disabled reason the VMware driver sets itself when it loses vCenter.
+#: The disabled reason the VMware driver writes on its nova-compute service. It writes it when it loses
+#: vCenter, and again when it re-enables the service, so the reason alone proves nothing.
 VMWARE_HOST_STATE_REASON = "set by vmwareapi host_state"
+
+
+def vcenter_lost(status: str, state: str, reason: str | None) -> bool:
+    """The one rule for "the VMware driver lost vCenter": its reason AND the service disabled (or down).
+
+    `status`/`state`/`reason` are a nova-compute service's (as os-services or os-hypervisors report it).
+    """
+    return (reason or "").strip().lower() == VMWARE_HOST_STATE_REASON and (
+        status == "disabled" or state == "down"
+    )
+
+
+#: Which API reports each record class, for "Nova reported no status".
+_SOURCE = {"Hypervisor": "Nova", "Server": "Nova", "Volume": "Cinder", "Port": "Neutron", "Agent": "Neutron"}
+
+
+def unreported(obj: object) -> str | None:
+    """`Nova reported no status` when the sweep's record lacks a field its judgement needs, else None.
+
+    normalize.py lists such fields (absent, null or empty in the API reply) in the record's `missing`.
+    """
+    missing = getattr(obj, "missing", ())
+    if not missing:
+        return None
+    source = _SOURCE.get(type(obj).__name__) or str(getattr(obj, "component", "") or "the API").capitalize()
+    return f"{source} reported no {' or '.join(missing)}"
 
 _OLD_HV_NAME = re.compile(r"^(?P<moref>domain-c?\d+)\((?P<name>.*)\)$")
 
@@ -39,6 +66,8 @@ class Hypervisor:
     local_gb: int | None = None
     local_gb_used: int | None = None
     running_vms: int | None = None
+    #: fields its judgement needs that the API reply did not carry (see `unreported`)
+    missing: tuple[str, ...] = ()
 
     @property
     def cluster_name(self) -> str | None:
@@ -50,6 +79,11 @@ class Hypervisor:
     def label(self) -> str:
         """What people call it: the cluster name when known, else the hypervisor hostname."""
         return self.cluster_name or self.hostname
+
+    @property
+    def vcenter_lost(self) -> bool:
+        """Its nova-compute service lost vCenter (see `vcenter_lost`)."""
+        return vcenter_lost(self.status, self.state, self.disabled_reason)
 
 
 @dataclass
@@ -88,6 +122,8 @@ class Server:
     availability_zone: str | None = None
     addresses: list[Address] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
+    #: fields its judgement needs that the API reply did not carry (see `unreported`)
+    missing: tuple[str, ...] = ()
 
     @property
     def floating_ips(self) -> list[str]:
@@ -125,6 +161,8 @@ class Volume:
     created: float | None = None
     updated: float | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    #: fields its judgement needs that the API reply did not carry (see `unreported`)
+    missing: tuple[str, ...] = ()
 
     @property
     def service_host(self) -> str | None:
@@ -158,6 +196,8 @@ class Port:
     fixed_ips: list[FixedIP] = field(default_factory=list)
     created: float | None = None
     updated: float | None = None
+    #: fields its judgement needs that the API reply did not carry (see `unreported`)
+    missing: tuple[str, ...] = ()
 
     @property
     def is_vm_port(self) -> bool:
@@ -232,6 +272,8 @@ class Agent:
     admin_state_up: bool = True
     heartbeat: float | None = None
     availability_zone: str | None = None
+    #: fields its judgement needs that the API reply did not carry (see `unreported`)
+    missing: tuple[str, ...] = ()
 
     @property
     def is_l3(self) -> bool:
@@ -252,6 +294,8 @@ class Service:
     updated: float | None = None
     disabled_reason: str | None = None
     forced_down: bool = False
+    #: fields its judgement needs that the API reply did not carry (see `unreported`)
+    missing: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -259,12 +303,14 @@ class Service:
         return f"{self.component}/{self.binary}/{self.host}"
 
     @property
+    def vcenter_lost(self) -> bool:
+        """The VMware driver disabled it (or it is down) because vCenter is unreachable."""
+        return vcenter_lost(self.status, self.state, self.disabled_reason)
+
+    @property
     def disabled_by_vmware_driver(self) -> bool:
-        """True when the VMware driver disabled it itself because vCenter is unreachable."""
-        return (
-            self.status == "disabled"
-            and (self.disabled_reason or "").strip().lower() == VMWARE_HOST_STATE_REASON
-        )
+        """Older name of `vcenter_lost`."""
+        return self.vcenter_lost
 
 
 @dataclass

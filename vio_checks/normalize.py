@@ -1,5 +1,9 @@
 """API JSON → model: one function per kind. Pure functions, tolerant of missing fields.
 
+A field a judgement needs (a server's status, a hypervisor's state, ...) that the reply lacks (absent, null
+or empty) is named in the record's `missing`, so "not reported" stays distinguishable from a real value
+and the record is judged unverified instead of healthy (model.unreported).
+
 A field of the wrong type in a reply raises MalformedRecord naming the kind, so a broken reply fails the
 sweep with a clear message instead of storing nonsense.
 """
@@ -74,6 +78,11 @@ def _opt_bool(value: Any) -> bool | None:
     return None if value is None else _bool(value)
 
 
+def _missing(r: dict, **fields: str) -> tuple[str, ...]:
+    """The model names (keywords) of the API fields (values) that `r` lacks: absent, null or ""."""
+    return tuple(name for name, key in fields.items() if r.get(key) is None or r.get(key) == "")
+
+
 def _record(kind: str, raw: Any) -> dict:
     if not isinstance(raw, dict) or raw.get("id") in (None, ""):
         raise MalformedRecord(f"malformed {kind} record")
@@ -102,6 +111,7 @@ def hypervisor(raw: Any) -> Hypervisor:
         local_gb=_int(r.get("local_gb")),
         local_gb_used=_int(r.get("local_gb_used")),
         running_vms=_int(r.get("running_vms")),
+        missing=_missing(r, state="state", status="status"),
     )
 
 
@@ -146,6 +156,7 @@ def server(raw: Any) -> Server:
         availability_zone=_opt_str(r.get("OS-EXT-AZ:availability_zone")),
         addresses=_addresses(r.get("addresses")),
         metadata={str(k): _str(v) for k, v in metadata.items()},
+        missing=_missing(r, status="status"),
     )
 
 
@@ -164,6 +175,7 @@ def service(raw: Any, component: str) -> Service:
         updated=parse_time(r.get("updated_at")),
         disabled_reason=_opt_str(r.get("disabled_reason")),
         forced_down=_bool(r.get("forced_down")),
+        missing=_missing(r, status="status", state="state"),
     )
 
 
@@ -205,6 +217,7 @@ def volume(raw: Any) -> Volume:
         created=parse_time(r.get("created_at")),
         updated=parse_time(r.get("updated_at")),
         attachments=attachments,
+        missing=_missing(r, status="status"),
     )
 
 
@@ -229,6 +242,7 @@ def port(raw: Any) -> Port:
         fixed_ips=fixed,
         created=parse_time(r.get("created_at")),
         updated=parse_time(r.get("updated_at")),
+        missing=_missing(r, status="status"),
     )
 
 
@@ -284,6 +298,7 @@ def agent(raw: Any) -> Agent:
         admin_state_up=_bool(r.get("admin_state_up", True)),
         heartbeat=parse_time(r.get("heartbeat_timestamp")),
         availability_zone=_opt_str(r.get("availability_zone")),
+        missing=_missing(r, alive="alive", admin_state_up="admin_state_up"),
     )
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from vio_checks.model import Inventory, Port, Server, Volume, routers_by_network
+from vio_checks.placement import Placement
 from vio_checks.selection import Selection, selection_args
 
 # --- node kinds ---------------------------------------------------------------------------------
@@ -487,8 +488,8 @@ class _Builder:
 
     def hypervisors(self) -> None:
         self.hv_by_hostname: dict[str, str] = {}
-        self.hv_by_service_host: dict[str, list[str]] = {}
         self.hv_groups: dict[str, tuple[str, str]] = {}
+        self.placement = Placement(self.inv.hypervisors, self.inv.compute_services)
         if "hypervisors" not in self.kinds:
             return
         kind_group = self.host_group("hypervisors", f"{self.label}: hypervisors (vSphere clusters)")
@@ -522,8 +523,6 @@ class _Builder:
                                Check("vio_hypervisor", (("--id", ident),)), cap_vars, parents=(parent,),
                                groups=(cap_group, sgroup)))
             self.hv_by_hostname[hv.hostname] = key
-            if hv.service_host:
-                self.hv_by_service_host.setdefault(hv.service_host, []).append(key)
 
     def routers(self) -> None:
         """Router hosts, and which routers serve which network (from routers and their interface ports)."""
@@ -571,7 +570,6 @@ class _Builder:
         self.filtered_vms: set[str] = set()
         wanted = "vms" in self.kinds
         kind_group = self.host_group("vms", f"{self.label}: VMs") if wanted else ""
-        hv_labels = {h.hostname: h.label for h in self.inv.hypervisors}
         for s in sorted(self.inv.servers, key=lambda s: s.id):
             if not self.selection.server_selected(s):
                 self.filtered_vms.add(s.id)
@@ -580,7 +578,8 @@ class _Builder:
                 continue
             key = self.name("vm", s.id)
             parent = self._vm_parent(s)
-            hv_label = hv_labels.get(s.hypervisor_hostname or "", s.hypervisor_hostname)
+            hv = self.placement.hypervisor_of(s)
+            hv_label = hv.label if hv is not None else s.hypervisor_hostname
             v = self.base_vars(VM, s.id)
             v.update(vio_name=s.name, vio_project=self.project_name(s.project_id),
                      vio_project_id=s.project_id, vio_networks=sorted({a.network for a in s.addresses}))
@@ -593,7 +592,7 @@ class _Builder:
             if s.metadata:
                 v["vio_metadata"] = {str(k): str(val) for k, val in sorted(s.metadata.items())}
             groups = [kind_group, self.project_group("host", s.project_id)]
-            hv_key = self.hv_by_hostname.get(s.hypervisor_hostname or "")
+            hv_key = self._vm_hypervisor(s)
             if hv_key:
                 groups.append(self.hv_groups[hv_key][0])
             node = Node(VM, key, None, s.name or s.id, s.id, Check("vio_vm", (("--id", s.id),)), v,
@@ -603,15 +602,19 @@ class _Builder:
             self.topo.add(node)
             self.vm_keys[s.id] = key
 
+    def _vm_hypervisor(self, s: Server) -> str | None:
+        """The node key of the VM's hypervisor (placement.py's rule), when it has one."""
+        hv = self.placement.hypervisor_of(s)
+        return self.hv_by_hostname.get(hv.hostname) if hv is not None else None
+
     def _vm_parent(self, s: Server) -> str:
-        hv = self.hv_by_hostname.get(s.hypervisor_hostname or "")
+        """The VM's hypervisor, else its nova-compute service, else the cloud."""
+        hv = self._vm_hypervisor(s)
         if hv:
             return hv
-        by_host = self.hv_by_service_host.get(s.host or "", [])
-        if len(by_host) == 1:
-            return by_host[0]
-        if s.host and s.host in self.compute_svc:
-            return self.compute_svc[s.host]
+        svc = self.placement.service_of(s)
+        if svc is not None and svc.host in self.compute_svc:
+            return self.compute_svc[svc.host]
         return self.prefix  # never scheduled (or shelved offloaded): only the cloud vouches for it
 
     def _vm_service_groups(self, vm_key: str, kind_group: str, project_id: str) -> tuple[str, ...]:

@@ -8,15 +8,20 @@ from vio_checks.checks.base import CheckSpec, add_count_thresholds, add_selector
 from vio_checks.checks.select import select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.hypervisor import HypervisorOptions, judge_hypervisor
-from vio_checks.judge.verdict import Verdict
+from vio_checks.judge.verdict import Threshold, Verdict
+from vio_checks.placement import Placement
 
 EPILOG = """\
 states:
-  CRITICAL  the hypervisor is down (its nova-compute service stopped reporting), or the VMware driver
-            disabled it itself because vCenter is unreachable ("set by vmwareapi host_state")
-  WARNING   disabled by an admin (with the reason; --ignore-disabled makes it OK)
+  CRITICAL  the hypervisor is down (its nova-compute service stopped reporting), or vCenter is lost: the
+            VMware driver's reason "set by vmwareapi host_state" on a disabled (or down) nova-compute
+            (the driver leaves that reason on re-enabling it too: enabled and up is fine)
+  OK        disabled by an admin, with the reason in the status line ("domain-c8 is disabled:
+            maintenance"); --warn-disabled makes it WARNING
   WARNING/CRITICAL  vCPU, RAM or disk usage in % outside the --*-warning/--*-critical ranges
             (defaults: RAM and disk 90/95, vCPU none: overcommit above 100 % is normal on VMware)
+  UNKNOWN   Nova's record has no state or status ("Nova reported no state: state unverified"; counted
+            as unverified in the aggregate); --id/--name not found or ambiguous
   aggregate (no --id/--name): the worst hypervisor's state, or -w/-c on the number of problem hypervisors
 
 example:
@@ -28,8 +33,11 @@ example:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_selector(p, "hypervisor", id_help="the hypervisor's id or hypervisor_hostname")
     g = p.add_argument_group("hypervisor")
+    g.add_argument("--warn-disabled", action="store_true",
+                   help="an admin-disabled hypervisor is WARNING (default: OK, with its reason; vCenter loss "
+                        "is CRITICAL either way)")
     g.add_argument("--ignore-disabled", action="store_true",
-                   help="an admin-disabled hypervisor is OK (vCenter loss stays CRITICAL)")
+                   help="deprecated, no effect: an admin-disabled hypervisor is OK by default")
     g.add_argument("--state-only", action="store_true",
                    help="judge state and status only; usage is reported as perfdata without thresholds "
                         "(for a host check: a full cluster is not a down one)")
@@ -44,26 +52,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _options(args: argparse.Namespace) -> HypervisorOptions:
     return HypervisorOptions(
-        ignore_disabled=args.ignore_disabled, state_only=args.state_only,
-        vcpu_warning=args.vcpu_warning, vcpu_critical=args.vcpu_critical,
-        memory_warning=args.memory_warning, memory_critical=args.memory_critical,
-        disk_warning=args.disk_warning, disk_critical=args.disk_critical,
+        warn_disabled=args.warn_disabled, state_only=args.state_only,
+        vcpu=Threshold.parse(args.vcpu_warning, args.vcpu_critical),
+        memory=Threshold.parse(args.memory_warning, args.memory_critical),
+        disk=Threshold.parse(args.disk_warning, args.disk_critical),
     )
-
-
-def _service(snap, h):
-    found = [s for s in snap.find("compute_services", "host", h.service_host) if s.binary == "nova-compute"]
-    return found[0] if found else None
 
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     opts = _options(args)
     h = select_one(snap, "hypervisors", args, "hypervisor", id_falls_back_to_name=True)
     if h is not None:
-        return judge_hypervisor(h, _service(snap, h), opts, now)
-    services = {s.host: s for s in snap.all("compute_services") if s.binary == "nova-compute"}
-    items = [(h.label, judge_hypervisor(h, services.get(h.service_host), opts, now))
-             for h in snap.all("hypervisors")]
+        where = Placement([h], snap.find("compute_services", "host", h.service_host))
+        return judge_hypervisor(h, where.service_of_hypervisor(h), opts, now)
+    hypervisors = snap.all("hypervisors")
+    where = Placement(hypervisors, snap.all("compute_services"))
+    items = [(h.label, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now)) for h in hypervisors]
     return aggregate(items, "hypervisors", args.warning, args.critical, ignore_states=args.ignore_states)
 
 

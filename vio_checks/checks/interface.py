@@ -11,6 +11,7 @@ from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label,
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import duration
 from vio_checks.selection import add_selection_arguments, selection_from_args
+from vio_checks.text import inert
 
 EPILOG = """\
 states:
@@ -19,10 +20,11 @@ states:
   WARNING   BUILD for longer than --stuck-after, measured from the port's `updated_at` (younger: OK);
             a VM port whose server no longer exists in the inventory (once the port is older than
             --stuck-after since its last update, so a VM created during the sweep is not flagged)
-  OK        ACTIVE; admin down ("(admin down)", whatever its status); DOWN on a VM that is not ACTIVE
-            ("DOWN (VM SHUTOFF)"); DOWN or N/A on router, gateway, DHCP and floating IP ports (normal
-            with DVR and NSX: shown, not judged)
-  UNKNOWN   --id/--name/--server not found or ambiguous
+  OK        ACTIVE; admin down ("(admin down)", whatever its status; --warn-disabled makes it WARNING);
+            DOWN on a VM that is not ACTIVE ("DOWN (VM SHUTOFF)"); DOWN or N/A on router, gateway, DHCP
+            and floating IP ports (normal with DVR and NSX: shown, not judged)
+  UNKNOWN   Neutron's record has no status ("Neutron reported no status: state unverified"; counted as
+            unverified in the aggregate); --id/--name/--server not found or ambiguous
   aggregate (no --id/--name): all VM ports (device_owner compute:*), or every port with --all-ports;
             with --server VM: all ports of that VM. The worst port's state, or -w/-c on the number of
             problem ports.
@@ -51,6 +53,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--stuck-after", type=duration, default=1800.0, metavar="DURATION",
                    help="WARNING when a port stays BUILD longer than this, counted from its last update; "
                         "also the grace before a port of a deleted VM warns (default: 30m)")
+    g.add_argument("--warn-disabled", action="store_true",
+                   help="an admin-down port is WARNING (default: OK, noted as \"(admin down)\")")
     add_count_thresholds(p, "ports")
     add_selection_arguments(p, "ports")
 
@@ -61,7 +65,7 @@ def validate(args: argparse.Namespace) -> None:
 
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
-    opts = InterfaceOptions(stuck_after=args.stuck_after)
+    opts = InterfaceOptions(stuck_after=args.stuck_after, warn_disabled=args.warn_disabled)
     port = select_one(snap, "ports", args, "port")
     if port is not None:
         server = snap.get("servers", port.device_id) if port.is_vm_port and port.device_id else None
@@ -73,7 +77,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         vm = resolve(snap, "servers", args.server, "VM")
         servers = {vm.id: vm}
         ports = snap.find("ports", "device", vm.id)
-        what = f"ports of {vm.name or vm.id}"
+        what = f"ports of {inert(vm.name) or inert(vm.id)}"
     else:
         servers = {s.id: s for s in snap.all("servers")}
         selection = selection_from_args(args, snap)

@@ -33,14 +33,16 @@ def _preset_text() -> str:
 EPILOG = f"""\
 states:
   CRITICAL  a Nova or Cinder service is enabled but down
-  CRITICAL  a nova-compute service was disabled by the VMware driver itself ("set by vmwareapi
-            host_state"): vCenter unreachable
+  CRITICAL  vCenter lost: a nova-compute service disabled (or down) with the VMware driver's reason "set by
+            vmwareapi host_state" (the driver leaves that reason on re-enabling it: enabled and up is OK)
   CRITICAL  a Neutron agent is admin up but not alive
   CRITICAL  a public catalog endpoint (--component keystone) did not answer during the discovery sweep
             (connection error, timeout or HTTP 5xx), named in the output
   CRITICAL  fewer of a binary up than expected ("nova-scheduler: 1 of 2 up"); "up" means reporting and
             enabled (services) or alive and admin up (agents)
   OK        a disabled service or an admin-down agent, with its reason (--warn-disabled: WARNING)
+  UNKNOWN   a service without status or state, an agent without alive or admin_state_up in the API's
+            reply ("Nova reported no state: state unverified"): counted as unverified, never as up
   UNKNOWN   the service selected with --binary and --host is not in the inventory
   With --component all (the default) every component is judged and the status line leads with the worst
   problem. With the NSX plugins there are no Neutron agents at all: that is OK.

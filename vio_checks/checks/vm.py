@@ -18,6 +18,7 @@ from vio_checks.judge.vm import (
     status_perf,
 )
 from vio_checks.options import comma_list, duration
+from vio_checks.placement import Placement
 from vio_checks.selection import add_selection_arguments, selection_from_args
 
 EPILOG = """\
@@ -31,9 +32,11 @@ states:
             RESCUE, VERIFY_RESIZE (resized, awaiting confirm/revert), SOFT_DELETED, unless listed in
             --warning-states / --critical-states
   UNKNOWN   the VM's host cannot vouch for it: host_status DOWN/UNKNOWN, its hypervisor down, its
-            nova-compute service down, or disabled by the VMware driver ("set by vmwareapi host_state":
-            vCenter lost); also Nova's own status UNKNOWN. Such a VM is "unverified": its last reported
-            status (even ERROR) is shown but not judged. Also UNKNOWN: --id/--name not found or ambiguous.
+            nova-compute service down, or vCenter lost (the VMware driver's "set by vmwareapi host_state"
+            on a disabled or down nova-compute; the same reason on an enabled, up service is not a loss);
+            also Nova's own status UNKNOWN, or no status in Nova's record ("Nova reported no status").
+            Such a VM is "unverified": its last reported status (even ERROR) is shown but not judged.
+            Also UNKNOWN: --id/--name not found or ambiguous.
   aggregate (no --id/--name): every VM judged as above; the worst state (unverified VMs are counted in
             the `unverified` perfdata, not turned into UNKNOWN), or -w/-c on the number of problem VMs
   The output names the hypervisor: the vSphere cluster name when the hostname has the `domain-c9(Name)`
@@ -88,21 +91,6 @@ def _options(args: argparse.Namespace) -> VmOptions:
                      critical_states=args.critical_states)
 
 
-def _hypervisor(snap, server):
-    if not server.hypervisor_hostname:
-        return None
-    found = snap.find("hypervisors", "name", server.hypervisor_hostname)
-    exact = [h for h in found if h.hostname == server.hypervisor_hostname]
-    return (exact or found or [None])[0]
-
-
-def _service(snap, server):
-    if not server.host:
-        return None
-    found = [s for s in snap.find("compute_services", "host", server.host) if s.binary == "nova-compute"]
-    return found[0] if found else None
-
-
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     opts = _options(args)
     try:
@@ -114,19 +102,15 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         if not gone:
             raise
         return judge_deleted_vm(gone[0], now)
+    where = Placement(snap.all("hypervisors"), snap.all("compute_services"))
     if server is not None:
         history = EventLog(snap.store).for_object(server.id, now - args.window)
-        return judge_vm(server, _hypervisor(snap, server), _service(snap, server), opts, now,
+        return judge_vm(server, where.hypervisor_of(server), where.service_of(server), opts, now,
                         notes=history_notes(history, now))
-    hypervisors = {h.hostname: h for h in snap.all("hypervisors")}
-    services = {s.host: s for s in snap.all("compute_services") if s.binary == "nova-compute"}
     selection = selection_from_args(args, snap)
     servers = [s for s in snap.all("servers") if selection.server_selected(s)]
-    items = [
-        (s.name or s.id, judge_vm(s, hypervisors.get(s.hypervisor_hostname or ""),
-                                  services.get(s.host or ""), opts, now))
-        for s in servers
-    ]
+    items = [(s.name or s.id, judge_vm(s, where.hypervisor_of(s), where.service_of(s), opts, now))
+             for s in servers]
     verdict = aggregate(items, "VMs", args.warning, args.critical, ignore_states=args.ignore_states)
     verdict.perf += status_perf(servers)
     return verdict

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst
+from vio_checks.text import inert
 
 MAX_OFFENDERS = 20
 
@@ -49,9 +50,11 @@ def aggregate(
     problems.sort(key=lambda lv: (-lv[1].state.rank, lv[0]))
 
     if total == 0:
-        out.add(State.OK, f"no {what} in the inventory")
+        out.add(State.OK, f"no {inert(what)} in the inventory")
+    elif state == State.OK and not n_problems and unverified == total:
+        out.add(State.OK, f"{total} {inert(what)}, all unverified")
     elif state == State.OK and not n_problems:
-        text = f"all {total - unverified} {what} OK"
+        text = f"all {total - unverified} {inert(what)} OK"
         out.add(State.OK, text + (f", {unverified} unverified" if unverified else ""))
     else:
         head = ", ".join(
@@ -59,7 +62,7 @@ def aggregate(
         )
         worst_texts = [v.summary for _, v in problems[:3]]
         more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
-        text = f"{head} of {total} {what}"
+        text = f"{head} of {total} {inert(what)}"
         if unverified:
             text += f", {unverified} unverified"
         judged = [(lv, v) for lv, v in problems if v.state not in ignore_states]
@@ -76,7 +79,7 @@ def aggregate(
     if len(problems) > max_offenders:
         out.details.append(f"... and {len(problems) - max_offenders} more")
     if unverified:
-        names = sorted(label for label, v in items if v.unverified)
+        names = sorted(inert(label) for label, v in items if v.unverified)  # labels are cloud names
         out.details.append(f"unverified ({unverified}): " + ", ".join(names[:max_offenders])
                            + (" ..." if unverified > max_offenders else ""))
 

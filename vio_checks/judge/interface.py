@@ -8,6 +8,8 @@ Neutron semantics used here:
 - DOWN is judged only on VM ports (device_owner `compute:*`), against the VM's status: a port of a VM
   that is not ACTIVE (SHUTOFF, ...) is rightly DOWN. Router, gateway, DHCP and floating IP ports are DOWN
   or N/A by design with several plugins (DVR, NSX), so their DOWN is shown, not judged.
+- admin down (admin_state_up false) is a deliberate admin action: OK, or WARNING with --warn-disabled.
+- a record without a status (the API left it out) cannot be judged: unverified, never OK.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vio_checks.judge.timefmt import age, clock
+from vio_checks.judge.timefmt import clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
-from vio_checks.judge.vm import clean
-from vio_checks.model import Network, Port, Server
+from vio_checks.model import Network, Port, Server, unreported
+from vio_checks.text import inert, perf_label
 
 #: Statuses always present in aggregate perfdata, in this order (others when present).
 PERF_STATUSES = ("ACTIVE", "DOWN", "BUILD", "ERROR")
@@ -28,16 +30,17 @@ PERF_STATUSES = ("ACTIVE", "DOWN", "BUILD", "ERROR")
 @dataclass
 class InterfaceOptions:
     stuck_after: float = 1800.0  # seconds BUILD may last; also the grace before an orphaned VM port warns
+    warn_disabled: bool = False  # an admin-down port is WARNING (default: OK)
 
 
 def port_label(port: Port, server: Server | None, network: Network | None) -> str:
     """`web-01 port eth0 on private`, `port 3f1c... (network:dhcp) on private`, `port eth0 on private` (a VM
     port whose VM is not in the inventory)."""
-    pname = clean(port.name) or port.id
-    net = (clean(network.name) if network else "") or port.network_id or "?"
+    pname = inert(port.name) or inert(port.id)
+    net = (inert(network.name) if network else "") or inert(port.network_id) or "?"
     if port.is_vm_port and server is not None:
-        return f"{clean(server.name) or server.id} port {pname} on {net}"
-    owner = f" ({port.device_owner})" if port.device_owner and not port.is_vm_port else ""
+        return f"{inert(server.name) or inert(server.id)} port {pname} on {net}"
+    owner = f" ({inert(port.device_owner, 60)})" if port.device_owner and not port.is_vm_port else ""
     return f"port {pname}{owner} on {net}"
 
 
@@ -46,16 +49,20 @@ def judge_port(port: Port, server: Server | None, network: Network | None, opts:
     """The state of one port, given its VM (None when not a VM port or the VM is gone) and network."""
     v = Verdict()
     label = port_label(port, server, network)
-    status = port.status or "?"
+    status = inert(port.status, 40) or "?"
     vm_active = server is not None and server.status == "ACTIVE"
-    seconds = now - port.updated if port.updated is not None else None
-    old_enough = seconds is not None and seconds >= opts.stuck_after
-    vif = port.vif_type or ""
+    took = elapsed(port.updated, now, opts.stuck_after)
+    vif = inert(port.vif_type, 40)
+    missing = unreported(port)
 
-    if not port.admin_state_up:
-        v.add(State.OK, f"{label} is {status} (admin down)")
+    if missing:
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
+    elif not port.admin_state_up:
+        # A deliberate admin action: OK unless --warn-disabled.
+        v.add(State.WARNING if opts.warn_disabled else State.OK, f"{label} is {status} (admin down)")
     elif vif == "binding_failed":
-        v.add(State.CRITICAL, f"{label}: binding failed on host {port.binding_host or '?'}")
+        v.add(State.CRITICAL, f"{label}: binding failed on host {inert(port.binding_host) or '?'}")
     elif status == "ERROR":
         v.add(State.CRITICAL, f"{label} is ERROR")
     elif port.is_vm_port and vm_active and vif == "unbound":
@@ -63,34 +70,32 @@ def judge_port(port: Port, server: Server | None, network: Network | None, opts:
     elif port.is_vm_port and vm_active and status == "DOWN":
         v.add(State.CRITICAL, f"{label} is DOWN while the VM is ACTIVE")
     elif status == "BUILD":
-        if seconds is None:
-            v.add(State.OK, f"{label} is BUILD (since ?)")
-        elif old_enough:
-            v.add(State.WARNING, f"{label} stuck in BUILD for {age(seconds)} "
-                                 f"(since {clock(port.updated, now)})")
+        if took.stuck:
+            v.add(State.WARNING, f"{label} stuck in BUILD {took.text} (since {clock(port.updated, now)})")
         else:
-            v.add(State.OK, f"{label} is BUILD for {age(seconds)}")
-    elif port.is_vm_port and port.device_id and server is None and old_enough:
-        v.add(State.WARNING, f"{label}: server {port.device_id} no longer exists (port last updated "
+            v.add(State.OK, f"{label} is BUILD {took.text}")
+    elif port.is_vm_port and port.device_id and server is None and took.stuck:
+        v.add(State.WARNING, f"{label}: server {inert(port.device_id)} no longer exists (port last updated "
                              f"{clock(port.updated, now)})")
     elif port.is_vm_port and server is not None and not vm_active:
-        v.add(State.OK, f"{label} is {status} (VM {server.status or '?'})")
+        v.add(State.OK, f"{label} is {status} (VM {inert(server.status, 40) or '?'})")
     else:
         v.add(State.OK, f"{label} is {status}")
 
-    ips = ", ".join(f.ip_address for f in port.fixed_ips if f.ip_address)
+    ips = ", ".join(inert(f.ip_address, 60) for f in port.fixed_ips if f.ip_address)
     v.details += [
-        f"port {port.id}" + (f" ({clean(port.name)})" if port.name else "")
-        + f", project {port.project_id or '?'}",
+        f"port {inert(port.id)}" + (f" ({inert(port.name)})" if port.name else "")
+        + f", project {inert(port.project_id) or '?'}",
         f"status {status}, admin {'up' if port.admin_state_up else 'down'}, vif_type {vif or '?'}, "
-        f"host {port.binding_host or '-'}, updated {clock(port.updated, now)}",
-        f"network {port.network_id or '?'}" + (f" ({clean(network.name)})" if network else "")
-        + (f", MAC {port.mac_address}" if port.mac_address else "") + (f", IP {ips}" if ips else ""),
+        f"host {inert(port.binding_host) or '-'}, updated {clock(port.updated, now)}",
+        f"network {inert(port.network_id) or '?'}" + (f" ({inert(network.name)})" if network else "")
+        + (f", MAC {inert(port.mac_address, 40)}" if port.mac_address else "")
+        + (f", IP {ips}" if ips else ""),
     ]
     if port.device_owner or port.device_id:
-        who = (f"server {server.id} ({clean(server.name)}, {server.status})" if server
-               else port.device_id or "-")
-        v.details.append(f"owner {port.device_owner or '?'}: {who}")
+        who = (f"server {inert(server.id)} ({inert(server.name)}, {inert(server.status, 40)})" if server
+               else inert(port.device_id) or "-")
+        v.details.append(f"owner {inert(port.device_owner, 60) or '?'}: {who}")
     return v
 
 
@@ -99,6 +104,6 @@ def status_perf(ports: Iterable[Port]) -> list[Perf]:
     counts = Counter(p.status or "NONE" for p in ports)
     total = sum(counts.values())
     order = list(PERF_STATUSES) + sorted(set(counts) - set(PERF_STATUSES))
-    labels = {s: s.lower().replace("/", "_").replace("'", "_").replace("=", "_") for s in order}
+    labels = {s: perf_label(s.lower().replace("/", "_")) for s in order}
     labels = {s: ("status_unknown" if lab == "unknown" else lab) for s, lab in labels.items()}
     return [Perf(labels[s], counts.get(s, 0), min=0, max=total) for s in order]

@@ -2,6 +2,8 @@
 
 Each service, agent and endpoint is judged on its own; on top of that, an expected number of each binary
 must be up (`--expect BINARY=N`, or a `--deployment-mode` preset for VIO's controller services).
+A disabled service or admin-down agent is a deliberate admin action: OK with its reason, WARNING with
+--warn-disabled. A record without the fields its judgement needs is unverified (counted, never up).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass, field
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict
-from vio_checks.model import Agent, Endpoint, Service
+from vio_checks.model import Agent, Endpoint, Service, unreported
+from vio_checks.text import inert, perf_label
 
 COMPONENTS = ("nova", "neutron", "cinder", "keystone")
 
@@ -56,7 +59,8 @@ def component_of(binary: str) -> str:
 
 
 def label_of(obj: Service | Agent) -> str:
-    return f"{obj.binary}@{obj.host}"
+    """`binary@host`, inert."""
+    return f"{inert(obj.binary, 60)}@{inert(obj.host)}"
 
 
 # --- one object ----------------------------------------------------------------------------------
@@ -64,12 +68,16 @@ def label_of(obj: Service | Agent) -> str:
 
 def _is_up(obj: Service | Agent) -> bool:
     """Up means working: reporting and enabled (a service) or alive and admin up (an agent)."""
+    if unreported(obj):
+        return False
     if isinstance(obj, Agent):
         return obj.alive and obj.admin_state_up
-    return obj.state == "up" and obj.status != "disabled"
+    return obj.state == "up" and obj.status == "enabled"
 
 
 def _is_disabled(obj: Service | Agent) -> bool:
+    if unreported(obj):
+        return False
     return (not obj.admin_state_up) if isinstance(obj, Agent) else obj.status == "disabled"
 
 
@@ -79,22 +87,29 @@ def judge_service(s: Service, opts: ServiceOptions, now: float) -> Verdict:
     label = label_of(s)
     since = f" since {clock(s.updated, now)}" if s.updated else ""
     forced = " (forced down)" if s.forced_down else ""
-    if s.disabled_by_vmware_driver:
-        v.add(State.CRITICAL, f"{label}: vCenter unreachable (disabled by the VMware driver: "
-                              f"{s.disabled_reason})")
+    reason = inert(s.disabled_reason)
+    missing = unreported(s)
+    if missing:
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
+    elif s.vcenter_lost:
+        v.add(State.CRITICAL, f"{label}: vCenter unreachable (disabled by the VMware driver: {reason})")
     elif s.status == "disabled":
         down = " and down" if s.state == "down" else ""
-        text = f"{label} is disabled{down}: {s.disabled_reason or 'no reason given'}"
+        text = f"{label} is disabled{down}: {reason or 'no reason given'}"
         v.add(State.WARNING if opts.warn_disabled else State.OK, text)
+    elif s.status != "enabled" or s.state not in ("up", "down"):
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: status {inert(s.status, 40)}, state {inert(s.state, 40)}: "
+                             "not documented, state unverified")
     elif s.state == "down":
         v.add(State.CRITICAL, f"{label} is down{since}{forced}")
-    elif s.state != "up":
-        v.add(State.UNKNOWN, f"{label}: state {s.state or 'not reported'}")
     else:
         v.add(State.OK, f"{label} is up")
-    v.details.append(f"{s.component} service {label} (id {s.id}, zone {s.zone or '?'}): {s.status or '?'}, "
-                     f"{s.state or '?'}, last update {clock(s.updated, now)}"
-                     + (f", disabled: {s.disabled_reason}" if s.disabled_reason else ""))
+    v.details.append(f"{inert(s.component, 20)} service {label} (id {inert(s.id)}, "
+                     f"zone {inert(s.zone) or '?'}): "
+                     f"{inert(s.status, 40) or '?'}, {inert(s.state, 40) or '?'}, "
+                     f"last update {clock(s.updated, now)}" + (f", disabled: {reason}" if reason else ""))
     return v
 
 
@@ -103,21 +118,26 @@ def judge_agent(a: Agent, opts: ServiceOptions, now: float) -> Verdict:
     v = Verdict()
     label = label_of(a)
     heartbeat = clock(a.heartbeat, now)
-    if not a.admin_state_up:
+    missing = unreported(a)
+    if missing:
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
+    elif not a.admin_state_up:
         alive = "alive" if a.alive else "not alive"
         v.add(State.WARNING if opts.warn_disabled else State.OK, f"{label} is admin down ({alive})")
     elif not a.alive:
         v.add(State.CRITICAL, f"{label} is not alive (last heartbeat {heartbeat})")
     else:
         v.add(State.OK, f"{label} is alive")
-    v.details.append(f"neutron agent {label} ({a.agent_type or '?'}, id {a.id}): "
+    v.details.append(f"neutron agent {label} ({inert(a.agent_type, 60) or '?'}, id {inert(a.id)}): "
                      f"{'alive' if a.alive else 'dead'}, admin {'up' if a.admin_state_up else 'down'}, "
                      f"last heartbeat {heartbeat}")
     return v
 
 
 def endpoint_label(e: Endpoint) -> str:
-    return f"{e.service_type} endpoint {e.url}"
+    """`compute endpoint https://...`, inert."""
+    return f"{inert(e.service_type, 60)} endpoint {inert(e.url, 200)}"
 
 
 def judge_endpoint(e: Endpoint) -> Verdict:
@@ -127,9 +147,9 @@ def judge_endpoint(e: Endpoint) -> Verdict:
     if e.ok:
         v.add(State.OK, f"{endpoint_label(e)} answered{latency}")
     else:
-        why = e.error or (f"HTTP {e.status_code}" if e.status_code else "no answer")
+        why = inert(e.error, 200) or (f"HTTP {e.status_code}" if e.status_code else "no answer")
         v.add(State.CRITICAL, f"{endpoint_label(e)} failed: {why}")
-    v.details.append(f"{endpoint_label(e)} ({e.region or 'no region'}): "
+    v.details.append(f"{endpoint_label(e)} ({inert(e.region) or 'no region'}): "
                      + (f"HTTP {e.status_code}" if e.status_code else "no HTTP status") + latency)
     return v
 
@@ -142,17 +162,20 @@ class BinaryCount:
     up: int = 0
     down: int = 0  # enabled / admin up, but not reporting
     disabled: int = 0  # disabled service or admin-down agent
+    unverified: int = 0  # its record lacks the fields that tell: not counted as up
 
     @property
     def total(self) -> int:
-        return self.up + self.down + self.disabled
+        return self.up + self.down + self.disabled + self.unverified
 
 
 def count_binaries(objects: Iterable[Service | Agent]) -> dict[str, BinaryCount]:
     counts: dict[str, BinaryCount] = {}
     for obj in objects:
         c = counts.setdefault(obj.binary, BinaryCount())
-        if _is_disabled(obj):
+        if unreported(obj):
+            c.unverified += 1
+        elif _is_disabled(obj):
             c.disabled += 1
         elif _is_up(obj):
             c.up += 1
@@ -179,19 +202,23 @@ def judge_counts(counts: Mapping[str, BinaryCount], expected: Mapping[str, int])
     for binary in sorted(set(counts) | set(expected)):
         c = counts.get(binary, BinaryCount())
         want = expected.get(binary)
+        name = inert(binary, 60)
         if want is not None and c.up < want:
+            unverified = f" ({c.unverified} unverified)" if c.unverified else ""
             if not c.total:
-                v.add(State.CRITICAL, f"{binary}: none in the inventory, {want} expected")
+                v.add(State.CRITICAL, f"{name}: none in the inventory, {want} expected")
             else:
                 extra = f", {want} expected" if want != c.total else ""
-                v.add(State.CRITICAL, f"{binary}: {c.up} of {c.total} up{extra}")
-        v.details.append(f"{binary}: {c.up} up, {c.down} down, {c.disabled} disabled"
+                v.add(State.CRITICAL, f"{name}: {c.up} of {c.total} up{extra}{unverified}")
+        v.details.append(f"{name}: {c.up} up, {c.down} down, {c.disabled} disabled"
+                         + (f", {c.unverified} unverified" if c.unverified else "")
                          + (f" ({want} expected up)" if want is not None else ""))
         crit = f"{want}:" if want is not None else None
+        label = perf_label(binary)
         v.perf += [
-            Perf(f"{binary}_up", c.up, "", None, crit, 0, c.total),
-            Perf(f"{binary}_down", c.down, "", None, None, 0, c.total),
-            Perf(f"{binary}_disabled", c.disabled, "", None, None, 0, c.total),
+            Perf(f"{label}_up", c.up, "", None, crit, 0, c.total),
+            Perf(f"{label}_down", c.down, "", None, None, 0, c.total),
+            Perf(f"{label}_disabled", c.disabled, "", None, None, 0, c.total),
         ]
     return v
 
@@ -203,7 +230,8 @@ def _latency_perf(endpoints: list[Endpoint]) -> list[Perf]:
             continue
         seen[e.service_type] = seen.get(e.service_type, 0) + 1
         n = seen[e.service_type]
-        label = f"{e.service_type}_latency" if n == 1 else f"{e.service_type}_{n}_latency"
+        stype = perf_label(e.service_type)
+        label = f"{stype}_latency" if n == 1 else f"{stype}_{n}_latency"
         perf.append(Perf(label, e.latency, "s", None, None, 0))
     return perf
 
@@ -242,7 +270,8 @@ def judge_services(
     for comp in components:
         what, objects, judge = groups[comp]
         judged = [(o, judge(o)) for o in objects]
-        part = aggregate([(o.id if comp == "keystone" else label_of(o), v) for o, v in judged], what)
+        part = aggregate([(inert(o.id, 200) if comp == "keystone" else label_of(o), v) for o, v in judged],
+                         what)
         notes = [v.summary for o, v in judged
                  if comp != "keystone" and v.state == State.OK and _is_disabled(o)]
         if notes and part.state == State.OK:
@@ -259,7 +288,8 @@ def judge_services(
     if binary:
         expected = {b: n for b, n in expected.items() if b == binary}
     if (binary or host) and not services and not expected:
-        what = " ".join(x for x in (binary, f"on host {host}" if host else None) if x)
+        what = " ".join(x for x in (inert(binary, 60) if binary else None,
+                                    f"on host {inert(host)}" if host else None) if x)
         return Verdict(findings=[Finding(State.UNKNOWN, f"no service or agent {what} in the inventory")])
     tally = judge_counts(counts, expected)
     out.findings += tally.findings

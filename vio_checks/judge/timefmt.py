@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 
 def clock(ts: float | None, now: float) -> str:
@@ -27,3 +28,28 @@ def age(seconds: float | None) -> str:
     if s < 172800:
         return f"{s // 3600} h {s % 3600 // 60} min"
     return f"{s // 86400} d {s % 86400 // 3600} h"
+
+
+@dataclass(frozen=True)
+class Elapsed:
+    """How long something has been in a transitional state, and whether that is too long."""
+
+    seconds: float | None  # None when its last update time is unknown
+    stuck: bool  # at least --stuck-after; never when the time is unknown
+
+    @property
+    def text(self) -> str:
+        """`for 4 min`, or `(since ?)` when unknown."""
+        return "(since ?)" if self.seconds is None else f"for {age(self.seconds)}"
+
+
+def elapsed(updated: float | None, now: float, stuck_after: float) -> Elapsed:
+    """The one "stuck for longer than --stuck-after" rule (VMs, volumes, ports), counted from `updated`.
+
+    Also the grace before an orphan (a volume or port whose server is gone) counts: a record updated less
+    than --stuck-after ago may belong to a server created during the sweep.
+    """
+    if updated is None:
+        return Elapsed(None, False)
+    seconds = now - updated
+    return Elapsed(seconds, seconds >= stuck_after)

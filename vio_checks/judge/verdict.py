@@ -7,6 +7,7 @@ later bulk pusher) turn a Verdict into plugin output, so the same object gets th
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 
 from nagiosplugin import Range
@@ -77,10 +78,18 @@ class Verdict:
 
 
 def parse_range(text: str | None) -> Range | None:
-    """A Nagios range (`80`, `10:`, `~:10`, `@10:20`), or None for no threshold. Raises ValueError."""
+    """A Nagios range (`80`, `10:`, `~:10`, `@10:20`), or None for no threshold. Raises ValueError.
+
+    Parsed once per distinct text (cached): judges run thousands of times per process in bulk mode.
+    """
     if text is None or str(text).strip() == "":
         return None
-    return Range(str(text).strip())
+    return _parse(str(text).strip())
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(text: str) -> Range:
+    return Range(text)
 
 
 def check_range(value: float, warn: Range | None, crit: Range | None) -> State:
@@ -95,3 +104,28 @@ def check_range(value: float, warn: Range | None, crit: Range | None) -> State:
 def range_text(r: Range | None) -> str | None:
     """The range as Nagios perfdata wants it, or None."""
     return None if r is None else str(r)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A warning and a critical range, parsed when the options are built, applied by `state()`."""
+
+    warn: Range | None = None
+    crit: Range | None = None
+
+    @classmethod
+    def parse(cls, warning: str | None, critical: str | None) -> Threshold:
+        """From Nagios range texts (None or "" for none). Raises ValueError for a malformed one."""
+        return cls(parse_range(warning), parse_range(critical))
+
+    def state(self, value: float) -> State:
+        """CRITICAL outside the critical range, else WARNING outside the warning range, else OK."""
+        return check_range(value, self.warn, self.crit)
+
+    @property
+    def warn_text(self) -> str | None:
+        return range_text(self.warn)
+
+    @property
+    def crit_text(self) -> str | None:
+        return range_text(self.crit)

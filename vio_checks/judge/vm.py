@@ -10,6 +10,7 @@ Nova semantics used here (see the API reference's server status table):
 - ERROR is always a problem. UNKNOWN means Nova itself cannot tell (e.g. its cell is down).
 - host_status (2.16+): UP; DOWN (service forced down); UNKNOWN (service not heartbeating); MAINTENANCE
   (service disabled, which is also what the VMware driver does when it loses vCenter); "" (no host).
+- a record without a status (the API left it out) cannot be judged: unverified, never OK.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from vio_checks.events import Event
-from vio_checks.judge.timefmt import age, clock
+from vio_checks.judge.timefmt import age, clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
-from vio_checks.model import VMWARE_HOST_STATE_REASON, Hypervisor, Server, Service
+from vio_checks.model import Hypervisor, Server, Service, unreported
+from vio_checks.text import inert, perf_label
 
 MIB = 1024 * 1024
 
@@ -47,19 +49,15 @@ class VmOptions:
     critical_states: frozenset[str] = field(default_factory=frozenset)  # resting statuses that are critical
 
 
-def clean(text: str | None, limit: int = 200) -> str:
-    """One line, no `|` (the perfdata separator), at most `limit` characters."""
-    text = " ".join(str(text or "").replace("|", "/").split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def hypervisor_label(server: Server, hypervisor: Hypervisor | None) -> str | None:
-    """The cluster name when the hostname carries it, else the hypervisor hostname (or the host)."""
+    """The cluster name when the hostname carries it, else the hypervisor hostname (or the host); inert."""
     if hypervisor is not None:
-        return hypervisor.label
-    if server.hypervisor_hostname:
-        return Hypervisor(id="", hostname=server.hypervisor_hostname).label
-    return server.host
+        label = hypervisor.label
+    elif server.hypervisor_hostname:
+        label = Hypervisor(id="", hostname=server.hypervisor_hostname).label
+    else:
+        label = server.host
+    return inert(label) or None
 
 
 def _on(label: str | None) -> str:
@@ -73,21 +71,23 @@ def host_trouble(server: Server, hypervisor: Hypervisor | None, service: Service
         return None  # never scheduled (e.g. ERROR "No valid host"): Nova's own record is all there is
     reasons: list[str] = []
     vcenter_lost = False
-    if service is not None and service.disabled_by_vmware_driver:
+    if service is not None and service.vcenter_lost:
         vcenter_lost = True
-        reasons.append(f"nova-compute {service.host} disabled by the VMware driver: vCenter unreachable")
-    hv_reason = (hypervisor.disabled_reason or "").strip().lower() if hypervisor is not None else ""
-    if hv_reason == VMWARE_HOST_STATE_REASON:
-        if not vcenter_lost:
-            reasons.append(f"hypervisor disabled by the VMware driver ({VMWARE_HOST_STATE_REASON})")
+        reasons.append(f"nova-compute {inert(service.host)} disabled by the VMware driver: "
+                       "vCenter unreachable")
+    elif hypervisor is not None and hypervisor.vcenter_lost:
         vcenter_lost = True
+        reasons.append(f"hypervisor {inert(hypervisor.hostname)} disabled by the VMware driver: "
+                       "vCenter unreachable")
     if service is not None and (service.state == "down" or service.forced_down):
         forced = " (forced down)" if service.forced_down else ""
-        reasons.append(f"compute service {service.host} down{forced} since {clock(service.updated, now)}")
+        reasons.append(f"compute service {inert(service.host)} down{forced} "
+                       f"since {clock(service.updated, now)}")
     if hypervisor is not None and hypervisor.state == "down":
-        reasons.append(f"hypervisor {hypervisor.hostname} state down")
+        reasons.append(f"hypervisor {inert(hypervisor.hostname)} state down")
     if (server.host_status or "").upper() in ("DOWN", "UNKNOWN"):
-        reasons.append(f"Nova reports host_status {server.host_status.upper()} for {server.host or '?'}")
+        reasons.append(f"Nova reports host_status {inert(server.host_status.upper())} for "
+                       f"{inert(server.host) or '?'}")
     if not reasons:
         return None
     return ("cut off from vCenter" if vcenter_lost else "down"), reasons
@@ -95,12 +95,13 @@ def host_trouble(server: Server, hypervisor: Hypervisor | None, service: Service
 
 def _activity(server: Server) -> str:
     """`migrating`, `BUILD (spawning)`, `ACTIVE (image_snapshot)`: what the VM is busy with."""
-    task = server.task_state
+    task = inert(server.task_state, 60)
+    status = inert(server.status, 40)
     if not task:
-        return server.status.lower()
-    if server.status in TRANSITIONAL and server.status.lower() == task.lower():
+        return status.lower()
+    if status in TRANSITIONAL and status.lower() == task.lower():
         return task
-    return f"{server.status} ({task})"
+    return f"{status} ({task})"
 
 
 def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | None, opts: VmOptions,
@@ -111,9 +112,10 @@ def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | N
     join the long output, and the status line when the VM is OK.
     """
     v = Verdict()
-    name = clean(server.name) or server.id
+    name = inert(server.name) or inert(server.id)
     hv = hypervisor_label(server, hypervisor)
-    status = server.status or "?"
+    status = inert(server.status, 40) or "?"
+    missing = unreported(server)
 
     trouble = host_trouble(server, hypervisor, service, now)
     if trouble is not None:
@@ -122,11 +124,14 @@ def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | N
         v.add(State.UNKNOWN, f"{name}: hypervisor {hv or '?'} {why}: state unverified "
                              f"(Nova last reported {status})")
         v.details += reasons
+    elif missing:
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{name}: {missing}: state unverified{_on(hv)}")
     elif status == "UNKNOWN":
         v.unverified = True
         v.add(State.UNKNOWN, f"{name}: Nova reports status UNKNOWN: state unverified{_on(hv)}")
     elif status == "ERROR":
-        fault = clean(server.fault_message)
+        fault = inert(server.fault_message)
         v.add(State.CRITICAL, f"{name} is ERROR" + (f": {fault}" if fault else "") + _on(hv))
     elif status in opts.critical_states:
         v.add(State.CRITICAL, f"{name} is {status}{_on(hv)}")
@@ -134,15 +139,12 @@ def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | N
         v.add(State.WARNING, f"{name} is {status}{_on(hv)}")
     elif server.task_state or status in TRANSITIONAL:
         busy = _activity(server)
-        if server.updated is None:
-            v.add(State.OK, f"{name} {busy} (since ?){_on(hv)}")
+        took = elapsed(server.updated, now, opts.stuck_after)
+        if took.stuck:
+            v.add(State.WARNING, f"{name} stuck {busy} {took.text} "
+                                 f"since {clock(server.updated, now)}{_on(hv)}")
         else:
-            seconds = now - server.updated
-            if seconds >= opts.stuck_after:
-                v.add(State.WARNING, f"{name} stuck {busy} for {age(seconds)} "
-                                     f"since {clock(server.updated, now)}{_on(hv)}")
-            else:
-                v.add(State.OK, f"{name} {busy} for {age(seconds)}{_on(hv)}")
+            v.add(State.OK, f"{name} {busy} {took.text}{_on(hv)}")
     elif status == "ACTIVE" and server.power_state is not None and server.power_state != RUNNING:
         power = POWER_STATES.get(server.power_state, str(server.power_state))
         v.add(State.CRITICAL, f"{name} is ACTIVE but its power state is {power}{_on(hv)}")
@@ -155,28 +157,30 @@ def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | N
         v.add(State.OK, f"{name} is {status}{_on(hv)}")
 
     for note in notes:
-        v.details.append(clean(note, 500))
+        v.details.append(inert(note, 500))
         if v.state == State.OK:
-            v.add(State.OK, clean(note))
+            v.add(State.OK, inert(note, 300))  # composed of inert pieces; two hypervisor names fit
 
     power = POWER_STATES.get(server.power_state, "?") if server.power_state is not None else "?"
     v.details += [
-        f"server {server.id} ({name}), project {server.project_id or '?'}",
-        f"status {status}, vm_state {server.vm_state or '?'}, task_state {server.task_state or '-'}, "
-        f"power state {power}, updated {clock(server.updated, now)}",
+        f"server {inert(server.id)} ({name}), project {inert(server.project_id) or '?'}",
+        f"status {status}, vm_state {inert(server.vm_state, 40) or '?'}, "
+        f"task_state {inert(server.task_state, 60) or '-'}, power state {power}, "
+        f"updated {clock(server.updated, now)}",
     ]
     if server.hypervisor_hostname or server.host:
-        v.details.append(f"hypervisor {server.hypervisor_hostname or '?'}, compute host {server.host or '?'}"
-                         + (f", host_status {server.host_status}" if server.host_status else ""))
+        v.details.append(f"hypervisor {inert(server.hypervisor_hostname) or '?'}, "
+                         f"compute host {inert(server.host) or '?'}"
+                         + (f", host_status {inert(server.host_status, 40)}" if server.host_status else ""))
     if status == "ERROR" and (server.fault_code or server.fault_message):
-        v.details.append(f"fault {server.fault_code or '?'}: {clean(server.fault_message, 500)}")
+        v.details.append(f"fault {server.fault_code or '?'}: {inert(server.fault_message, 500)}")
     if server.flavor or server.flavor_vcpus is not None:
         ram = f", {server.flavor_ram_mb} MB RAM" if server.flavor_ram_mb is not None else ""
         vcpus = f", {server.flavor_vcpus} vCPU" if server.flavor_vcpus is not None else ""
-        v.details.append(f"flavor {server.flavor or '?'}{vcpus}{ram}")
+        v.details.append(f"flavor {inert(server.flavor) or '?'}{vcpus}{ram}")
     if server.addresses:
         v.details.append("addresses: " + ", ".join(
-            f"{a.network} {a.addr}" + (" (floating)" if a.kind == "floating" else "")
+            f"{inert(a.network)} {inert(a.addr, 60)}" + (" (floating)" if a.kind == "floating" else "")
             for a in server.addresses))
 
     if server.flavor_vcpus is not None:
@@ -188,7 +192,7 @@ def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | N
 
 def status_label(status: str) -> str:
     """Perfdata label for a Nova status; Nova's UNKNOWN becomes `status_unknown` (aggregate has `unknown`)."""
-    label = (status or "none").lower().replace("-", "_")
+    label = perf_label((status or "none").lower().replace("-", "_"))
     return "status_unknown" if label == "unknown" else label
 
 
@@ -205,16 +209,17 @@ def history_notes(events: Iterable[Event], now: float) -> list[str]:
     notes = []
     for e in events:
         ago = age(now - e.time)
+        src, dst, cause = inert(e.from_) or "?", inert(e.to) or "?", inert(e.cause)
         if e.kind == "vm_moved":
-            notes.append(f"moved from {e.from_} to {e.to} {ago} ago ({e.cause})")
+            notes.append(f"moved from {src} to {dst} {ago} ago ({cause})")
         elif e.kind == "migration_failed":
-            notes.append(f"{e.cause} from {e.from_} to {e.to} {ago} ago; it stayed on {e.from_}")
+            notes.append(f"{cause} from {src} to {dst} {ago} ago; it stayed on {src}")
     return notes
 
 
 def judge_deleted_vm(event: Event, now: float) -> Verdict:
     """A VM the event log saw deleted: OK, so config that still names it pages no one."""
     v = Verdict()
-    v.add(State.OK, f"{clean(event.name) or event.id} deleted at {clock(event.time, now)}; "
+    v.add(State.OK, f"{inert(event.name) or inert(event.id)} deleted at {clock(event.time, now)}; "
                     "remove it with the next config generation")
     return v

@@ -5,9 +5,11 @@ Cinder semantics used here (API reference, volume status table):
   status starting with `error`): the last operation failed and needs an admin.
 - transitional statuses (an operation is running and should end by itself): creating, attaching,
   detaching, deleting, extending, backing-up, restoring-backup, downloading, uploading, retyping,
-  reserved (an attachment was started but not completed), maintenance (migration/retype in progress).
+  maintenance (migration/retype in progress).
 - resting statuses: available, in-use, awaiting-transfer (a transfer offer waits for its recipient, which
-  may legitimately take days: shown, not judged).
+  may legitimately take days: shown, not judged), reserved ("reserved for attaching or shelved": the
+  volume of a SHELVED_OFFLOADED VM stays reserved as long as the VM is shelved).
+- a record without a status (the API left it out) cannot be judged: unverified, never OK.
 """
 
 from __future__ import annotations
@@ -16,18 +18,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from vio_checks.judge.timefmt import age, clock
+from vio_checks.judge.timefmt import age, clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
-from vio_checks.judge.vm import clean
-from vio_checks.model import Server, Volume
+from vio_checks.model import Server, Volume, unreported
+from vio_checks.text import inert, perf_label
 
 GIB = 1024**3
 
 TRANSITIONAL = frozenset({
     "creating", "attaching", "detaching", "deleting", "extending", "backing-up", "restoring-backup",
-    "downloading", "uploading", "retyping", "reserved", "maintenance",
+    "downloading", "uploading", "retyping", "maintenance",
 })
-RESTING = frozenset({"available", "in-use", "awaiting-transfer"})
+RESTING = frozenset({"available", "in-use", "awaiting-transfer", "reserved"})
 #: Statuses always present in aggregate perfdata, in this order (others when present).
 PERF_STATUSES = ("available", "in-use", "error")
 #: Backend label for volumes no scheduler placed (os-vol-host-attr:host empty).
@@ -48,31 +50,33 @@ def judge_volume(volume: Volume, servers: Mapping[str, Server | None], opts: Vol
     """The state of one volume. `servers` maps each attachment's server id to its record, None when the
     server is not in the inventory (deleted)."""
     v = Verdict()
-    name = clean(volume.name) or volume.id
-    status = volume.status or "?"
-    backend = volume.service_host or NO_BACKEND
-    since = age(now - volume.updated) if volume.updated is not None else "?"
-    old_enough = volume.updated is not None and now - volume.updated >= opts.stuck_after
+    name = inert(volume.name) or inert(volume.id)
+    status = inert(volume.status, 40) or "?"
+    backend = inert(volume.service_host) or NO_BACKEND
+    took = elapsed(volume.updated, now, opts.stuck_after)
+    old_enough = took.stuck
 
     attached = []
     for a in volume.attachments:
         server = servers.get(a.server_id)
-        where = f" as {a.device}" if a.device else ""
-        label = (clean(server.name) if server else "") or a.server_id
+        where = f" as {inert(a.device, 40)}" if a.device else ""
+        label = (inert(server.name) if server else "") or inert(a.server_id)
         attached.append(f"{label}{where}")
 
-    if status.startswith("error"):
+    missing = unreported(volume)
+    if missing:
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{name}: {missing}: state unverified")
+    elif status.startswith("error"):
         v.add(State.CRITICAL, f"{name} is {status} ({_size(volume.size_gb)}, backend {backend})")
     elif status in TRANSITIONAL:
-        if volume.updated is None:
-            v.add(State.OK, f"{name} {status} (since ?)")
-        elif old_enough:
-            v.add(State.WARNING, f"{name} stuck {status} for {since} (since {clock(volume.updated, now)}, "
+        if took.stuck:
+            v.add(State.WARNING, f"{name} stuck {status} {took.text} (since {clock(volume.updated, now)}, "
                                  f"backend {backend})")
         else:
-            v.add(State.OK, f"{name} {status} for {since}")
+            v.add(State.OK, f"{name} {status} {took.text}")
     elif status == "in-use":
-        gone = [a.server_id for a in volume.attachments if servers.get(a.server_id) is None]
+        gone = [inert(a.server_id) for a in volume.attachments if servers.get(a.server_id) is None]
         if gone and old_enough:
             v.add(State.WARNING, f"{name} is in-use, attached to server {', '.join(gone)} which no longer "
                                  f"exists (volume last updated {clock(volume.updated, now)})")
@@ -86,15 +90,15 @@ def judge_volume(volume: Volume, servers: Mapping[str, Server | None], opts: Vol
                 v.details.append(f"attached server {', '.join(gone)} not in the inventory (yet): "
                                  f"judged after {age(opts.stuck_after)}")
     elif status in RESTING:
-        extra = f" for {since}" if status == "awaiting-transfer" else ""
+        extra = f" {took.text}" if status in ("awaiting-transfer", "reserved") else ""
         v.add(State.OK, f"{name} is {status}{extra}, {_size(volume.size_gb)}")
     else:
-        v.add(State.UNKNOWN, f"{name} has unexpected status {clean(status, 40)!r}")
+        v.add(State.UNKNOWN, f"{name} has unexpected status {status!r}")
 
     v.details += [
-        f"volume {volume.id} ({name}), project {volume.project_id or '?'}",
-        f"status {status}, {_size(volume.size_gb)}, type {volume.volume_type or '?'}, "
-        f"backend {volume.backend_host or '?'}{', bootable' if volume.bootable else ''}, "
+        f"volume {inert(volume.id)} ({name}), project {inert(volume.project_id) or '?'}",
+        f"status {status}, {_size(volume.size_gb)}, type {inert(volume.volume_type) or '?'}, "
+        f"backend {inert(volume.backend_host) or '?'}{', bootable' if volume.bootable else ''}, "
         f"updated {clock(volume.updated, now)}",
     ]
     if attached:
@@ -104,8 +108,8 @@ def judge_volume(volume: Volume, servers: Mapping[str, Server | None], opts: Vol
 
 
 def _label(text: str) -> str:
-    """A perfdata label: no `'` or `=` (illegal), `-` as `_` (in-use → in_use)."""
-    return text.lower().replace("-", "_").replace("'", "_").replace("=", "_")
+    """A perfdata label from a status: `-` as `_` (in-use → in_use), made safe by text.perf_label."""
+    return perf_label(text.lower().replace("-", "_"))
 
 
 def volume_perf(judged: Iterable[tuple[Volume, Verdict]]) -> list[Perf]:
@@ -124,7 +128,7 @@ def volume_perf(judged: Iterable[tuple[Volume, Verdict]]) -> list[Perf]:
     perf += [Perf(_label(s), statuses.get(s, 0), min=0, max=total) for s in order]
     for backend in sorted(per_backend):
         count, problems, gb = per_backend[backend]
-        label = backend.replace("'", "_").replace("=", "_")
+        label = perf_label(backend)
         perf += [
             Perf(f"{label}_volumes", count, min=0),
             Perf(f"{label}_problems", problems, min=0, max=count),

@@ -61,7 +61,10 @@ Admin API (no auth, JSON in and out; not counted, never faulted):
   GET|POST|DELETE /_sim/faults[/<id>]   fault injection: {"path": regex on the URL path, "method": "GET",
                                         "status": 500|503|429|401, "retry_after": s, "delay": s,
                                         "hang": true (until DELETE /_sim/faults or stop), "malformed": true,
-                                        "truncated": true, "count": N (then expire; default unlimited)}
+                                        "truncated": true, "count": N (then expire; default unlimited),
+                                        "missing_fields": {KIND: [FIELD, ...]} (strip these API fields
+                                        from every KIND record in matching replies, e.g. {"servers":
+                                        ["status"]}; a.b for a nested one; KIND one of MISSING_KINDS)}
   POST   /_sim/tokens/expire            invalidate every token
   GET|PATCH /_sim/settings              {"token_ttl", "page_max", "agents", "region"}
 """
@@ -152,6 +155,65 @@ def _header_mv(headers: Any, service: str) -> str | None:
     return None
 
 
+#: missing_fields kinds → (the API's path prefix, the reply keys of a list and of one record).
+MISSING_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "servers": ("/compute", ("servers", "server")),
+    "hypervisors": ("/compute", ("hypervisors", "hypervisor")),
+    "compute_services": ("/compute", ("services", "service")),
+    "migrations": ("/compute", ("migrations",)),
+    "volumes": ("/volume", ("volumes", "volume")),
+    "volume_services": ("/volume", ("services",)),
+    "ports": ("/network", ("ports", "port")),
+    "networks": ("/network", ("networks", "network")),
+    "routers": ("/network", ("routers", "router")),
+    "agents": ("/network", ("agents", "agent")),
+}
+
+
+def _missing_fields(spec: Any) -> dict[str, list[str]]:
+    """Validate a fault's missing_fields: {kind: [field, ...]}."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise SimError(400, "missing_fields is an object {kind: [field, ...]}")
+    out = {}
+    for kind, names in spec.items():
+        if kind not in MISSING_KINDS:
+            raise SimError(400, f"missing_fields: unknown kind {kind!r} (known: {sorted(MISSING_KINDS)})")
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise SimError(400, f"missing_fields: {kind} needs a list of field names")
+        out[kind] = names
+    return out
+
+
+def strip_fields(path: str, body: bytes, missing: dict[str, list[str]]) -> bytes:
+    """The JSON reply `body` to `path` without the fields `missing` names for the kinds it carries."""
+    try:
+        doc = json.loads(body or b"null")
+    except ValueError:
+        return body
+    if not isinstance(doc, dict):
+        return body
+    changed = False
+    for kind, names in missing.items():
+        prefix, keys = MISSING_KINDS[kind]
+        if not path.startswith(prefix + "/"):
+            continue
+        for key in keys:
+            value = doc.get(key)
+            records = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+            for record in records:
+                for name in names:
+                    *parents, leaf = name.split(".")
+                    target = record
+                    for part in parents:
+                        target = target.get(part) if isinstance(target, dict) else None
+                    if isinstance(target, dict) and leaf in target:
+                        del target[leaf]
+                        changed = True
+    return json.dumps(doc).encode() if changed else body
+
+
 class Fault:
     def __init__(self, fid: int, spec: dict) -> None:
         if not isinstance(spec, dict):
@@ -167,6 +229,7 @@ class Fault:
             "truncated",
             "count",
             "message",
+            "missing_fields",
         }
         unknown = set(spec) - known
         if unknown:
@@ -184,6 +247,7 @@ class Fault:
         self.hang = bool(spec.get("hang"))
         self.malformed = bool(spec.get("malformed"))
         self.truncated = bool(spec.get("truncated"))
+        self.missing_fields = _missing_fields(spec.get("missing_fields"))
         self.count = int(spec["count"]) if spec.get("count") is not None else None
         self.remaining = self.count
         self.hits = 0
@@ -264,6 +328,8 @@ class App:
             resp = self._error(path, exc.status, exc.message, exc.headers)
         except SimError as exc:
             resp = self._error(path, exc.status, exc.message)
+        if fault is not None and fault.missing_fields and resp.status < 300:
+            resp.body = strip_fields(path, resp.body, fault.missing_fields)
         if fault is not None and fault.truncated:
             resp.truncate = True
         return resp
