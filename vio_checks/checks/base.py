@@ -260,8 +260,12 @@ def plugin_output(check: nagiosplugin.Check, log_lines: list[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-class _Alarm(Exception):
-    """The -t budget ran out while the check was still working."""
+class _Alarm(BaseException):
+    """The -t budget ran out while the check was still working.
+
+    A BaseException, so no `except Exception` on the way (a cache write, a judge) mistakes it for its own
+    error: it always ends in the one "timed out" line.
+    """
 
 
 def _on_alarm(signum, frame):
