@@ -18,7 +18,15 @@ from vio_checks.errors import VioError
 from vio_checks.eventlog import EventLog
 from vio_checks.events import describe
 from vio_checks.normalize import parse_time
-from vio_checks.options import add_cache_options, add_cloud_options, duration, snapshot, store_for
+from vio_checks.options import (
+    add_cache_options,
+    add_cloud_options,
+    duration,
+    int_range,
+    snapshot,
+    store_for,
+    timeout_duration,
+)
 from vio_checks.runtime import guard_timeout, setup_logging
 from vio_checks.summary import as_json, iso_utc
 from vio_checks.summary import describe as describe_inventory
@@ -33,10 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_cloud_options(p)
     add_cache_options(p, freshness=False)
-    p.add_argument("-t", "--timeout", type=duration, default=120.0, metavar="DURATION",
+    p.add_argument("-t", "--timeout", type=timeout_duration, default=120.0, metavar="DURATION",
                    help="give up the sweep after this long (default: 120 s)")
-    p.add_argument("--page-size", type=int, default=1000, metavar="N",
-                   help="objects per list request (default: 1000, Nova's maximum)")
+    p.add_argument("--page-size", type=int_range(1, 1000), default=1000, metavar="N",
+                   help="objects per list request, 1..1000 (default: 1000, Nova's maximum)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--events", action="store_true",
                    help="print the event log from the cache instead of sweeping (oldest first)")

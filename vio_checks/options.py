@@ -19,14 +19,41 @@ from vio_checks.inventory import Freshness, Result, obtain
 DEFAULT_CACHE_DIR = Path("/var/cache/vio-checks")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.I)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+#: The longest duration any option takes (about 10 years): beyond it, timers and dates overflow.
+MAX_DURATION = 10 * 366 * 86400.0
 
 
 def duration(text: str) -> float:
-    """Parse `90`, `30m`, `1h`, `7d` into seconds (argparse type)."""
+    """Parse `90`, `30m`, `1h`, `7d` into seconds (argparse type): 0 up to MAX_DURATION."""
     m = _DURATION.match(str(text))
     if not m:
         raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use seconds or 30m, 1h, 7d)")
-    return float(m.group(1)) * _UNITS[m.group(2).lower()]
+    seconds = float(m.group(1)) * _UNITS[m.group(2).lower()]
+    if not 0 <= seconds <= MAX_DURATION:  # also false for inf and nan
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (at most {MAX_DURATION / 86400:.0f}d)")
+    return seconds
+
+
+def timeout_duration(text: str) -> float:
+    """argparse type for -t: a duration of at least one second."""
+    seconds = duration(text)
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"invalid timeout {text!r} (at least 1 s)")
+    return seconds
+
+
+def int_range(low: int, high: int):
+    """argparse type: an integer within low..high."""
+    def parse(text: str) -> int:
+        try:
+            value = int(str(text).strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range (use {low}..{high})")
+        return value
+
+    return parse
 
 
 def comma_list(text: str) -> list[str]:
