@@ -6,9 +6,6 @@ tested as Icinga runs it: the installed commands against the simulator through t
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import time
 
 import pytest
@@ -40,3 +37,95 @@ def test_absurd_timeouts_are_bad_options(healthy_cloud, value):
 def test_overflowing_durations_are_bad_options(healthy_cloud, option):
     r = healthy_cloud.run("check_vio_discovery", option, "99999999999d")
     assert r.rc == 3 and "bad option" in r.status and "Traceback" not in r.stdout + r.stderr, str(r)
+
+
+# --- every command ends within -t, whatever hangs ----------------------------------------------------
+
+#: Hanging paths: the token request, and the version documents (Keystone's auth_url, Nova's root).
+HANGS = {
+    "token": r"^/identity/v3/auth/tokens$",
+    "identity-versions": r"^/identity(/v3)?/?$",
+    "compute-versions": r"^/compute(/v2\.1)?/?$",
+}
+COMMANDS = {
+    "vio-discover": ("vio-discover", "-t", "5"),
+    "check": ("check_vio_vm", "-t", "5"),
+    "generate": ("vio-icinga", "generate", "--output", "-", "-t", "5"),
+}
+
+
+@pytest.mark.parametrize("hang", sorted(HANGS))
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_hanging_keystone_or_version_discovery_ends_within_t(healthy_cloud, hang, command):
+    healthy_cloud.sim.fault(path=HANGS[hang], hang=True)
+    started = time.monotonic()
+    r = healthy_cloud.run(*COMMANDS[command], timeout=30)
+    took = time.monotonic() - started
+    assert took < 6.5, f"{took:.1f} s\n{r}"
+    out = (r.stdout + r.stderr).strip()
+    assert "Traceback" not in out and "timed out" in out, str(r)
+    # keystoneauth tolerates a silent compute version document: the message names the request that hung.
+    label = "GET /compute" if hang == "compute-versions" else "keystone:"
+    if command == "check":
+        assert r.rc == 3 and r.status.startswith("VIO VM UNKNOWN - ") and label in r.status, str(r)
+    else:
+        assert r.rc == 2 and len(r.stderr.strip().splitlines()) == 1 and label in r.stderr, str(r)
+
+
+# --- messages ----------------------------------------------------------------------------------------
+
+
+def test_wrong_password_says_keystone_and_names_the_cloud(healthy_cloud):
+    text = healthy_cloud.clouds_yaml.read_text()
+    password = f'password: "{healthy_cloud.sim.password}"'
+    assert password in text
+    healthy_cloud.clouds_yaml.write_text(text.replace(password, 'password: "wrong-secret"'))
+    r = healthy_cloud.run("vio-discover")
+    assert r.rc == 2, str(r)
+    assert r.stderr.strip() == ("vio-discover: sweep failed: keystone: authentication failed for cloud "
+                                "vio-sim: check the credentials in clouds.yaml (HTTP 401)")
+    assert "wrong-secret" not in r.stdout + r.stderr
+    r = healthy_cloud.run("check_vio_discovery")
+    assert r.rc == 2 and "keystone: authentication failed for cloud vio-sim" in r.status, str(r)
+
+
+def test_keystone_429_is_retried_honouring_retry_after(healthy_cloud):
+    healthy_cloud.sim.fault(path=r"^/identity/v3/auth/tokens$", method="POST", status=429, retry_after=1,
+                            count=2)
+    started = time.monotonic()
+    r = healthy_cloud.run("vio-discover", "--json")
+    assert r.rc == 0, str(r)
+    assert time.monotonic() - started >= 2  # waited as told, twice
+    assert healthy_cloud.sim.counters()["token_issues"] == 1
+
+
+def test_connection_refused_keeps_the_reason(tmp_path):
+    from conftest import CloudEnv
+
+    sim = Simulator(scenario="healthy").start()
+    cloud = CloudEnv(sim, tmp_path)
+    sim.stop()  # nothing listens on its port any more
+    r = cloud.run("vio-discover", "-t", "5")
+    assert r.rc == 2, str(r)
+    line = r.stderr.strip()
+    assert "keystone:" in line and "cannot connect to http://127.0.0.1:" in line, line
+    assert line.endswith("[Errno 111] Connection refused"), line
+    assert len(line) < 400 and "Traceback" not in line
+
+
+def test_long_messages_keep_their_reason():
+    from vio_checks.cloud import shorten
+
+    pool = ("Unable to establish connection to http://vio.example.com:5000/identity/v3/auth/tokens: "
+            "HTTPConnectionPool(host='vio.example.com', port=5000): Max retries exceeded with url: "
+            "/identity/v3/auth/tokens (Caused by NewConnectionError('<urllib3.connection.HTTPConnection "
+            "object at 0x7f3e2c1d0e50>: Failed to establish a new connection: [Errno 111] Connection "
+            "refused'))")
+    assert shorten(pool) == "cannot connect to http://vio.example.com:5000: [Errno 111] Connection refused"
+    long = "GET " + "https://vio.example.com/" + "x/" * 200 + "servers failed: the reason is here"
+    short = shorten(long)
+    assert len(short) <= 300 and short.endswith("the reason is here")
+    words = ("word " * 100).strip() + " finally the cause"
+    short = shorten(words)
+    assert len(short) <= 300 and short.endswith("finally the cause") and " … " in short
+    assert all(part in ("word", "…", "finally", "the", "cause") for part in short.split())

@@ -23,6 +23,7 @@ from vio_checks.options import (
     add_cloud_options,
     duration,
     int_range,
+    process_age,
     snapshot,
     store_for,
     timeout_duration,
@@ -96,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.events:
         return print_events(args)
     try:
-        with guard_timeout(args.timeout + 5):
-            result = snapshot(args, timeout=args.timeout, force=True)
+        # The sweep gets the budget minus a moment to store its result; the alarm is the backstop.
+        with guard_timeout(max(0.5, args.timeout + 0.9 - process_age())):
+            result = snapshot(args, timeout=args.timeout - 0.3, force=True)
             if result.error or not result.snapshot:
                 raise VioError(f"sweep failed: {result.error or result.stale_reason}")
             inv = result.snapshot.inventory()

@@ -6,13 +6,17 @@ Also turns those options into a snapshot (inventory.obtain) with the SDK importe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from vio_checks.cache import Store, namespace
-from vio_checks.errors import CacheError
+from vio_checks.errors import CacheError, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION
 from vio_checks.inventory import Freshness, Result, obtain
 
@@ -142,5 +146,50 @@ def snapshot(
         cache_only=getattr(args, "cache_only", False),
         event_retention=args.event_retention, max_events=max(1, args.event_limit),
     )
-    deadline = time.monotonic() + max(1.0, timeout)
-    return obtain(store, policy, sweeper(args, store), deadline, force=force)
+    # -t is the whole command's budget: the interpreter's start-up and imports have used part of it.
+    deadline = time.monotonic() + max(0.5, timeout - process_age())
+    with _alarm(deadline + GRACE):
+        return obtain(store, policy, sweeper(args, store), deadline, force=force)
+
+
+#: How long past its deadline a sweep may run (writing its result) before the alarm ends it.
+GRACE = 0.8
+
+
+class BudgetExceeded(SweepError):
+    """The command's time budget ran out in code no timeout reaches (raised from SIGALRM)."""
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux /proc; 0 where unknown)."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - started)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+@contextlib.contextmanager
+def _alarm(deadline: float) -> Iterator[None]:
+    """Raise BudgetExceeded at `deadline` (monotonic) unless the command has a timer of its own.
+
+    The checks (nagiosplugin) and vio-discover set their own alarm; vio-icinga relies on this one.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
+        yield
+        return
+    budget = max(0.05, deadline - time.monotonic())
+
+    def expire(signum, frame):
+        raise BudgetExceeded(f"timed out after {budget:.0f} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, budget)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
