@@ -129,3 +129,26 @@ def test_long_messages_keep_their_reason():
     short = shorten(words)
     assert len(short) <= 300 and short.endswith("finally the cause") and " … " in short
     assert all(part in ("word", "…", "finally", "the", "cause") for part in short.split())
+
+
+# --- endless paging ----------------------------------------------------------------------------------
+
+
+def test_endless_paging_ends_with_a_clear_error(healthy_cloud):
+    # A next link that never ends, each time with a new marker: no loop to detect, only a bound.
+    healthy_cloud.sim.fault(path=r"^/network/v2.0/networks$", endless_paging=True)
+    started = time.monotonic()
+    r = healthy_cloud.run("vio-discover", "--page-size", "1000", "-t", "60")
+    assert time.monotonic() - started < 60
+    assert r.rc == 2, str(r)
+    assert r.stderr.strip().startswith("vio-discover: sweep failed: network /networks: paging does not end "
+                                       "(more than 200 pages"), str(r)
+
+
+def test_endless_paging_within_t(healthy_cloud):
+    healthy_cloud.sim.fault(path=r"^/network/v2.0/networks$", endless_paging=True)
+    started = time.monotonic()
+    r = healthy_cloud.run("check_vio_discovery", "-t", "5")
+    assert time.monotonic() - started < 6.5
+    assert r.rc == 2 and "network /networks" in r.status and ("timed out" in r.status or "paging" in r.status), \
+        str(r)

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 #: Status codes worth another try, honouring Retry-After within the deadline.
 RETRIABLE = (429, 502, 503, 504)
 MAX_RETRIES = 3
+#: Objects one list may hold before we call its paging broken (VIO's largest clouds have tens of thousands).
+MAX_LIST = 200_000
 
 
 class CloudClient:
@@ -281,7 +283,8 @@ class CloudClient:
         """
         query = dict(params)
         seen_markers: set[str] = set()
-        while True:
+        max_pages = _max_pages(params)
+        for _page in range(max_pages):
             url = path + ("?" + urllib.parse.urlencode(query) if query else "")
             body = self.get_json(adapter, url, microversion=microversion, missing_ok=missing_ok)
             if body is None:
@@ -298,6 +301,8 @@ class CloudClient:
                 raise SweepError(f"{adapter.service_type} {path}: paging loops (marker {marker!r} again)")
             seen_markers.add(marker)
             query.update(nxt)
+        raise SweepError(f"{adapter.service_type} {path}: paging does not end (more than {max_pages} pages, "
+                         f"{MAX_LIST:,} objects: more than any real cloud has)")
 
     def probe(self, url: str) -> tuple[bool, int | None, float, str | None]:
         """One unauthenticated GET of an endpoint: (answered, status, latency s, error)."""
@@ -337,6 +342,15 @@ class CloudClient:
                     continue  # another region's endpoint: its own namespace probes it
                 found.append((svc.get("type", ""), ep["url"], where))
         return found
+
+
+def _max_pages(params: dict[str, Any]) -> int:
+    """Pages a list may take: MAX_LIST objects at the page size asked for (or 1000 when the API decides)."""
+    try:
+        limit = max(1, int(params.get("limit") or 1000))
+    except (TypeError, ValueError):
+        limit = 1000
+    return max(20, -(-MAX_LIST // limit))
 
 
 def _next_query(links: Any) -> dict[str, str] | None:
