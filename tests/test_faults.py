@@ -152,3 +152,37 @@ def test_endless_paging_within_t(healthy_cloud):
     assert time.monotonic() - started < 6.5
     assert r.rc == 2 and "network /networks" in r.status and ("timed out" in r.status or "paging" in r.status), \
         str(r)
+
+
+# --- distrusted sweeps -------------------------------------------------------------------------------
+
+
+def _delete_all(sim, kind):
+    for obj in sim.admin("GET", f"/_sim/{kind}")[kind]:
+        sim.admin("DELETE", f"/_sim/{kind}/{obj['id']}")
+
+
+def test_a_sweep_that_empties_servers_is_distrusted(healthy_cloud):
+    cloud = healthy_cloud
+    n = len(cloud.sim.admin("GET", "/_sim/servers")["servers"])
+    assert n > 0
+    cloud.sweep()
+    vm = cloud.sim.admin("GET", "/_sim/servers")["servers"][0]
+    _delete_all(cloud.sim, "servers")  # what all_tenants lists look like to an account without admin
+
+    r = cloud.run("vio-discover")
+    assert r.rc == 2, str(r)
+    assert r.stderr.startswith(f"vio-discover: sweep distrusted: servers {n} → 0 (the previous inventory is kept")
+    r = cloud.run("check_vio_discovery")
+    assert r.rc == 2 and f"VIO DISCOVERY CRITICAL - sweep distrusted: servers {n} → 0" in r.status, str(r)
+    # The checks go on answering from the previous snapshot, saying so.
+    r = cloud.run("check_vio_vm", "--id", vm["id"], "--max-age", "0")
+    assert r.rc != 3 and "not found" not in r.status, str(r)
+    assert "NOTE: inventory" in r.stdout and f"sweep distrusted: servers {n} → 0" in r.stdout, str(r)
+    r = cloud.run("vio-discover", "--events")
+    assert "deleted" not in r.stdout, str(r)
+
+    r = cloud.run("vio-discover", "--json", "--accept-empty")
+    assert r.rc == 0 and '"servers": 0' in r.stdout, str(r)
+    r = cloud.run("check_vio_discovery")
+    assert r.rc == 0, str(r)

@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="give up the sweep after this long (default: 120 s)")
     p.add_argument("--page-size", type=int_range(1, 1000), default=1000, metavar="N",
                    help="objects per list request, 1..1000 (default: 1000, Nova's maximum)")
+    p.add_argument("--accept-empty", action="store_true",
+                   help="store this sweep even when servers, volumes or ports dropped from some to none "
+                        "(otherwise such a sweep is distrusted and the previous inventory kept)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--events", action="store_true",
                    help="print the event log from the cache instead of sweeping (oldest first)")
@@ -107,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         message = str(e) if isinstance(e, VioError) else f"timed out after {args.timeout:.0f} s"
         if getattr(e, "sweep_error", None):
             message = f"sweep failed: {e.sweep_error}"
+        if "sweep distrusted:" in message:
+            message = (message.replace("sweep failed: ", "") + " (the previous inventory is kept; if the "
+                       "cloud really is that empty, run vio-discover --accept-empty)")
         if args.json:
             print(json.dumps({"error": message}))
         else:

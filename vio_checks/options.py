@@ -145,6 +145,7 @@ def snapshot(
         max_age=getattr(args, "max_age", 120.0), max_stale=getattr(args, "max_stale", 900.0),
         cache_only=getattr(args, "cache_only", False),
         event_retention=args.event_retention, max_events=max(1, args.event_limit),
+        accept_empty=getattr(args, "accept_empty", False),
     )
     # -t is the whole command's budget: the interpreter's start-up and imports have used part of it.
     deadline = time.monotonic() + max(0.5, timeout - process_age())
