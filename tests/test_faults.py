@@ -6,6 +6,8 @@ tested as Icinga runs it: the installed commands against the simulator through t
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 
 import pytest
@@ -186,3 +188,116 @@ def test_a_sweep_that_empties_servers_is_distrusted(healthy_cloud):
     assert r.rc == 0 and '"servers": 0' in r.stdout, str(r)
     r = cloud.run("check_vio_discovery")
     assert r.rc == 0, str(r)
+
+
+# --- a killed sweeper --------------------------------------------------------------------------------
+
+
+def test_a_killed_sweepers_lock_is_taken_over_at_once(healthy_cloud):
+    from vio_checks.cache import Store
+
+    cloud = healthy_cloud
+    cloud.sim.fault(path=r"/servers/detail$", hang=True)
+    sweeper = subprocess.Popen(cloud.command("vio-discover", "-t", "600"), env=cloud.env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        store = Store(cloud.cache_dir / "vio-sim")
+        for _ in range(200):  # until it holds the lock and hangs on the servers list
+            if (cloud.cache_dir / "vio-sim" / "cache.db").exists() and store.locked():
+                break
+            time.sleep(0.05)
+        assert store.locked()
+        store.close()
+    finally:
+        sweeper.send_signal(signal.SIGKILL)
+        sweeper.wait()
+    cloud.sim.clear_faults()
+    started = time.monotonic()
+    r = cloud.run("check_vio_discovery", "-t", "20")
+    assert time.monotonic() - started < 8, str(r)
+    assert r.rc == 0, str(r)
+
+
+def test_a_live_sweepers_lock_is_respected(tmp_path):
+    from vio_checks.cache import Store
+
+    store = Store(tmp_path / "ns")
+    assert store.try_lock(60)
+    assert not store.break_dead_lock()  # we are alive
+    assert store.try_lock(60) is None
+    # A recorded owner whose pid was reused by another process: its start time differs.
+    owner = store.cache.get("lock")
+    store.cache.set("lock", dict(owner, start=(owner["start"] or 0) - 1), expire=60)
+    assert store.break_dead_lock() and not store.locked()
+    store.close()
+
+
+# --- failed and killed snapshot writes ---------------------------------------------------------------
+
+
+def _files(directory):
+    """Every file of a cache directory except SQLite's own."""
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*")
+                  if p.is_file() and not p.name.startswith("cache.db"))
+
+
+def _inventory(servers=3000):
+    from vio_checks.model import Inventory, Meta, Server
+
+    inv = Inventory(meta=Meta(cloud="c", region=None, fetched_at=time.time(), seconds=0.1, requests=1))
+    inv.servers = [Server(id=f"s{i}", name=f"vm{i}") for i in range(servers)]
+    inv.meta.counts = {"servers": servers}
+    return inv
+
+
+class _Unwritable:
+    """An object whose pickling fails the way a full disk fails a write."""
+
+    id = "boom"
+
+    def __reduce__(self):
+        raise OSError(28, "No space left on device")
+
+
+def test_a_failed_write_leaves_no_files_and_the_previous_snapshot(tmp_path):
+    from vio_checks.cache import Store
+    from vio_checks.errors import CacheError
+
+    store = Store(tmp_path / "ns")
+    store.store(_inventory())
+    before = _files(store.directory)
+    bad = _inventory()
+    bad.endpoints = [_Unwritable()]  # written after the big server values
+    with pytest.raises(CacheError, match="No space left on device"):
+        store.store(bad)
+    assert _files(store.directory) == before
+    snap = store.current()
+    assert snap.gen == 1 and snap.get("servers", "s2999").name == "vm2999"
+    store.close()
+
+
+def test_a_failed_write_keeps_answering_from_the_previous_snapshot(tmp_path):
+    from vio_checks.cache import Store
+    from vio_checks.inventory import Freshness, obtain
+
+    store = Store(tmp_path / "ns")
+    store.store(_inventory())
+    bad = _inventory()
+    bad.endpoints = [_Unwritable()]
+    result = obtain(store, Freshness(max_age=0), lambda deadline: bad, time.monotonic() + 10, force=True)
+    assert result.snapshot.gen == 1 and "sweep not stored" in result.stale_reason
+    assert "No space left on device" in store.status()["error"]
+    store.close()
+
+
+def test_orphans_of_a_killed_write_are_removed_by_the_next_sweep(healthy_cloud):
+    cloud = healthy_cloud
+    cloud.sweep()
+    ns = cloud.cache_dir / "vio-sim"
+    # What diskcache left when a writer died between writing a value file and committing its row.
+    orphan = ns / "3f" / "a2" / "0123456789abcdef0123456789abcdef.val"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"x" * 100_000)
+    cloud.sweep()
+    assert not orphan.exists()
+    assert (ns / "auth-state.json").exists()  # our own files stay
