@@ -301,3 +301,23 @@ def test_orphans_of_a_killed_write_are_removed_by_the_next_sweep(healthy_cloud):
     cloud.sweep()
     assert not orphan.exists()
     assert (ns / "auth-state.json").exists()  # our own files stay
+
+
+def test_a_busy_cache_says_so(tmp_path):
+    import sqlite3
+
+    from vio_checks.cache import Store
+    from vio_checks.errors import CacheError
+
+    store = Store(tmp_path / "ns", timeout=0.2)
+    store.store(_inventory(10))
+    other = sqlite3.connect(str(store.directory / "cache.db"), isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another process in the middle of a long transaction
+    try:
+        with pytest.raises(CacheError, match=r"cache busy for 0.2 s") as e:
+            store.try_lock(10)
+        assert "Timeout" not in str(e.value) and not e.value.corrupt
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        store.close()
