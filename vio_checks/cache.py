@@ -17,8 +17,10 @@ Nothing here talks to the API or decides freshness policy: see inventory.py.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import socket
 import sqlite3
 import time
 import uuid
@@ -32,6 +34,8 @@ import diskcache
 
 from vio_checks.errors import CacheError
 from vio_checks.model import KINDS, SCHEMA, Inventory, Meta
+
+log = logging.getLogger(__name__)
 
 #: Secondary indexes: kind → index name → the values an object is found under.
 INDEXES: dict[str, dict[str, Callable[[Any], Iterable[str | None]]]] = {
@@ -72,6 +76,10 @@ _SETTINGS = {
     "tag_index": True,
     "size_limit": 2**40,
     "statistics": False,
+    # Every value stays inside SQLite, so a snapshot's transaction is atomic: diskcache writes larger
+    # values as files outside the transaction, and a failed or killed write left them behind (a full disk
+    # stayed full).
+    "disk_min_file_size": 2**40,
 }
 
 
@@ -112,11 +120,38 @@ def _is_corruption(e: BaseException) -> bool:
                           ImportError)) or e.__class__.__name__ == "UnpicklingError"
 
 
+def process_start(pid: int) -> int | None:
+    """A process's start time (clock ticks since boot, /proc), or None when there is no such process."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _owner_dead(owner: Any) -> bool:
+    """True when a lock's recorded owner is a process of this host that no longer runs."""
+    if not isinstance(owner, dict) or owner.get("host") != socket.gethostname():
+        return False  # another host's process (a shared cache), or an old lock: its expiry decides
+    pid, start = owner.get("pid"), owner.get("start")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # runs, as another user
+    now = process_start(pid)
+    return now is not None and start is not None and now != start  # the pid was reused
+
+
 class Store:
     """One namespace of the inventory cache."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, timeout: float = 30.0) -> None:
         self.directory = Path(directory)
+        self.timeout = timeout  # how long SQLite waits for another process's transaction
         self._cache: diskcache.Cache | None = None
 
     # --- opening -------------------------------------------------------------------------------
@@ -128,7 +163,7 @@ class Store:
                 self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
                 old = os.umask(0o077)
                 try:
-                    self._cache = diskcache.Cache(str(self.directory), timeout=30, **_SETTINGS)
+                    self._cache = diskcache.Cache(str(self.directory), timeout=self.timeout, **_SETTINGS)
                 finally:
                     os.umask(old)
             except (sqlite3.DatabaseError, OSError) as e:
@@ -136,6 +171,12 @@ class Store:
         return self._cache
 
     def _error(self, what: str, e: BaseException) -> CacheError:
+        if isinstance(e, diskcache.Timeout) or (
+                isinstance(e, sqlite3.OperationalError) and "locked" in str(e)):
+            err = CacheError(f"{what} at {self.directory}: cache busy for {self.timeout:g} s "
+                             "(another process holds it)")
+            err.corrupt = False  # type: ignore[attr-defined]
+            return err
         text = " ".join(str(e).split()) or type(e).__name__
         err = CacheError(f"{what} at {self.directory}: {text}")
         err.corrupt = _is_corruption(e)  # type: ignore[attr-defined]
@@ -188,6 +229,7 @@ class Store:
         cur = self._get("current")
         gen = (cur.get("gen", 0) if isinstance(cur, dict) else 0) + 1
         cache = self.cache
+        self.remove_orphans()
         old = os.umask(0o077)
         try:
             layout: dict[str, int] = {}
@@ -236,13 +278,45 @@ class Store:
         except Exception as e:
             raise self._error("cannot write cache", e) from None
 
+    def remove_orphans(self) -> int:
+        """Delete value files no row references (left by a failed or killed write of older versions).
+
+        Values are kept inside SQLite now; any file in diskcache's value directories is such a leftover
+        unless a row still names it. Returns how many were removed.
+        """
+        try:
+            sql = self.cache._sql  # diskcache's own connection: the Cache table is its documented schema
+            referenced = {row[0] for row in sql("SELECT filename FROM Cache WHERE filename IS NOT NULL")}
+        except Exception as e:
+            raise self._error("cannot read cache", e) from None
+        removed = 0
+        for sub in self.directory.iterdir():
+            if not (sub.is_dir() and len(sub.name) == 2 and all(c in "0123456789abcdef" for c in sub.name)):
+                continue
+            for path in sub.rglob("*"):
+                rel = path.relative_to(self.directory).as_posix()
+                if path.is_file() and rel not in referenced:
+                    try:
+                        path.unlink()
+                        removed += 1
+                    except OSError:
+                        pass
+        if removed:
+            log.info("removed %d orphaned value files from %s", removed, self.directory)
+        return removed
+
     # --- the refresh lock ----------------------------------------------------------------------
 
     def try_lock(self, ttl: float) -> str | None:
-        """Take the refresh lock (expires after ttl seconds); returns a token, or None if held."""
+        """Take the refresh lock (expires after ttl seconds); returns a token, or None if held.
+
+        The lock records its owner (host, pid, process start time) so a waiter can tell a dead owner.
+        """
         token = uuid.uuid4().hex
+        owner = {"token": token, "host": socket.gethostname(), "pid": os.getpid(),
+                 "start": process_start(os.getpid()), "at": time.time()}
         try:
-            return token if self.cache.add("lock", token, expire=ttl) else None
+            return token if self.cache.add("lock", owner, expire=ttl) else None
         except Exception as e:
             raise self._error("cannot lock cache", e) from None
 
@@ -250,13 +324,28 @@ class Store:
         """Release the lock if we still hold it."""
         try:
             with self.cache.transact():
-                if self.cache.get("lock") == token:
+                owner = self.cache.get("lock")
+                if isinstance(owner, dict) and owner.get("token") == token:
                     self.cache.delete("lock")
         except Exception:
             pass  # the lock expires by itself
 
     def locked(self) -> bool:
         return self._get("lock") is not None
+
+    def break_dead_lock(self) -> bool:
+        """Remove the lock when its owner died on this host (killed sweeper); True when it was removed."""
+        owner = self._get("lock")
+        if owner is None or not _owner_dead(owner):
+            return False
+        try:
+            with self.cache.transact():
+                if self.cache.get("lock") == owner:
+                    self.cache.delete("lock")
+        except Exception as e:
+            raise self._error("cannot lock cache", e) from None
+        log.warning("the sweeper that held the cache lock (pid %s) is gone; taking over", owner.get("pid"))
+        return True
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import openstack
+import requests
 from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions as sdk_exc
 
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 #: Status codes worth another try, honouring Retry-After within the deadline.
 RETRIABLE = (429, 502, 503, 504)
 MAX_RETRIES = 3
+#: Objects one list may hold before we call its paging broken (VIO's largest clouds have tens of thousands).
+MAX_LIST = 200_000
 
 
 class CloudClient:
@@ -55,10 +59,42 @@ class CloudClient:
             raise SweepError(f"cloud configuration: {_one_line(e)}") from None
         except Exception as e:  # the loader raises a variety of errors for broken clouds.yaml
             raise SweepError(f"cloud configuration: {_one_line(e)}") from None
+        self.cloud = cloud
         self.session = self.conn.session
         self.session.session.hooks["response"].append(self._count)
+        self.timed_out: str | None = None  # the last request that got no answer in time
+        self._bound_requests()
+        self._authenticated = False
         self._saved_state: str | None = None
         self._load_auth_state()
+
+    def _bound_requests(self) -> None:
+        """Cap every HTTP request's timeouts by what is left of the budget, at the lowest level.
+
+        keystoneauth authenticates and discovers versions on its own (the first service adapter, a token
+        renewal), with the session's default timeout and its own retries: only the requests session sees
+        every one of those calls.
+        """
+        http = self.session.session
+        send = http.request
+
+        def bounded(method: str, url: str, **kwargs: Any) -> Any:
+            left = self.remaining()
+            given = kwargs.get("timeout")
+            if isinstance(given, tuple):
+                kwargs["timeout"] = tuple(min(t, left) if t else left for t in given)
+            else:
+                kwargs["timeout"] = min(given, left) if given else min(self.read_timeout, left)
+            try:
+                return send(method, url, **kwargs)
+            except requests.exceptions.Timeout:
+                # keystoneauth tolerates some of these silently (version discovery): remember for the message
+                limit = kwargs["timeout"][-1] if isinstance(kwargs["timeout"], tuple) else kwargs["timeout"]
+                path = urllib.parse.urlsplit(url).path
+                self.timed_out = f"{method} {path} got no answer within {limit:.0f} s"
+                raise
+
+        http.request = bounded
 
     # --- accounting and auth state -------------------------------------------------------------
 
@@ -104,7 +140,8 @@ class CloudClient:
         """Seconds left in the budget; raises SweepError when none are."""
         left = self.deadline - time.monotonic()
         if left <= 0.05:
-            raise SweepError("timed out (sweep budget used up)")
+            raise SweepError(f"timed out: {self.timed_out}" if self.timed_out else
+                             "timed out (sweep budget used up)")
         return left
 
     def _timeout(self) -> tuple[float, float]:
@@ -114,10 +151,62 @@ class CloudClient:
 
     # --- requests ------------------------------------------------------------------------------
 
+    def _credentials_hint(self) -> str:
+        if self.cloud:
+            return f"for cloud {self.cloud}: check the credentials in clouds.yaml (HTTP 401)"
+        return "with the OS_* variables: check the credentials in them (HTTP 401)"
+
+    def authenticate(self) -> None:
+        """Get a token (or reuse the stored one) before anything else, so a Keystone fault is named as one.
+
+        429 and 5xx are retried like any other request (Retry-After honoured within the budget).
+        """
+        if self._authenticated:
+            return
+        for attempt in range(MAX_RETRIES + 1):
+            self._timeout()
+            try:
+                self.session.auth.get_access(self.session)
+                self._authenticated = True
+                return
+            except SweepError as e:
+                raise SweepError(f"keystone: {e}") from None
+            except ks_exc.Unauthorized:
+                raise SweepError(f"keystone: authentication failed {self._credentials_hint()}") from None
+            except ks_exc.HttpError as e:
+                status = e.http_status
+                if status in RETRIABLE and attempt < MAX_RETRIES:
+                    headers = getattr(getattr(e, "response", None), "headers", None) or {}
+                    self._pause(f"keystone: HTTP {status}", _retry_after(headers.get("Retry-After"), attempt))
+                    continue
+                if status == 403:
+                    raise SweepError("keystone: forbidden (403): the account may not get a token for its "
+                                     "project") from None
+                raise SweepError(f"keystone: HTTP {status}: {_one_line(e)}") from None
+            except ks_exc.ConnectTimeout as e:
+                raise SweepError(f"keystone: timed out: {_one_line(e)}") from None
+            except (ks_exc.ConnectFailure, ks_exc.SSLError) as e:
+                raise SweepError(f"keystone: cannot connect: {_one_line(e)}") from None
+            except ks_exc.DiscoveryFailure as e:
+                raise SweepError(f"keystone: version discovery failed: {_one_line(e)}") from None
+            except Exception as e:
+                raise SweepError(f"keystone: {_one_line(e)}") from None
+
+    def _pause(self, what: str, delay: float) -> None:
+        """Sleep before a retry, or give up when the budget would not cover the wait."""
+        if time.monotonic() + delay >= self.deadline - 0.5:
+            raise SweepError(f"{what} and no time left to retry")
+        log.info("%s, retrying in %.1f s", what, delay)
+        time.sleep(delay)
+
     def adapter(self, service: str) -> Any:
-        """The SDK's service adapter (compute, network, block_storage, identity)."""
+        """The SDK's service adapter (compute, network, block_storage, identity), after authenticating."""
+        self.authenticate()
         try:
+            self._timeout()
             return getattr(self.conn, service)
+        except SweepError as e:
+            raise SweepError(f"{service}: {e}") from None
         except Exception as e:
             raise SweepError(f"{service}: {_one_line(e)}") from None
 
@@ -126,6 +215,8 @@ class CloudClient:
         try:
             self._timeout()
             data = adapter.get_endpoint_data()
+        except SweepError as e:
+            raise SweepError(f"{adapter.service_type}: version discovery: {e}") from None
         except Exception as e:
             raise SweepError(f"{adapter.service_type}: version discovery failed: {_one_line(e)}") from None
         mv = getattr(data, "max_microversion", None) if data else None
@@ -140,12 +231,14 @@ class CloudClient:
         """
         what = f"{adapter.service_type} {url.split('?', 1)[0]}"
         for attempt in range(MAX_RETRIES + 1):
-            timeout = self._timeout()
             try:
+                timeout = self._timeout()
                 resp = adapter.get(
                     url, microversion=microversion, raise_exc=False, timeout=timeout,
                     status_code_retries=0, connect_retries=0,
                 )
+            except SweepError as e:  # the budget ran out (token renewal included)
+                raise SweepError(f"{what}: {e}") from None
             except ks_exc.ConnectTimeout:  # keystoneauth's name for connect and read timeouts alike
                 raise SweepError(f"{what}: timed out after {timeout[1]:.0f} s") from None
             except (ks_exc.ConnectFailure, ks_exc.SSLError) as e:
@@ -160,11 +253,7 @@ class CloudClient:
                 raise SweepError(f"{what}: {_one_line(e)}") from None
             status = resp.status_code
             if status in RETRIABLE and attempt < MAX_RETRIES:
-                delay = _retry_after(resp.headers.get("Retry-After"), attempt)
-                if time.monotonic() + delay >= self.deadline - 0.5:
-                    raise SweepError(f"{what}: HTTP {status} and no time left to retry")
-                log.info("%s: HTTP %s, retrying in %.1f s", what, status, delay)
-                time.sleep(delay)
+                self._pause(f"{what}: HTTP {status}", _retry_after(resp.headers.get("Retry-After"), attempt))
                 continue
             if status == 404 and missing_ok:
                 return None
@@ -194,7 +283,8 @@ class CloudClient:
         """
         query = dict(params)
         seen_markers: set[str] = set()
-        while True:
+        max_pages = _max_pages(params)
+        for _page in range(max_pages):
             url = path + ("?" + urllib.parse.urlencode(query) if query else "")
             body = self.get_json(adapter, url, microversion=microversion, missing_ok=missing_ok)
             if body is None:
@@ -211,6 +301,8 @@ class CloudClient:
                 raise SweepError(f"{adapter.service_type} {path}: paging loops (marker {marker!r} again)")
             seen_markers.add(marker)
             query.update(nxt)
+        raise SweepError(f"{adapter.service_type} {path}: paging does not end (more than {max_pages} pages, "
+                         f"{MAX_LIST:,} objects: more than any real cloud has)")
 
     def probe(self, url: str) -> tuple[bool, int | None, float, str | None]:
         """One unauthenticated GET of an endpoint: (answered, status, latency s, error)."""
@@ -229,11 +321,14 @@ class CloudClient:
 
     def public_endpoints(self) -> list[tuple[str, str, str | None]]:
         """(service type, URL, region) of the public endpoints of our region in the token's catalog."""
+        self.authenticate()
         try:
             self._timeout()
             access = self.session.auth.get_access(self.session)
+        except SweepError as e:
+            raise SweepError(f"keystone: {e}") from None
         except ks_exc.Unauthorized:
-            raise SweepError("keystone: authentication failed (401): check the credentials") from None
+            raise SweepError(f"keystone: authentication failed {self._credentials_hint()}") from None
         except Exception as e:
             raise SweepError(f"keystone: {_one_line(e)}") from None
         region = getattr(self.conn.config, "region_name", None)
@@ -247,6 +342,15 @@ class CloudClient:
                     continue  # another region's endpoint: its own namespace probes it
                 found.append((svc.get("type", ""), ep["url"], where))
         return found
+
+
+def _max_pages(params: dict[str, Any]) -> int:
+    """Pages a list may take: MAX_LIST objects at the page size asked for (or 1000 when the API decides)."""
+    try:
+        limit = max(1, int(params.get("limit") or 1000))
+    except (TypeError, ValueError):
+        limit = 1000
+    return max(20, -(-MAX_LIST // limit))
 
 
 def _next_query(links: Any) -> dict[str, str] | None:
@@ -266,7 +370,46 @@ def _retry_after(value: str | None, attempt: int) -> float:
         return 0.5 * 2**attempt
 
 
+_URL = re.compile(r"(https?://[^/\s'\"]+)(/[^\s'\"?]*)?(\?[^\s'\"]*)?")
+_ERRNO = re.compile(r"\[Errno -?\d+\][^'\")\]]*")
+#: Longest message we pass on; the cause is kept, the context shortened.
+MAX_MESSAGE = 300
+
+
+def _short_url(m: re.Match) -> str:
+    host, path = m.group(1), m.group(2) or ""
+    parts = [p for p in path.split("/") if p]
+    return host + ("/…/" + parts[-1] if len(parts) > 2 else path)
+
+
 def _one_line(e: BaseException) -> str:
+    """The exception as one line of at most MAX_MESSAGE characters that still says why.
+
+    Library messages wrap the cause in layers of context (URLs, pool and object reprs); when too long, the
+    URLs lose their middles and a socket error is reduced to its errno text, then the middle is dropped at
+    word boundaries: the end of a message is where the reason is.
+    """
     text = " ".join(str(e).split()) or type(e).__name__
-    return text[:300]
+    return shorten(text)
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Shorten a message to `limit` characters keeping its start and its (reason-bearing) end."""
+    if len(text) <= limit:
+        return text
+    errno = _ERRNO.search(text)
+    pool = text.find("Unable to establish connection to ")
+    if errno and pool >= 0:  # keystoneauth around requests around urllib3 around the socket error
+        url = _URL.search(text, pool)
+        where = f" to {url.group(1)}" if url else ""
+        text = f"{text[:pool]}cannot connect{where}: {errno.group(0).strip()}"
+    text = _URL.sub(_short_url, text)
+    if len(text) <= limit:
+        return text
+    keep_head = limit // 3
+    head = text[:keep_head].rsplit(" ", 1)[0]
+    tail = text[-(limit - len(head) - 3):]
+    if " " in tail:
+        tail = tail.split(" ", 1)[1]
+    return f"{head} … {tail}"
 

@@ -18,7 +18,16 @@ from vio_checks.errors import VioError
 from vio_checks.eventlog import EventLog
 from vio_checks.events import describe
 from vio_checks.normalize import parse_time
-from vio_checks.options import add_cache_options, add_cloud_options, duration, snapshot, store_for
+from vio_checks.options import (
+    add_cache_options,
+    add_cloud_options,
+    duration,
+    int_range,
+    process_age,
+    snapshot,
+    store_for,
+    timeout_duration,
+)
 from vio_checks.runtime import guard_timeout, setup_logging
 from vio_checks.summary import as_json, iso_utc
 from vio_checks.summary import describe as describe_inventory
@@ -33,10 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_cloud_options(p)
     add_cache_options(p, freshness=False)
-    p.add_argument("-t", "--timeout", type=duration, default=120.0, metavar="DURATION",
+    p.add_argument("-t", "--timeout", type=timeout_duration, default=120.0, metavar="DURATION",
                    help="give up the sweep after this long (default: 120 s)")
-    p.add_argument("--page-size", type=int, default=1000, metavar="N",
-                   help="objects per list request (default: 1000, Nova's maximum)")
+    p.add_argument("--page-size", type=int_range(1, 1000), default=1000, metavar="N",
+                   help="objects per list request, 1..1000 (default: 1000, Nova's maximum)")
+    p.add_argument("--accept-empty", action="store_true",
+                   help="store this sweep even when servers, volumes or ports dropped from some to none "
+                        "(otherwise such a sweep is distrusted and the previous inventory kept)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--events", action="store_true",
                    help="print the event log from the cache instead of sweeping (oldest first)")
@@ -88,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.events:
         return print_events(args)
     try:
-        with guard_timeout(args.timeout + 5):
-            result = snapshot(args, timeout=args.timeout, force=True)
+        # The sweep gets the budget minus a moment to store its result; the alarm is the backstop.
+        with guard_timeout(max(0.5, args.timeout + 0.9 - process_age())):
+            result = snapshot(args, timeout=args.timeout - 0.3, force=True)
             if result.error or not result.snapshot:
                 raise VioError(f"sweep failed: {result.error or result.stale_reason}")
             inv = result.snapshot.inventory()
@@ -97,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         message = str(e) if isinstance(e, VioError) else f"timed out after {args.timeout:.0f} s"
         if getattr(e, "sweep_error", None):
             message = f"sweep failed: {e.sweep_error}"
+        if "sweep distrusted:" in message:
+            message = (message.replace("sweep failed: ", "") + " (the previous inventory is kept; if the "
+                       "cloud really is that empty, run vio-discover --accept-empty)")
         if args.json:
             print(json.dumps({"error": message}))
         else:

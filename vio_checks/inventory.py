@@ -47,6 +47,7 @@ class Freshness:
     cache_only: bool = False
     event_retention: float = DEFAULT_RETENTION
     max_events: int = DEFAULT_MAX_EVENTS
+    accept_empty: bool = False  # store a sweep even when it empties a kind that had objects (this run only)
 
 
 def obtain(
@@ -105,7 +106,9 @@ def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory]
     started = time.time()
     ttl = max(5.0, deadline - time.monotonic() + 5.0)
     while True:
-        token = None if store.locked() else store.try_lock(ttl)
+        token = None
+        if not store.locked() or store.break_dead_lock():
+            token = store.try_lock(ttl)
         if token:
             try:
                 snap = store.current()
@@ -116,7 +119,21 @@ def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory]
                 except SweepError as e:
                     store.record_failure(str(e))
                     return _fallback(snap, policy, f"sweep failed: {e}", str(e))
-                record_sweep(store, inv, policy.event_retention, policy.max_events)
+                distrust = None if policy.accept_empty else distrusted(snap, inv)
+                if distrust:
+                    store.record_failure(distrust)
+                    return _fallback(snap, policy, distrust, distrust)
+                try:
+                    record_sweep(store, inv, policy.event_retention, policy.max_events)
+                except CacheError as e:
+                    if getattr(e, "corrupt", False):
+                        raise
+                    # e.g. a full disk: the write rolled back whole; the previous snapshot still serves
+                    try:
+                        store.record_failure(str(e))
+                    except CacheError:
+                        pass
+                    return _fallback(store.current(), policy, f"sweep not stored: {e}", str(e))
                 return Result(store.current(), swept=True)
             finally:
                 store.unlock(token)
@@ -131,6 +148,21 @@ def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory]
         if time.monotonic() >= deadline:
             return _fallback(snap, policy, "another process is still sweeping")
 
+
+
+#: Kinds that never drop from some to none in a working cloud while the API answers: when they do, the
+#: sweep most likely lost its view (an account without the admin role sees only its own project).
+GUARDED = ("servers", "volumes", "ports")
+
+
+def distrusted(previous: Snapshot | None, inv: Inventory) -> str | None:
+    """Why a sweep's result must not replace the previous snapshot, or None when it may."""
+    if previous is None:
+        return None
+    before = previous.meta.counts or {}
+    lost = [f"{kind} {before[kind]} → 0" for kind in GUARDED
+            if before.get(kind, 0) > 0 and not inv.of_kind(kind)]
+    return "sweep distrusted: " + ", ".join(lost) if lost else None
 
 
 #: The kinds whose changes become events (reading only these keeps the diff cheap at 10,000 VMs).

@@ -6,27 +6,58 @@ Also turns those options into a snapshot (inventory.obtain) with the SDK importe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from vio_checks.cache import Store, namespace
-from vio_checks.errors import CacheError
+from vio_checks.errors import CacheError, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION
 from vio_checks.inventory import Freshness, Result, obtain
 
 DEFAULT_CACHE_DIR = Path("/var/cache/vio-checks")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.I)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+#: The longest duration any option takes (about 10 years): beyond it, timers and dates overflow.
+MAX_DURATION = 10 * 366 * 86400.0
 
 
 def duration(text: str) -> float:
-    """Parse `90`, `30m`, `1h`, `7d` into seconds (argparse type)."""
+    """Parse `90`, `30m`, `1h`, `7d` into seconds (argparse type): 0 up to MAX_DURATION."""
     m = _DURATION.match(str(text))
     if not m:
         raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use seconds or 30m, 1h, 7d)")
-    return float(m.group(1)) * _UNITS[m.group(2).lower()]
+    seconds = float(m.group(1)) * _UNITS[m.group(2).lower()]
+    if not 0 <= seconds <= MAX_DURATION:  # also false for inf and nan
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (at most {MAX_DURATION / 86400:.0f}d)")
+    return seconds
+
+
+def timeout_duration(text: str) -> float:
+    """argparse type for -t: a duration of at least one second."""
+    seconds = duration(text)
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"invalid timeout {text!r} (at least 1 s)")
+    return seconds
+
+
+def int_range(low: int, high: int):
+    """argparse type: an integer within low..high."""
+    def parse(text: str) -> int:
+        try:
+            value = int(str(text).strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range (use {low}..{high})")
+        return value
+
+    return parse
 
 
 def comma_list(text: str) -> list[str]:
@@ -114,6 +145,52 @@ def snapshot(
         max_age=getattr(args, "max_age", 120.0), max_stale=getattr(args, "max_stale", 900.0),
         cache_only=getattr(args, "cache_only", False),
         event_retention=args.event_retention, max_events=max(1, args.event_limit),
+        accept_empty=getattr(args, "accept_empty", False),
     )
-    deadline = time.monotonic() + max(1.0, timeout)
-    return obtain(store, policy, sweeper(args, store), deadline, force=force)
+    # -t is the whole command's budget: the interpreter's start-up and imports have used part of it.
+    deadline = time.monotonic() + max(0.5, timeout - process_age())
+    with _alarm(deadline + GRACE):
+        return obtain(store, policy, sweeper(args, store), deadline, force=force)
+
+
+#: How long past its deadline a sweep may run (writing its result) before the alarm ends it.
+GRACE = 0.8
+
+
+class BudgetExceeded(SweepError):
+    """The command's time budget ran out in code no timeout reaches (raised from SIGALRM)."""
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux /proc; 0 where unknown)."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - started)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+@contextlib.contextmanager
+def _alarm(deadline: float) -> Iterator[None]:
+    """Raise BudgetExceeded at `deadline` (monotonic) unless the command has a timer of its own.
+
+    The checks (nagiosplugin) and vio-discover set their own alarm; vio-icinga relies on this one.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
+        yield
+        return
+    budget = max(0.05, deadline - time.monotonic())
+
+    def expire(signum, frame):
+        raise BudgetExceeded(f"timed out after {budget:.0f} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, budget)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

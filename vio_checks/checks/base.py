@@ -24,7 +24,7 @@ import nagiosplugin
 from vio_checks import __version__
 from vio_checks.errors import InventoryUnavailable, VioError
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
-from vio_checks.options import add_cache_options, add_cloud_options, duration, snapshot
+from vio_checks.options import add_cache_options, add_cloud_options, snapshot, timeout_duration
 from vio_checks.text import inert, one_line, perf_label
 
 _NP_STATE = {
@@ -88,7 +88,7 @@ def build_parser(spec: CheckSpec) -> argparse.ArgumentParser:
     add_cloud_options(p)
     add_cache_options(p)
     g = p.add_argument_group("plugin")
-    g.add_argument("-t", "--timeout", type=duration, default=30.0, metavar="DURATION",
+    g.add_argument("-t", "--timeout", type=timeout_duration, default=30.0, metavar="DURATION",
                    help="answer UNKNOWN after this long, whatever the API does (default: 30 s)")
     g.add_argument("-v", "--verbose", action="count", default=0,
                    help="add diagnostics to the long output (repeatable, up to -vvv)")

@@ -18,6 +18,9 @@ API outage shows as this one problem.
 states:
   CRITICAL  the last sweep failed (its error is newer than the inventory): API down, authentication
             refused, timeout, malformed reply; the error is in the status line
+  CRITICAL  sweep distrusted: the last sweep emptied servers, volumes or ports while the API answered
+            (e.g. the account lost its admin role); the previous inventory is kept and serves the other
+            checks; vio-discover --accept-empty stores such a sweep once when the cloud really is empty
   CRITICAL  the inventory is older than --max-stale
   CRITICAL  no usable inventory at all (nothing cached and the API is down, or the cache is past
             --max-stale): never UNKNOWN, since that is exactly what this check is for

@@ -28,7 +28,14 @@ from vio_checks import topology as t
 from vio_checks.errors import VioError
 from vio_checks.icinga import COMMANDS, render_icinga2, render_nagios
 from vio_checks.icinga import generate as g
-from vio_checks.options import add_cache_options, add_cloud_options, comma_list, duration, snapshot
+from vio_checks.options import (
+    add_cache_options,
+    add_cloud_options,
+    comma_list,
+    duration,
+    snapshot,
+    timeout_duration,
+)
 from vio_checks.runtime import setup_logging
 
 #: Optional subcommand modules, registered when present.
@@ -44,7 +51,7 @@ def add_topology_options(p: argparse.ArgumentParser) -> None:
     """Cloud, cache, timeout and the filters that decide what the tree holds."""
     add_cloud_options(p)
     add_cache_options(p)
-    p.add_argument("-t", "--timeout", type=duration, default=120.0, metavar="DURATION",
+    p.add_argument("-t", "--timeout", type=timeout_duration, default=120.0, metavar="DURATION",
                    help="give up refreshing a stale inventory after this long (default: 120 s)")
     f = p.add_argument_group("what to monitor")
     f.add_argument("--prefix", metavar="NAME",

@@ -59,8 +59,15 @@ def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float
     failed = last_error(status, meta)
     if failed:
         error, when = failed
-        v.add(State.CRITICAL, f"last sweep failed at {clock(when, now)}: {error}; "
-                              f"inventory {age(inv_age)} old")
+        if error.startswith("sweep distrusted:"):
+            v.add(State.CRITICAL, f"{error} at {clock(when, now)}; answering from the inventory of "
+                                  f"{age(inv_age)} ago")
+            v.details.append("a sweep that empties servers, volumes or ports while the API answers is not "
+                             "stored (e.g. the account lost its admin role); if the cloud really is that "
+                             "empty, run vio-discover --accept-empty once")
+        else:
+            v.add(State.CRITICAL, f"last sweep failed at {clock(when, now)}: {error}; "
+                                  f"inventory {age(inv_age)} old")
     if inv_age > opts.max_stale:
         v.add(State.CRITICAL, f"inventory {age(inv_age)} old, past --max-stale {_duration(opts.max_stale)}")
     elif inv_age > warn_age:

@@ -64,7 +64,9 @@ Admin API (no auth, JSON in and out; not counted, never faulted):
                                         "truncated": true, "count": N (then expire; default unlimited),
                                         "missing_fields": {KIND: [FIELD, ...]} (strip these API fields
                                         from every KIND record in matching replies, e.g. {"servers":
-                                        ["status"]}; a.b for a nested one; KIND one of MISSING_KINDS)}
+                                        ["status"]}; a.b for a nested one; KIND one of MISSING_KINDS),
+                                        "endless_paging": true (a list's next link never ends: the
+                                        first page again, each time with a new marker)}
   POST   /_sim/tokens/expire            invalidate every token
   GET|PATCH /_sim/settings              {"token_ttl", "page_max", "agents", "region"}
 """
@@ -227,6 +229,7 @@ class Fault:
             "hang",
             "malformed",
             "truncated",
+            "endless_paging",
             "count",
             "message",
             "missing_fields",
@@ -248,6 +251,7 @@ class Fault:
         self.malformed = bool(spec.get("malformed"))
         self.truncated = bool(spec.get("truncated"))
         self.missing_fields = _missing_fields(spec.get("missing_fields"))
+        self.endless_paging = bool(spec.get("endless_paging"))
         self.count = int(spec["count"]) if spec.get("count") is not None else None
         self.remaining = self.count
         self.hits = 0
@@ -322,8 +326,12 @@ class App:
                 return self._fault_response(fault, path)
             if fault.malformed:
                 return Response(200, b'{"malformed": [{"id": "', [("Content-Type", "application/json")])
+        if fault is not None and fault.endless_paging:
+            req.query.pop("marker", None)  # every page is the first page, under a marker never seen before
         try:
             resp = self._route(req)
+            if fault is not None and fault.endless_paging:
+                resp = self._endless(req, resp)
         except ApiError as exc:
             resp = self._error(path, exc.status, exc.message, exc.headers)
         except SimError as exc:
@@ -333,6 +341,20 @@ class App:
         if fault is not None and fault.truncated:
             resp.truncate = True
         return resp
+
+    def _endless(self, req: Request, resp: Response) -> Response:
+        """A list reply whose next link points to yet another page, forever."""
+        try:
+            body = json.loads(resp.body)
+        except ValueError:
+            return resp
+        if resp.status != 200 or not isinstance(body, dict):
+            return resp
+        for key, value in list(body.items()):
+            if isinstance(value, list) and value and not key.endswith("_links"):
+                limit = self._limit(req)
+                body[f"{key}_links"] = self._next_link(req, limit, uuid.uuid4())
+        return jresp(200, body)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:
