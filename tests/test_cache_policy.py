@@ -14,7 +14,7 @@ from freezegun import freeze_time
 
 from vio_checks.cache import Store
 from vio_checks.errors import InventoryUnavailable, SweepError
-from vio_checks.inventory import Freshness, obtain
+from vio_checks.freshness import Freshness, obtain
 from vio_checks.model import Hypervisor, Inventory, Meta, Server
 
 T0 = "2026-11-24 10:00:00"

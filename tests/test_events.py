@@ -9,9 +9,9 @@ import pytest
 from freezegun import freeze_time
 
 from vio_checks.cache import Store
+from vio_checks.changes import Event, changes
 from vio_checks.eventlog import EventLog
-from vio_checks.events import Event, changes
-from vio_checks.inventory import record_sweep
+from vio_checks.freshness import record_sweep
 from vio_checks.judge.inventory import InventoryOptions, judge_inventory
 from vio_checks.judge.verdict import State
 from vio_checks.model import Hypervisor, Inventory, Meta, Migration, Server, Volume

@@ -278,7 +278,7 @@ def test_a_failed_write_leaves_no_files_and_the_previous_snapshot(tmp_path):
 
 def test_a_failed_write_keeps_answering_from_the_previous_snapshot(tmp_path):
     from vio_checks.cache import Store
-    from vio_checks.inventory import Freshness, obtain
+    from vio_checks.freshness import Freshness, obtain
 
     store = Store(tmp_path / "ns")
     store.store(_inventory())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from vio_checks import normalize
-from vio_checks.events import Event, describe
+from vio_checks.changes import Event, describe
 from vio_checks.judge import verdict as verdict_mod
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.hypervisor import HypervisorOptions, judge_hypervisor

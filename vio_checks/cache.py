@@ -12,7 +12,7 @@ Layout, per cloud+region namespace (one diskcache directory):
 Keys are strings: diskcache stores them as they are, where tuple keys would be pickled.
 - ``lock``: held (with an expiry) by the one process that sweeps.
 
-Nothing here talks to the API or decides freshness policy: see inventory.py.
+Nothing here talks to the API or decides freshness policy: see freshness.py.
 """
 
 from __future__ import annotations

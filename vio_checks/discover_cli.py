@@ -14,9 +14,9 @@ import sys
 import time
 
 from vio_checks import __version__
+from vio_checks.changes import describe
 from vio_checks.errors import VioError
 from vio_checks.eventlog import EventLog
-from vio_checks.events import describe
 from vio_checks.normalize import parse_time
 from vio_checks.options import (
     add_cache_options,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vio_checks.cache import Store, key
-from vio_checks.events import Event
+from vio_checks.changes import Event
 
 DEFAULT_RETENTION = 7 * 86400.0
 DEFAULT_MAX_EVENTS = 100_000

@@ -18,7 +18,7 @@ from pathlib import Path
 from vio_checks.cache import Store, namespace
 from vio_checks.errors import CacheError, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION
-from vio_checks.inventory import Freshness, Result, obtain
+from vio_checks.freshness import Freshness, Result, obtain
 
 DEFAULT_CACHE_DIR = Path("/var/cache/vio-checks")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.I)
@@ -126,7 +126,7 @@ def sweeper(args: argparse.Namespace, store: Store):
     """A function deadline → Inventory that sweeps the cloud the options name (imports the SDK lazily)."""
     def run(deadline: float):
         from vio_checks.cloud import CloudClient
-        from vio_checks.discovery import sweep
+        from vio_checks.sweep import sweep
 
         client = CloudClient(args.os_cloud, args.os_region_name, deadline,
                              auth_state_file=store.directory / "auth-state.json")

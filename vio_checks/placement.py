@@ -1,7 +1,7 @@
 """Where a VM runs: its hypervisor record and its nova-compute service, from a server record.
 
 The one rule, used by check_vio_vm, check_vio_hypervisor, the dependency tree (topology.py) and the event
-log (events.py):
+log (changes.py):
 - the hypervisor whose hypervisor_hostname is the server's `OS-EXT-SRV-ATTR:hypervisor_hostname`;
 - else the one hypervisor whose nova-compute host is the server's `OS-EXT-SRV-ATTR:host` (with several,
   the VM's cluster cannot be told, so none);

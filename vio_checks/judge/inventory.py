@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from vio_checks.events import Event, describe
+from vio_checks.changes import Event, describe
 from vio_checks.judge.timefmt import age, clock
 from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst
 from vio_checks.text import inert

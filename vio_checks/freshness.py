@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vio_checks.cache import Snapshot, Store
+from vio_checks.changes import changes
 from vio_checks.errors import CacheError, InventoryUnavailable, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION, EventLog
-from vio_checks.events import changes
 from vio_checks.judge.timefmt import age
 from vio_checks.model import Inventory
 
