@@ -28,3 +28,8 @@ test: lint
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+
+# The benchmark against the simulator (about 3 minutes on 2 cores, at most 10); writes BENCHMARKS.md.
+.PHONY: bench
+bench: install
+	$(BIN)/python bench/run.py --output BENCHMARKS.md
