@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: demo test lint install install-test clean
+.PHONY: demo test check lint install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ lint: install-test
 
 test: lint
 	$(BIN)/python -m pytest -p no:cacheprovider
+
+# Daily work: everything but the suites that start real daemons (Icinga, Nagios, OpenStack, ...).
+REAL_DAEMONS := e2e or realopenstack or distributed or console or vsphere or deb
+check: lint
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not ($(REAL_DAEMONS))"
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
