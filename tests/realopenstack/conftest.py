@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import BIN, Run
 
 from .seed import Seeded, seed
-from .stack import ADMIN_PASSWORD, HERE, REGION, Stack, StackError, missing_system_pieces
+from .stack import ADMIN_PASSWORD, API_NAMES, HERE, REGION, Stack, StackError, missing_system_pieces
 
 MARKER = "realopenstack"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -62,6 +64,27 @@ def build_venv() -> Path:
     return Path(p.stdout.strip().splitlines()[-1])
 
 
+_ACCESS = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d+) \S+ "[^"]*" '
+                     r'"(?P<agent>[^"]*)" "(?P<mv>[^"]*)"')
+
+
+@dataclass
+class Request:
+    """One request an API's gunicorn logged."""
+
+    api: str
+    method: str
+    path: str
+    status: int
+    agent: str
+    microversion: str
+
+    @property
+    def product(self) -> bool:
+        """Sent by the product (openstacksdk's user agent first), not by a service or the seeding."""
+        return self.agent.startswith("openstacksdk/")
+
+
 class RealCloud:
     """The running stack, what was seeded in it, and a way to run the product's commands against it."""
 
@@ -85,6 +108,35 @@ class RealCloud:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"clouds": clouds}, indent=1))  # JSON is YAML
         return path
+
+    def log_mark(self) -> dict[str, int]:
+        """Where each API's access log ends now (for requests_since)."""
+        return {api: self._size(api) for api in API_NAMES}
+
+    def _size(self, api: str) -> int:
+        try:
+            return self.stack.access_log(api).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def requests_since(self, mark: dict[str, int], product_only: bool = True) -> list[Request]:
+        """Requests the APIs logged since mark (the product's only, unless product_only=False)."""
+        time.sleep(0.3)  # gunicorn logs after it answered; let the last line land
+        out = []
+        for api in API_NAMES:
+            try:
+                with self.stack.access_log(api).open("rb") as f:
+                    f.seek(mark.get(api, 0))
+                    text = f.read().decode(errors="replace")
+            except FileNotFoundError:
+                continue
+            for line in text.splitlines():
+                m = _ACCESS.search(line)
+                if m:
+                    r = Request(api, m["method"], m["path"], int(m["status"]), m["agent"], m["mv"])
+                    if r.product or not product_only:
+                        out.append(r)
+        return out
 
     def env(self, tmp: Path, cloud: str = "realos", password: str = ADMIN_PASSWORD) -> RealEnv:
         return RealEnv(self, tmp, cloud, password)
@@ -115,13 +167,26 @@ class RealEnv:
         return json.loads(r.stdout)
 
 
+def make_app_credential(stack: Stack) -> dict[str, str]:
+    """An application credential of the admin user (id + secret, as clouds.yaml takes them)."""
+    s = stack.admin_session()
+    user_id = s.get_user_id()
+    name = f"vio-checks-{time.time_ns()}"
+    body = {"application_credential": {"name": name, "description": "vio-checks contract tests"}}
+    cred = s.post(f"{stack.auth_url}/users/{user_id}/application_credentials", json=body).json()
+    cred = cred["application_credential"]
+    return {"application_credential_id": cred["id"], "application_credential_secret": cred["secret"]}
+
+
 @pytest.fixture(scope="session")
 def real_cloud() -> Iterator[RealCloud]:
     """The stack, started and seeded once per test run (~3 minutes), stopped at the end."""
     attach = os.environ.get("VIO_REALOS_ATTACH")
     if attach:
         stack, state = Stack.attach(Path(attach))
-        yield RealCloud(stack, Seeded(**state["seeded"]))
+        cloud = RealCloud(stack, Seeded(**state["seeded"]))
+        cloud.app_cred = make_app_credential(stack)
+        yield cloud
         return
     missing = missing_system_pieces()
     if missing:
@@ -141,6 +206,7 @@ def real_cloud() -> Iterator[RealCloud]:
         raise  # not reached
     stack.say(f"seeded in {time.monotonic() - t0 - stack.timings.get('stack up', 0):.1f} s")
     cloud = RealCloud(stack, seeded)
+    cloud.app_cred = make_app_credential(stack)
     try:
         yield cloud
     finally:

@@ -52,6 +52,11 @@ DATABASES = ("keystone", "nova_api", "nova", "nova_cell0", "placement", "glance"
 SERVICE_USERS = ("nova", "placement", "glance", "cinder", "neutron")
 
 
+#: gunicorn's default access log line plus the microversion header the client sent.
+ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" "%({openstack-api-version}i)s"'
+API_NAMES = ("keystone", "nova-api", "placement", "glance", "cinder-api", "neutron-api")
+
+
 class StackError(RuntimeError):
     """A piece of the stack did not start; the message names it and the tail of its log."""
 
@@ -566,7 +571,8 @@ class Stack:
         return self.spawn(name, [
             self.bin("gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}", "--workers", "1",
             "--worker-class", "gthread", "--threads", str(threads), "--timeout", "300",
-            "--graceful-timeout", "5", "--access-logfile", str(self.access_log(name)), "--pythonpath", str(HERE), f"stack_wsgi:{app}()",
+            "--graceful-timeout", "5", "--access-logfile", str(self.access_log(name)),
+            "--access-logformat", ACCESS_LOG_FORMAT, "--pythonpath", str(HERE), f"stack_wsgi:{app}()",
         ], env=env)
 
     def access_log(self, name: str) -> Path:
