@@ -155,10 +155,10 @@ class _Foreign:
 
     def poll(self) -> int | None:
         try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except OSError:
             return 0
-        return None
+        return 0 if stat.rsplit(")", 1)[-1].split()[0] == "Z" else None  # a zombie has exited
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = time.monotonic() + (timeout or 0)
