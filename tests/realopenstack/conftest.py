@@ -187,6 +187,9 @@ def real_cloud() -> Iterator[RealCloud]:
         cloud = RealCloud(stack, Seeded(**state["seeded"]))
         cloud.app_cred = make_app_credential(stack)
         yield cloud
+        # Processes the tests restarted here are ours to stop; the rest belong to the attached stack.
+        for proc in [p for p in stack.procs.values() if isinstance(p.popen, subprocess.Popen)]:
+            proc.stop()
         return
     missing = missing_system_pieces()
     if missing:
