@@ -748,15 +748,15 @@ class Stack:
         self.wait_for("cinder-volume up", volume_up, 120, all_procs)
         self._timed("healthy", t)
 
-    def listeners(self) -> list[str]:
-        """Listening TCP sockets of this stack's processes that are not on loopback (should be none)."""
+    def listeners(self, loopback_ok: bool = True) -> list[str]:
+        """Listening TCP sockets of this stack's processes not on loopback (should be none; all with loopback_ok=False)."""
         pids = {p.pid for p in self.procs.values()}
         out = subprocess.run(["ss", "-Htlnp"], capture_output=True, text=True).stdout
         bad = []
         for line in out.splitlines():
             parts = line.split()
             local = parts[3] if len(parts) > 3 else ""
-            if local.startswith(("127.", "[::1]")):
+            if loopback_ok and local.startswith(("127.", "[::1]")):
                 continue
             for pid in pids:
                 if f"pid={pid}," in line or self._in_group(line, pid):

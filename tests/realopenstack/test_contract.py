@@ -24,6 +24,11 @@ EXPECTED_COUNTS = {
 }
 
 
+def test_the_stack_listens_on_loopback_only(real_cloud):
+    assert real_cloud.stack.listeners() == []
+    assert real_cloud.stack.listeners(loopback_ok=False), "found none at all: the check itself is broken"
+
+
 def test_discover_counts_what_the_cloud_has(real):
     inv = real.sweep()
     assert inv["counts"] == EXPECTED_COUNTS, inv
