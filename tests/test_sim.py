@@ -91,6 +91,9 @@ def test_version_documents(sim):
     v21 = by_name([dict(v, name=v["id"]) for v in versions], "v2.1")
     assert (v21["version"], v21["min_version"], v21["status"]) == ("2.96", "2.1", "CURRENT")
     assert json.loads(raw(sim, "GET", "/compute/v2.1")[2])["version"]["version"] == "2.96"
+    # As upstream Nova (tests/realopenstack): the version document answers at the minimum microversion.
+    headers = raw(sim, "GET", "/compute/v2.1")[1]
+    assert headers["openstack-api-version"] == "compute 2.1" and headers["x-openstack-nova-api-version"] == "2.1"
     assert json.loads(raw(sim, "GET", "/network/")[2])["versions"][0]["id"] == "v2.0"
     assert "resources" in json.loads(raw(sim, "GET", "/network/v2.0/")[2])
     status, _, out = raw(sim, "GET", "/volume/")

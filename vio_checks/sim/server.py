@@ -714,7 +714,11 @@ class App:
         if segs[0] not in ("v2.1", "v2"):
             raise ApiError(404, "The resource could not be found.")
         if len(segs) == 1:
-            return jresp(200, {"version": v21 if segs[0] == "v2.1" else v20})
+            # Nova's version document already passes its microversion middleware: the minimum, as headers.
+            floor = f"{NOVA_MIN[0]}.{NOVA_MIN[1]}"
+            return jresp(200, {"version": v21 if segs[0] == "v2.1" else v20}, headers=[
+                ("OpenStack-API-Version", f"compute {floor}"), ("X-OpenStack-Nova-API-Version", floor),
+                ("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version")])
         tok = self._auth(req)
         mv = self._nova_mv(req)
         vstr = f"{mv[0]}.{mv[1]}"

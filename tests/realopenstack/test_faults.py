@@ -1,0 +1,101 @@
+"""Faults made in the real services, judged by the product (this module runs after the others: it stops things).
+
+Liveness windows are short in this stack (stack.py: Nova/Cinder service_down_time 10 s, Neutron
+agent_down_time 8 s), so each fault shows within seconds; every test puts the stack back as it found it.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+
+from .stack import COMPUTE_HOSTS, NETWORK_HOST, SERVICE_DOWN_TIME
+
+BOUND = SERVICE_DOWN_TIME * 3 + 20  # seconds: the service-down time, a report interval or two, a loaded machine
+
+
+def until(real, check: Callable, what: str, timeout: float = BOUND):
+    """Sweep and run check() until it returns a truthy Run; fail naming `what` with the last output."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        real.sweep()
+        last = check()
+        if last:
+            return last
+        time.sleep(1)
+    raise AssertionError(f"{what} not seen within {timeout:.0f} s; last:\n{last}")
+
+
+class Ok:
+    """A Run that is truthy when its exit code is the wanted one."""
+
+    def __init__(self, run, rc: int) -> None:
+        self.run, self.rc = run, rc
+
+    def __bool__(self) -> bool:
+        return self.run.rc == self.rc
+
+    def __str__(self) -> str:
+        return str(self.run)
+
+
+def test_stopped_nova_compute_is_critical(real, real_cloud):
+    stack = real_cloud.stack
+    host = COMPUTE_HOSTS[1]
+    started = time.monotonic()
+    stack.kill(f"nova-compute-{host}", signal.SIGKILL)
+    try:
+        r = until(real, lambda: Ok(real.run("check_vio_hypervisor", "--id", host), 2), "hypervisor CRITICAL").run
+        assert r.status.startswith(f"VIO HYPERVISOR CRITICAL - {host}"), str(r)
+        assert time.monotonic() - started < BOUND
+        svc = real.run("check_vio_service", "--component", "nova")
+        assert svc.rc == 2 and f"nova-compute@{host}" in svc.status, str(svc)
+        vm = real.run("check_vio_vm", "--name", "vm-active-2")
+        assert vm.rc == 3 and "unverified" in vm.status, str(vm)  # its host cannot vouch for it
+    finally:
+        stack.start_compute(host)
+    until(real, lambda: Ok(real.run("check_vio_hypervisor", "--id", host), 0), "hypervisor back up")
+
+
+def test_stopped_l3_agent_leaves_the_router_critical(real, real_cloud):
+    stack = real_cloud.stack
+    stack.set_agent("neutron-l3-agent", NETWORK_HOST, alive=False)
+    try:
+        r = until(real, lambda: Ok(real.run("check_vio_router", "--name", "router1"), 2), "router CRITICAL").run
+        assert "router1" in r.status and "L3 agent" in r.status, str(r)
+        svc = real.run("check_vio_service", "--component", "neutron")
+        assert svc.rc == 2 and f"neutron-l3-agent@{NETWORK_HOST}" in svc.status, str(svc)
+    finally:
+        stack.set_agent("neutron-l3-agent", NETWORK_HOST, alive=True)
+    until(real, lambda: Ok(real.run("check_vio_router", "--name", "router1"), 0), "router OK again")
+
+
+def test_stopped_cinder_volume_is_critical(real, real_cloud):
+    stack = real_cloud.stack
+    stack.kill("cinder-volume", signal.SIGKILL)
+    try:
+        r = until(real, lambda: Ok(real.run("check_vio_service", "--component", "cinder"), 2), "cinder CRITICAL").run
+        assert "cinder-volume@block-1@fake" in r.status, str(r)
+    finally:
+        stack.start_cinder_volume()
+
+
+def test_stopped_keystone_means_stale_then_unknown(real, real_cloud):
+    stack = real_cloud.stack
+    real.sweep()
+    stack.kill("keystone", signal.SIGKILL)
+    try:
+        # The refresh fails (the token is still good, but Keystone does not answer): the last inventory, marked.
+        stale = real.run("check_vio_hypervisor", "--max-age", "0")
+        assert stale.rc == 0, str(stale)
+        assert "old:" in stale.stdout and "identity" in stale.stdout, str(stale)
+        disc = real.run("check_vio_discovery", "--max-age", "0")
+        assert disc.rc == 2 and "last sweep failed" in disc.status, str(disc)
+        time.sleep(2.5)
+        gone = real.run("check_vio_hypervisor", "--max-age", "0", "--max-stale", "2")
+        assert gone.rc == 3, str(gone)
+        assert gone.status.startswith("VIO HYPERVISOR UNKNOWN - ") and "past --max-stale" in gone.status, str(gone)
+    finally:
+        stack.start_keystone()
