@@ -23,6 +23,7 @@ from openstack import exceptions as sdk_exc
 
 from vio_checks.errors import SweepError
 from vio_checks.fileutil import atomic_write
+from vio_checks.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -389,7 +390,7 @@ def _one_line(e: BaseException) -> str:
     URLs lose their middles and a socket error is reduced to its errno text, then the middle is dropped at
     word boundaries: the end of a message is where the reason is.
     """
-    text = " ".join(str(e).split()) or type(e).__name__
+    text = one_line(e) or type(e).__name__
     return shorten(text)
 
 

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from vio_checks.judge.timefmt import age, clock
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import KINDS, Meta
+from vio_checks.text import inert
+
+#: Sweep errors carry API messages (shortened to 300 characters in cloud.py, reason kept) plus our context.
+ERROR_LEN = 400
 
 
 @dataclass
@@ -47,7 +51,7 @@ def last_error(status: dict, meta: Meta | None) -> tuple[str, float | None] | No
     when = status.get("error_at") or status.get("attempt_at")
     if meta is not None and when is not None and when < meta.fetched_at:
         return None  # an older failure, since replaced by a good sweep
-    return str(error), when
+    return inert(error, ERROR_LEN), when
 
 
 def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float) -> Verdict:
@@ -85,7 +89,7 @@ def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float
     if status.get("attempt_at"):
         v.details.append(f"last attempt {clock(status['attempt_at'], now)}")
     if status.get("error") and not failed:
-        v.details.append(f"an earlier sweep failed: {status['error']}")
+        v.details.append(f"an earlier sweep failed: {inert(status['error'], ERROR_LEN)}")
     v.details.append("counts: " + ", ".join(f"{k} {n}" for k, n in meta.counts.items()))
 
     v.perf += [
@@ -100,7 +104,7 @@ def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float
 def judge_unavailable(message: str, status: dict, now: float) -> Verdict:
     """No usable inventory (nothing cached, or too old and the API down): CRITICAL, never UNKNOWN."""
     v = Verdict()
-    v.add(State.CRITICAL, message)
+    v.add(State.CRITICAL, inert(message, ERROR_LEN))
     if status.get("ok_at"):
         v.details.append(f"last good sweep {clock(status['ok_at'], now)} ({age(now - status['ok_at'])} ago)")
     else:
