@@ -23,6 +23,7 @@ import nagiosplugin
 
 from vio_checks import __version__
 from vio_checks.errors import InventoryUnavailable, VioError
+from vio_checks.freshness import Result
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
 from vio_checks.options import add_cache_options, add_cloud_options, snapshot, timeout_duration
 from vio_checks.text import inert, one_line, perf_label
@@ -168,12 +169,6 @@ def judge_from_inventory(spec: CheckSpec, args: argparse.Namespace) -> Verdict:
     """Obtain the snapshot per the options and judge it; every failure becomes one UNKNOWN finding."""
     try:
         result = snapshot(args, timeout=max(1.0, args.timeout - TIMEOUT_MARGIN))
-        verdict = spec.evaluate(args, result.snapshot, time.time())
-        if result.stale_reason:
-            verdict.details.insert(0, f"NOTE: {result.stale_reason}")
-            if verdict.state == State.OK:
-                verdict.findings[0].text += f" ({result.stale_reason})"
-        return verdict
     except InventoryUnavailable as e:
         if spec.on_unavailable is None:
             return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
@@ -181,8 +176,29 @@ def judge_from_inventory(spec: CheckSpec, args: argparse.Namespace) -> Verdict:
     except VioError as e:
         return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
     except Exception as e:  # a bug must still end in one clean UNKNOWN line
-        logging.getLogger("vio_checks").debug("internal error", exc_info=True)
-        return Verdict(findings=[Finding(State.UNKNOWN, f"internal error: {type(e).__name__}: {e}")])
+        return _internal_error(e)
+    return judge_result(spec, args, result, time.time())
+
+
+def judge_result(spec: CheckSpec, args: argparse.Namespace, result: Result, now: float) -> Verdict:
+    """Judge one object (or aggregate) of an obtained snapshot, noting its staleness: the part a check
+    executable and a bulk evaluation of many objects share."""
+    try:
+        verdict = spec.evaluate(args, result.snapshot, now)
+    except VioError as e:
+        return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
+    except Exception as e:  # a bug must still end in one clean UNKNOWN line
+        return _internal_error(e)
+    if result.stale_reason:
+        verdict.details.insert(0, f"NOTE: {result.stale_reason}")
+        if verdict.state == State.OK:
+            verdict.findings[0].text += f" ({result.stale_reason})"
+    return verdict
+
+
+def _internal_error(e: Exception) -> Verdict:
+    logging.getLogger("vio_checks").debug("internal error", exc_info=True)
+    return Verdict(findings=[Finding(State.UNKNOWN, f"internal error: {type(e).__name__}: {e}")])
 
 
 class _VerdictResource(nagiosplugin.Resource):
