@@ -295,6 +295,13 @@ def test_rootcause_icinga_unreachable_exits_3(cloud):
     assert r.rc == 3 and "no API password" in r.stderr, str(r)
 
 
+def test_bad_filter_options_exit_2_in_one_line(cloud):
+    for command in ("impact", "rootcause"):
+        r = cloud.run("vio-icinga", command, "web-01", "--kinds", "vms,bogus")
+        assert r.rc == 2 and r.stdout == "", str(r)
+        assert r.stderr.startswith("vio-icinga: unknown --kinds bogus") and len(r.stderr.splitlines()) == 1, str(r)
+
+
 def test_no_inventory_exits_3(make_cloud):
     c = make_cloud(copy.deepcopy(E2E_SCENARIO))
     c.sim.stop()

@@ -7,7 +7,7 @@
 Both build the same tree `vio-icinga generate` writes (same cloud, cache and filter options, icinga.load),
 so object names are the generated Icinga object names (icinga.resolve). Exit codes: 0 answered; 3 when the
 object is unknown or ambiguous (the candidates are listed), or the inventory or the Icinga API is
-unavailable; 2 for bad options (argparse). The logic is icinga.analysis', the states icinga.states'.
+unavailable; 2 for bad options. The logic is icinga.analysis', the states icinga.states'.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from vio_checks.icinga.analysis import (
     impact_text,
 )
 from vio_checks.icinga.deploy import ApiError, IcingaApi
+from vio_checks.icinga.generate import GenerateError, topology_options
 from vio_checks.icinga.load import add_topology_options, load_tree
 from vio_checks.icinga.resolve import Unresolved, describe, resolve
 from vio_checks.icinga.states import IcingaUnavailable, icinga_states, judge_states
@@ -41,7 +42,7 @@ from vio_checks.judge.timefmt import clock
 from vio_checks.options import duration
 from vio_checks.text import inert
 
-EXIT_OK, EXIT_UNKNOWN = 0, 3
+EXIT_OK, EXIT_BAD_OPTIONS, EXIT_UNKNOWN = 0, 2, 3
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -75,7 +76,12 @@ def _target(args: argparse.Namespace) -> tuple[Any, o.Objects, o.Node] | int:
     """(snapshot result, topology, the node args.object names), or the exit code after saying why not."""
     topo = None
     try:
-        result, topo = load_tree(args)
+        opts = topology_options(args)
+    except GenerateError as e:
+        print(f"vio-icinga: {e}", file=sys.stderr)
+        return EXIT_BAD_OPTIONS
+    try:
+        result, topo = load_tree(args, opts)
         return result, topo, resolve(topo, args.object)
     except Unresolved as e:
         return _candidates(topo, e)
@@ -145,6 +151,7 @@ hypervisor_hostname, binary@host of a service); an ambiguous name lists the cand
 
 exit codes:
   0  answered
+  2  bad options
   3  unknown or ambiguous object (candidates on stderr), or no usable inventory
 """
 
@@ -154,6 +161,7 @@ would judge it; with --api-url the states are Icinga's own (state, since when, r
 
 exit codes:
   0  answered (whatever the states are)
+  2  bad options
   3  unknown or ambiguous object (candidates on stderr), no usable inventory, or the Icinga API unreachable
 """
 
