@@ -153,6 +153,19 @@ def test_assert_acyclic_names_the_cycle(topo):
         topo.assert_acyclic()
 
 
+def test_acyclicity_is_proved_once_per_tree(monkeypatch):
+    """build() proves the tree acyclic; depth() and the commands reuse that proof until a node is added."""
+    calls = []
+    real = t.Topology.assert_acyclic
+    monkeypatch.setattr(t.Topology, "assert_acyclic", lambda self: calls.append(1) or real(self))
+    topo = o.build(small_inventory())
+    topo.depth()
+    assert len(calls) == 1
+    topo.add(o.Node(kind=t.VM, host="extra", service=None, display_name="x", object_id=None,
+                    check=o.Check("vio_vm"), parents=(P,)))
+    assert topo.depth()["extra"] == 1 and len(calls) == 2
+
+
 def test_migrated_vm_follows_its_hypervisor():
     inv = small_inventory()
     before = o.build(inv)
