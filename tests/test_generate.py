@@ -32,7 +32,9 @@ from vio_checks.icinga import (
     render_icinga2,
     render_nagios,
 )
-from vio_checks.icinga.generate import check_parsers, validate_icinga2, validate_nagios
+from vio_checks.icinga import objects as o
+from vio_checks.icinga.generate import validate_icinga2, validate_nagios
+from vio_checks.icinga.parsers import check_parsers
 
 BIN = Path(sys.executable).parent
 P = "vio-demo-RegionOne"
@@ -43,7 +45,7 @@ needs_nagios = pytest.mark.skipif(not (shutil.which("nagios4") or os.path.exists
 
 
 def render(inv, fmt="icinga2", topo_opts=None, **opts) -> str:
-    topo = t.build(inv, topo_opts)
+    topo = o.build(inv, topo_opts)
     opts.setdefault("host_vars", {"vio_os_cloud": "demo", "vio_os_region_name": "RegionOne"})
     ro = RenderOptions(**opts)
     return render_icinga2.render(topo, ro) if fmt == "icinga2" else render_nagios.render(topo, ro)
@@ -104,7 +106,7 @@ def test_small_cloud_validates_with_nagios(tmp_path):
 
 @needs_icinga2
 def test_hostile_names_stay_inert_in_icinga2(tmp_path):
-    text = render(small_inventory(hostile=True), topo_opts=t.Options(notes_urls={t.VM: "https://h/{name}"}))
+    text = render(small_inventory(hostile=True), topo_opts=o.Options(notes_urls={t.VM: "https://h/{name}"}))
     keep = tmp_path / "state"
     ok(validate_icinga2([write(tmp_path, "vio.conf", text)], ICINGA_DIR, keep=keep))
     objects = icinga_objects(keep / "cache" / "icinga2.debug")
@@ -117,7 +119,7 @@ def test_hostile_names_stay_inert_in_icinga2(tmp_path):
     assert web["notes_url"].startswith("https://h/web-01%20he%20said%20%22hi%22")
     assert "$" not in web["notes_url"]
     hosts = [k for k in objects if k[0] == "Host"]
-    assert len(hosts) == len([n for n in t.build(small_inventory()).nodes.values() if n.is_host])
+    assert len(hosts) == len([n for n in o.build(small_inventory()).nodes.values() if n.is_host])
 
 
 @needs_nagios
@@ -159,9 +161,9 @@ def test_services_never_inherit_their_hosts_check_settings(tmp_path):
 
 def test_a_service_cannot_inherit_a_value_setting_from_its_host():
     """Icinga cannot unset a var, so a host's value option its service's command also reads is refused."""
-    topo = t.build(small_inventory())
+    topo = o.build(small_inventory())
     hv = next(n for n in topo.nodes.values() if n.kind == t.HYPERVISOR)
-    hv.check = t.Check(hv.check.command, (*hv.check.args, ("--memory-warning", "0:")))
+    hv.check = o.Check(hv.check.command, (*hv.check.args, ("--memory-warning", "0:")))
     with pytest.raises(ValueError, match="would inherit vio_hypervisor_memory_warning"):
         render_icinga2.render(topo)
 
@@ -271,7 +273,7 @@ def test_generate_writes_only_changes_and_says_so(tmp_path, cache):
     moved = generate(cache, "--output", out, "--validate")
     assert moved.returncode == 1, moved.stderr
     text = path.read_text()
-    hv2 = f"{P}-hv-{t.object_name('domain-c9(Cluster-B)')}"
+    hv2 = f"{P}-hv-{o.object_name('domain-c9(Cluster-B)')}"
     assert (f'parent_host_name = "{hv2}"\n  child_host_name = "{P}-vm-{uid("vm", "web-01")}"') in text
     assert uid("vm", "lab") not in text
     assert sorted(out.iterdir()) == [path]  # no temp files left behind

@@ -12,7 +12,9 @@ from icinga_e2e import E2E_SCENARIO, PREFIX, free_port
 from icinga_helpers import small_inventory
 
 from vio_checks import topology as t
-from vio_checks.icinga import impact as im
+from vio_checks.icinga import analysis as im
+from vio_checks.icinga import objects as o
+from vio_checks.icinga import resolve as rs
 from vio_checks.model import Server
 
 P = "vio-demo-RegionOne"
@@ -24,7 +26,7 @@ L3_1, L3_2 = f"{P}!neutron-l3-agent@vio-net-01", f"{P}!neutron-l3-agent@vio-net-
 
 @pytest.fixture(scope="module")
 def topo() -> t.Topology:
-    return t.build(small_inventory())
+    return o.build(small_inventory())
 
 
 def by_name(topo: t.Topology, kind: str, display: str) -> t.Node:
@@ -38,21 +40,21 @@ def by_name(topo: t.Topology, kind: str, display: str) -> t.Node:
 
 def test_resolve_by_object_name_id_and_name(topo):
     vm = by_name(topo, t.VM, "web-01")
-    assert im.resolve(topo, vm.key) is vm
-    assert im.resolve(topo, vm.object_id) is vm
-    assert im.resolve(topo, vm.object_id.upper()) is vm  # ids case-insensitively
-    assert im.resolve(topo, "web-01") is vm
-    assert im.resolve(topo, " WEB-01 ") is vm  # names too, when nothing matches exactly
-    assert im.resolve(topo, "nova-compute@vio-compute-01").key == NOVA1
-    assert im.resolve(topo, "router-ha").kind == t.ROUTER
+    assert rs.resolve(topo, vm.key) is vm
+    assert rs.resolve(topo, vm.object_id) is vm
+    assert rs.resolve(topo, vm.object_id.upper()) is vm  # ids case-insensitively
+    assert rs.resolve(topo, "web-01") is vm
+    assert rs.resolve(topo, " WEB-01 ") is vm  # names too, when nothing matches exactly
+    assert rs.resolve(topo, "nova-compute@vio-compute-01").key == NOVA1
+    assert rs.resolve(topo, "router-ha").kind == t.ROUTER
 
 
 def test_resolve_hypervisor_by_label_hostname_and_integer_id(topo):
     # the hypervisor host and its capacity service share the id: the host wins
     for text in ("2", "Cluster-B", "domain-c9(Cluster-B)", HV9):
-        assert im.resolve(topo, text).key == HV9, text
-    assert im.resolve(topo, "domain-c8.5f2e").key == HV8
-    assert im.resolve(topo, f"{HV9}!capacity").kind == t.CAPACITY
+        assert rs.resolve(topo, text).key == HV9, text
+    assert rs.resolve(topo, "domain-c8.5f2e").key == HV8
+    assert rs.resolve(topo, f"{HV9}!capacity").kind == t.CAPACITY
 
 
 def test_unknown_and_ambiguous_objects():
@@ -60,17 +62,17 @@ def test_unknown_and_ambiguous_objects():
     twin = copy.deepcopy(next(s for s in inv.servers if s.name == "db-01"))
     inv.servers.append(Server("f00df00d-0000-4000-8000-000000000001", "db-01", twin.project_id, "ACTIVE",
                               host=twin.host, hypervisor_hostname=twin.hypervisor_hostname))
-    topo = t.build(inv)
-    with pytest.raises(im.Unresolved) as e:
-        im.resolve(topo, "no-such-thing")
+    topo = o.build(inv)
+    with pytest.raises(rs.Unresolved) as e:
+        rs.resolve(topo, "no-such-thing")
     assert e.value.candidates == []
-    with pytest.raises(im.Unresolved) as e:
-        im.resolve(topo, "db-01")
+    with pytest.raises(rs.Unresolved) as e:
+        rs.resolve(topo, "db-01")
     assert sorted(n.object_id for n in e.value.candidates) == sorted(
         [twin.id, "f00df00d-0000-4000-8000-000000000001"])
     assert "ambiguous" in str(e.value)
     # the unique id still works
-    assert im.resolve(topo, "f00df00d-0000-4000-8000-000000000001").display_name == "db-01"
+    assert rs.resolve(topo, "f00df00d-0000-4000-8000-000000000001").display_name == "db-01"
 
 
 # --- impact -------------------------------------------------------------------------------------------
@@ -118,7 +120,7 @@ def test_impact_json_and_text(topo):
 def test_impact_text_lists_at_most_ten_names_per_kind():
     from icinga_helpers import big_inventory
 
-    topo = t.build(big_inventory(n_vms=200, hypervisors=2, routers=4, projects=3, unattached=0))
+    topo = o.build(big_inventory(n_vms=200, hypervisors=2, routers=4, projects=3, unattached=0))
     hv = next(n for n in topo.nodes.values() if n.kind == t.HYPERVISOR)
     imp = im.impact(topo, hv)
     assert imp.counts[t.VM] == 100
@@ -169,7 +171,7 @@ def test_rootcause_names_the_topmost_failing_parent(topo):
     port = next(n for n in topo.nodes.values() if n.kind == t.INTERFACE and n.host == vm.key)
     a = im.analyse(topo, port, status, "inventory")
     assert a.via.key == vm.key and a.cause.key == NOVA1
-    assert im.message(topo, a, 0).startswith(f"{im.describe(topo, port)} is affected because VM web-01 is DOWN")
+    assert im.message(topo, a, 0).startswith(f"{rs.describe(topo, port)} is affected because VM web-01 is DOWN")
 
 
 def test_rootcause_when_all_is_well_or_the_problem_is_its_own(topo):
@@ -293,6 +295,13 @@ def test_rootcause_icinga_unreachable_exits_3(cloud):
     assert r.rc == 3 and "no API password" in r.stderr, str(r)
 
 
+def test_bad_filter_options_exit_2_in_one_line(cloud):
+    for command in ("impact", "rootcause"):
+        r = cloud.run("vio-icinga", command, "web-01", "--kinds", "vms,bogus")
+        assert r.rc == 2 and r.stdout == "", str(r)
+        assert r.stderr.startswith("vio-icinga: unknown --kinds bogus") and len(r.stderr.splitlines()) == 1, str(r)
+
+
 def test_no_inventory_exits_3(make_cloud):
     c = make_cloud(copy.deepcopy(E2E_SCENARIO))
     c.sim.stop()
@@ -304,7 +313,7 @@ def test_hostile_names_are_inert_in_impact_text(topo):
     inv = copy.deepcopy(small_inventory())
     web = next(s for s in inv.servers if s.name == "web-01")
     web.name = "web\x1b]0;pwned\x07\nVM db-01 OK | x=1 " + "y" * 5000
-    hostile = t.build(inv)
+    hostile = o.build(inv)
     text = im.impact_text(hostile, im.impact(hostile, hostile.get(NOVA1)))
     assert "\x1b" not in text and "\x07" not in text and "|" not in text
     assert all(len(line) < 400 for line in text.splitlines())

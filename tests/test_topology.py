@@ -11,6 +11,7 @@ from icinga_helpers import ICINGA_DIR, big_inventory, small_inventory, uid
 
 from vio_checks import topology as t
 from vio_checks.icinga import ATTEMPTS, INTERVALS, TEMPLATES, command_var, common_var
+from vio_checks.icinga import objects as o
 from vio_checks.model import Agent, Server
 from vio_checks.selection import Selection, monitoring_off
 
@@ -27,7 +28,7 @@ def vm(name: str) -> str:
 
 @pytest.fixture
 def topo() -> t.Topology:
-    return t.build(small_inventory())
+    return o.build(small_inventory())
 
 
 def assert_tree(topo: t.Topology) -> None:
@@ -55,7 +56,7 @@ def test_small_cloud_is_a_tree(topo):
 
 def test_parents_per_kind(topo):
     hv1 = key("hv", uid("hv", 1))
-    hv2 = key("hv", t.object_name("domain-c9(Cluster-B)"))  # Nova's integer id: named by hostname
+    hv2 = key("hv", o.object_name("domain-c9(Cluster-B)"))  # Nova's integer id: named by hostname
     assert topo.get(hv1).parents == (f"{P}!nova-compute@vio-compute-01",)
     assert topo.get(hv2).parents == (f"{P}!nova-compute@vio-compute-02",)
     assert topo.get(hv2).check.args[0] == ("--id", "domain-c9(Cluster-B)")  # the check gets the real id
@@ -87,7 +88,7 @@ def test_several_routers_on_a_network_lowest_id_wins_all_listed():
     net_a = uid("net", "a")
     low = "00000000-0000-0000-0000-000000000001"
     inv.routers.append(dataclasses.replace(inv.routers[1], id=low, network_ids=[net_a]))
-    topo = t.build(inv)
+    topo = o.build(inv)
     port = topo.get(f"{vm('web-01')}!port-{uid('port', 'web-01')}")
     assert port.parents == (key("router", low),)
     assert port.vars["vio_routers"] == sorted([low, uid("router", "ha")])
@@ -102,7 +103,7 @@ def test_router_parents_ha_single_and_nsx(topo):
     assert one.parents == (f"{P}!neutron-l3-agent@vio-net-02",) and one.redundancy_group is None
     inv = small_inventory()
     inv.agents = [a for a in inv.agents if not a.is_l3]  # NSX: no L3 agents at all
-    nsx = t.build(inv)
+    nsx = o.build(inv)
     assert nsx.get(key("router", uid("router", "ha"))).parents == (f"{P}!neutron-agents",)
     assert_tree(nsx)
 
@@ -152,35 +153,48 @@ def test_assert_acyclic_names_the_cycle(topo):
         topo.assert_acyclic()
 
 
+def test_acyclicity_is_proved_once_per_tree(monkeypatch):
+    """build() proves the tree acyclic; depth() and the commands reuse that proof until a node is added."""
+    calls = []
+    real = t.Topology.assert_acyclic
+    monkeypatch.setattr(t.Topology, "assert_acyclic", lambda self: calls.append(1) or real(self))
+    topo = o.build(small_inventory())
+    topo.depth()
+    assert len(calls) == 1
+    topo.add(o.Node(kind=t.VM, host="extra", service=None, display_name="x", object_id=None,
+                    check=o.Check("vio_vm"), parents=(P,)))
+    assert topo.depth()["extra"] == 1 and len(calls) == 2
+
+
 def test_migrated_vm_follows_its_hypervisor():
     inv = small_inventory()
-    before = t.build(inv)
+    before = o.build(inv)
     web = next(s for s in inv.servers if s.name == "web-01")
     web.hypervisor_hostname, web.host = "domain-c9(Cluster-B)", "vio-compute-02"
-    after = t.build(inv)
+    after = o.build(inv)
     assert before.get(vm("web-01")).parents == (key("hv", uid("hv", 1)),)
-    assert after.get(vm("web-01")).parents == (key("hv", t.object_name("domain-c9(Cluster-B)")),)
+    assert after.get(vm("web-01")).parents == (key("hv", o.object_name("domain-c9(Cluster-B)")),)
 
 
 def test_filters():
     inv = small_inventory()
-    only_web = t.build(inv, t.Options(include_projects=frozenset({"web"})))
+    only_web = o.build(inv, o.Options(include_projects=frozenset({"web"})))
     assert {n.vars.get("vio_project") for n in only_web.nodes.values() if n.kind == t.VM} == {"web"}
-    no_db = t.build(inv, t.Options(exclude_projects=frozenset({"p-db"})))  # by id
+    no_db = o.build(inv, o.Options(exclude_projects=frozenset({"p-db"})))  # by id
     assert vm("db-01") not in no_db
     assert not [n for n in no_db.nodes.values() if n.vars.get("vio_project_id") == "p-db"]
     assert key("router", uid("router", "one")) not in no_db
-    no_volumes = t.build(inv, t.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"volumes"}))
+    no_volumes = o.build(inv, o.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"volumes"}))
     assert not [n for n in no_volumes.nodes.values() if n.kind in (t.VOLUME, t.BACKEND)]
     # Without per-volume services the volumes aggregate is their only watcher: it judges every state (of the
     # volumes the generator keeps: monitoring=off servers are always left out, with their volumes).
     assert no_volumes.get(f"{P}!volumes").check.args == (("--skip-unmonitored", None),)
     assert f"{P}!cinder-services" in no_volumes
     assert_tree(no_volumes)
-    bare = t.build(inv, t.Options(kinds=frozenset({"vms"})))  # no hypervisors, no per-service nodes
+    bare = o.build(inv, o.Options(kinds=frozenset({"vms"})))  # no hypervisors, no per-service nodes
     assert bare.get(vm("web-01")).parents == (P,)
     assert_tree(bare)
-    no_hv = t.build(inv, t.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"hypervisors"}))
+    no_hv = o.build(inv, o.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"hypervisors"}))
     assert no_hv.get(vm("web-01")).parents == (f"{P}!nova-compute@vio-compute-01",)
     assert_tree(no_hv)
 
@@ -195,25 +209,25 @@ def test_monitoring_off_variants():
 
 
 def test_names_come_from_ids_and_are_safe():
-    hostile = t.build(small_inventory(hostile=True))
-    plain = t.build(small_inventory())
+    hostile = o.build(small_inventory(hostile=True))
+    plain = o.build(small_inventory())
     assert set(hostile.nodes) == set(plain.nodes)  # renames never rename objects
     assert set(hostile.groups) == set(plain.groups)
     for node in hostile.nodes.values():
         for part in (node.host, node.service or "x", *node.groups):
             assert re.fullmatch(r"[A-Za-z0-9_.@-]+", part), part
-    assert t.object_name("domain-c9(Cluster-B)") != t.object_name("domain-c9_Cluster-B_")
-    assert t.object_name("a" * 300) != t.object_name("a" * 301) and len(t.object_name("a" * 300)) < 140
+    assert o.object_name("domain-c9(Cluster-B)") != o.object_name("domain-c9_Cluster-B_")
+    assert o.object_name("a" * 300) != o.object_name("a" * 301) and len(o.object_name("a" * 300)) < 140
 
 
 def test_prefix_includes_region_so_regions_never_collide():
-    one = t.build(small_inventory(region="RegionOne"))
-    two = t.build(small_inventory(region="RegionTwo"))
-    none = t.build(small_inventory(region=None))
+    one = o.build(small_inventory(region="RegionOne"))
+    two = o.build(small_inventory(region="RegionTwo"))
+    none = o.build(small_inventory(region=None))
     assert (one.prefix, two.prefix, none.prefix) == ("vio-demo-RegionOne", "vio-demo-RegionTwo", "vio-demo")
     assert not set(one.nodes) & set(two.nodes)
-    assert t.build(small_inventory(), t.Options(prefix="prod eu!")).prefix == t.object_name("prod eu!")
-    weird = t.build(small_inventory(region='Re"gion!'))
+    assert o.build(small_inventory(), o.Options(prefix="prod eu!")).prefix == o.object_name("prod eu!")
+    weird = o.build(small_inventory(region='Re"gion!'))
     assert re.fullmatch(r"[A-Za-z0-9_.@-]+", weird.prefix)
 
 
@@ -231,7 +245,7 @@ def test_vars_for_apply_rules(topo):
 def test_descriptive_vars_never_shadow_check_arguments():
     """A node's vars must not set a custom var some CheckCommand reads (Icinga resolves host vars for
     services too), except the node's own check arguments."""
-    from vio_checks.icinga.generate import check_parsers
+    from vio_checks.icinga.parsers import check_parsers
     from vio_checks.icinga.render_icinga2 import _long, _options
 
     parsers = check_parsers()
@@ -240,24 +254,24 @@ def test_descriptive_vars_never_shadow_check_arguments():
     for command, parser in parsers.items():
         argument_vars |= {command_var(command, _long(a)) for a in _options(parser) if _long(a) not in shared}
     assert {"vio_os_cloud", "vio_vm_id", "vio_service_host", "vio_timeout"} <= argument_vars
-    for node in t.build(small_inventory()).nodes.values():
+    for node in o.build(small_inventory()).nodes.values():
         assert not set(node.vars) & argument_vars, (node.key, set(node.vars) & argument_vars)
 
 
 def test_urls_are_templates_with_quoted_values():
     inv = small_inventory(hostile=True)
-    opts = t.Options(notes_urls={t.VM: "https://horizon/project/instances/{id}/?n={name}"})
-    topo = t.build(inv, opts)
+    opts = o.Options(notes_urls={t.VM: "https://horizon/project/instances/{id}/?n={name}"})
+    topo = o.build(inv, opts)
     url = topo.get(vm("web-01")).notes_url
     assert url.startswith(f"https://horizon/project/instances/{uid('vm', 'web-01')}/?n=web-01%20he%20said")
     assert '"' not in url and "$" not in url and "\n" not in url
     with pytest.raises(ValueError):
-        t.check_url_template("https://x/{nope}")
+        o.check_url_template("https://x/{nope}")
 
 
 def test_children_attempts_exceed_their_parents():
     """Parents go HARD first: for every edge (explicit and a service's host), more attempts below."""
-    for topo in (t.build(small_inventory()), t.build(big_inventory(n_vms=200))):
+    for topo in (o.build(small_inventory()), o.build(big_inventory(n_vms=200))):
         for child, parent, _implicit in topo.edges():
             c, p = TEMPLATES[topo.get(child).kind], TEMPLATES[topo.get(parent).kind]
             assert ATTEMPTS[c] > ATTEMPTS[p], (child, c, parent, p)
@@ -285,7 +299,7 @@ def test_shipped_templates_match_the_attempts_table():
 def test_ten_thousand_vms_build_fast_and_stay_a_tree():
     inv = big_inventory()
     start = time.monotonic()
-    topo = t.build(inv)
+    topo = o.build(inv)
     elapsed = time.monotonic() - start
     assert elapsed < 10, elapsed
     assert sum(1 for n in topo.nodes.values() if n.kind == t.VM) == 10_000
@@ -296,14 +310,14 @@ def test_ten_thousand_vms_build_fast_and_stay_a_tree():
 def test_agents_missing_from_inventory_fall_back():
     inv = small_inventory()
     inv.agents = [Agent(uid("other"), "neutron-l3-agent", "L3 agent", "vio-net-09", alive=True)]
-    topo = t.build(inv)  # routers name agents that are gone
+    topo = o.build(inv)  # routers name agents that are gone
     assert topo.get(key("router", uid("router", "ha"))).parents == (f"{P}!neutron-agents",)
     assert_tree(topo)
 
 
 def test_aggregates_leave_problems_to_the_objects_that_report_them():
     """One fault pages once: an aggregate ignores what an object of its own already reports."""
-    topo = t.build(small_inventory(), t.Options())
+    topo = o.build(small_inventory(), o.Options())
     args = {n.service: dict(n.check.args) for n in topo.nodes.values() if n.kind == t.AGGREGATE}
     assert args["vms"]["--ignore-states"] == "critical"  # stuck tasks (WARNING) only show here
     assert args["routers"]["--ignore-states"] == "critical"
@@ -319,7 +333,7 @@ def test_aggregates_take_the_generators_filters():
     """The aggregates judge exactly the objects the generated config keeps, and leave to the generated
     objects only what those report themselves."""
     inv = small_inventory()
-    topo = t.build(inv, t.Options(include_projects=frozenset({"web", "p-lab"}), exclude_projects=frozenset({"lab"})))
+    topo = o.build(inv, o.Options(include_projects=frozenset({"web", "p-lab"}), exclude_projects=frozenset({"lab"})))
     filters = (("--include-projects", "p-lab,web"), ("--exclude-projects", "lab"), ("--skip-unmonitored", None))
     assert topo.get(f"{P}!vms").check.args == (*filters, ("--ignore-states", "critical"))
     assert topo.get(f"{P}!volumes").check.args == (*filters, ("--ignore-states", "warning,critical"))
@@ -327,11 +341,11 @@ def test_aggregates_take_the_generators_filters():
     assert topo.get(f"{P}!routers").check.args == (*filters[:2], ("--ignore-states", "critical"))  # no servers
     for name in ("nova-services", "neutron-agents", "cinder-services", "keystone-endpoints", "inventory-changes"):
         assert not {o for o, _ in topo.get(f"{P}!{name}").check.args} & {o for o, _ in filters}, name
-    plain = t.build(inv)
+    plain = o.build(inv)
     assert plain.get(f"{P}!vms").check.args == (("--skip-unmonitored", None), ("--ignore-states", "critical"))
     assert plain.get(f"{P}!routers").check.args == (("--ignore-states", "critical"),)
     # interface services live on VM hosts: without VMs nothing else reports a port, the aggregate judges all
-    no_vms = t.build(inv, t.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"vms"}))
+    no_vms = o.build(inv, o.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"vms"}))
     assert not [n for n in no_vms.nodes.values() if n.kind == t.INTERFACE]
     assert no_vms.get(f"{P}!interfaces").check.args == (("--skip-unmonitored", None),)
 
@@ -339,8 +353,8 @@ def test_aggregates_take_the_generators_filters():
 def test_generator_and_checks_share_one_selection():
     """The generator keeps exactly what selection.py selects (the checks' aggregates use the same rules)."""
     inv = small_inventory()
-    opts = t.Options(exclude_projects=frozenset({"db"}))
-    topo = t.build(inv, opts)
+    opts = o.Options(exclude_projects=frozenset({"db"}))
+    topo = o.build(inv, opts)
     sel = Selection(opts.include_projects, opts.exclude_projects, skip_unmonitored=True,
                     project_names={p.id: p.name for p in inv.projects})
     servers = {s.id: s for s in inv.servers}

@@ -1,9 +1,16 @@
 """Monitoring-system integration: Icinga 2 and Nagios config from the topology, and deployment.
 
-- `render_icinga2` / `render_nagios`: a Topology → config text (each syntax's escaping lives there, once).
-- `generate`: filters, rendering, atomic output, unchanged detection, validation with the real binaries.
+- `objects`: what each node of the tree (vio_checks.topology) is as an Icinga / Nagios object: names from
+  ids, vars, groups, URLs, the check and its arguments; `objects.build` is the tree the generator writes.
+- `render_icinga2` / `render_nagios`: the objects → config text (each syntax's escaping lives there, once).
+- `parsers`: each CheckCommand's argparse parser (arguments, custom vars, judging a node in-process).
+- `generate`: options → objects and render options, atomic output, unchanged detection, validation with the
+  real binaries.
 - `deploy`: the Icinga 2 config packages API client.
-- `cli`: `vio-icinga` (generate, deploy; room for impact / rootcause).
+- `load`: the options that decide the tree, and loading it (snapshot → staleness note → objects), once.
+- `resolve` (names → node), `analysis` (impact and rootcause, pure), `states` (from the inventory or the
+  Icinga API): what `vio-icinga impact` / `rootcause` (`impact_cli`) answer with.
+- `cli`: `vio-icinga` (generate, deploy, commands; impact and rootcause from `impact_cli`).
 
 This module holds what both syntaxes share: the CheckCommands, the templates per node kind, and the
 check attempts and intervals that make parents go HARD before their children.

@@ -8,16 +8,12 @@ generate exits 0 when nothing changed (or with --output -), 1 when the file chan
 previous file stays). deploy exits 0 when deployed or unchanged, 2 when Icinga rejected the stage, 3 when the
 API (or the inventory) was unavailable past the retries.
 
-More subcommands (impact, rootcause) plug in through EXTENSIONS: a module with `register(subparsers)` that
-adds its parser (use `add_topology_options` for the same cloud, cache and filter options) and sets
-`func=<callable(args) -> exit code>`; `topology_from_args` builds the same tree `generate` writes.
+impact and rootcause are impact_cli's; every subcommand loads the same tree through icinga.load.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import os
 import subprocess
 import sys
@@ -26,45 +22,18 @@ from pathlib import Path
 from vio_checks import __version__
 from vio_checks import topology as t
 from vio_checks.errors import VioError
-from vio_checks.icinga import COMMANDS, render_icinga2, render_nagios
+from vio_checks.icinga import COMMANDS, impact_cli, parse_version, render_icinga2, render_nagios
+from vio_checks.icinga import deploy as d
 from vio_checks.icinga import generate as g
-from vio_checks.options import (
-    add_cache_options,
-    add_cloud_options,
-    comma_list,
-    duration,
-    snapshot,
-    timeout_duration,
-)
+from vio_checks.icinga.load import add_topology_options, load_tree
+from vio_checks.icinga.parsers import check_parsers
+from vio_checks.options import duration
 from vio_checks.runtime import setup_logging
-
-#: Optional subcommand modules, registered when present.
-EXTENSIONS = ("vio_checks.icinga.impact", "vio_checks.icinga.rootcause")
 
 EXIT_DEPLOYED, EXIT_REJECTED, EXIT_UNAVAILABLE = 0, 2, 3
 
 
 # --- shared options -----------------------------------------------------------------------------------
-
-
-def add_topology_options(p: argparse.ArgumentParser) -> None:
-    """Cloud, cache, timeout and the filters that decide what the tree holds."""
-    add_cloud_options(p)
-    add_cache_options(p)
-    p.add_argument("-t", "--timeout", type=timeout_duration, default=120.0, metavar="DURATION",
-                   help="give up refreshing a stale inventory after this long (default: 120 s)")
-    f = p.add_argument_group("what to monitor")
-    f.add_argument("--prefix", metavar="NAME",
-                   help="object-name prefix (default: vio-<cloud>, vio-<cloud>-<region> with a region)")
-    f.add_argument("--include-projects", type=comma_list, metavar="LIST",
-                   help="only these projects (ids or names, comma-separated)")
-    f.add_argument("--exclude-projects", type=comma_list, metavar="LIST",
-                   help="leave out these projects (ids or names)")
-    f.add_argument("--kinds", type=comma_list, metavar="LIST",
-                   help=f"object kinds to generate (default: all of {','.join(t.SELECTABLE_KINDS)}); the "
-                        "cloud host and its aggregate services are always there. Servers with the "
-                        "metadata monitoring=off are always left out")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more output on stderr")
 
 
 def add_render_options(p: argparse.ArgumentParser) -> None:
@@ -82,17 +51,6 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     r.add_argument("--action-url", action="append", metavar="KIND=URL", help="action_url, like --notes-url")
 
 
-def topology_from_args(args: argparse.Namespace):
-    """(snapshot result, topology) for the options of add_topology_options: the tree generate writes."""
-    opts = g.topology_options(args)
-    result = snapshot(args, timeout=args.timeout)
-    if result.stale_reason:
-        print(f"vio-icinga: note: {result.stale_reason}", file=sys.stderr)
-    topo = t.build(result.snapshot.inventory(), opts)
-    topo.assert_acyclic()
-    return result, topo
-
-
 # --- generate -----------------------------------------------------------------------------------------
 
 
@@ -108,10 +66,8 @@ def _generate(args: argparse.Namespace) -> int:
         if conf_dir is None or not (conf_dir / "commands.conf").is_file():
             raise g.GenerateError("--validate needs the shipped icinga/ directory (commands.conf, "
                                   "templates.conf, nagios/): give it with --conf-dir")
-    result = snapshot(args, timeout=args.timeout)
-    if result.stale_reason:
-        print(f"vio-icinga: note: {result.stale_reason}", file=sys.stderr)
-    topo, text = g.render(result.snapshot.inventory(), args.format, topo_opts, render_opts)
+    _, topo = load_tree(args, topo_opts)
+    text = g.render(topo, args.format, render_opts)
     if args.output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -170,9 +126,6 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def run_deploy(args: argparse.Namespace) -> int:
-    from vio_checks.icinga import deploy as d
-    from vio_checks.icinga import parse_version
-
     try:
         password = _password(args)
         topo_opts = g.topology_options(args)
@@ -180,10 +133,8 @@ def run_deploy(args: argparse.Namespace) -> int:
                           retries=args.retries, backoff=args.retry_delay)
         version = parse_version(args.icinga_version) if args.icinga_version else api.version()
         render_opts = g.render_options(args, version)
-        result = snapshot(args, timeout=args.timeout)
-        if result.stale_reason:
-            print(f"vio-icinga: note: {result.stale_reason}", file=sys.stderr)
-        topo, text = g.render(result.snapshot.inventory(), "icinga2", topo_opts, render_opts)
+        _, topo = load_tree(args, topo_opts)
+        text = g.render(topo, "icinga2", render_opts)
         path = d.stage_path(topo.prefix, args.zone)
         outcome = d.deploy(api, args.package, path, text, wait=args.wait)
     except (g.GenerateError, ValueError) as e:
@@ -215,7 +166,7 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 def run_commands(args: argparse.Namespace) -> int:
     if args.format == "icinga2":
-        sys.stdout.write(render_icinga2.render_commands(g.check_parsers()))
+        sys.stdout.write(render_icinga2.render_commands(check_parsers()))
     else:
         sys.stdout.write(render_nagios.render_commands(COMMANDS))
     return 0
@@ -303,9 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--format", choices=g.FORMATS, default="icinga2")
     cmd.set_defaults(func=run_commands, verbose=0)
 
-    for module in EXTENSIONS:
-        if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module).register(sub)
+    impact_cli.add_subcommands(sub)
     return p
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import grp
-import importlib
 import os
 import pwd
 import shutil
@@ -23,15 +22,8 @@ from pathlib import Path
 
 from vio_checks import topology as t
 from vio_checks.fileutil import atomic_write
-from vio_checks.icinga import (
-    COMMAND_MODULES,
-    LEAF_INTERVALS,
-    RenderOptions,
-    parse_version,
-    render_icinga2,
-    render_nagios,
-)
-from vio_checks.model import Inventory
+from vio_checks.icinga import LEAF_INTERVALS, RenderOptions, parse_version, render_icinga2, render_nagios
+from vio_checks.icinga import objects as o
 
 EXIT_UNCHANGED, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 FORMATS = ("icinga2", "nagios")
@@ -44,12 +36,12 @@ class GenerateError(Exception):
 # --- options → topology and render options ---------------------------------------------------------
 
 
-def topology_options(args: argparse.Namespace) -> t.Options:
+def topology_options(args: argparse.Namespace) -> o.Options:
     kinds = frozenset(args.kinds) if getattr(args, "kinds", None) else frozenset(t.SELECTABLE_KINDS)
     unknown = sorted(kinds - set(t.SELECTABLE_KINDS))
     if unknown:
         raise GenerateError(f"unknown --kinds {', '.join(unknown)} (use {', '.join(t.SELECTABLE_KINDS)})")
-    return t.Options(
+    return o.Options(
         prefix=getattr(args, "prefix", None),
         include_projects=frozenset(getattr(args, "include_projects", None) or ()),
         exclude_projects=frozenset(getattr(args, "exclude_projects", None) or ()),
@@ -71,7 +63,7 @@ def _url_map(items: list[str], option: str) -> dict[str, str]:
         if not sep or kind.strip() not in URL_KINDS or not template.strip():
             raise GenerateError(f"{option} {item!r}: use KIND=URL with KIND one of {', '.join(URL_KINDS)}")
         try:
-            t.check_url_template(template.strip())
+            o.check_url_template(template.strip())
         except ValueError as e:
             raise GenerateError(f"{option}: {e}") from None
         out[URL_KINDS[kind.strip()]] = template.strip()
@@ -98,12 +90,9 @@ def render_options(args: argparse.Namespace, version: tuple[int, int, int] | Non
                          intervals=intervals)
 
 
-def render(inv: Inventory, fmt: str, topo_opts: t.Options, opts: RenderOptions) -> tuple[t.Topology, str]:
-    """The topology (proved acyclic) and its config text in the chosen syntax."""
-    topo = t.build(inv, topo_opts)
-    topo.assert_acyclic()
-    text = render_icinga2.render(topo, opts) if fmt == "icinga2" else render_nagios.render(topo, opts)
-    return topo, text
+def render(topo: o.Objects, fmt: str, opts: RenderOptions) -> str:
+    """The config text of the objects in the chosen syntax."""
+    return render_icinga2.render(topo, opts) if fmt == "icinga2" else render_nagios.render(topo, opts)
 
 
 # --- output --------------------------------------------------------------------------------------
@@ -275,20 +264,3 @@ def validate_text(text: str, fmt: str, conf_dir: Path, filename: str, zone: str 
         if fmt == "icinga2":
             return validate_icinga2([path], conf_dir, [zone] if zone else None, binary)
         return validate_nagios([path], conf_dir, binary)
-
-
-# --- the static files (vio-icinga commands) -----------------------------------------------------------
-
-
-def check_parsers() -> dict[str, argparse.ArgumentParser]:
-    """CheckCommand name → the check's argparse parser (the shared options only when a check is missing)."""
-    from vio_checks.checks.base import CheckSpec, build_parser
-
-    parsers = {}
-    for command, module in COMMAND_MODULES.items():
-        try:
-            spec = importlib.import_module(f"vio_checks.checks.{module}").SPEC
-        except (ImportError, AttributeError):
-            spec = CheckSpec(name=module, description="", evaluate=lambda a, s, n: None)
-        parsers[command] = build_parser(spec)
-    return parsers

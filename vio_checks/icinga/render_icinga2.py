@@ -1,4 +1,4 @@
-"""Icinga 2 DSL: objects for a Topology, and the static CheckCommand definitions.
+"""Icinga 2 DSL: objects for the dependency tree (icinga.objects), and the static CheckCommand definitions.
 
 All escaping of strings for the DSL happens in `string()` (and `comment()` for the header): every
 tenant-controlled value (VM, volume, network, project names, metadata, ...) passes through it.
@@ -8,7 +8,7 @@ tenant-controlled value (VM, volume, network, project names, metadata, ...) pass
 - In attributes Icinga resolves runtime macros in (custom vars, notes, notes_url, action_url) `$` becomes
   `$$`: Icinga resolves a custom var's value again when a command or notification uses it, so a VM named
   `$host.vars.x$` must stay text. display_name is never macro-expanded and keeps a `$` as it is.
-- Object names come from `topology.object_name` (no `!`, which composite names use) and are checked here.
+- Object names come from `objects.object_name` (no `!`, which composite names use) and are checked here.
 - `{`, `}`, `//`, `/*` inside a string literal are inert; nothing is ever written outside a literal.
 """
 
@@ -31,7 +31,8 @@ from vio_checks.icinga import (
     common_var,
     supports_redundancy_group,
 )
-from vio_checks.topology import Node, Topology
+from vio_checks.icinga.objects import Node, Objects
+from vio_checks.icinga.parsers import check_parsers
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
 _SPECIAL = re.compile(r'[\\"\x00-\x1f\x7f$]')
@@ -58,7 +59,7 @@ def string(value: Any, macros: bool = True) -> str:
 
 
 def name(value: str) -> str:
-    """An object name literal: must be a sanitised name (topology.object_name), never tenant text."""
+    """An object name literal: must be a sanitised name (objects.object_name), never tenant text."""
     if not value or "!" in value or _CTRL.search(value) or value != value.strip():
         raise ValueError(f"invalid Icinga object name {value!r}")
     return string(value, macros=False)
@@ -113,13 +114,11 @@ def _command_arguments(command: str) -> dict[str, argparse.Action]:
     """custom var → the option it feeds, for every argument of a CheckCommand (empty for `dummy`)."""
     if command not in COMMANDS:
         return {}
-    from vio_checks.icinga.generate import check_parsers  # late: generate imports this module
-
     parser = check_parsers()[command]
     return {command_var(command, _long(a)): a for a in _options(parser)}
 
 
-def _shadowed_host_vars(node: Node, topo: Topology) -> dict[str, Any]:
+def _shadowed_host_vars(node: Node, topo: Objects) -> dict[str, Any]:
     """Explicit values for the check vars a service's host sets and the service's command also reads.
 
     Icinga resolves `$var$` in a service's command from the service's vars, then its host's, so a service
@@ -151,7 +150,7 @@ def _object(kind: str, obj_name: str, lines: list[str]) -> list[str]:
     return [f"object {kind} {name(obj_name)} {{", *(INDENT + line for line in lines), "}", ""]
 
 
-def _node_lines(node: Node, topo: Topology, opts: RenderOptions) -> list[str]:
+def _node_lines(node: Node, topo: Objects, opts: RenderOptions) -> list[str]:
     template = TEMPLATES[node.kind]
     lines = [f"import {string(template, macros=False)}"]
     if not node.is_host:
@@ -183,7 +182,7 @@ def _node_lines(node: Node, topo: Topology, opts: RenderOptions) -> list[str]:
     return lines
 
 
-def _dependencies(node: Node, topo: Topology, opts: RenderOptions) -> list[str]:
+def _dependencies(node: Node, topo: Objects, opts: RenderOptions) -> list[str]:
     out: list[str] = []
     group = node.redundancy_group if len(node.parents) > 1 else None
     for parent_key in node.parents:
@@ -204,7 +203,7 @@ def _dependencies(node: Node, topo: Topology, opts: RenderOptions) -> list[str]:
     return out
 
 
-def header(topo: Topology, what: str) -> list[str]:
+def header(topo: Objects, what: str) -> list[str]:
     hosts = sum(1 for n in topo.nodes.values() if n.is_host)
     services = len(topo.nodes) - hosts
     deps = sum(len(n.parents) for n in topo.nodes.values())
@@ -214,7 +213,7 @@ def header(topo: Topology, what: str) -> list[str]:
             ""]
 
 
-def render(topo: Topology, opts: RenderOptions | None = None) -> str:
+def render(topo: Objects, opts: RenderOptions | None = None) -> str:
     """The Icinga 2 objects for a topology: deterministic (sorted, no timestamps)."""
     opts = opts or RenderOptions()
     version = ".".join(map(str, opts.icinga_version[:2]))

@@ -1,4 +1,4 @@
-"""Nagios Core 4 object definitions for a Topology.
+"""Nagios Core 4 object definitions for the dependency tree (icinga.objects).
 
 All escaping and sanitising for this syntax is here, once:
 - `text()`: a directive's free-text value (alias, display_name, custom vars). A value ends at the end of the
@@ -8,12 +8,12 @@ All escaping and sanitising for this syntax is here, once:
   characters of Nagios' recommended illegal_macro_output_chars (`` `~$&|'"<> ``), `\\` and `;` become
   `_`, so a VM named `$(reboot)` or `x; reboot` is inert there too.
 - `url()`: notes_url / action_url: keeps `&` etc. (`;` is written `\\;`); the parts substituted from the
-  cloud were already percent-encoded by the topology.
+  cloud were already percent-encoded by icinga.objects.
 - `arg()`: one check_command argument. Nagios splits arguments at `!` (written `\\!`), expands `$` macros
   (`$$`), and runs a command line through /bin/sh when it holds shell characters, so a value that is not a
   plain identifier is single-quoted for the shell.
 - `name()`: object names (hosts, services, groups) must avoid `illegal_object_name_chars`
-  (`` `~!$%^&*|'"<>?,()= ``): topology.object_name guarantees it; checked here.
+  (`` `~!$%^&*|'"<>?,()= ``): objects.object_name guarantees it; checked here.
 
 What Nagios cannot express, and what is written instead:
 - A host whose parent is a *service* (hypervisor → its nova-compute service, router → its L3 agents):
@@ -30,7 +30,7 @@ import re
 from typing import Any
 
 from vio_checks.icinga import COMMON_OPTIONS, TEMPLATES, RenderOptions
-from vio_checks.topology import Node, Topology
+from vio_checks.icinga.objects import Node, Objects
 
 ILLEGAL_NAME_CHARS = "`~!$%^&*|'\"<>?,()="
 _ILLEGAL = re.compile("[" + re.escape(ILLEGAL_NAME_CHARS) + r"\x00-\x20\x7f;]")
@@ -130,7 +130,7 @@ def _common(node: Node, opts: RenderOptions) -> list[tuple[str, str]]:
     return pairs + _custom_vars(node)
 
 
-def _host(node: Node, topo: Topology, opts: RenderOptions) -> list[str]:
+def _host(node: Node, topo: Objects, opts: RenderOptions) -> list[str]:
     pairs = [("use", TEMPLATES[node.kind]), ("host_name", name(node.host)),
              ("alias", text(node.display_name))]
     if node.address:
@@ -158,7 +158,7 @@ def _state_service(host: Node, opts: RenderOptions) -> list[str]:
     return _define("service", pairs)
 
 
-def _service_dependencies(node: Node, topo: Topology) -> list[str]:
+def _service_dependencies(node: Node, topo: Objects) -> list[str]:
     out: list[str] = []
     for parent_key in node.parents:
         parent = topo.get(parent_key)
@@ -174,7 +174,7 @@ def _service_dependencies(node: Node, topo: Topology) -> list[str]:
     return out
 
 
-def render(topo: Topology, opts: RenderOptions | None = None) -> str:
+def render(topo: Objects, opts: RenderOptions | None = None) -> str:
     """Nagios object definitions for a topology: deterministic (sorted, no timestamps)."""
     opts = opts or RenderOptions()
     hosts = sum(1 for n in topo.nodes.values() if n.is_host)
