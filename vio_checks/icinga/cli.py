@@ -26,7 +26,7 @@ from pathlib import Path
 from vio_checks import __version__
 from vio_checks import topology as t
 from vio_checks.errors import VioError
-from vio_checks.icinga import COMMANDS, render_icinga2, render_nagios
+from vio_checks.icinga import COMMANDS, command_options, render_icinga2, render_nagios
 from vio_checks.icinga import generate as g
 from vio_checks.options import (
     add_cache_options,
@@ -215,7 +215,7 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 def run_commands(args: argparse.Namespace) -> int:
     if args.format == "icinga2":
-        sys.stdout.write(render_icinga2.render_commands(g.check_parsers()))
+        sys.stdout.write(render_icinga2.render_commands(command_options()))
     else:
         sys.stdout.write(render_nagios.render_commands(COMMANDS))
     return 0
