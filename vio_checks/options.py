@@ -104,6 +104,8 @@ class Option:
     def __post_init__(self) -> None:
         if self.kind not in _ACTIONS or not self.flags or not all(f.startswith("-") for f in self.flags):
             raise ValueError(f"invalid option {self.flags!r} ({self.kind})")
+        if self.default is None and self.kind in (FLAG, COUNT):  # as argparse's store_true / count
+            object.__setattr__(self, "default", False if self.kind == FLAG else 0)
 
     @property
     def long(self) -> str:
