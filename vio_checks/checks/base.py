@@ -2,9 +2,9 @@
 
 A check module provides a `CheckSpec`: its name, help text, its own options (a list of `Option`, before the
 ones every check shares: `options.CHECK_OPTIONS`), and `evaluate(args, snapshot, now) -> Verdict` (a pure
-judgement of inventory records). This module parses options, obtains the
-snapshot (refreshing it through the cache lock when stale), and hands the verdict to nagiosplugin as a
-Resource whose metrics are the findings and perfdata, evaluated by two Contexts and told by a Summary.
+judgement of inventory records). This module parses options, obtains the snapshot (refreshing it through
+the cache lock when stale), and hands the verdict to nagiosplugin as a Resource whose metrics are the
+findings and perfdata, evaluated by two Contexts and told by a Summary.
 """
 
 from __future__ import annotations
