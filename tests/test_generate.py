@@ -28,6 +28,7 @@ from vio_checks.icinga import (
     COMMANDS,
     COMMON_OPTIONS,
     RenderOptions,
+    command_options,
     command_var,
     render_icinga2,
     render_nagios,
@@ -220,7 +221,7 @@ def test_output_is_deterministic():
 
 
 def test_shipped_commands_are_generated_from_the_checks():
-    assert (ICINGA_DIR / "commands.conf").read_text() == render_icinga2.render_commands(check_parsers()), \
+    assert (ICINGA_DIR / "commands.conf").read_text() == render_icinga2.render_commands(command_options()), \
         "icinga/commands.conf is stale: vio-icinga commands --format icinga2 > icinga/commands.conf"
     assert (ICINGA_DIR / "nagios" / "commands.cfg").read_text() == render_nagios.render_commands(COMMANDS), \
         "icinga/nagios/commands.cfg is stale: vio-icinga commands --format nagios > icinga/nagios/commands.cfg"

@@ -10,7 +10,7 @@ import pytest
 from icinga_helpers import ICINGA_DIR, big_inventory, small_inventory, uid
 
 from vio_checks import topology as t
-from vio_checks.icinga import ATTEMPTS, INTERVALS, TEMPLATES, command_var, common_var
+from vio_checks.icinga import ATTEMPTS, INTERVALS, TEMPLATES, command_options, option_var
 from vio_checks.icinga import objects as o
 from vio_checks.model import Agent, Server
 from vio_checks.selection import Selection, monitoring_off
@@ -245,14 +245,8 @@ def test_vars_for_apply_rules(topo):
 def test_descriptive_vars_never_shadow_check_arguments():
     """A node's vars must not set a custom var some CheckCommand reads (Icinga resolves host vars for
     services too), except the node's own check arguments."""
-    from vio_checks.icinga.parsers import check_parsers
-    from vio_checks.icinga.render_icinga2 import _long, _options
-
-    parsers = check_parsers()
-    shared = set.intersection(*({_long(a) for a in _options(p)} for p in parsers.values()))
-    argument_vars = {common_var(o) for o in shared}
-    for command, parser in parsers.items():
-        argument_vars |= {command_var(command, _long(a)) for a in _options(parser) if _long(a) not in shared}
+    argument_vars = {option_var(command, opt) for command, options in command_options().items()
+                     for opt in options if opt.exposed}
     assert {"vio_os_cloud", "vio_vm_id", "vio_service_host", "vio_timeout"} <= argument_vars
     for node in o.build(small_inventory()).nodes.values():
         assert not set(node.vars) & argument_vars, (node.key, set(node.vars) & argument_vars)

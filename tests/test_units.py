@@ -144,3 +144,104 @@ def test_excluded_binaries_have_no_expected_count():
     opts = ServiceOptions(deployment_mode="ha", exclude=frozenset({"cinder-volume"}))
     found = expectations(opts, present={"nova-scheduler"}, components={"nova", "cinder"})
     assert "cinder-volume" not in found and found["nova-scheduler"] == 2
+
+
+# --- options, described once ------------------------------------------------------------------------------
+
+
+def test_every_check_parser_is_built_from_its_option_list():
+    import re
+
+    from vio_checks.checks.base import build_parser
+    from vio_checks.icinga import COMMAND_MODULES, command_options
+
+    for command, options in command_options().items():
+        spec = __import__(f"vio_checks.checks.{COMMAND_MODULES[command]}", fromlist=["SPEC"]).SPEC
+        usage = build_parser(spec).format_usage()  # names every option by its first flag
+        assert set(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", usage)) == {"-h", *(o.flags[0] for o in options)}
+
+
+def test_shared_options_are_the_common_ones_and_every_check_has_them():
+    from vio_checks.checks.base import check_options
+    from vio_checks.icinga import COMMON_OPTIONS, command_options
+    from vio_checks.options import CHECK_OPTIONS
+
+    common = [o for o in CHECK_OPTIONS if o.common]
+    assert list(COMMON_OPTIONS) == [o.long for o in common]
+    assert {"--os-cloud", "--cache-dir", "--max-age", "--cache-only", "--timeout"} <= set(COMMON_OPTIONS)
+    for command, options in command_options().items():
+        assert [o for o in options if o.common] == common, command  # a check's own options are never common
+    assert check_options.__doc__
+
+
+def test_the_var_a_node_sets_is_the_var_its_command_passes():
+    """command_var (what the generated objects set) and commands.conf (what the CheckCommand passes) agree for
+    every option: --event-retention was vio_vm_event_retention on objects but vio_event_retention in commands."""
+    from vio_checks.icinga import command_options, command_var, option_var
+
+    for command, options in command_options().items():
+        for o in options:
+            if o.exposed:
+                assert command_var(command, o.long) == option_var(command, o), (command, o.long)
+
+
+def test_env_defaults_are_read_when_the_parser_is_built(monkeypatch):
+    from vio_checks.checks import vm
+    from vio_checks.checks.base import build_parser
+
+    monkeypatch.setenv("OS_CLOUD", "from-env")
+    monkeypatch.delenv("OS_REGION_NAME", raising=False)
+    args = build_parser(vm.SPEC).parse_args([])
+    assert (args.os_cloud, args.os_region_name) == ("from-env", None)
+    assert build_parser(vm.SPEC).parse_args(["--os-cloud", "x"]).os_cloud == "x"
+
+
+def test_repeatable_options_start_empty_on_every_parse():
+    from vio_checks.checks import service
+    from vio_checks.checks.base import build_parser
+
+    parser = build_parser(service.SPEC)
+    assert parser.parse_args(["--expect", "nova-scheduler=2"]).expect == [("nova-scheduler", 2)]
+    assert parser.parse_args([]).expect == [] and build_parser(service.SPEC).parse_args([]).expect == []
+    assert parser.parse_args([]).exclude_binary == []
+
+
+def test_option_description():
+    from vio_checks.options import FLAG, Option
+
+    o = Option(("-t", "--timeout"))
+    assert (o.long, o.dest, o.takes_value) == ("--timeout", "timeout", True)
+    assert not Option(("--cache-only",), kind=FLAG).takes_value
+    for bad in ({"flags": ()}, {"flags": ("x",)}, {"flags": ("--x",), "kind": "store"}):
+        with pytest.raises(ValueError):
+            Option(**bad)
+
+
+def test_check_commands_render_from_the_option_description():
+    from vio_checks.icinga.render_icinga2 import render_commands
+    from vio_checks.options import APPEND, COUNT, FLAG, Option
+
+    shared = Option(("--os-cloud",), help="cloud", common=True)
+    text = render_commands({"vio_vm": [
+        Option(("--usage",), help="RAM in %% (default: %(default)s)", default="90"),
+        Option(("--mode",), choices=("ha", "compact")),
+        Option(("--all",), kind=FLAG, help="every one"),
+        Option(("--expect",), kind=APPEND),
+        Option(("-v", "--verbose"), kind=COUNT, exposed=False),
+        shared,
+    ], "vio_router": [shared]})
+    template, vm_command = text.split("object CheckCommand")[0], text.split('object CheckCommand "vio_vm"')[1]
+    assert '"--os-cloud" = {\n      value = "$vio_os_cloud$"' in template and "--usage" not in template
+    assert '"--usage" = {\n      value = "$vio_vm_usage$"\n      description = "RAM in % (default: 90)"' in vm_command
+    assert 'description = " (one of: ha, compact)"' not in vm_command and "(one of: ha, compact)" in vm_command
+    assert '"--all" = {\n      set_if = "$vio_vm_all$"' in vm_command
+    assert 'value = "$vio_vm_expect$"\n      repeat_key = true' in vm_command
+    assert "verbose" not in text and "--os-cloud" not in vm_command
+
+
+def test_vio_discover_options():
+    from vio_checks.discover_cli import build_parser
+
+    args = build_parser().parse_args([])
+    assert (args.timeout, args.page_size, args.accept_empty, args.event_limit) == (120.0, 1000, False, 100000)
+    assert not hasattr(args, "max_age")

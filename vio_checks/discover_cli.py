@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 
 from vio_checks import __version__
 from vio_checks.changes import describe
@@ -19,45 +20,23 @@ from vio_checks.errors import VioError
 from vio_checks.eventlog import EventLog
 from vio_checks.normalize import parse_time
 from vio_checks.options import (
-    add_cache_options,
-    add_cloud_options,
+    CLOUD_OPTIONS,
+    FLAG,
+    TIMEOUT,
+    VERBOSE,
+    VERSION,
+    Option,
+    add_options,
+    cache_options,
     duration,
     int_range,
     process_age,
     snapshot,
     store_for,
-    timeout_duration,
 )
 from vio_checks.runtime import guard_timeout, setup_logging
 from vio_checks.summary import as_json, iso_utc
 from vio_checks.summary import describe as describe_inventory
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="vio-discover",
-        description="Sweep a VMware Integrated OpenStack cloud through its APIs and store the inventory "
-                    "that every vio-checks check reads. Run it from a timer with the checks on --cache-only, "
-                    "or let the checks refresh the cache themselves.",
-    )
-    add_cloud_options(p)
-    add_cache_options(p, freshness=False)
-    p.add_argument("-t", "--timeout", type=timeout_duration, default=120.0, metavar="DURATION",
-                   help="give up the sweep after this long (default: 120 s)")
-    p.add_argument("--page-size", type=int_range(1, 1000), default=1000, metavar="N",
-                   help="objects per list request, 1..1000 (default: 1000, Nova's maximum)")
-    p.add_argument("--accept-empty", action="store_true",
-                   help="store this sweep even when servers, volumes or ports dropped from some to none "
-                        "(otherwise such a sweep is distrusted and the previous inventory kept)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.add_argument("--events", action="store_true",
-                   help="print the event log from the cache instead of sweeping (oldest first)")
-    p.add_argument("--since", type=since_arg, metavar="DURATION|ISO8601",
-                   help="with --events: only events this recent (e.g. 1h) or after this UTC time")
-    p.add_argument("-v", "--verbose", action="count", default=0,
-                   help="more log output on stderr (repeatable)")
-    p.add_argument("-V", "--version", action="version", version=f"%(prog)s {__version__}")
-    return p
 
 
 def since_arg(text: str) -> float:
@@ -70,6 +49,38 @@ def since_arg(text: str) -> float:
     if stamp is None:
         raise argparse.ArgumentTypeError(f"invalid --since {text!r} (use 1h, 7d or 2026-11-24T10:42:00Z)")
     return stamp
+
+
+#: vio-discover's options: the shared cloud and cache ones (no freshness: it always sweeps), then its own.
+OPTIONS: tuple[Option, ...] = (
+    *CLOUD_OPTIONS,
+    *cache_options(freshness=False),
+    replace(TIMEOUT, default=120.0, group=None, help="give up the sweep after this long (default: 120 s)"),
+    Option(("--page-size",), type=int_range(1, 1000), default=1000, metavar="N",
+           help="objects per list request, 1..1000 (default: 1000, Nova's maximum)"),
+    Option(("--accept-empty",), kind=FLAG,
+           help="store this sweep even when servers, volumes or ports dropped from some to none "
+                "(otherwise such a sweep is distrusted and the previous inventory kept)"),
+    Option(("--json",), kind=FLAG, help="print JSON instead of text"),
+    Option(("--events",), kind=FLAG,
+           help="print the event log from the cache instead of sweeping (oldest first)"),
+    Option(("--since",), type=since_arg, metavar="DURATION|ISO8601",
+           help="with --events: only events this recent (e.g. 1h) or after this UTC time"),
+    replace(VERBOSE, group=None, help="more log output on stderr (repeatable)"),
+    Option(("-V", "--version"), kind=VERSION, default=f"%(prog)s {__version__}", exposed=False),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """vio-discover's parser, built from OPTIONS."""
+    p = argparse.ArgumentParser(
+        prog="vio-discover",
+        description="Sweep a VMware Integrated OpenStack cloud through its APIs and store the inventory "
+                    "that every vio-checks check reads. Run it from a timer with the checks on --cache-only, "
+                    "or let the checks refresh the cache themselves.",
+    )
+    add_options(p, OPTIONS)
+    return p
 
 
 def print_events(args: argparse.Namespace) -> int:

@@ -1,6 +1,10 @@
-"""Options every command shares: cloud selection, cache location and freshness, durations, lists.
+"""Options, described once: the `Option` list of every command, the options they share, and their types.
 
-Also turns those options into a snapshot (inventory.obtain) with the SDK imported only when a sweep runs.
+An `Option` builds the argparse argument (`add_options`) and is the public description the Icinga
+CheckCommands (icinga/commands.conf) are generated from. `CHECK_OPTIONS` are the ones every check takes
+(cloud, cache, timeout); `common=True` marks those with one custom var shared by all CheckCommands.
+
+Also turns those options into a snapshot (freshness.obtain) with the SDK imported only when a sweep runs.
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from vio_checks import __version__
 from vio_checks.cache import Store, namespace
 from vio_checks.errors import CacheError, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION
@@ -25,7 +32,6 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.I)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 #: The longest duration any option takes (about 10 years): beyond it, timers and dates overflow.
 MAX_DURATION = 10 * 366 * 86400.0
-
 
 def duration(text: str) -> float:
     """Parse `90`, `30m`, `1h`, `7d` into seconds (argparse type): 0 up to MAX_DURATION."""
@@ -65,30 +71,160 @@ def comma_list(text: str) -> list[str]:
     return [part.strip() for part in str(text).split(",") if part.strip()]
 
 
+# --- the description of an option ---------------------------------------------------------------
+
+#: Option kinds: a value (`--max-age 5m`), a repeatable value, an on/off flag, a counter (-vvv), --version.
+VALUE, APPEND, FLAG, COUNT, VERSION = "value", "append", "flag", "count", "version"
+_ACTIONS = {VALUE: "store", APPEND: "append", FLAG: "store_true", COUNT: "count", VERSION: "version"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option: what argparse needs, and what the monitoring config needs.
+
+    `default` of a VERSION option is the version text. `env`: the default comes from this environment
+    variable when it is set. `common`: every check takes it, and all CheckCommands share one custom var
+    for it (vio_<option>). `exposed=False`: never a CheckCommand argument (help, version, verbosity).
+    `group` is the --help section; options with the same `exclusive` name in a group exclude each other.
+    """
+
+    flags: tuple[str, ...]
+    help: str = ""
+    kind: str = VALUE
+    default: Any = None
+    type: Callable[[str], Any] | None = None
+    metavar: str | None = None
+    choices: tuple[Any, ...] | None = None
+    env: str | None = None
+    common: bool = False
+    exposed: bool = True
+    group: str | None = None
+    exclusive: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _ACTIONS or not self.flags or not all(f.startswith("-") for f in self.flags):
+            raise ValueError(f"invalid option {self.flags!r} ({self.kind})")
+        if self.default is None and self.kind in (FLAG, COUNT):  # as argparse's store_true / count
+            object.__setattr__(self, "default", False if self.kind == FLAG else 0)
+
+    @property
+    def long(self) -> str:
+        """The option's long form (--timeout for -t/--timeout): its name in the monitoring config."""
+        return next((f for f in self.flags if f.startswith("--")), self.flags[0])
+
+    @property
+    def dest(self) -> str:
+        """The attribute the parsed value lands in (argparse's rule: --max-age → max_age)."""
+        return self.long.lstrip("-").replace("-", "_")
+
+    @property
+    def takes_value(self) -> bool:
+        return self.kind in (VALUE, APPEND)
+
+    def current_default(self) -> Any:
+        """The default now: the environment variable's value when `env` names one that is set."""
+        if self.env and self.env in os.environ:
+            return os.environ[self.env]
+        return list(self.default) if isinstance(self.default, list) else self.default
+
+    def add_to(self, container: Any) -> argparse.Action:
+        """Add this option to an argparse parser or group."""
+        kwargs: dict[str, Any] = {"action": _ACTIONS[self.kind]}
+        if self.help:
+            kwargs["help"] = self.help
+        if self.kind == VERSION:
+            kwargs["version"] = self.default
+        else:
+            kwargs["default"] = self.current_default()
+        if self.takes_value:
+            kwargs.update(type=self.type, metavar=self.metavar, choices=self.choices)
+            if self.kind == APPEND:
+                kwargs["default"] = list(kwargs["default"] or [])  # argparse appends to it
+        return container.add_argument(*self.flags, **kwargs)
+
+
+def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> None:
+    """Add options to a parser in order, each in its --help group (created on first use)."""
+    groups: dict[str, Any] = {}
+    exclusive: dict[tuple[str | None, str], Any] = {}
+    for option in options:
+        container: Any = parser
+        if option.group:
+            if option.group not in groups:
+                groups[option.group] = parser.add_argument_group(option.group)
+            container = groups[option.group]
+        if option.exclusive:
+            key = (option.group, option.exclusive)
+            if key not in exclusive:
+                exclusive[key] = container.add_mutually_exclusive_group()
+            container = exclusive[key]
+        option.add_to(container)
+
+
+# --- the options commands share -----------------------------------------------------------------
+
+CLOUD_GROUP = "cloud (credentials come from clouds.yaml or OS_* variables only)"
+CACHE_GROUP = "inventory cache"
+PLUGIN_GROUP = "plugin"
+
+#: Which cloud: every command that talks to one.
+CLOUD_OPTIONS: tuple[Option, ...] = (
+    Option(("--os-cloud",), metavar="NAME", env="OS_CLOUD", common=True, group=CLOUD_GROUP,
+           help="cloud entry in clouds.yaml (default: $OS_CLOUD, else the OS_* variables)"),
+    Option(("--os-region-name",), metavar="REGION", env="OS_REGION_NAME", common=True, group=CLOUD_GROUP,
+           help="region (default: $OS_REGION_NAME, else the cloud's own)"),
+)
+
+CACHE_DIR = Option(("--cache-dir",), metavar="DIR", env="VIO_CHECKS_CACHE_DIR", common=True,
+                   group=CACHE_GROUP,
+                   help="cache directory (default: $VIO_CHECKS_CACHE_DIR, else /var/cache/vio-checks when "
+                        "writable, else ~/.cache/vio-checks)")
+#: How old an inventory may be: commands that read it (not vio-discover, which always sweeps).
+FRESHNESS_OPTIONS: tuple[Option, ...] = (
+    Option(("--max-age",), metavar="DURATION", type=duration, default=120.0, common=True, group=CACHE_GROUP,
+           help="refresh the inventory when older than this (default: 120 s)"),
+    Option(("--max-stale",), metavar="DURATION", type=duration, default=900.0, common=True, group=CACHE_GROUP,
+           help="when a refresh fails, keep using an inventory up to this age (default: 900 s)"),
+    Option(("--cache-only",), kind=FLAG, common=True, group=CACHE_GROUP,
+           help="never call the API; rely on vio-discover run from a timer"),
+)
+EVENT_OPTIONS: tuple[Option, ...] = (
+    Option(("--event-retention",), metavar="DURATION", type=duration, default=DEFAULT_RETENTION, common=True,
+           group=CACHE_GROUP, help="when this command sweeps: keep change events this long (default: 7d)"),
+    Option(("--event-limit",), metavar="N", type=int, default=DEFAULT_MAX_EVENTS, common=True,
+           group=CACHE_GROUP,
+           help="when this command sweeps: keep at most N change events (default: 100000)"),
+)
+
+
+def cache_options(freshness: bool = True) -> tuple[Option, ...]:
+    """The cache options: directory, freshness (unless `freshness` is False), event log."""
+    return (CACHE_DIR, *(FRESHNESS_OPTIONS if freshness else ()), *EVENT_OPTIONS)
+
+
+#: -t of the checks; other commands replace its default and help (dataclasses.replace).
+TIMEOUT = Option(("-t", "--timeout"), type=timeout_duration, default=30.0, metavar="DURATION", common=True,
+                 group=PLUGIN_GROUP,
+                 help="answer UNKNOWN after this long, whatever the API does (default: 30 s)")
+VERBOSE = Option(("-v", "--verbose"), kind=COUNT, default=0, exposed=False, group=PLUGIN_GROUP,
+                 help="add diagnostics to the long output (repeatable, up to -vvv)")
+
+#: The options every check takes, after its own: cloud, cache, -t, -v, -V.
+CHECK_OPTIONS: tuple[Option, ...] = (
+    *CLOUD_OPTIONS, *cache_options(), TIMEOUT, VERBOSE,
+    Option(("-V", "--version"), kind=VERSION, default=f"%(prog)s (vio-checks) {__version__}", exposed=False,
+           group=PLUGIN_GROUP),
+)
+
+
 def add_cloud_options(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("cloud (credentials come from clouds.yaml or OS_* variables only)")
-    g.add_argument("--os-cloud", metavar="NAME", default=os.environ.get("OS_CLOUD"),
-                   help="cloud entry in clouds.yaml (default: $OS_CLOUD, else the OS_* variables)")
-    g.add_argument("--os-region-name", metavar="REGION", default=os.environ.get("OS_REGION_NAME"),
-                   help="region (default: $OS_REGION_NAME, else the cloud's own)")
+    """--os-cloud, --os-region-name."""
+    add_options(parser, CLOUD_OPTIONS)
 
 
 def add_cache_options(parser: argparse.ArgumentParser, freshness: bool = True) -> None:
-    g = parser.add_argument_group("inventory cache")
-    g.add_argument("--cache-dir", metavar="DIR", default=os.environ.get("VIO_CHECKS_CACHE_DIR"),
-                   help="cache directory (default: $VIO_CHECKS_CACHE_DIR, else /var/cache/vio-checks when "
-                        "writable, else ~/.cache/vio-checks)")
-    if freshness:
-        g.add_argument("--max-age", metavar="DURATION", type=duration, default=120.0,
-                       help="refresh the inventory when older than this (default: 120 s)")
-        g.add_argument("--max-stale", metavar="DURATION", type=duration, default=900.0,
-                       help="when a refresh fails, keep using an inventory up to this age (default: 900 s)")
-        g.add_argument("--cache-only", action="store_true",
-                       help="never call the API; rely on vio-discover run from a timer")
-    g.add_argument("--event-retention", metavar="DURATION", type=duration, default=DEFAULT_RETENTION,
-                   help="when this command sweeps: keep change events this long (default: 7d)")
-    g.add_argument("--event-limit", metavar="N", type=int, default=DEFAULT_MAX_EVENTS,
-                   help="when this command sweeps: keep at most N change events (default: 100000)")
+    """--cache-dir, the freshness options (unless `freshness` is False) and the event log's."""
+    add_options(parser, cache_options(freshness))
 
 
 def resolve_cache_dir(explicit: str | None) -> Path:

@@ -80,22 +80,26 @@ class Selection:
         return self.project_selected(router.project_id)
 
 
-def add_selection_arguments(parser: argparse.ArgumentParser, what: str, unmonitored: bool = True) -> None:
-    """The filter options of an aggregate check (ignored with --id/--name: a named object is judged).
+def selection_options(what: str, unmonitored: bool = True) -> tuple[Any, ...]:
+    """The filter options (`options.Option`) of an aggregate check (ignored with --id/--name: a named object
+    is judged).
 
     `unmonitored`: whether the objects belong to servers, so --skip-unmonitored applies (not to routers).
     """
-    from vio_checks.options import comma_list  # late: the topology imports this module without the cache
+    from vio_checks.options import FLAG, Option, comma_list  # late: the topology imports this module
 
-    g = parser.add_argument_group("aggregate filters (the generated config passes its own filters here)")
-    g.add_argument("--include-projects", type=comma_list, metavar="LIST",
-                   help=f"aggregate only the {what} of these projects (ids or names, comma-separated)")
-    g.add_argument("--exclude-projects", type=comma_list, metavar="LIST",
-                   help=f"leave out the {what} of these projects (ids or names, comma-separated)")
+    group = "aggregate filters (the generated config passes its own filters here)"
+    out = [
+        Option(("--include-projects",), type=comma_list, metavar="LIST", group=group,
+               help=f"aggregate only the {what} of these projects (ids or names, comma-separated)"),
+        Option(("--exclude-projects",), type=comma_list, metavar="LIST", group=group,
+               help=f"leave out the {what} of these projects (ids or names, comma-separated)"),
+    ]
     if unmonitored:
-        g.add_argument("--skip-unmonitored", action="store_true",
-                       help="leave out servers with the metadata monitoring=off (also false, no, disabled, "
-                            "0), with their volumes and ports")
+        out.append(Option(("--skip-unmonitored",), kind=FLAG, group=group,
+                          help="leave out servers with the metadata monitoring=off (also false, no, "
+                               "disabled, 0), with their volumes and ports"))
+    return tuple(out)
 
 
 def selection_from_args(args: argparse.Namespace, snap: Any) -> Selection:
@@ -110,7 +114,7 @@ def selection_from_args(args: argparse.Namespace, snap: Any) -> Selection:
 
 def selection_args(sel: Selection, unmonitored: bool = True) -> tuple[tuple[str, str | None], ...]:
     """The command-line arguments that make an aggregate check apply `sel` (the generator's side);
-    `unmonitored` as for add_selection_arguments."""
+    `unmonitored` as for selection_options."""
     out: list[tuple[str, str | None]] = []
     if sel.include_projects:
         out.append(("--include-projects", ",".join(sorted(sel.include_projects))))

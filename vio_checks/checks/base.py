@@ -1,9 +1,10 @@
 """The nagiosplugin wiring every check shares.
 
-A check module provides a `CheckSpec`: its name, help text, extra options, and `evaluate(args, snapshot,
-now) -> Verdict` (a pure judgement of inventory records). This module parses options, obtains the
-snapshot (refreshing it through the cache lock when stale), and hands the verdict to nagiosplugin as a
-Resource whose metrics are the findings and perfdata, evaluated by two Contexts and told by a Summary.
+A check module provides a `CheckSpec`: its name, help text, its own options (a list of `Option`, before the
+ones every check shares: `options.CHECK_OPTIONS`), and `evaluate(args, snapshot, now) -> Verdict` (a pure
+judgement of inventory records). This module parses options, obtains the snapshot (refreshing it through
+the cache lock when stale), and hands the verdict to nagiosplugin as a Resource whose metrics are the
+findings and perfdata, evaluated by two Contexts and told by a Summary.
 """
 
 from __future__ import annotations
@@ -16,16 +17,15 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import nagiosplugin
 
-from vio_checks import __version__
 from vio_checks.errors import InventoryUnavailable, VioError
 from vio_checks.freshness import Result
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
-from vio_checks.options import add_cache_options, add_cloud_options, snapshot, timeout_duration
+from vio_checks.options import CHECK_OPTIONS, Option, add_options, snapshot
 from vio_checks.text import inert, one_line, perf_label
 
 _NP_STATE = {
@@ -45,7 +45,7 @@ class CheckSpec:
     name: str  # e.g. "hypervisor" → check_vio_hypervisor, status line "VIO HYPERVISOR ..."
     description: str
     evaluate: Callable[[argparse.Namespace, object, float], Verdict]
-    add_arguments: Callable[[argparse.ArgumentParser], None] = lambda p: None
+    options: Sequence[Option] = ()  # the check's own options, before CHECK_OPTIONS
     epilog: str = ""
     validate: Callable[[argparse.Namespace], None] = lambda a: None  # raise ValueError on bad combinations
     #: Called instead of answering UNKNOWN when no usable inventory exists (check_vio_discovery judges that).
@@ -77,7 +77,13 @@ def range_arg(text: str) -> str:
     return text
 
 
+def check_options(spec: CheckSpec) -> tuple[Option, ...]:
+    """Every option of a check, in --help order: its own, then the ones all checks share."""
+    return (*spec.options, *CHECK_OPTIONS)
+
+
 def build_parser(spec: CheckSpec) -> argparse.ArgumentParser:
+    """The check's argparse parser, built from `check_options(spec)`."""
     p = _Parser(
         prog=f"check_vio_{spec.name}",
         description=spec.description,
@@ -85,38 +91,38 @@ def build_parser(spec: CheckSpec) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.title = spec.title
-    spec.add_arguments(p)
-    add_cloud_options(p)
-    add_cache_options(p)
-    g = p.add_argument_group("plugin")
-    g.add_argument("-t", "--timeout", type=timeout_duration, default=30.0, metavar="DURATION",
-                   help="answer UNKNOWN after this long, whatever the API does (default: 30 s)")
-    g.add_argument("-v", "--verbose", action="count", default=0,
-                   help="add diagnostics to the long output (repeatable, up to -vvv)")
-    g.add_argument("-V", "--version", action="version", version=f"%(prog)s (vio-checks) {__version__}")
+    add_options(p, check_options(spec))
     return p
 
 
-def add_selector(parser: argparse.ArgumentParser, what: str, id_help: str | None = None) -> None:
+SELECTION_GROUP = "object selection (neither: aggregate over all)"
+THRESHOLD_GROUP = "aggregate thresholds (Nagios ranges on the number of problem objects)"
+
+
+def selector_options(what: str, id_help: str | None = None) -> tuple[Option, ...]:
     """--id / --name, mutually exclusive; neither means aggregate mode."""
-    g = parser.add_argument_group("object selection (neither: aggregate over all)")
-    x = g.add_mutually_exclusive_group()
-    x.add_argument("--id", metavar="ID", help=id_help or f"the {what}'s id")
-    x.add_argument("--name", metavar="NAME", help=f"the {what}'s name (must be unique)")
+    return (
+        Option(("--id",), metavar="ID", help=id_help or f"the {what}'s id", group=SELECTION_GROUP,
+               exclusive="object"),
+        Option(("--name",), metavar="NAME", help=f"the {what}'s name (must be unique)", group=SELECTION_GROUP,
+               exclusive="object"),
+    )
 
 
-def add_count_thresholds(parser: argparse.ArgumentParser, what: str) -> None:
-    """-w/-c on the number of objects in a problem state (aggregate mode)."""
-    g = parser.add_argument_group("aggregate thresholds (Nagios ranges on the number of problem objects)")
-    g.add_argument("-w", "--warning", type=range_arg, metavar="RANGE",
-                   help=f"warning when the number of {what} in a problem state is outside RANGE "
-                        "(default: none: each object's own state counts)")
-    g.add_argument("-c", "--critical", type=range_arg, metavar="RANGE",
-                   help=f"critical when the number of {what} in a problem state is outside RANGE")
-    g.add_argument("--ignore-states", type=state_list, default=frozenset(), metavar="LIST",
-                   help=f"{what} in these states (warning, critical) are counted and listed but do not set "
-                        "the state, e.g. when each is monitored as an object of its own (the generated "
-                        "config does that, so one fault pages once)")
+def count_threshold_options(what: str) -> tuple[Option, ...]:
+    """-w/-c on the number of objects in a problem state (aggregate mode), and --ignore-states."""
+    return (
+        Option(("-w", "--warning"), type=range_arg, metavar="RANGE", group=THRESHOLD_GROUP,
+               help=f"warning when the number of {what} in a problem state is outside RANGE "
+                    "(default: none: each object's own state counts)"),
+        Option(("-c", "--critical"), type=range_arg, metavar="RANGE", group=THRESHOLD_GROUP,
+               help=f"critical when the number of {what} in a problem state is outside RANGE"),
+        Option(("--ignore-states",), type=state_list, default=frozenset(), metavar="LIST",
+               group=THRESHOLD_GROUP,
+               help=f"{what} in these states (warning, critical) are counted and listed but do not set "
+                    "the state, e.g. when each is monitored as an object of its own (the generated "
+                    "config does that, so one fault pages once)"),
+    )
 
 
 def state_list(text: str) -> frozenset[State]:

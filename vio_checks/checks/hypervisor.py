@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from vio_checks.checks.base import CheckSpec, add_count_thresholds, add_selector, main_for, range_arg
+from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, range_arg, selector_options
 from vio_checks.checks.select import select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.hypervisor import HypervisorOptions, judge_hypervisor
 from vio_checks.judge.verdict import Threshold, Verdict
+from vio_checks.options import FLAG, Option
 from vio_checks.placement import Placement
 
 EPILOG = """\
@@ -30,24 +31,33 @@ example:
 """
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_selector(p, "hypervisor", id_help="the hypervisor's id or hypervisor_hostname")
-    g = p.add_argument_group("hypervisor")
-    g.add_argument("--warn-disabled", action="store_true",
-                   help="an admin-disabled hypervisor is WARNING (default: OK, with its reason; vCenter loss "
-                        "is CRITICAL either way)")
-    g.add_argument("--ignore-disabled", action="store_true",
-                   help="deprecated, no effect: an admin-disabled hypervisor is OK by default")
-    g.add_argument("--state-only", action="store_true",
-                   help="judge state and status only; usage is reported as perfdata without thresholds "
-                        "(for a host check: a full cluster is not a down one)")
+GROUP = "hypervisor"
+
+
+def _usage_options() -> list[Option]:
+    out = []
     for key, text, warn, crit in (("vcpu", "vCPU", None, None), ("memory", "RAM", "90", "95"),
                                   ("disk", "disk", "90", "95")):
-        g.add_argument(f"--{key}-warning", type=range_arg, default=warn, metavar="RANGE",
-                       help=f"{text} usage in %% (default: {warn or 'none'})")
-        g.add_argument(f"--{key}-critical", type=range_arg, default=crit, metavar="RANGE",
-                       help=f"{text} usage in %% (default: {crit or 'none'})")
-    add_count_thresholds(p, "hypervisors")
+        out += [Option((f"--{key}-warning",), type=range_arg, default=warn, metavar="RANGE", group=GROUP,
+                       help=f"{text} usage in %% (default: {warn or 'none'})"),
+                Option((f"--{key}-critical",), type=range_arg, default=crit, metavar="RANGE", group=GROUP,
+                       help=f"{text} usage in %% (default: {crit or 'none'})")]
+    return out
+
+
+OPTIONS = (
+    *selector_options("hypervisor", id_help="the hypervisor's id or hypervisor_hostname"),
+    Option(("--warn-disabled",), kind=FLAG, group=GROUP,
+           help="an admin-disabled hypervisor is WARNING (default: OK, with its reason; vCenter loss "
+                "is CRITICAL either way)"),
+    Option(("--ignore-disabled",), kind=FLAG, group=GROUP,
+           help="deprecated, no effect: an admin-disabled hypervisor is OK by default"),
+    Option(("--state-only",), kind=FLAG, group=GROUP,
+           help="judge state and status only; usage is reported as perfdata without thresholds "
+                "(for a host check: a full cluster is not a down one)"),
+    *_usage_options(),
+    *count_threshold_options("hypervisors"),
+)
 
 
 def _options(args: argparse.Namespace) -> HypervisorOptions:
@@ -75,7 +85,7 @@ SPEC = CheckSpec(
     name="hypervisor",
     description="Check a VIO hypervisor (one per vSphere cluster) from the cached inventory.",
     evaluate=evaluate,
-    add_arguments=add_arguments,
+    options=OPTIONS,
     epilog=EPILOG,
 )
 main = main_for(SPEC)

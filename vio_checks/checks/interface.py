@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from vio_checks.checks.base import CheckSpec, add_count_thresholds, add_selector, main_for
+from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
 from vio_checks.checks.select import resolve, select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label, status_perf
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import duration
-from vio_checks.selection import add_selection_arguments, selection_from_args
+from vio_checks.options import FLAG, Option, duration
+from vio_checks.selection import selection_from_args, selection_options
 from vio_checks.text import inert
 
 EPILOG = """\
@@ -43,20 +43,20 @@ the VM is ACTIVE | active=1;;;0;2 ...
 """
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_selector(p, "port", id_help="the port's id (UUID)")
-    g = p.add_argument_group("interface")
-    g.add_argument("--server", metavar="VM",
-                   help="all ports of this VM (its id or unique name), judged as an aggregate")
-    g.add_argument("--all-ports", action="store_true",
-                   help="aggregate over every port (router, DHCP, gateway, ...), not only VM ports")
-    g.add_argument("--stuck-after", type=duration, default=1800.0, metavar="DURATION",
-                   help="WARNING when a port stays BUILD longer than this, counted from its last update; "
-                        "also the grace before a port of a deleted VM warns (default: 30m)")
-    g.add_argument("--warn-disabled", action="store_true",
-                   help="an admin-down port is WARNING (default: OK, noted as \"(admin down)\")")
-    add_count_thresholds(p, "ports")
-    add_selection_arguments(p, "ports")
+OPTIONS = (
+    *selector_options("port", id_help="the port's id (UUID)"),
+    Option(("--server",), metavar="VM", group="interface",
+           help="all ports of this VM (its id or unique name), judged as an aggregate"),
+    Option(("--all-ports",), kind=FLAG, group="interface",
+           help="aggregate over every port (router, DHCP, gateway, ...), not only VM ports"),
+    Option(("--stuck-after",), type=duration, default=1800.0, metavar="DURATION", group="interface",
+           help="WARNING when a port stays BUILD longer than this, counted from its last update; "
+                "also the grace before a port of a deleted VM warns (default: 30m)"),
+    Option(("--warn-disabled",), kind=FLAG, group="interface",
+           help="an admin-down port is WARNING (default: OK, noted as \"(admin down)\")"),
+    *count_threshold_options("ports"),
+    *selection_options("ports"),
+)
 
 
 def validate(args: argparse.Namespace) -> None:
@@ -100,7 +100,7 @@ SPEC = CheckSpec(
     description="Check a VIO VM interface (Neutron port) from the cached inventory, all ports of a VM, "
                 "or all VM ports at once.",
     evaluate=evaluate,
-    add_arguments=add_arguments,
+    options=OPTIONS,
     epilog=EPILOG,
     validate=validate,
 )

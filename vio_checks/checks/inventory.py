@@ -8,7 +8,7 @@ from vio_checks.checks.base import CheckSpec, main_for, range_arg
 from vio_checks.eventlog import EventLog
 from vio_checks.judge.inventory import COUNTED, WORDS, InventoryOptions, judge_inventory
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import duration
+from vio_checks.options import Option, duration
 
 EPILOG = """\
 Reads the event log that every sweep appends to (comparing the new inventory with the previous one and
@@ -30,18 +30,26 @@ example:
 """
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("inventory changes")
-    g.add_argument("--window", type=duration, default=3600.0, metavar="DURATION",
-                   help="count changes this far back (default: 1h)")
-    g.add_argument("--max-events", type=int, default=20, metavar="N",
-                   help="list at most N events in the long output, newest first (default: 20)")
+def _count_options() -> list[Option]:
+    out = []
     for name in COUNTED:
         default_warn = "0" if name == "failed" else None
-        g.add_argument(f"--{name}-warning", type=range_arg, default=default_warn, metavar="RANGE",
-                       help=f"range for the number of {WORDS[name]} (default: {default_warn or 'none'})")
-        g.add_argument(f"--{name}-critical", type=range_arg, default=None, metavar="RANGE",
-                       help=f"range for the number of {WORDS[name]} (default: none)")
+        out += [Option((f"--{name}-warning",), type=range_arg, default=default_warn, metavar="RANGE",
+                       group=GROUP,
+                       help=f"range for the number of {WORDS[name]} (default: {default_warn or 'none'})"),
+                Option((f"--{name}-critical",), type=range_arg, default=None, metavar="RANGE", group=GROUP,
+                       help=f"range for the number of {WORDS[name]} (default: none)")]
+    return out
+
+
+GROUP = "inventory changes"
+OPTIONS = (
+    Option(("--window",), type=duration, default=3600.0, metavar="DURATION", group=GROUP,
+           help="count changes this far back (default: 1h)"),
+    Option(("--max-events",), type=int, default=20, metavar="N", group=GROUP,
+           help="list at most N events in the long output, newest first (default: 20)"),
+    *_count_options(),
+)
 
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
@@ -58,7 +66,7 @@ SPEC = CheckSpec(
     name="inventory",
     description="Check recent inventory changes of a VIO cloud: VM additions, deletions and migrations.",
     evaluate=evaluate,
-    add_arguments=add_arguments,
+    options=OPTIONS,
     epilog=EPILOG,
 )
 main = main_for(SPEC)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from vio_checks.checks.base import CheckSpec, add_count_thresholds, add_selector, main_for
+from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
 from vio_checks.checks.select import select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.router import RouterOptions, judge_router, router_label
 from vio_checks.judge.verdict import Verdict
-from vio_checks.selection import add_selection_arguments, selection_from_args
+from vio_checks.options import FLAG, Option
+from vio_checks.selection import selection_from_args, selection_options
 
 EPILOG = """\
 states:
@@ -42,15 +43,15 @@ example:
 """
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_selector(p, "router")
-    g = p.add_argument_group("router")
-    g.add_argument("--warn-disabled", action="store_true",
-                   help="an admin-down router is WARNING (default: OK, noted; status ERROR stays CRITICAL)")
-    g.add_argument("--ignore-admin-down", action="store_true",
-                   help="deprecated, no effect: an admin-down router is OK by default (see --warn-disabled)")
-    add_count_thresholds(p, "routers")
-    add_selection_arguments(p, "routers", unmonitored=False)
+OPTIONS = (
+    *selector_options("router"),
+    Option(("--warn-disabled",), kind=FLAG, group="router",
+           help="an admin-down router is WARNING (default: OK, noted; status ERROR stays CRITICAL)"),
+    Option(("--ignore-admin-down",), kind=FLAG, group="router",
+           help="deprecated, no effect: an admin-down router is OK by default (see --warn-disabled)"),
+    *count_threshold_options("routers"),
+    *selection_options("routers", unmonitored=False),
+)
 
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
@@ -69,7 +70,7 @@ SPEC = CheckSpec(
     name="router",
     description="Check a VIO (Neutron) router from the cached inventory.",
     evaluate=evaluate,
-    add_arguments=add_arguments,
+    options=OPTIONS,
     epilog=EPILOG,
 )
 main = main_for(SPEC)

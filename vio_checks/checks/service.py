@@ -18,7 +18,7 @@ from vio_checks.judge.service import (
 )
 from vio_checks.judge.timefmt import age
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import comma_list
+from vio_checks.options import APPEND, FLAG, Option, comma_list
 
 
 def _preset_text() -> str:
@@ -90,22 +90,23 @@ def expect_arg(text: str) -> tuple[str, int]:
     return binary, n
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("services")
-    g.add_argument("--component", choices=(*COMPONENTS, "all"), default="all",
-                   help="which services to judge (default: all); keystone means the public catalog endpoints")
-    g.add_argument("--binary", metavar="BINARY",
-                   help="only this binary, e.g. nova-scheduler, cinder-volume, neutron-l3-agent")
-    g.add_argument("--host", metavar="HOST", help="only services/agents on this host")
-    g.add_argument("--exclude-binary", metavar="LIST", type=comma_list, default=[],
-                   help="leave these binaries out (and their expected counts), e.g. nova-compute when "
-                        "each is monitored as a service of its own (the generated config does that)")
-    g.add_argument("--warn-disabled", action="store_true",
-                   help="a disabled service or admin-down agent is WARNING (default: OK, noted)")
-    g.add_argument("--expect", metavar="BINARY=N", type=expect_arg, action="append", default=[],
-                   help="at least N of BINARY must be up (repeatable; overrides --deployment-mode)")
-    g.add_argument("--deployment-mode", choices=tuple(DEPLOYMENT_MODES),
-                   help="expect VIO's controller services for this deployment mode (see below)")
+GROUP = "services"
+OPTIONS = (
+    Option(("--component",), choices=(*COMPONENTS, "all"), default="all", group=GROUP,
+           help="which services to judge (default: all); keystone means the public catalog endpoints"),
+    Option(("--binary",), metavar="BINARY", group=GROUP,
+           help="only this binary, e.g. nova-scheduler, cinder-volume, neutron-l3-agent"),
+    Option(("--host",), metavar="HOST", group=GROUP, help="only services/agents on this host"),
+    Option(("--exclude-binary",), metavar="LIST", type=comma_list, default=[], group=GROUP,
+           help="leave these binaries out (and their expected counts), e.g. nova-compute when "
+                "each is monitored as a service of its own (the generated config does that)"),
+    Option(("--warn-disabled",), kind=FLAG, group=GROUP,
+           help="a disabled service or admin-down agent is WARNING (default: OK, noted)"),
+    Option(("--expect",), kind=APPEND, metavar="BINARY=N", type=expect_arg, group=GROUP,
+           help="at least N of BINARY must be up (repeatable; overrides --deployment-mode)"),
+    Option(("--deployment-mode",), choices=tuple(DEPLOYMENT_MODES), group=GROUP,
+           help="expect VIO's controller services for this deployment mode (see below)"),
+)
 
 
 def _components(args: argparse.Namespace) -> tuple[str, ...]:
@@ -159,7 +160,7 @@ SPEC = CheckSpec(
     description="Check VIO's OpenStack services (Nova, Cinder, Neutron agents, Keystone catalog endpoints) "
                 "from the cached inventory.",
     evaluate=evaluate,
-    add_arguments=add_arguments,
+    options=OPTIONS,
     epilog=EPILOG,
     validate=validate,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from vio_checks.checks.base import CheckSpec, add_count_thresholds, add_selector, main_for
+from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
 from vio_checks.checks.select import NotFound, select_one
 from vio_checks.eventlog import EventLog
 from vio_checks.judge.aggregate import aggregate
@@ -17,9 +17,9 @@ from vio_checks.judge.vm import (
     judge_vm,
     status_perf,
 )
-from vio_checks.options import comma_list, duration
+from vio_checks.options import Option, comma_list, duration
 from vio_checks.placement import Placement
-from vio_checks.selection import add_selection_arguments, selection_from_args
+from vio_checks.selection import selection_from_args, selection_options
 
 EPILOG = """\
 states:
@@ -68,22 +68,22 @@ def status_list(text: str) -> frozenset[str]:
     return statuses
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_selector(p, "VM", id_help="the server's id (UUID)")
-    g = p.add_argument_group("VM")
-    g.add_argument("--stuck-after", type=duration, default=1800.0, metavar="DURATION",
-                   help="WARNING when a transitional status or task lasts longer than this, counted from "
-                        "the server's last update (default: 30m)")
-    g.add_argument("--warning-states", type=status_list, default=frozenset(), metavar="LIST",
-                   help="Nova statuses that are WARNING, e.g. SHUTOFF,PAUSED,RESCUE (default: none; ERROR "
-                        "stays CRITICAL; a transitional status listed here warns at once)")
-    g.add_argument("--critical-states", type=status_list, default=frozenset(), metavar="LIST",
-                   help="Nova statuses that are CRITICAL, e.g. SHUTOFF (default: none; wins over "
-                        "--warning-states)")
-    g.add_argument("--window", type=duration, default=3600.0, metavar="DURATION",
-                   help="mention a migration of the VM this recent (default: 1h)")
-    add_count_thresholds(p, "VMs")
-    add_selection_arguments(p, "VMs")
+OPTIONS = (
+    *selector_options("VM", id_help="the server's id (UUID)"),
+    Option(("--stuck-after",), type=duration, default=1800.0, metavar="DURATION", group="VM",
+           help="WARNING when a transitional status or task lasts longer than this, counted from "
+                "the server's last update (default: 30m)"),
+    Option(("--warning-states",), type=status_list, default=frozenset(), metavar="LIST", group="VM",
+           help="Nova statuses that are WARNING, e.g. SHUTOFF,PAUSED,RESCUE (default: none; ERROR "
+                "stays CRITICAL; a transitional status listed here warns at once)"),
+    Option(("--critical-states",), type=status_list, default=frozenset(), metavar="LIST", group="VM",
+           help="Nova statuses that are CRITICAL, e.g. SHUTOFF (default: none; wins over "
+                "--warning-states)"),
+    Option(("--window",), type=duration, default=3600.0, metavar="DURATION", group="VM",
+           help="mention a migration of the VM this recent (default: 1h)"),
+    *count_threshold_options("VMs"),
+    *selection_options("VMs"),
+)
 
 
 def _options(args: argparse.Namespace) -> VmOptions:
@@ -120,7 +120,7 @@ SPEC = CheckSpec(
     name="vm",
     description="Check a VIO VM (Nova server) from the cached inventory, or all VMs at once.",
     evaluate=evaluate,
-    add_arguments=add_arguments,
+    options=OPTIONS,
     epilog=EPILOG,
 )
 main = main_for(SPEC)

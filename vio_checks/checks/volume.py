@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from vio_checks.checks.base import CheckSpec, add_count_thresholds, add_selector, main_for
+from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
 from vio_checks.checks.select import select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.verdict import Verdict
 from vio_checks.judge.volume import VolumeOptions, judge_volume, volume_perf
-from vio_checks.options import duration
-from vio_checks.selection import add_selection_arguments, selection_from_args
+from vio_checks.options import Option, duration
+from vio_checks.selection import selection_from_args, selection_options
 
 EPILOG = """\
 states:
@@ -44,15 +44,15 @@ vio-controller-01@vmdk) | 'vio-controller-01@vmdk_problems'=1;;;0;96 ...
 """
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_selector(p, "volume", id_help="the volume's id (UUID)")
-    g = p.add_argument_group("volume")
-    g.add_argument("--stuck-after", type=duration, default=1800.0, metavar="DURATION",
-                   help="WARNING when a transitional status lasts longer than this, counted from the "
-                        "volume's last update; also the grace before an orphaned attachment warns "
-                        "(default: 30m)")
-    add_count_thresholds(p, "volumes")
-    add_selection_arguments(p, "volumes")
+OPTIONS = (
+    *selector_options("volume", id_help="the volume's id (UUID)"),
+    Option(("--stuck-after",), type=duration, default=1800.0, metavar="DURATION", group="volume",
+           help="WARNING when a transitional status lasts longer than this, counted from the "
+                "volume's last update; also the grace before an orphaned attachment warns "
+                "(default: 30m)"),
+    *count_threshold_options("volumes"),
+    *selection_options("volumes"),
+)
 
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
@@ -75,7 +75,7 @@ SPEC = CheckSpec(
     name="volume",
     description="Check a VIO volume (Cinder) from the cached inventory, or all volumes at once.",
     evaluate=evaluate,
-    add_arguments=add_arguments,
+    options=OPTIONS,
     epilog=EPILOG,
 )
 main = main_for(SPEC)

@@ -12,16 +12,25 @@
   Icinga API): what `vio-icinga impact` / `rootcause` (`impact_cli`) answer with.
 - `cli`: `vio-icinga` (generate, deploy, commands; impact and rootcause from `impact_cli`).
 
-This module holds what both syntaxes share: the CheckCommands, the templates per node kind, and the
-check attempts and intervals that make parents go HARD before their children.
+This module holds what both syntaxes share: the CheckCommands and the custom vars of their options (from
+the checks' `Option` lists). The templates per node kind, and the check attempts and intervals that make
+parents go HARD before their children, live in `settings` (re-exported here).
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass, field
 
-from vio_checks import topology as t
+from vio_checks.icinga.settings import (  # noqa: F401  (re-exported: the settings' public names)
+    ATTEMPTS,
+    INTERVALS,
+    LEAF_INTERVALS,
+    TEMPLATE_COMMANDS,
+    TEMPLATES,
+)
+from vio_checks.options import CHECK_OPTIONS, Option
 
 #: CheckCommand name → the executable it runs (installed by pip next to the Python: see README).
 COMMANDS: dict[str, str] = {
@@ -38,26 +47,15 @@ COMMANDS: dict[str, str] = {
 #: Check module (vio_checks.checks.<module>) per CheckCommand, for options and help texts.
 COMMAND_MODULES: dict[str, str] = {name: exe.removeprefix("check_vio_") for name, exe in COMMANDS.items()}
 
-#: Options every check takes (cloud, cache, timeout) have one custom var each, shared by all commands, so
-#: a host (or a global template) sets them once: vio_<option>. These are the ones the generator sets or
-#: the README names. Option → custom var.
-COMMON_OPTIONS: dict[str, str] = {
-    "--os-cloud": "vio_os_cloud",
-    "--os-region-name": "vio_os_region_name",
-    "--cache-dir": "vio_cache_dir",
-    "--max-age": "vio_max_age",
-    "--max-stale": "vio_max_stale",
-    "--cache-only": "vio_cache_only",
-    "--timeout": "vio_timeout",
-}
-
-#: Options never exposed as arguments (help, version, verbosity: a check's output must stay one screen).
-HIDDEN_OPTIONS = frozenset({"--help", "--version", "--verbose"})
-
 
 def common_var(option: str) -> str:
     """The custom var of an option every check shares: --os-cloud → vio_os_cloud."""
-    return COMMON_OPTIONS.get(option) or "vio_" + option.lstrip("-").replace("-", "_")
+    return "vio_" + option.lstrip("-").replace("-", "_")
+
+
+#: Options every check takes (cloud, cache, timeout: `Option.common`) have one custom var each, shared by
+#: all commands, so a host (or a global template) sets them once: vio_<option>. Option → custom var.
+COMMON_OPTIONS: dict[str, str] = {o.long: common_var(o.long) for o in CHECK_OPTIONS if o.common and o.exposed}
 
 
 def command_var(command: str, option: str) -> str:
@@ -67,64 +65,24 @@ def command_var(command: str, option: str) -> str:
     return f"{command}_{option.lstrip('-').replace('-', '_')}"
 
 
-#: Template per node kind (the same names in templates.conf and nagios/templates.cfg).
-TEMPLATES: dict[str, str] = {
-    t.CLOUD: "vio-cloud-host",
-    t.HYPERVISOR: "vio-hypervisor-host",
-    t.ROUTER: "vio-router-host",
-    t.BACKEND: "vio-volume-backend-host",
-    t.VM: "vio-vm-host",
-    t.AGGREGATE: "vio-cloud-service",
-    t.COMPUTE_SERVICE: "vio-cloud-service",
-    t.VOLUME_SERVICE: "vio-cloud-service",
-    t.L3_AGENT: "vio-cloud-service",
-    t.CAPACITY: "vio-capacity-service",
-    t.INTERFACE: "vio-interface-service",
-    t.VOLUME: "vio-volume-service",
-}
+def option_var(command: str, option: Option) -> str:
+    """The custom var a CheckCommand passes to an option (shared for the common ones)."""
+    return common_var(option.long) if option.common else command_var(command, option.long)
 
-#: The check_command a template sets (None: each object sets its own).
-TEMPLATE_COMMANDS: dict[str, str | None] = {
-    "vio-cloud-host": "vio_discovery",
-    "vio-hypervisor-host": "vio_hypervisor",
-    "vio-router-host": "vio_router",
-    "vio-volume-backend-host": "dummy",
-    "vio-vm-host": "vio_vm",
-    "vio-cloud-service": None,
-    "vio-capacity-service": "vio_hypervisor",
-    "vio-interface-service": "vio_interface",
-    "vio-volume-service": "vio_volume",
-}
 
-#: max_check_attempts per template: every child above each of its parents (explicit and its host), so with
-#: the same retry interval everywhere a parent's problem is HARD before its children's.
-ATTEMPTS: dict[str, int] = {
-    "vio-cloud-host": 2,
-    "vio-cloud-service": 3,
-    "vio-hypervisor-host": 4,
-    "vio-router-host": 4,
-    "vio-volume-backend-host": 4,
-    "vio-vm-host": 5,
-    "vio-capacity-service": 5,
-    "vio-interface-service": 6,
-    "vio-volume-service": 6,
-}
+def command_options() -> dict[str, tuple[Option, ...]]:
+    """CheckCommand name → every option of its check (only the shared ones when a check is missing)."""
+    from vio_checks.checks.base import CheckSpec, check_options  # late: the checks import nagiosplugin
 
-#: (check_interval, retry_interval) in seconds per template. Leaf intervals can be overridden per cloud.
-INTERVALS: dict[str, tuple[int, int]] = {
-    "vio-cloud-host": (60, 30),
-    "vio-cloud-service": (60, 30),
-    "vio-hypervisor-host": (120, 30),
-    "vio-router-host": (120, 30),
-    "vio-volume-backend-host": (300, 30),
-    "vio-vm-host": (300, 30),
-    "vio-capacity-service": (300, 30),
-    "vio-interface-service": (300, 30),
-    "vio-volume-service": (300, 30),
-}
+    out = {}
+    for command, module in COMMAND_MODULES.items():
+        try:
+            spec = importlib.import_module(f"vio_checks.checks.{module}").SPEC
+        except (ImportError, AttributeError):
+            spec = CheckSpec(name=module, description="", evaluate=lambda a, s, n: None)
+        out[command] = check_options(spec)
+    return out
 
-#: `--*-interval` options of the generator → the node kinds they set.
-LEAF_INTERVALS = {"vm": (t.VM,), "interface": (t.INTERFACE,), "volume": (t.VOLUME,)}
 
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 

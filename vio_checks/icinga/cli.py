@@ -22,11 +22,17 @@ from pathlib import Path
 from vio_checks import __version__
 from vio_checks import topology as t
 from vio_checks.errors import VioError
-from vio_checks.icinga import COMMANDS, impact_cli, parse_version, render_icinga2, render_nagios
+from vio_checks.icinga import (
+    COMMANDS,
+    command_options,
+    impact_cli,
+    parse_version,
+    render_icinga2,
+    render_nagios,
+)
 from vio_checks.icinga import deploy as d
 from vio_checks.icinga import generate as g
 from vio_checks.icinga.load import add_topology_options, load_tree
-from vio_checks.icinga.parsers import check_parsers
 from vio_checks.options import duration
 from vio_checks.runtime import setup_logging
 
@@ -166,7 +172,7 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 def run_commands(args: argparse.Namespace) -> int:
     if args.format == "icinga2":
-        sys.stdout.write(render_icinga2.render_commands(check_parsers()))
+        sys.stdout.write(render_icinga2.render_commands(command_options()))
     else:
         sys.stdout.write(render_nagios.render_commands(COMMANDS))
     return 0

@@ -14,25 +14,24 @@ tenant-controlled value (VM, volume, network, project names, metadata, ...) pass
 
 from __future__ import annotations
 
-import argparse
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from vio_checks.icinga import (
     COMMANDS,
     COMMON_OPTIONS,
-    HIDDEN_OPTIONS,
     TEMPLATE_COMMANDS,
     TEMPLATES,
     RenderOptions,
+    command_options,
     command_var,
-    common_var,
+    option_var,
     supports_redundancy_group,
 )
 from vio_checks.icinga.objects import Node, Objects
-from vio_checks.icinga.parsers import check_parsers
+from vio_checks.options import APPEND, FLAG, Option
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
 _SPECIAL = re.compile(r'[\\"\x00-\x1f\x7f$]')
@@ -110,12 +109,11 @@ def _check_vars(node: Node) -> dict[str, Any]:
 
 
 @functools.cache
-def _command_arguments(command: str) -> dict[str, argparse.Action]:
+def _command_arguments(command: str) -> dict[str, Option]:
     """custom var → the option it feeds, for every argument of a CheckCommand (empty for `dummy`)."""
     if command not in COMMANDS:
         return {}
-    parser = check_parsers()[command]
-    return {command_var(command, _long(a)): a for a in _options(parser)}
+    return {option_var(command, o): o for o in _options(command_options()[command])}
 
 
 def _shadowed_host_vars(node: Node, topo: Objects) -> dict[str, Any]:
@@ -137,8 +135,7 @@ def _shadowed_host_vars(node: Node, topo: Objects) -> dict[str, Any]:
     for var in candidates:
         if var not in reads:
             continue
-        action = reads[var]
-        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreConstAction)) and action.nargs == 0:
+        if reads[var].kind == FLAG:
             out[var] = False
         else:  # Icinga cannot unset a var (null or "" still passes the option): refuse, never inherit
             raise ValueError(f"service {node.key} would inherit {var} from its host {host.key}; "
@@ -235,70 +232,65 @@ def render(topo: Objects, opts: RenderOptions | None = None) -> str:
 # --- static CheckCommands (icinga/commands.conf) ---------------------------------------------------
 
 
-def _help(action: argparse.Action) -> str:
-    text = action.help or ""
+def _help(option: Option) -> str:
+    """The option's --help text as one line (argparse's %% escapes resolved), with its choices."""
+    text = option.help
     if "%" in text:
         try:
-            text = text % {"default": action.default, "dest": action.dest}
+            text = text % {"default": option.default, "dest": option.dest}
         except (KeyError, TypeError, ValueError):
             text = text.replace("%%", "%")
-    if action.choices:
-        text += f" (one of: {', '.join(map(str, action.choices))})"
+    if option.choices:
+        text += f" (one of: {', '.join(map(str, option.choices))})"
     return " ".join(text.split())
 
 
-def _long(action: argparse.Action) -> str:
-    longs = [o for o in action.option_strings if o.startswith("--")]
-    return longs[0] if longs else action.option_strings[0]
-
-
-def _argument(var: str, action: argparse.Action) -> list[str]:
-    option = _long(action)
-    desc = string(_help(action), macros=False)
-    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreConstAction)) and action.nargs == 0:
-        return [f"{string(option, macros=False)} = {{",
-                f"{INDENT}set_if = {string('$' + var + '$', macros=False)}",
+def _argument(var: str, option: Option) -> list[str]:
+    """One entry of a CheckCommand's `arguments`: the option fed by the custom var `var`."""
+    desc = string(_help(option), macros=False)
+    head = f"{string(option.long, macros=False)} = {{"
+    if not option.takes_value:
+        return [head, f"{INDENT}set_if = {string('$' + var + '$', macros=False)}",
                 f"{INDENT}description = {desc}", "}"]
-    lines = [f"{string(option, macros=False)} = {{",
-             f"{INDENT}value = {string('$' + var + '$', macros=False)}"]
-    if isinstance(action, argparse._AppendAction):
+    lines = [head, f"{INDENT}value = {string('$' + var + '$', macros=False)}"]
+    if option.kind == APPEND:
         lines.append(f"{INDENT}repeat_key = true")
     lines += [f"{INDENT}description = {desc}", "}"]
     return lines
 
 
-def _options(parser: argparse.ArgumentParser) -> Iterable[argparse.Action]:
-    for action in parser._actions:
-        if action.option_strings and _long(action) not in HIDDEN_OPTIONS:
-            yield action
+def _options(options: Iterable[Option]) -> list[Option]:
+    """The options a CheckCommand exposes as arguments (not help, version, verbosity)."""
+    return [o for o in options if o.exposed]
 
 
-def render_commands(parsers: dict[str, argparse.ArgumentParser]) -> str:
-    """CheckCommands in ITL style for the checks' parsers (command name → parser): icinga/commands.conf."""
+def render_commands(commands: Mapping[str, Sequence[Option]]) -> str:
+    """CheckCommands in ITL style for the checks' options (command name → its `Option`s, as
+    `icinga.command_options()` gives them): icinga/commands.conf."""
     out = [comment("vio-checks CheckCommands for Icinga 2 (ITL style). Generated from the checks' --help by"),
            comment("`vio-icinga commands --format icinga2`; install once, e.g. in a global zone."),
            comment("Needs: const VioChecksDir = \"/usr/local/bin\"  (where pip put check_vio_*)."),
            ""]
     # Options every check has (cloud, cache, timeout) go to one template, with one var each (vio_<option>).
-    shared = set.intersection(*({_long(a) for a in _options(p)} for p in parsers.values()))
-    first = next(iter(parsers.values()))
+    shared: dict[str, Option] = {}
+    for options in commands.values():
+        for option in _options(options):
+            if option.common:
+                shared.setdefault(option.long, option)
     out.append('template CheckCommand "vio-check-command" {')
     out.append(INDENT + "arguments = {")
-    for action in _options(first):
-        if _long(action) in shared:
-            out += [INDENT * 2 + line for line in _argument(common_var(_long(action)), action)]
+    for option in shared.values():
+        out += [INDENT * 2 + line for line in _argument(option_var("", option), option)]
     out += [INDENT + "}", INDENT + "timeout = 1m", "}", ""]
-    for command in sorted(parsers):
-        parser = parsers[command]
+    for command in sorted(commands):
         out.append(f"object CheckCommand {name(command)} {{")
         out.append(INDENT + 'import "vio-check-command"')
         out.append(INDENT + f"command = [ VioChecksDir + {string('/' + COMMANDS[command], macros=False)} ]")
-        own = [a for a in _options(parser) if _long(a) not in shared]
+        own = [o for o in _options(commands[command]) if not o.common]
         if own:
             out.append(INDENT + "arguments += {")
-            for action in own:
-                out += [INDENT * 2 + line for line in _argument(command_var(command, _long(action)), action)]
+            for option in own:
+                out += [INDENT * 2 + line for line in _argument(option_var(command, option), option)]
             out.append(INDENT + "}")
         out += ["}", ""]
     return "\n".join(out).rstrip("\n") + "\n"
-
