@@ -255,6 +255,16 @@ def test_impact_command(cloud):
     assert sorted(d["description"].split(" of VM ")[1] for d in data["dependents"]) == ["db-01", "db-02"]
 
 
+def test_a_reader_that_goes_away_is_no_traceback(cloud):
+    import subprocess
+
+    icinga, discover = cloud.command("vio-icinga")[0], cloud.command("vio-discover")[0]
+    for cmd in (f"{icinga} impact nova-compute@vio-compute-01 --json | true", f"{discover} --json | true"):
+        p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], env=cloud.env, capture_output=True, text=True,
+                           timeout=60)
+        assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr, p.stderr
+
+
 def test_unknown_and_ambiguous_exit_3(cloud):
     r = cloud.run("vio-icinga", "impact", "no-such-vm")
     assert r.rc == 3 and r.stdout == "" and "unknown object 'no-such-vm'" in r.stderr

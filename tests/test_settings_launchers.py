@@ -14,8 +14,8 @@ import pytest
 from icinga_helpers import ICINGA_DIR, REPO, small_inventory
 
 from vio_checks import __version__
-from vio_checks import topology as t
 from vio_checks.icinga import COMMANDS, render_nagios, settings
+from vio_checks.icinga import objects as o
 from vio_checks.icinga.settings import BASE_TEMPLATES, NAGIOS_STATE_TEMPLATE, NODE_TEMPLATES, Template
 
 # --- a small parser of the two template files ----------------------------------------------------------
@@ -180,7 +180,7 @@ def test_settings_tables_are_consistent():
     router = names["vio-router-host"]  # the state service stands for a router host: the same timing
     assert (NAGIOS_STATE_TEMPLATE.check_interval, NAGIOS_STATE_TEMPLATE.max_check_attempts) == \
         (router.check_interval, router.max_check_attempts)
-    for node in t.build(small_inventory()).nodes.values():  # hosts import Host templates, services Service ones
+    for node in o.build(small_inventory()).nodes.values():  # hosts import Host templates, services Service ones
         assert names[settings.TEMPLATES[node.kind]].object_type == ("Host" if node.is_host else "Service"), node.key
 
 

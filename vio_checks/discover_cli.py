@@ -34,7 +34,7 @@ from vio_checks.options import (
     snapshot,
     store_for,
 )
-from vio_checks.runtime import guard_timeout, setup_logging
+from vio_checks.runtime import guard_timeout, pipe_safe, setup_logging
 from vio_checks.summary import as_json, iso_utc
 from vio_checks.summary import describe as describe_inventory
 
@@ -103,6 +103,7 @@ def print_events(args: argparse.Namespace) -> int:
     return 0
 
 
+@pipe_safe
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)

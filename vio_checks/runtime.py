@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 def setup_logging(verbosity: int) -> None:
@@ -36,3 +36,20 @@ def guard_timeout(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def pipe_safe(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
+    """Wrap a command's main so a reader that went away (`vio-icinga impact --json | head`) ends it
+    quietly instead of with a BrokenPipeError traceback."""
+    def wrapper(argv: list[str] | None = None) -> int:
+        try:
+            code = main(argv)
+            sys.stdout.flush()
+            return code
+        except BrokenPipeError:
+            # Point stdout at /dev/null so the interpreter's own final flush does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+
+    wrapper.__doc__ = main.__doc__
+    return wrapper

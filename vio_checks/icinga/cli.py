@@ -34,7 +34,7 @@ from vio_checks.icinga import deploy as d
 from vio_checks.icinga import generate as g
 from vio_checks.icinga.load import add_topology_options, load_tree
 from vio_checks.options import duration
-from vio_checks.runtime import setup_logging
+from vio_checks.runtime import pipe_safe, setup_logging
 
 EXIT_DEPLOYED, EXIT_REJECTED, EXIT_UNAVAILABLE = 0, 2, 3
 
@@ -264,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@pipe_safe
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(getattr(args, "verbose", 0))
