@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -153,14 +154,54 @@ def _owner_dead(owner: Any) -> bool:
     return now is not None and start is not None and now != start  # the pid was reused
 
 
+def open_for_reading(directory: str, timeout: float) -> diskcache.Cache | None:
+    """An existing cache of ours opened for reads without diskcache's start-up writes; None: open it as usual.
+
+    diskcache.Cache() writes every setting back on each open (some 35 statements, two connections: more
+    than the rest of a warm check's own work). When the stored settings already are ours, that rewrite
+    changes nothing, so this sets up what Cache.__init__ leaves behind from the stored settings instead.
+    Only for the diskcache 5 layout; anything unexpected falls back to the ordinary open.
+    """
+    if not diskcache.__version__.startswith("5.") or not os.path.exists(
+            os.path.join(directory, diskcache.core.DBNAME)):
+        return None
+    cache = diskcache.Cache.__new__(diskcache.Cache)
+    cache._directory = directory
+    cache._timeout = timeout
+    cache._local = threading.local()
+    cache._txn_id = None
+    try:
+        stored = dict(cache._sql("SELECT key, value FROM Settings").fetchall())  # sets the pragmas too
+        wanted = {**diskcache.core.DEFAULT_SETTINGS, **_SETTINGS}
+        tables = {row[0] for row in cache._sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if any(k not in stored or (k in _SETTINGS and stored[k] != v) for k, v in wanted.items()) or \
+                "Cache" not in tables:
+            cache.close()
+            return None
+        disk = {k[5:]: v for k, v in stored.items() if k.startswith("disk_")}
+        cache._disk = diskcache.Disk(directory, **disk)
+        for k, v in stored.items():
+            setattr(cache, k, v)
+        ((cache._page_size,),) = cache._sql("PRAGMA page_size").fetchall()
+    except (sqlite3.Error, ValueError, TypeError):
+        cache.close()
+        return None
+    return cache
+
+
 class Store:
-    """One namespace of the inventory cache."""
+    """One namespace of the inventory cache.
+
+    Reads go through a handle opened for reading (`open_for_reading`) until something writes; from then on
+    everything goes through the ordinary one, so a transaction reads its own writes.
+    """
 
     def __init__(self, directory: str | os.PathLike[str], timeout: float = 30.0) -> None:
         self._path = os.fspath(directory)
         self._directory: Path | None = None
         self.timeout = timeout  # how long SQLite waits for another process's transaction
         self._cache: diskcache.Cache | None = None
+        self._reader: diskcache.Cache | None = None
 
     @property
     def directory(self) -> Path:
@@ -176,6 +217,7 @@ class Store:
     @property
     def cache(self) -> diskcache.Cache:
         if self._cache is None:
+            self._close_reader()
             try:
                 os.makedirs(self._path, mode=0o700, exist_ok=True)
                 old = os.umask(0o077)
@@ -200,9 +242,21 @@ class Store:
         return err
 
     def close(self) -> None:
+        self._close_reader()
         if self._cache is not None:
             self._cache.close()
             self._cache = None
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _for_reading(self) -> diskcache.Cache:
+        """The ordinary handle when open, else the one opened for reading (when the cache allows it)."""
+        if self._cache is None and self._reader is None:
+            self._reader = open_for_reading(self._path, self.timeout)
+        return self._cache or self._reader or self.cache
 
     def quarantine(self) -> Path:
         """Move a damaged cache aside (kept for inspection) so the next sweep starts a new one."""
@@ -218,7 +272,7 @@ class Store:
 
     def _get(self, key: Any, default: Any = None) -> Any:
         try:
-            return self.cache.get(key, default)
+            return self._for_reading().get(key, default)
         except CacheError:
             raise
         except Exception as e:
