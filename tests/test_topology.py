@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 
@@ -87,7 +86,7 @@ def test_several_routers_on_a_network_lowest_id_wins_all_listed():
     inv = small_inventory()
     net_a = uid("net", "a")
     low = "00000000-0000-0000-0000-000000000001"
-    inv.routers.append(dataclasses.replace(inv.routers[1], id=low, network_ids=[net_a]))
+    inv.routers.append(inv.routers[1].replace(id=low, network_ids=[net_a]))
     topo = o.build(inv)
     port = topo.get(f"{vm('web-01')}!port-{uid('port', 'web-01')}")
     assert port.parents == (key("router", low),)

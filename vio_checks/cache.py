@@ -20,20 +20,23 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
 import sqlite3
+import threading
 import time
-import uuid
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import diskcache
 
 from vio_checks.errors import CacheError
-from vio_checks.model import KINDS, SCHEMA, Inventory, Meta
+from vio_checks.model import KINDS, SCHEMA, Inventory, Meta, Record
+
+# A warm check only reads: what only writers, lock holders and odd names need (socket, uuid, pathlib,
+# typing) is imported where it is used.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +110,8 @@ def namespace(cloud: str | None, region: str | None) -> str:
     def slug(text: str) -> str:
         clean = re.sub(r"[^A-Za-z0-9_.-]", "_", text)[:60]
         if clean != text:
+            import uuid
+
             clean += "-" + uuid.uuid5(uuid.NAMESPACE_URL, text).hex[:8]
         return clean or "_"
 
@@ -123,7 +128,8 @@ def _is_corruption(e: BaseException) -> bool:
 def process_start(pid: int) -> int | None:
     """A process's start time (clock ticks since boot, /proc), or None when there is no such process."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
         return int(fields[19])
     except (OSError, ValueError, IndexError):
         return None
@@ -131,6 +137,8 @@ def process_start(pid: int) -> int | None:
 
 def _owner_dead(owner: Any) -> bool:
     """True when a lock's recorded owner is a process of this host that no longer runs."""
+    import socket
+
     if not isinstance(owner, dict) or owner.get("host") != socket.gethostname():
         return False  # another host's process (a shared cache), or an old lock: its expiry decides
     pid, start = owner.get("pid"), owner.get("start")
@@ -146,24 +154,75 @@ def _owner_dead(owner: Any) -> bool:
     return now is not None and start is not None and now != start  # the pid was reused
 
 
-class Store:
-    """One namespace of the inventory cache."""
+def open_for_reading(directory: str, timeout: float) -> diskcache.Cache | None:
+    """An existing cache of ours opened for reads without diskcache's start-up writes; None: open it as usual.
 
-    def __init__(self, directory: Path, timeout: float = 30.0) -> None:
-        self.directory = Path(directory)
+    diskcache.Cache() writes every setting back on each open (some 35 statements, two connections: more
+    than the rest of a warm check's own work). When the stored settings already are ours, that rewrite
+    changes nothing, so this sets up what Cache.__init__ leaves behind from the stored settings instead.
+    Only for the diskcache 5 layout; anything unexpected falls back to the ordinary open.
+    """
+    if not diskcache.__version__.startswith("5.") or not os.path.exists(
+            os.path.join(directory, diskcache.core.DBNAME)):
+        return None
+    cache = diskcache.Cache.__new__(diskcache.Cache)
+    cache._directory = directory
+    cache._timeout = timeout
+    cache._local = threading.local()
+    cache._txn_id = None
+    try:
+        stored = dict(cache._sql("SELECT key, value FROM Settings").fetchall())  # sets the pragmas too
+        wanted = {**diskcache.core.DEFAULT_SETTINGS, **_SETTINGS}
+        tables = {row[0] for row in cache._sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if any(k not in stored or (k in _SETTINGS and stored[k] != v) for k, v in wanted.items()) or \
+                "Cache" not in tables:
+            cache.close()
+            return None
+        disk = {k[5:]: v for k, v in stored.items() if k.startswith("disk_")}
+        cache._disk = diskcache.Disk(directory, **disk)
+        for k, v in stored.items():
+            setattr(cache, k, v)
+        ((cache._page_size,),) = cache._sql("PRAGMA page_size").fetchall()
+    except (sqlite3.Error, ValueError, TypeError):
+        cache.close()
+        return None
+    return cache
+
+
+class Store:
+    """One namespace of the inventory cache.
+
+    Reads go through a handle opened for reading (`open_for_reading`) until something writes; from then on
+    everything goes through the ordinary one, so a transaction reads its own writes.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], timeout: float = 30.0) -> None:
+        self._path = os.fspath(directory)
+        self._directory: Path | None = None
         self.timeout = timeout  # how long SQLite waits for another process's transaction
         self._cache: diskcache.Cache | None = None
+        self._reader: diskcache.Cache | None = None
+
+    @property
+    def directory(self) -> Path:
+        """The namespace's directory (a Path made on first use: reading the cache needs none)."""
+        if self._directory is None:
+            from pathlib import Path
+
+            self._directory = Path(self._path)
+        return self._directory
 
     # --- opening -------------------------------------------------------------------------------
 
     @property
     def cache(self) -> diskcache.Cache:
         if self._cache is None:
+            self._close_reader()
             try:
-                self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.makedirs(self._path, mode=0o700, exist_ok=True)
                 old = os.umask(0o077)
                 try:
-                    self._cache = diskcache.Cache(str(self.directory), timeout=self.timeout, **_SETTINGS)
+                    self._cache = diskcache.Cache(self._path, timeout=self.timeout, **_SETTINGS)
                 finally:
                     os.umask(old)
             except (sqlite3.DatabaseError, OSError) as e:
@@ -173,19 +232,31 @@ class Store:
     def _error(self, what: str, e: BaseException) -> CacheError:
         if isinstance(e, diskcache.Timeout) or (
                 isinstance(e, sqlite3.OperationalError) and "locked" in str(e)):
-            err = CacheError(f"{what} at {self.directory}: cache busy for {self.timeout:g} s "
+            err = CacheError(f"{what} at {self._path}: cache busy for {self.timeout:g} s "
                              "(another process holds it)")
             err.corrupt = False  # type: ignore[attr-defined]
             return err
         text = " ".join(str(e).split()) or type(e).__name__
-        err = CacheError(f"{what} at {self.directory}: {text}")
+        err = CacheError(f"{what} at {self._path}: {text}")
         err.corrupt = _is_corruption(e)  # type: ignore[attr-defined]
         return err
 
     def close(self) -> None:
+        self._close_reader()
         if self._cache is not None:
             self._cache.close()
             self._cache = None
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _for_reading(self) -> diskcache.Cache:
+        """The ordinary handle when open, else the one opened for reading (when the cache allows it)."""
+        if self._cache is None and self._reader is None:
+            self._reader = open_for_reading(self._path, self.timeout)
+        return self._cache or self._reader or self.cache
 
     def quarantine(self) -> Path:
         """Move a damaged cache aside (kept for inspection) so the next sweep starts a new one."""
@@ -201,7 +272,7 @@ class Store:
 
     def _get(self, key: Any, default: Any = None) -> Any:
         try:
-            return self.cache.get(key, default)
+            return self._for_reading().get(key, default)
         except CacheError:
             raise
         except Exception as e:
@@ -312,6 +383,9 @@ class Store:
 
         The lock records its owner (host, pid, process start time) so a waiter can tell a dead owner.
         """
+        import socket
+        import uuid
+
         token = uuid.uuid4().hex
         owner = {"token": token, "host": socket.gethostname(), "pid": os.getpid(),
                  "start": process_start(os.getpid()), "at": time.time()}
@@ -348,14 +422,14 @@ class Store:
         return True
 
 
-@dataclass
-class Snapshot:
+class Snapshot(Record):
     """A reader's handle on one generation: every read comes from the same sweep."""
 
-    store: Store
-    gen: int
-    meta: Meta
-    layout: dict[str, int]  # kind (or kind.index) → number of buckets
+    def __init__(self, store: Store, gen: int, meta: Meta, layout: dict[str, int]) -> None:
+        self.store = store
+        self.gen = gen
+        self.meta = meta
+        self.layout = layout  # kind (or kind.index) → number of buckets
 
     def age(self, now: float | None = None) -> float:
         return max(0.0, (time.time() if now is None else now) - self.meta.fetched_at)

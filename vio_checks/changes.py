@@ -6,9 +6,7 @@ them; check_vio_inventory, check_vio_vm and `vio-discover --events` read them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
-from vio_checks.model import Hypervisor, Inventory, Server
+from vio_checks.model import Hypervisor, Inventory, Record, Server
 from vio_checks.placement import Placement
 from vio_checks.text import inert
 
@@ -22,22 +20,23 @@ CAUSES = {"live-migration": "live-migration", "migration": "cold migration", "re
           "evacuation": "evacuation"}
 
 
-@dataclass
-class Event:
+class Event(Record):
     """One change. `time` is POSIX seconds (UTC); `from_`/`to` are hypervisor names for moves;
     `project` is the project's name when Keystone told it, else its id."""
 
-    time: float
-    kind: str  # vm_added, vm_deleted, vm_moved, migration_failed, hypervisor_added, ...
-    id: str
-    name: str = ""
-    project: str = ""
-    from_: str | None = None
-    to: str | None = None
-    cause: str | None = None
+    def __init__(self, time: float, kind: str, id: str, name: str = "", project: str = "",
+                 from_: str | None = None, to: str | None = None, cause: str | None = None) -> None:
+        self.time = time
+        self.kind = kind  # vm_added, vm_deleted, vm_moved, migration_failed, hypervisor_added, ...
+        self.id = id
+        self.name = name
+        self.project = project
+        self.from_ = from_
+        self.to = to
+        self.cause = cause
 
     def as_dict(self) -> dict:
-        d = asdict(self)
+        d = dict(self.__dict__)
         d["from"] = d.pop("from_")
         return d
 

@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 
 from vio_checks import __version__
 from vio_checks.changes import describe
@@ -55,7 +54,7 @@ def since_arg(text: str) -> float:
 OPTIONS: tuple[Option, ...] = (
     *CLOUD_OPTIONS,
     *cache_options(freshness=False),
-    replace(TIMEOUT, default=120.0, group=None, help="give up the sweep after this long (default: 120 s)"),
+    TIMEOUT.replace(default=120.0, group=None, help="give up the sweep after this long (default: 120 s)"),
     Option(("--page-size",), type=int_range(1, 1000), default=1000, metavar="N",
            help="objects per list request, 1..1000 (default: 1000, Nova's maximum)"),
     Option(("--accept-empty",), kind=FLAG,
@@ -66,7 +65,7 @@ OPTIONS: tuple[Option, ...] = (
            help="print the event log from the cache instead of sweeping (oldest first)"),
     Option(("--since",), type=since_arg, metavar="DURATION|ISO8601",
            help="with --events: only events this recent (e.g. 1h) or after this UTC time"),
-    replace(VERBOSE, group=None, help="more log output on stderr (repeatable)"),
+    VERBOSE.replace(group=None, help="more log output on stderr (repeatable)"),
     Option(("-V", "--version"), kind=VERSION, default=f"%(prog)s {__version__}", exposed=False),
 )
 

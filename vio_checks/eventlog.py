@@ -8,20 +8,24 @@ migration records already reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from vio_checks.cache import Store, key
-from vio_checks.changes import Event
+from vio_checks.model import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; pickle imports changes.Event itself
+if TYPE_CHECKING:
+    from vio_checks.changes import Event
 
 DEFAULT_RETENTION = 7 * 86400.0
 DEFAULT_MAX_EVENTS = 100_000
 
 
-@dataclass
-class LogMeta:
-    first: int = 0  # oldest seq still kept
-    next: int = 0  # seq the next event gets
-    seen_migrations: dict[str, str] = field(default_factory=dict)
+class LogMeta(Record):
+    """Where the log starts and ends, and the migration records already reported."""
+
+    def __init__(self, first: int = 0, next: int = 0, seen_migrations: dict[str, str] | None = None) -> None:
+        self.first = first  # oldest seq still kept
+        self.next = next  # seq the next event gets
+        self.seen_migrations = {} if seen_migrations is None else seen_migrations
 
 
 class EventLog:

@@ -12,14 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from vio_checks.cache import Snapshot, Store
-from vio_checks.changes import changes
 from vio_checks.errors import CacheError, InventoryUnavailable, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION, EventLog
 from vio_checks.judge.timefmt import age
-from vio_checks.model import Inventory
+from vio_checks.model import Inventory, Record
 
 log = logging.getLogger(__name__)
 
@@ -28,26 +26,30 @@ FAILURE_BACKOFF = 30.0
 POLL = 0.05
 
 
-@dataclass
-class Result:
+class Result(Record):
     """A snapshot and, when it is not fresh, why (shown in check output)."""
 
-    snapshot: Snapshot
-    stale_reason: str | None = None
-    swept: bool = False  # this process ran the sweep
-    error: str | None = None  # the refresh failed with this error
+    def __init__(self, snapshot: Snapshot, stale_reason: str | None = None, swept: bool = False,
+                 error: str | None = None) -> None:
+        self.snapshot = snapshot
+        self.stale_reason = stale_reason
+        self.swept = swept  # this process ran the sweep
+        self.error = error  # the refresh failed with this error
 
 
-@dataclass
-class Freshness:
+class Freshness(Record):
     """How old an inventory may be, and (for the process that sweeps) how long events are kept."""
 
-    max_age: float = 120.0
-    max_stale: float = 900.0
-    cache_only: bool = False
-    event_retention: float = DEFAULT_RETENTION
-    max_events: int = DEFAULT_MAX_EVENTS
-    accept_empty: bool = False  # store a sweep even when it empties a kind that had objects (this run only)
+    def __init__(self, max_age: float = 120.0, max_stale: float = 900.0, cache_only: bool = False,
+                 event_retention: float = DEFAULT_RETENTION, max_events: int = DEFAULT_MAX_EVENTS,
+                 accept_empty: bool = False) -> None:
+        self.max_age = max_age
+        self.max_stale = max_stale
+        self.cache_only = cache_only
+        self.event_retention = event_retention
+        self.max_events = max_events
+        # store a sweep even when it empties a kind that had objects (this run only)
+        self.accept_empty = accept_empty
 
 
 def obtain(
@@ -172,6 +174,8 @@ TRACKED = ("hypervisors", "servers", "volumes", "routers")
 def record_sweep(store: Store, inv: Inventory, retention: float = DEFAULT_RETENTION,
                  max_events: int = DEFAULT_MAX_EVENTS) -> None:
     """Store a new snapshot and the events since the previous one, in one transaction."""
+    from vio_checks.changes import changes  # only the process that sweeps compares sweeps
+
     previous = store.current()
     before = None
     if previous is not None:

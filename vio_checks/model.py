@@ -1,14 +1,17 @@
-"""The plain inventory model: one dataclass per kind of object, and the links between them.
+"""The plain inventory model: one class per kind of object, and the links between them.
 
 Discovery fills these from the API; the cache stores them; judges, checks and the generator read
 them. Nothing here does I/O or knows about openstacksdk. Timestamps are POSIX seconds (UTC) or None.
+
+The classes are plain (an explicit __init__, equality and repr by attributes as a dataclass has them), not
+dataclasses: every check run loads this module, and building 16 dataclasses cost more than the rest of a
+warm check's own work. A pickle holds the class and the instance's attributes, as it did for the dataclasses.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
 SCHEMA = 3
@@ -43,36 +46,79 @@ def unreported(obj: object) -> str | None:
     source = _SOURCE.get(type(obj).__name__) or str(getattr(obj, "component", "") or "the API").capitalize()
     return f"{source} reported no {' or '.join(missing)}"
 
-_OLD_HV_NAME = re.compile(r"^(?P<moref>domain-c?\d+)\((?P<name>.*)\)$")
+
+#: Compiled by `re` on first use (its cache), not at import.
+_OLD_HV_NAME = r"^(?P<moref>domain-c?\d+)\((?P<name>.*)\)$"
 
 
-@dataclass
-class Hypervisor:
+class Record:
+    """Base of the model's classes: equal when of the same class with equal attributes; repr lists them."""
+
+    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value, as a dataclass
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
+
+    def replace(self, **changes: object) -> Record:
+        """A copy with some attributes changed (what dataclasses.replace did)."""
+        unknown = sorted(set(changes) - self.__dict__.keys())
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no attribute {', '.join(unknown)}")
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__, **changes)
+        return new
+
+
+class FrozenRecord(Record):
+    """A Record set once: __init__ fills `__dict__` directly, assignment raises; hashable by its values."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r} of a frozen {type(self).__name__}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r} of a frozen {type(self).__name__}")
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__dict__.values()))
+
+
+class Hypervisor(Record):
     """One Nova compute node: with the VMwareVCDriver, one vSphere cluster."""
 
-    id: str
-    hostname: str
-    type: str = ""
-    state: str = ""  # up / down
-    status: str = ""  # enabled / disabled
-    service_host: str = ""  # host of its nova-compute service
-    service_id: str = ""
-    disabled_reason: str | None = None
-    host_ip: str | None = None
-    vcpus: int | None = None
-    vcpus_used: int | None = None
-    memory_mb: int | None = None
-    memory_mb_used: int | None = None
-    local_gb: int | None = None
-    local_gb_used: int | None = None
-    running_vms: int | None = None
-    #: fields its judgement needs that the API reply did not carry (see `unreported`)
-    missing: tuple[str, ...] = ()
+    def __init__(self, id: str, hostname: str, type: str = "", state: str = "", status: str = "",
+                 service_host: str = "", service_id: str = "", disabled_reason: str | None = None,
+                 host_ip: str | None = None, vcpus: int | None = None, vcpus_used: int | None = None,
+                 memory_mb: int | None = None, memory_mb_used: int | None = None, local_gb: int | None = None,
+                 local_gb_used: int | None = None, running_vms: int | None = None,
+                 missing: tuple[str, ...] = ()) -> None:
+        self.id = id
+        self.hostname = hostname
+        self.type = type
+        self.state = state  # up / down
+        self.status = status  # enabled / disabled
+        self.service_host = service_host  # host of its nova-compute service
+        self.service_id = service_id
+        self.disabled_reason = disabled_reason
+        self.host_ip = host_ip
+        self.vcpus = vcpus
+        self.vcpus_used = vcpus_used
+        self.memory_mb = memory_mb
+        self.memory_mb_used = memory_mb_used
+        self.local_gb = local_gb
+        self.local_gb_used = local_gb_used
+        self.running_vms = running_vms
+        #: fields its judgement needs that the API reply did not carry (see `unreported`)
+        self.missing = missing
 
     @property
     def cluster_name(self) -> str | None:
         """The vSphere cluster name, when the older `domain-c8(Cluster-B)` form carries it."""
-        m = _OLD_HV_NAME.match(self.hostname)
+        m = re.match(_OLD_HV_NAME, self.hostname)
         return m.group("name") if m else None
 
     @property
@@ -86,44 +132,53 @@ class Hypervisor:
         return vcenter_lost(self.status, self.state, self.disabled_reason)
 
 
-@dataclass
-class Address:
+class Address(Record):
     """One address of a server, as Nova lists it."""
 
-    network: str
-    addr: str
-    kind: str = "fixed"  # fixed / floating
-    version: int = 4
-    mac: str | None = None
+    def __init__(self, network: str, addr: str, kind: str = "fixed", version: int = 4,
+                 mac: str | None = None) -> None:
+        self.network = network
+        self.addr = addr
+        self.kind = kind  # fixed / floating
+        self.version = version
+        self.mac = mac
 
 
-@dataclass
-class Server:
+class Server(Record):
     """A Nova server (VM)."""
 
-    id: str
-    name: str
-    project_id: str = ""
-    status: str = ""
-    task_state: str | None = None
-    vm_state: str | None = None
-    power_state: int | None = None
-    host: str | None = None  # nova-compute service host
-    hypervisor_hostname: str | None = None
-    host_status: str | None = None  # UP / DOWN / MAINTENANCE / UNKNOWN / "" (2.16+)
-    created: float | None = None
-    updated: float | None = None
-    launched_at: float | None = None
-    flavor: str | None = None
-    flavor_vcpus: int | None = None
-    flavor_ram_mb: int | None = None
-    fault_message: str | None = None
-    fault_code: int | None = None
-    availability_zone: str | None = None
-    addresses: list[Address] = field(default_factory=list)
-    metadata: dict[str, str] = field(default_factory=dict)
-    #: fields its judgement needs that the API reply did not carry (see `unreported`)
-    missing: tuple[str, ...] = ()
+    def __init__(self, id: str, name: str, project_id: str = "", status: str = "",
+                 task_state: str | None = None, vm_state: str | None = None, power_state: int | None = None,
+                 host: str | None = None, hypervisor_hostname: str | None = None,
+                 host_status: str | None = None, created: float | None = None, updated: float | None = None,
+                 launched_at: float | None = None, flavor: str | None = None, flavor_vcpus: int | None = None,
+                 flavor_ram_mb: int | None = None, fault_message: str | None = None,
+                 fault_code: int | None = None, availability_zone: str | None = None,
+                 addresses: list[Address] | None = None, metadata: dict[str, str] | None = None,
+                 missing: tuple[str, ...] = ()) -> None:
+        self.id = id
+        self.name = name
+        self.project_id = project_id
+        self.status = status
+        self.task_state = task_state
+        self.vm_state = vm_state
+        self.power_state = power_state
+        self.host = host  # nova-compute service host
+        self.hypervisor_hostname = hypervisor_hostname
+        self.host_status = host_status  # UP / DOWN / MAINTENANCE / UNKNOWN / "" (2.16+)
+        self.created = created
+        self.updated = updated
+        self.launched_at = launched_at
+        self.flavor = flavor
+        self.flavor_vcpus = flavor_vcpus
+        self.flavor_ram_mb = flavor_ram_mb
+        self.fault_message = fault_message
+        self.fault_code = fault_code
+        self.availability_zone = availability_zone
+        self.addresses = [] if addresses is None else addresses
+        self.metadata = {} if metadata is None else metadata
+        #: fields its judgement needs that the API reply did not carry (see `unreported`)
+        self.missing = missing
 
     @property
     def floating_ips(self) -> list[str]:
@@ -136,33 +191,37 @@ class Server:
         return [a.addr for a in self.addresses if a.kind != "floating"]
 
 
-@dataclass
-class Attachment:
+class Attachment(Record):
     """A volume's attachment to a server."""
 
-    server_id: str
-    device: str | None = None
-    attachment_id: str | None = None
-    host: str | None = None
+    def __init__(self, server_id: str, device: str | None = None, attachment_id: str | None = None,
+                 host: str | None = None) -> None:
+        self.server_id = server_id
+        self.device = device
+        self.attachment_id = attachment_id
+        self.host = host
 
 
-@dataclass
-class Volume:
+class Volume(Record):
     """A Cinder volume."""
 
-    id: str
-    name: str
-    project_id: str = ""
-    status: str = ""
-    size_gb: int = 0
-    backend_host: str | None = None  # os-vol-host-attr:host, e.g. vio-controller@vmdk#vmdk
-    volume_type: str | None = None
-    bootable: bool = False
-    created: float | None = None
-    updated: float | None = None
-    attachments: list[Attachment] = field(default_factory=list)
-    #: fields its judgement needs that the API reply did not carry (see `unreported`)
-    missing: tuple[str, ...] = ()
+    def __init__(self, id: str, name: str, project_id: str = "", status: str = "", size_gb: int = 0,
+                 backend_host: str | None = None, volume_type: str | None = None, bootable: bool = False,
+                 created: float | None = None, updated: float | None = None,
+                 attachments: list[Attachment] | None = None, missing: tuple[str, ...] = ()) -> None:
+        self.id = id
+        self.name = name
+        self.project_id = project_id
+        self.status = status
+        self.size_gb = size_gb
+        self.backend_host = backend_host  # os-vol-host-attr:host, e.g. vio-controller@vmdk#vmdk
+        self.volume_type = volume_type
+        self.bootable = bootable
+        self.created = created
+        self.updated = updated
+        self.attachments = [] if attachments is None else attachments
+        #: fields its judgement needs that the API reply did not carry (see `unreported`)
+        self.missing = missing
 
     @property
     def service_host(self) -> str | None:
@@ -170,34 +229,38 @@ class Volume:
         return self.backend_host.split("#", 1)[0] if self.backend_host else None
 
 
-@dataclass
-class FixedIP:
+class FixedIP(Record):
     """One fixed IP of a port."""
 
-    ip_address: str
-    subnet_id: str | None = None
+    def __init__(self, ip_address: str, subnet_id: str | None = None) -> None:
+        self.ip_address = ip_address
+        self.subnet_id = subnet_id
 
 
-@dataclass
-class Port:
+class Port(Record):
     """A Neutron port (a VM's interface, a router interface, DHCP, ...)."""
 
-    id: str
-    name: str
-    project_id: str = ""
-    network_id: str = ""
-    device_id: str = ""
-    device_owner: str = ""
-    status: str = ""
-    admin_state_up: bool = True
-    binding_host: str | None = None
-    vif_type: str | None = None
-    mac_address: str | None = None
-    fixed_ips: list[FixedIP] = field(default_factory=list)
-    created: float | None = None
-    updated: float | None = None
-    #: fields its judgement needs that the API reply did not carry (see `unreported`)
-    missing: tuple[str, ...] = ()
+    def __init__(self, id: str, name: str, project_id: str = "", network_id: str = "", device_id: str = "",
+                 device_owner: str = "", status: str = "", admin_state_up: bool = True,
+                 binding_host: str | None = None, vif_type: str | None = None, mac_address: str | None = None,
+                 fixed_ips: list[FixedIP] | None = None, created: float | None = None,
+                 updated: float | None = None, missing: tuple[str, ...] = ()) -> None:
+        self.id = id
+        self.name = name
+        self.project_id = project_id
+        self.network_id = network_id
+        self.device_id = device_id
+        self.device_owner = device_owner
+        self.status = status
+        self.admin_state_up = admin_state_up
+        self.binding_host = binding_host
+        self.vif_type = vif_type
+        self.mac_address = mac_address
+        self.fixed_ips = [] if fixed_ips is None else fixed_ips
+        self.created = created
+        self.updated = updated
+        #: fields its judgement needs that the API reply did not carry (see `unreported`)
+        self.missing = missing
 
     @property
     def is_vm_port(self) -> bool:
@@ -212,36 +275,41 @@ class Port:
         )
 
 
-@dataclass
-class Network:
+class Network(Record):
     """A Neutron network."""
 
-    id: str
-    name: str
-    project_id: str = ""
-    status: str = ""
-    admin_state_up: bool = True
-    shared: bool = False
-    external: bool = False
-    subnets: list[str] = field(default_factory=list)
+    def __init__(self, id: str, name: str, project_id: str = "", status: str = "",
+                 admin_state_up: bool = True, shared: bool = False, external: bool = False,
+                 subnets: list[str] | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.project_id = project_id
+        self.status = status
+        self.admin_state_up = admin_state_up
+        self.shared = shared
+        self.external = external
+        self.subnets = [] if subnets is None else subnets
 
 
-@dataclass
-class Router:
+class Router(Record):
     """A Neutron router, with the L3 agents that host it (none with NSX)."""
 
-    id: str
-    name: str
-    project_id: str = ""
-    status: str = ""
-    admin_state_up: bool = True
-    ha: bool | None = None
-    distributed: bool | None = None
-    external_network_id: str | None = None
-    agent_ids: list[str] = field(default_factory=list)
-    network_ids: list[str] = field(default_factory=list)  # networks it has an interface on
-    # HA routers only: hosting agent id → its ha_state (active / standby / unknown) as Neutron reports it
-    ha_states: dict[str, str] = field(default_factory=dict)
+    def __init__(self, id: str, name: str, project_id: str = "", status: str = "",
+                 admin_state_up: bool = True, ha: bool | None = None, distributed: bool | None = None,
+                 external_network_id: str | None = None, agent_ids: list[str] | None = None,
+                 network_ids: list[str] | None = None, ha_states: dict[str, str] | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.project_id = project_id
+        self.status = status
+        self.admin_state_up = admin_state_up
+        self.ha = ha
+        self.distributed = distributed
+        self.external_network_id = external_network_id
+        self.agent_ids = [] if agent_ids is None else agent_ids
+        self.network_ids = [] if network_ids is None else network_ids  # networks it has an interface on
+        # HA routers only: hosting agent id → its ha_state (active / standby / unknown) as Neutron reports it
+        self.ha_states = {} if ha_states is None else ha_states
 
 
 def routers_by_network(routers: Iterable[Router], ports: Iterable[Port]) -> dict[str, list[str]]:
@@ -260,42 +328,47 @@ def routers_by_network(routers: Iterable[Router], ports: Iterable[Port]) -> dict
     return {k: sorted(v) for k, v in sorted(found.items())}
 
 
-@dataclass
-class Agent:
+class Agent(Record):
     """A Neutron agent."""
 
-    id: str
-    binary: str
-    agent_type: str = ""
-    host: str = ""
-    alive: bool = False
-    admin_state_up: bool = True
-    heartbeat: float | None = None
-    availability_zone: str | None = None
-    #: fields its judgement needs that the API reply did not carry (see `unreported`)
-    missing: tuple[str, ...] = ()
+    def __init__(self, id: str, binary: str, agent_type: str = "", host: str = "", alive: bool = False,
+                 admin_state_up: bool = True, heartbeat: float | None = None,
+                 availability_zone: str | None = None, missing: tuple[str, ...] = ()) -> None:
+        self.id = id
+        self.binary = binary
+        self.agent_type = agent_type
+        self.host = host
+        self.alive = alive
+        self.admin_state_up = admin_state_up
+        self.heartbeat = heartbeat
+        self.availability_zone = availability_zone
+        #: fields its judgement needs that the API reply did not carry (see `unreported`)
+        self.missing = missing
 
     @property
     def is_l3(self) -> bool:
         return self.agent_type == "L3 agent" or self.binary == "neutron-l3-agent"
 
 
-@dataclass
-class Service:
+class Service(Record):
     """A Nova or Cinder service (os-services)."""
 
-    id: str
-    component: str  # nova / cinder
-    binary: str
-    host: str
-    zone: str | None = None
-    status: str = ""  # enabled / disabled
-    state: str = ""  # up / down
-    updated: float | None = None
-    disabled_reason: str | None = None
-    forced_down: bool = False
-    #: fields its judgement needs that the API reply did not carry (see `unreported`)
-    missing: tuple[str, ...] = ()
+    def __init__(self, id: str, component: str, binary: str, host: str, zone: str | None = None,
+                 status: str = "", state: str = "", updated: float | None = None,
+                 disabled_reason: str | None = None, forced_down: bool = False,
+                 missing: tuple[str, ...] = ()) -> None:
+        self.id = id
+        self.component = component  # nova / cinder
+        self.binary = binary
+        self.host = host
+        self.zone = zone
+        self.status = status  # enabled / disabled
+        self.state = state  # up / down
+        self.updated = updated
+        self.disabled_reason = disabled_reason
+        self.forced_down = forced_down
+        #: fields its judgement needs that the API reply did not carry (see `unreported`)
+        self.missing = missing
 
     @property
     def key(self) -> str:
@@ -313,63 +386,70 @@ class Service:
         return self.vcenter_lost
 
 
-@dataclass
-class Endpoint:
+class Endpoint(Record):
     """A public catalog endpoint and whether it answered during the sweep."""
 
-    service_type: str
-    url: str
-    interface: str = "public"
-    region: str | None = None
-    ok: bool = False
-    status_code: int | None = None
-    latency: float | None = None  # seconds
-    error: str | None = None
+    def __init__(self, service_type: str, url: str, interface: str = "public", region: str | None = None,
+                 ok: bool = False, status_code: int | None = None, latency: float | None = None,
+                 error: str | None = None) -> None:
+        self.service_type = service_type
+        self.url = url
+        self.interface = interface
+        self.region = region
+        self.ok = ok
+        self.status_code = status_code
+        self.latency = latency  # seconds
+        self.error = error
 
     @property
     def id(self) -> str:
         return f"{self.service_type} {self.url}"
 
 
-@dataclass
-class Migration:
+class Migration(Record):
     """A Nova migration record (os-migrations)."""
 
-    id: str
-    server_id: str
-    migration_type: str = ""  # live-migration / migration / resize / evacuation
-    status: str = ""
-    source_compute: str | None = None
-    dest_compute: str | None = None
-    source_node: str | None = None
-    dest_node: str | None = None
-    created: float | None = None
-    updated: float | None = None
-    uuid: str | None = None
+    def __init__(self, id: str, server_id: str, migration_type: str = "", status: str = "",
+                 source_compute: str | None = None, dest_compute: str | None = None,
+                 source_node: str | None = None, dest_node: str | None = None, created: float | None = None,
+                 updated: float | None = None, uuid: str | None = None) -> None:
+        self.id = id
+        self.server_id = server_id
+        self.migration_type = migration_type  # live-migration / migration / resize / evacuation
+        self.status = status
+        self.source_compute = source_compute
+        self.dest_compute = dest_compute
+        self.source_node = source_node
+        self.dest_node = dest_node
+        self.created = created
+        self.updated = updated
+        self.uuid = uuid
 
 
-@dataclass
-class Project:
+class Project(Record):
     """A Keystone project (for names)."""
 
-    id: str
-    name: str
-    domain_id: str | None = None
-    enabled: bool = True
+    def __init__(self, id: str, name: str, domain_id: str | None = None, enabled: bool = True) -> None:
+        self.id = id
+        self.name = name
+        self.domain_id = domain_id
+        self.enabled = enabled
 
 
-@dataclass
-class Meta:
+class Meta(Record):
     """What a sweep was: when, how long, how many requests, and against what."""
 
-    cloud: str
-    region: str | None
-    fetched_at: float
-    seconds: float
-    requests: int
-    counts: dict[str, int] = field(default_factory=dict)
-    compute_microversion: str | None = None
-    schema: int = SCHEMA
+    def __init__(self, cloud: str, region: str | None, fetched_at: float, seconds: float, requests: int,
+                 counts: dict[str, int] | None = None, compute_microversion: str | None = None,
+                 schema: int = SCHEMA) -> None:
+        self.cloud = cloud
+        self.region = region
+        self.fetched_at = fetched_at
+        self.seconds = seconds
+        self.requests = requests
+        self.counts = {} if counts is None else counts
+        self.compute_microversion = compute_microversion
+        self.schema = schema
 
 
 #: Kind name → class, in the order a sweep fills and a summary lists them.
@@ -389,23 +469,29 @@ KINDS: dict[str, type] = {
 }
 
 
-@dataclass
-class Inventory:
+class Inventory(Record):
     """One whole sweep: every object, by kind, in API order."""
 
-    meta: Meta
-    hypervisors: list[Hypervisor] = field(default_factory=list)
-    servers: list[Server] = field(default_factory=list)
-    compute_services: list[Service] = field(default_factory=list)
-    migrations: list[Migration] = field(default_factory=list)
-    volumes: list[Volume] = field(default_factory=list)
-    volume_services: list[Service] = field(default_factory=list)
-    ports: list[Port] = field(default_factory=list)
-    networks: list[Network] = field(default_factory=list)
-    routers: list[Router] = field(default_factory=list)
-    agents: list[Agent] = field(default_factory=list)
-    projects: list[Project] = field(default_factory=list)
-    endpoints: list[Endpoint] = field(default_factory=list)
+    def __init__(self, meta: Meta, hypervisors: list[Hypervisor] | None = None,
+                 servers: list[Server] | None = None, compute_services: list[Service] | None = None,
+                 migrations: list[Migration] | None = None, volumes: list[Volume] | None = None,
+                 volume_services: list[Service] | None = None, ports: list[Port] | None = None,
+                 networks: list[Network] | None = None, routers: list[Router] | None = None,
+                 agents: list[Agent] | None = None, projects: list[Project] | None = None,
+                 endpoints: list[Endpoint] | None = None) -> None:
+        self.meta = meta
+        self.hypervisors = [] if hypervisors is None else hypervisors
+        self.servers = [] if servers is None else servers
+        self.compute_services = [] if compute_services is None else compute_services
+        self.migrations = [] if migrations is None else migrations
+        self.volumes = [] if volumes is None else volumes
+        self.volume_services = [] if volume_services is None else volume_services
+        self.ports = [] if ports is None else ports
+        self.networks = [] if networks is None else networks
+        self.routers = [] if routers is None else routers
+        self.agents = [] if agents is None else agents
+        self.projects = [] if projects is None else projects
+        self.endpoints = [] if endpoints is None else endpoints
 
     def of_kind(self, kind: str) -> list:
         """The objects of one kind (a key of KINDS)."""

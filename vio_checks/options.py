@@ -5,11 +5,14 @@ CheckCommands (icinga/commands.conf) are generated from. `CHECK_OPTIONS` are the
 (cloud, cache, timeout); `common=True` marks those with one custom var shared by all CheckCommands.
 
 Also turns those options into a snapshot (freshness.obtain) with the SDK imported only when a sweep runs.
+
+`parse_fast` reads a plain command line from the same description without argparse (a warm check's whole
+run costs about what importing argparse and building its parser did); anything it does not recognise,
+--help and every error go to argparse, so what a command accepts and prints is argparse's.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import re
@@ -17,30 +20,41 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
 
 from vio_checks import __version__
 from vio_checks.cache import Store, namespace
 from vio_checks.errors import CacheError, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION
 from vio_checks.freshness import Freshness, Result, obtain
+from vio_checks.model import FrozenRecord
 
-DEFAULT_CACHE_DIR = Path("/var/cache/vio-checks")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.I)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (or argparse)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+DEFAULT_CACHE_DIR = "/var/cache/vio-checks"
+_DURATION = r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$"  # compiled by re on first use (its cache)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 #: The longest duration any option takes (about 10 years): beyond it, timers and dates overflow.
 MAX_DURATION = 10 * 366 * 86400.0
 
+def type_error(message: str) -> Exception:
+    """argparse.ArgumentTypeError(message), for an option type to raise (argparse is imported only then)."""
+    import argparse
+
+    return argparse.ArgumentTypeError(message)
+
+
 def duration(text: str) -> float:
     """Parse `90`, `30m`, `1h`, `7d` into seconds (argparse type): 0 up to MAX_DURATION."""
-    m = _DURATION.match(str(text))
+    m = re.match(_DURATION, str(text), re.I)
     if not m:
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use seconds or 30m, 1h, 7d)")
+        raise type_error(f"invalid duration {text!r} (use seconds or 30m, 1h, 7d)")
     seconds = float(m.group(1)) * _UNITS[m.group(2).lower()]
     if not 0 <= seconds <= MAX_DURATION:  # also false for inf and nan
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (at most {MAX_DURATION / 86400:.0f}d)")
+        raise type_error(f"invalid duration {text!r} (at most {MAX_DURATION / 86400:.0f}d)")
     return seconds
 
 
@@ -48,7 +62,7 @@ def timeout_duration(text: str) -> float:
     """argparse type for -t: a duration of at least one second."""
     seconds = duration(text)
     if seconds < 1:
-        raise argparse.ArgumentTypeError(f"invalid timeout {text!r} (at least 1 s)")
+        raise type_error(f"invalid timeout {text!r} (at least 1 s)")
     return seconds
 
 
@@ -58,9 +72,9 @@ def int_range(low: int, high: int):
         try:
             value = int(str(text).strip())
         except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+            raise type_error(f"invalid number {text!r}") from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range (use {low}..{high})")
+            raise type_error(f"{value} is out of range (use {low}..{high})")
         return value
 
     return parse
@@ -78,34 +92,40 @@ VALUE, APPEND, FLAG, COUNT, VERSION = "value", "append", "flag", "count", "versi
 _ACTIONS = {VALUE: "store", APPEND: "append", FLAG: "store_true", COUNT: "count", VERSION: "version"}
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(FrozenRecord):
     """One command-line option: what argparse needs, and what the monitoring config needs.
 
     `default` of a VERSION option is the version text. `env`: the default comes from this environment
     variable when it is set. `common`: every check takes it, and all CheckCommands share one custom var
     for it (vio_<option>). `exposed=False`: never a CheckCommand argument (help, version, verbosity).
     `group` is the --help section; options with the same `exclusive` name in a group exclude each other.
+    Immutable; `replace(**changes)` makes a variant.
     """
 
     flags: tuple[str, ...]
-    help: str = ""
-    kind: str = VALUE
-    default: Any = None
-    type: Callable[[str], Any] | None = None
-    metavar: str | None = None
-    choices: tuple[Any, ...] | None = None
-    env: str | None = None
-    common: bool = False
-    exposed: bool = True
-    group: str | None = None
-    exclusive: str | None = None
+    help: str
+    kind: str
+    default: Any
+    type: Callable[[str], Any] | None
+    metavar: str | None
+    choices: tuple[Any, ...] | None
+    env: str | None
+    common: bool
+    exposed: bool
+    group: str | None
+    exclusive: str | None
 
-    def __post_init__(self) -> None:
-        if self.kind not in _ACTIONS or not self.flags or not all(f.startswith("-") for f in self.flags):
-            raise ValueError(f"invalid option {self.flags!r} ({self.kind})")
-        if self.default is None and self.kind in (FLAG, COUNT):  # as argparse's store_true / count
-            object.__setattr__(self, "default", False if self.kind == FLAG else 0)
+    def __init__(self, flags: tuple[str, ...], help: str = "", kind: str = VALUE, default: Any = None,
+                 type: Callable[[str], Any] | None = None, metavar: str | None = None,
+                 choices: tuple[Any, ...] | None = None, env: str | None = None, common: bool = False,
+                 exposed: bool = True, group: str | None = None, exclusive: str | None = None) -> None:
+        if kind not in _ACTIONS or not flags or not all(f.startswith("-") for f in flags):
+            raise ValueError(f"invalid option {flags!r} ({kind})")
+        if default is None and kind in (FLAG, COUNT):  # as argparse's store_true / count
+            default = False if kind == FLAG else 0
+        self.__dict__.update(flags=flags, help=help, kind=kind, default=default, type=type, metavar=metavar,
+                             choices=choices, env=env, common=common, exposed=exposed, group=group,
+                             exclusive=exclusive)
 
     @property
     def long(self) -> str:
@@ -141,6 +161,69 @@ class Option:
             if self.kind == APPEND:
                 kwargs["default"] = list(kwargs["default"] or [])  # argparse appends to it
         return container.add_argument(*self.flags, **kwargs)
+
+
+def parse_fast(options: Iterable[Option], argv: list[str]) -> SimpleNamespace | None:
+    """The parsed options as argparse would give them, or None when argparse must read this command line.
+
+    Recognised: each option spelled exactly as one of its flags, its value (if it takes one) as the next
+    argument, not starting with `-`. Anything else (`--opt=value`, `-vv`, abbreviations, positionals,
+    --help, --version, two options that exclude each other, a value its type or choices reject) is None.
+    Defaults, environment defaults and types are applied as `add_to` hands them to argparse.
+    """
+    options = tuple(options)
+    by_flag = {flag: o for o in options for flag in o.flags}
+    values: dict[str, Any] = {}
+    given: dict[tuple[str | None, str], str] = {}
+    i = 0
+    while i < len(argv):
+        option = by_flag.get(argv[i])
+        if option is None or option.kind == VERSION:
+            return None
+        if option.exclusive:
+            if given.setdefault((option.group, option.exclusive), option.dest) != option.dest:
+                return None
+        if option.kind == FLAG:
+            values[option.dest] = True
+        elif option.kind == COUNT:
+            values[option.dest] = values.get(option.dest, option.current_default() or 0) + 1
+        else:
+            if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
+                return None
+            i += 1
+            value = _convert(option, argv[i])
+            if value is _REJECTED:
+                return None
+            if option.kind == APPEND:
+                values.setdefault(option.dest, list(option.current_default() or [])).append(value)
+            else:
+                values[option.dest] = value
+        i += 1
+    for option in options:
+        if option.kind != VERSION and option.dest not in values:
+            default = option.current_default()
+            if option.kind == APPEND:
+                default = list(default or [])
+            elif isinstance(default, str) and option.takes_value:  # argparse converts a text default
+                default = _convert(option, default)
+                if default is _REJECTED:
+                    return None
+            values[option.dest] = default
+    return SimpleNamespace(**values)
+
+
+_REJECTED = object()
+
+
+def _convert(option: Option, text: str) -> Any:
+    """A value through the option's type and choices, or _REJECTED (argparse then says why)."""
+    try:
+        value = option.type(text) if option.type is not None else text
+    except Exception:
+        return _REJECTED
+    if option.choices is not None and value not in option.choices:
+        return _REJECTED
+    return value
 
 
 def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> None:
@@ -227,26 +310,39 @@ def add_cache_options(parser: argparse.ArgumentParser, freshness: bool = True) -
     add_options(parser, cache_options(freshness))
 
 
-def resolve_cache_dir(explicit: str | None) -> Path:
+def resolve_cache_dir(explicit: str | None) -> str:
     """The cache directory to use, created 0700 when missing.
 
     An explicit directory (option or $VIO_CHECKS_CACHE_DIR) or an existing /var/cache/vio-checks that
     is not writable is an error, never a silent fallback to a second cache.
     """
     if explicit:
-        return _usable(Path(explicit).expanduser())
-    if DEFAULT_CACHE_DIR.exists() or os.access(DEFAULT_CACHE_DIR.parent, os.W_OK):
+        return _usable(_expanded(explicit))
+    if os.path.exists(DEFAULT_CACHE_DIR) or os.access(os.path.dirname(DEFAULT_CACHE_DIR), os.W_OK):
         return _usable(DEFAULT_CACHE_DIR)
-    return _usable(Path("~/.cache/vio-checks").expanduser())
+    return _usable(_expanded("~/.cache/vio-checks"))
 
 
-def _usable(path: Path) -> Path:
-    if not path.exists():
+def _expanded(text: str) -> str:
+    """`text` with ~ expanded and spelled as pathlib.Path(text).expanduser() spells it, without pathlib."""
+    if text.startswith("~"):
+        home = os.path.expanduser(text.split("/", 1)[0])
+        if home.startswith("~"):
+            raise RuntimeError("Could not determine home directory.")  # as pathlib
+        text = home + text[len(text.split("/", 1)[0]):]
+    root = "/" if text.startswith("/") else ""
+    if text.startswith("//") and not text.startswith("///"):
+        root = "//"  # POSIX keeps exactly two leading slashes, as pathlib does
+    return root + "/".join(p for p in text.split("/") if p and p != ".") or "."
+
+
+def _usable(path: str) -> str:
+    if not os.path.exists(path):
         try:
-            path.mkdir(mode=0o700, parents=True)
+            os.makedirs(path, mode=0o700)
         except OSError as e:
             raise CacheError(f"cannot create cache directory {path}: {e.strerror or e}") from None
-    if not path.is_dir():
+    if not os.path.isdir(path):
         raise CacheError(f"cache directory {path} is not a directory")
     if not os.access(path, os.W_OK | os.X_OK):
         raise CacheError(f"cache directory {path} is not writable by this user")
@@ -255,7 +351,8 @@ def _usable(path: Path) -> Path:
 
 def store_for(args: argparse.Namespace) -> Store:
     """The inventory store for the cloud+region the options name."""
-    return Store(resolve_cache_dir(args.cache_dir) / namespace(args.os_cloud, args.os_region_name))
+    directory = resolve_cache_dir(args.cache_dir)
+    return Store(os.path.join(directory, namespace(args.os_cloud, args.os_region_name)))
 
 
 def sweeper(args: argparse.Namespace, store: Store):
@@ -300,9 +397,11 @@ class BudgetExceeded(SweepError):
 def process_age() -> float:
     """Seconds since this process started (Linux /proc; 0 where unknown)."""
     try:
-        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        with open("/proc/self/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
         started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
         return max(0.0, uptime - started)
     except (OSError, ValueError, IndexError):
         return 0.0

@@ -18,12 +18,14 @@ Rules:
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
-from vio_checks.model import Port, Router, Server, Volume
+from vio_checks.model import FrozenRecord, Port, Router, Server, Volume
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
 #: Metadata that takes a server (with its volumes and ports) out of monitoring: monitoring=off.
 MONITORING_KEY = "monitoring"
@@ -38,14 +40,19 @@ def monitoring_off(server: Server) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class Selection:
-    """The filters, and the project names (id → name) they are matched against."""
+class Selection(FrozenRecord):
+    """The filters, and the project names (id → name) they are matched against.
 
-    include_projects: frozenset[str] = frozenset()  # ids or names; empty: all
-    exclude_projects: frozenset[str] = frozenset()
-    skip_unmonitored: bool = False  # leave out servers with monitoring=off (and their volumes and ports)
-    project_names: Mapping[str, str] = field(default_factory=dict)
+    `include_projects`: ids or names, empty for all; `skip_unmonitored`: leave out servers with
+    monitoring=off (and their volumes and ports).
+    """
+
+    def __init__(self, include_projects: frozenset[str] = frozenset(),
+                 exclude_projects: frozenset[str] = frozenset(), skip_unmonitored: bool = False,
+                 project_names: Mapping[str, str] | None = None) -> None:
+        self.__dict__.update(include_projects=include_projects, exclude_projects=exclude_projects,
+                             skip_unmonitored=skip_unmonitored,
+                             project_names={} if project_names is None else project_names)
 
     @property
     def active(self) -> bool:

@@ -16,18 +16,23 @@ MAX_LEN = 120
 ELLIPSIS = "…"
 
 # C0/C1 controls (NUL, newlines, ESC, NEL ...), line/paragraph separators, and the bidi controls that can
-# make a line read differently from what it is.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_SPACES = re.compile(r"\s+")
+# make a line read differently from what it is: each becomes a space; `|` becomes `/`. A translation table
+# rather than regexes: every check prints through here, and compiling them cost more than the work.
+_CONTROLS = [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x200E, 0x200F, *range(0x202A, 0x202F),
+             *range(0x2066, 0x206A), 0xFEFF]
+_ONE_LINE = {**dict.fromkeys(_CONTROLS, " "), ord("|"): "/"}
+_SURROGATE = "[\ud800-\udfff]"
 
 
 def one_line(text: object) -> str:
     """`text` as one line of valid Unicode without `|`: controls become spaces, runs of space one."""
     s = "" if text is None else str(text)
-    s = _SURROGATE.sub("\ufffd", s)
-    s = _CONTROL.sub(" ", s).replace("|", "/")
-    return _SPACES.sub(" ", s).strip()
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, the only str UTF-8 cannot encode
+        s = re.sub(_SURROGATE, "\ufffd", s)
+    # str.split() splits on the whitespace re's \s matches, and drops it at both ends as strip() did
+    return " ".join(s.translate(_ONE_LINE).split())
 
 
 def inert(text: object, limit: int = MAX_LEN) -> str:
@@ -38,10 +43,13 @@ def inert(text: object, limit: int = MAX_LEN) -> str:
     return s
 
 
-_LABEL_BAD = re.compile(r"[^A-Za-z0-9_.@:/+-]")
+_LABEL_BAD = r"[^A-Za-z0-9_.@:/+-]"
+_LABEL_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@:/+-")
 
 
 def perf_label(text: object, limit: int = 60) -> str:
     """A perfdata label from a cloud string: no quotes, `=`, spaces or `|`; `_` instead; bounded."""
-    s = _LABEL_BAD.sub("_", one_line(text))
+    s = one_line(text)
+    if not _LABEL_OK.issuperset(s):
+        s = re.sub(_LABEL_BAD, "_", s)
     return (s[:limit] or "_")

@@ -9,7 +9,6 @@ findings and perfdata, evaluated by two Contexts and told by a Summary.
 
 from __future__ import annotations
 
-import argparse
 import io
 import logging
 import math
@@ -18,15 +17,20 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import nagiosplugin
 
 from vio_checks.errors import InventoryUnavailable, VioError
-from vio_checks.freshness import Result
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
-from vio_checks.options import CHECK_OPTIONS, Option, add_options, snapshot
+from vio_checks.model import Record
+from vio_checks.options import CHECK_OPTIONS, Option, add_options, parse_fast, snapshot, type_error
 from vio_checks.text import inert, one_line, perf_label
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; argparse is imported when needed
+if TYPE_CHECKING:
+    import argparse
+
+    from vio_checks.freshness import Result
 
 _NP_STATE = {
     State.OK: nagiosplugin.Ok,
@@ -38,32 +42,34 @@ _NP_STATE = {
 TIMEOUT_MARGIN = 2.0
 
 
-@dataclass
-class CheckSpec:
-    """What makes one check: name, help, options, and the judgement."""
+def _no_validation(args: argparse.Namespace) -> None:
+    return None
 
-    name: str  # e.g. "hypervisor" → check_vio_hypervisor, status line "VIO HYPERVISOR ..."
-    description: str
-    evaluate: Callable[[argparse.Namespace, object, float], Verdict]
-    options: Sequence[Option] = ()  # the check's own options, before CHECK_OPTIONS
-    epilog: str = ""
-    validate: Callable[[argparse.Namespace], None] = lambda a: None  # raise ValueError on bad combinations
-    #: Called instead of answering UNKNOWN when no usable inventory exists (check_vio_discovery judges that).
-    on_unavailable: Callable[[argparse.Namespace, str, float], Verdict] | None = None
+
+class CheckSpec(Record):
+    """What makes one check: name, help, options, and the judgement.
+
+    `name` e.g. "hypervisor" → check_vio_hypervisor, status line "VIO HYPERVISOR ..."; `options`: the
+    check's own, before CHECK_OPTIONS; `validate` raises ValueError on bad combinations; `on_unavailable`
+    is called instead of answering UNKNOWN when no usable inventory exists (check_vio_discovery judges that).
+    """
+
+    def __init__(self, name: str, description: str,
+                 evaluate: Callable[[argparse.Namespace, object, float], Verdict],
+                 options: Sequence[Option] = (), epilog: str = "",
+                 validate: Callable[[argparse.Namespace], None] = _no_validation,
+                 on_unavailable: Callable[[argparse.Namespace, str, float], Verdict] | None = None) -> None:
+        self.name = name
+        self.description = description
+        self.evaluate = evaluate
+        self.options = options
+        self.epilog = epilog
+        self.validate = validate
+        self.on_unavailable = on_unavailable
 
     @property
     def title(self) -> str:
         return f"VIO {self.name.upper()}"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad option as UNKNOWN (exit 3) with the usage line."""
-
-    title = "VIO"
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stdout.write(f"{self.title} UNKNOWN - bad option: {message}\n{self.format_usage()}")
-        sys.exit(3)
 
 
 def range_arg(text: str) -> str:
@@ -71,7 +77,7 @@ def range_arg(text: str) -> str:
     try:
         parse_range(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
+        raise type_error(
             f"invalid range {text!r} (Nagios range syntax: 10, 10:, ~:10, 10:20, @10:20)"
         ) from None
     return text
@@ -83,7 +89,16 @@ def check_options(spec: CheckSpec) -> tuple[Option, ...]:
 
 
 def build_parser(spec: CheckSpec) -> argparse.ArgumentParser:
-    """The check's argparse parser, built from `check_options(spec)`."""
+    """The check's argparse parser, built from `check_options(spec)`; a bad option is UNKNOWN (exit 3)."""
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        title = "VIO"
+
+        def error(self, message: str) -> None:  # type: ignore[override]
+            sys.stdout.write(f"{self.title} UNKNOWN - bad option: {message}\n{self.format_usage()}")
+            sys.exit(3)
+
     p = _Parser(
         prog=f"check_vio_{spec.name}",
         description=spec.description,
@@ -130,7 +145,7 @@ def state_list(text: str) -> frozenset[State]:
     names = {part.strip().upper() for part in str(text).split(",") if part.strip()}
     bad = sorted(names - {"WARNING", "CRITICAL"})
     if bad:
-        raise argparse.ArgumentTypeError(f"not a state to ignore: {', '.join(bad)} (use warning, critical)")
+        raise type_error(f"not a state to ignore: {', '.join(bad)} (use warning, critical)")
     return frozenset(State[n] for n in names)
 
 
@@ -296,12 +311,13 @@ def _on_alarm(signum, frame):
 
 def run(spec: CheckSpec, argv: list[str] | None = None) -> None:
     """Parse options, judge, print, exit 0..3. Never returns."""
-    parser = build_parser(spec)
-    args = parser.parse_args(argv)
+    args = parse_fast(check_options(spec), sys.argv[1:] if argv is None else argv)
+    if args is None:  # argparse reads (or rejects) what the fast path does not
+        args = build_parser(spec).parse_args(argv)
     try:
         spec.validate(args)
     except ValueError as e:
-        parser.error(str(e))
+        build_parser(spec).error(str(e))
     logbuf = io.StringIO()
     handler = logging.StreamHandler(logbuf)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
-
 from vio_checks.checks.base import CheckSpec, main_for
 from vio_checks.errors import VioError
 from vio_checks.judge.discovery import DiscoveryOptions, judge_discovery, judge_unavailable
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import store_for
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
+if TYPE_CHECKING:
+    import argparse
 
 EPILOG = """\
 Like every check, this one refreshes the inventory when it is older than --max-age (unless --cache-only),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, range_arg, selector_options
 from vio_checks.checks.select import select_one
 from vio_checks.judge.aggregate import aggregate
@@ -11,6 +9,10 @@ from vio_checks.judge.hypervisor import HypervisorOptions, judge_hypervisor
 from vio_checks.judge.verdict import Threshold, Verdict
 from vio_checks.options import FLAG, Option
 from vio_checks.placement import Placement
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
+if TYPE_CHECKING:
+    import argparse
 
 EPILOG = """\
 states:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
-
 from vio_checks.checks.base import CheckSpec, main_for, range_arg
 from vio_checks.eventlog import EventLog
 from vio_checks.judge.inventory import COUNTED, WORDS, InventoryOptions, judge_inventory
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import Option, duration
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
+if TYPE_CHECKING:
+    import argparse
 
 EPILOG = """\
 Reads the event log that every sweep appends to (comparing the new inventory with the previous one and

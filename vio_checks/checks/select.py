@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
-
 from vio_checks.errors import VioError
 from vio_checks.judge.timefmt import age
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
 
 class NotFound(VioError):

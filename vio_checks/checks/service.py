@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import textwrap
 
 from vio_checks.checks.base import CheckSpec, main_for
@@ -18,7 +17,11 @@ from vio_checks.judge.service import (
 )
 from vio_checks.judge.timefmt import age
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import APPEND, FLAG, Option, comma_list
+from vio_checks.options import APPEND, FLAG, Option, comma_list, type_error
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
+if TYPE_CHECKING:
+    import argparse
 
 
 def _preset_text() -> str:
@@ -85,8 +88,8 @@ def expect_arg(text: str) -> tuple[str, int]:
     except ValueError:
         n = -1
     if not sep or not binary or n < 0:
-        raise argparse.ArgumentTypeError(f"invalid expectation {text!r} (use BINARY=N, "
-                                         "e.g. nova-scheduler=2)")
+        raise type_error(f"invalid expectation {text!r} (use BINARY=N, "
+                         "e.g. nova-scheduler=2)")
     return binary, n
 
 

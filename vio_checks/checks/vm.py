@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
 from vio_checks.checks.select import NotFound, select_one
 from vio_checks.eventlog import EventLog
@@ -17,9 +15,13 @@ from vio_checks.judge.vm import (
     judge_vm,
     status_perf,
 )
-from vio_checks.options import Option, comma_list, duration
+from vio_checks.options import Option, comma_list, duration, type_error
 from vio_checks.placement import Placement
 from vio_checks.selection import selection_from_args, selection_options
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
+if TYPE_CHECKING:
+    import argparse
 
 EPILOG = """\
 states:
@@ -63,7 +65,7 @@ def status_list(text: str) -> frozenset[str]:
     statuses = frozenset(s.upper() for s in comma_list(text))
     unknown = sorted(statuses - NOVA_STATUSES)
     if unknown:
-        raise argparse.ArgumentTypeError(f"not a Nova server status: {', '.join(unknown)} "
+        raise type_error(f"not a Nova server status: {', '.join(unknown)} "
                                          f"(use e.g. SHUTOFF,SUSPENDED,PAUSED,SHELVED,SHELVED_OFFLOADED)")
     return statuses
 

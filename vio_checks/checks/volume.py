@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
 from vio_checks.checks.select import select_one
 from vio_checks.judge.aggregate import aggregate
@@ -11,6 +9,10 @@ from vio_checks.judge.verdict import Verdict
 from vio_checks.judge.volume import VolumeOptions, judge_volume, volume_perf
 from vio_checks.options import Option, duration
 from vio_checks.selection import selection_from_args, selection_options
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
+if TYPE_CHECKING:
+    import argparse
 
 EPILOG = """\
 states:

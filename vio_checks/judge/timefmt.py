@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+
+from vio_checks.model import FrozenRecord
 
 
 def clock(ts: float | None, now: float) -> str:
@@ -30,12 +31,12 @@ def age(seconds: float | None) -> str:
     return f"{s // 86400} d {s % 86400 // 3600} h"
 
 
-@dataclass(frozen=True)
-class Elapsed:
+class Elapsed(FrozenRecord):
     """How long something has been in a transitional state, and whether that is too long."""
 
-    seconds: float | None  # None when its last update time is unknown
-    stuck: bool  # at least --stuck-after; never when the time is unknown
+    def __init__(self, seconds: float | None, stuck: bool) -> None:
+        # seconds: None when its last update time is unknown; stuck: never when the time is unknown
+        self.__dict__.update(seconds=seconds, stuck=stuck)
 
     @property
     def text(self) -> str:

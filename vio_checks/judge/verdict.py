@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import enum
 import functools
-from dataclasses import dataclass, field
 
 from nagiosplugin import Range
+
+from vio_checks.model import FrozenRecord, Record
 
 
 class State(enum.IntEnum):
@@ -32,35 +33,37 @@ def worst(states) -> State:
     return max(states, key=lambda s: s.rank, default=State.OK)
 
 
-@dataclass
-class Finding:
+class Finding(Record):
     """One evaluated condition, e.g. (CRITICAL, "web-01 is ERROR: No valid host was found")."""
 
-    state: State
-    text: str
+    def __init__(self, state: State, text: str) -> None:
+        self.state = state
+        self.text = text
 
 
-@dataclass
-class Perf:
+class Perf(Record):
     """One performance-data value; warn/crit are Nagios range strings."""
 
-    label: str
-    value: float
-    uom: str = ""
-    warn: str | None = None
-    crit: str | None = None
-    min: float | None = None
-    max: float | None = None
+    def __init__(self, label: str, value: float, uom: str = "", warn: str | None = None,
+                 crit: str | None = None, min: float | None = None, max: float | None = None) -> None:
+        self.label = label
+        self.value = value
+        self.uom = uom
+        self.warn = warn
+        self.crit = crit
+        self.min = min
+        self.max = max
 
 
-@dataclass
-class Verdict:
+class Verdict(Record):
     """The judged state of one object or a set of objects."""
 
-    findings: list[Finding] = field(default_factory=list)
-    perf: list[Perf] = field(default_factory=list)
-    details: list[str] = field(default_factory=list)
-    unverified: bool = False  # the object's real state could not be verified (e.g. its host is down)
+    def __init__(self, findings: list[Finding] | None = None, perf: list[Perf] | None = None,
+                 details: list[str] | None = None, unverified: bool = False) -> None:
+        self.findings = [] if findings is None else findings
+        self.perf = [] if perf is None else perf
+        self.details = [] if details is None else details
+        self.unverified = unverified  # the object's real state could not be verified (e.g. its host is down)
 
     @property
     def state(self) -> State:
@@ -106,12 +109,11 @@ def range_text(r: Range | None) -> str | None:
     return None if r is None else str(r)
 
 
-@dataclass(frozen=True)
-class Threshold:
+class Threshold(FrozenRecord):
     """A warning and a critical range, parsed when the options are built, applied by `state()`."""
 
-    warn: Range | None = None
-    crit: Range | None = None
+    def __init__(self, warn: Range | None = None, crit: Range | None = None) -> None:
+        self.__dict__.update(warn=warn, crit=crit)
 
     @classmethod
     def parse(cls, warning: str | None, critical: str | None) -> Threshold:

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
-from vio_checks.changes import Event
 from vio_checks.judge.timefmt import age, clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
-from vio_checks.model import Hypervisor, Server, Service, unreported
+from vio_checks.model import Hypervisor, Record, Server, Service, unreported
 from vio_checks.text import inert, perf_label
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm check does not need it)
+if TYPE_CHECKING:
+    from vio_checks.changes import Event
 
 MIB = 1024 * 1024
 
@@ -42,11 +44,14 @@ RUNNING = 1
 PERF_STATUSES = ("ACTIVE", "ERROR", "SHUTOFF", "SUSPENDED", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "BUILD")
 
 
-@dataclass
-class VmOptions:
-    stuck_after: float = 1800.0  # seconds a transitional status / task may last before WARNING
-    warning_states: frozenset[str] = field(default_factory=frozenset)  # resting statuses that warn
-    critical_states: frozenset[str] = field(default_factory=frozenset)  # resting statuses that are critical
+class VmOptions(Record):
+    """The options of a VM's judgement."""
+
+    def __init__(self, stuck_after: float = 1800.0, warning_states: frozenset[str] = frozenset(),
+                 critical_states: frozenset[str] = frozenset()) -> None:
+        self.stuck_after = stuck_after  # seconds a transitional status / task may last before WARNING
+        self.warning_states = warning_states  # resting statuses that warn
+        self.critical_states = critical_states  # resting statuses that are critical
 
 
 def hypervisor_label(server: Server, hypervisor: Hypervisor | None) -> str | None:
