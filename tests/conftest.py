@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from vio_checks.sim import Simulator
+from vio_sim import Simulator
 
 BIN = Path(sys.executable).parent
 _PERF = re.compile(r"""('(?:[^']|'')+'|[^\s=']+)=(-?[\d.]+)""")

@@ -11,8 +11,7 @@ import subprocess
 import time
 
 import pytest
-
-from vio_checks.sim import Simulator
+from vio_sim import Simulator
 
 # --- bad options -------------------------------------------------------------------------------------
 
