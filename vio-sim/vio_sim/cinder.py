@@ -47,9 +47,11 @@ VOLUME_STATUSES = (
 )
 
 def fill_volume_services(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new volume service."""
     fill_service(st, o, new, "cinder-volume", "nova")
 
 def ingest_volumes(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """Shorthands and references of an incoming volume."""
     if "project" in c:
         c["os-vol-tenant-attr:tenant_id"] = c.pop("project")
     if "project_id" in c:
@@ -72,6 +74,7 @@ def ingest_volumes(st: State, c: dict, old: dict | None, now: float) -> dict:
     return c
 
 def fill_volumes(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new volume; its attachments completed."""
     if new:
         o.setdefault("name", f"volume-{st.seq}")
         o.setdefault("attachments", [])
@@ -127,6 +130,7 @@ def fill_volumes(st: State, o: dict, new: bool, now: float) -> None:
 # agents / migrations
 
 def render_volume_service(st: State, s: dict, mv: tuple[int, int]) -> dict:
+    """A volume service as Cinder shows it at microversion ``mv``."""
     out: dict[str, Any] = {
         "binary": s.get("binary"),
         "host": s.get("host"),
@@ -145,6 +149,7 @@ def render_volume_service(st: State, s: dict, mv: tuple[int, int]) -> dict:
     return out
 
 def render_volume(st: State, v: dict, mv: tuple[int, int], base: str) -> dict:
+    """A volume as Cinder shows it at microversion ``mv``."""
     out = {k: val for k, val in v.items() if not k.startswith("_")}
     out["links"] = [
         {"rel": "self", "href": f"{base}/volume/v3/{v['os-vol-tenant-attr:tenant_id']}/volumes/{v['id']}"}
@@ -189,6 +194,7 @@ KINDS = (
 # -- API ----------------------------------------------------------------------------------------------
 
 def cinder_version(base: str) -> dict:
+    """The v3 version document."""
     return {
         "id": "v3.0",
         "status": "CURRENT",
@@ -260,6 +266,7 @@ def cinder_route(
     raise ApiError(404, "The resource could not be found.")
 
 def volumes(app: App, req: Request, detail: bool, mv: tuple[int, int], project: str | None) -> Response:
+    """``/volumes[/detail]`` with its filters and paging."""
     st = app.state
     limit = app.limit(req)
     all_t = truthy(req.q("all_tenants")) or req.q("all_tenants") == ""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def fill_projects(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new project."""
     if new:
         o.setdefault("name", f"project-{st.seq}")
         o.setdefault("domain_id", "default")
@@ -28,6 +29,7 @@ def fill_projects(st: State, o: dict, new: bool, now: float) -> None:
         o.setdefault("options", {})
 
 def ingest_users(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """The ``project`` shorthand of a user; its default project by name or id."""
     if "project" in c:
         c["default_project_id"] = c.pop("project")
     if "default_project_id" in c:
@@ -35,6 +37,7 @@ def ingest_users(st: State, c: dict, old: dict | None, now: float) -> dict:
     return c
 
 def fill_users(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new user (admin / vio-sim in the admin project)."""
     if new:
         o.setdefault("name", "admin")
         o.setdefault("password", "vio-sim")
@@ -43,6 +46,7 @@ def fill_users(st: State, o: dict, new: bool, now: float) -> None:
         o.setdefault("default_project_id", st.admin_project())
 
 def render_project(st: State, p: dict, base: str) -> dict:
+    """A project as Keystone shows it."""
     out = {k: v for k, v in p.items() if not k.startswith("_")}
     out["links"] = {"self": f"{base}/identity/v3/projects/{p['id']}"}
     return out
@@ -54,7 +58,8 @@ KINDS = (
 
 # -- API ----------------------------------------------------------------------------------------------
 
-def keystone_version(app: App, base: str) -> dict:
+def keystone_version(base: str) -> dict:
+    """The v3 version document."""
     return {
         "id": "v3.14",
         "status": "stable",
@@ -66,13 +71,14 @@ def keystone_version(app: App, base: str) -> dict:
     }
 
 def identity(app: App, req: Request, segs: list) -> Response:
+    """``/identity``: versions, tokens (issue, validate, revoke), projects and the catalog."""
     if not segs:
-        return jresp(300, {"versions": {"values": [keystone_version(app, req.base)]}})
+        return jresp(300, {"versions": {"values": [keystone_version(req.base)]}})
     if segs[0] != "v3":
         raise ApiError(404, "The resource could not be found.")
     rest = segs[1:]
     if not rest:
-        return jresp(200, {"version": keystone_version(app, req.base)})
+        return jresp(200, {"version": keystone_version(req.base)})
     if rest == ["auth", "tokens"]:
         if req.method == "POST":
             return issue_token(app, req)
@@ -127,6 +133,7 @@ def identity(app: App, req: Request, segs: list) -> Response:
     raise ApiError(404, "The resource could not be found.")
 
 def find_user(app: App, spec: dict) -> dict | None:
+    """The user a password-auth request names (by id, or by name and domain)."""
     users = app.state.objects["users"].values()
     if spec.get("id"):
         return app.state.objects["users"].get(spec["id"])
@@ -142,6 +149,7 @@ def find_user(app: App, spec: dict) -> dict | None:
     return None
 
 def issue_token(app: App, req: Request) -> Response:
+    """``POST /identity/v3/auth/tokens``: password, token or application-credential auth."""
     body = req.json()
     auth = (body or {}).get("auth") if isinstance(body, dict) else None
     if not isinstance(auth, dict):
@@ -245,6 +253,7 @@ def issue_token(app: App, req: Request) -> Response:
     return jresp(201, body_out, [("X-Subject-Token", token)])
 
 def catalog(app: App, base: str, project_id: str) -> list:
+    """The service catalog of a token scoped to ``project_id``."""
     out = []
     for stype, name, path in (
         ("identity", "keystone", "/identity/v3"),

@@ -210,6 +210,7 @@ class State:
         return REGISTRY[kind].key
 
     def index(self) -> Index:
+        """The derived lookups, rebuilt after any mutation."""
         if self._ix is None or self._ix[0] != self.generation:
             self._ix = (self.generation, Index(self))
         return self._ix[1]
@@ -235,6 +236,7 @@ class State:
 
     @property
     def neutron_backend(self) -> str:
+        """"ml2" or "nsx" (the setting, else ml2 when the scenario has agents)."""
         b = self.settings.get("neutron_backend")
         if b:
             return b
@@ -242,11 +244,13 @@ class State:
 
     @property
     def default_vif_type(self) -> str:
+        """The binding:vif_type of a bound port unless it sets one."""
         return self.settings.get("vif_type") or ("ovs" if self.neutron_backend == "ml2" else "nsx")
 
     # -- load / dump -------------------------------------------------------------------------------
 
     def load(self, data: dict) -> None:
+        """Replace the state with a scenario."""
         with self.lock:
             self._reset()
             data = json.loads(json.dumps(load_scenario(data)))  # a private copy, much faster than deepcopy
@@ -313,6 +317,7 @@ class State:
         return None
 
     def get(self, kind: str, ref: Any) -> dict:
+        """An object (see ``find``); 404 when there is none."""
         o = self.find(kind, ref)
         if o is None:
             raise SimError(404, f"no {kind} {ref!r}")
@@ -337,21 +342,25 @@ class State:
         return value, value
 
     def default_project(self) -> str | None:
+        """The first non-admin project (objects without a project go there)."""
         for p in self.objects["projects"].values():
             if p["name"] != "admin":
                 return p["id"]
         return next(iter(self.objects["projects"]), None)
 
     def admin_project(self) -> str | None:
+        """The id of the admin project."""
         key = self._name_map("projects").get("admin")
         return key or next(iter(self.objects["projects"]), None)
 
     def admin_user(self) -> dict | None:
+        """The first user (the one the credentials name)."""
         return next(iter(self.objects["users"].values()), None)
 
     # -- mutations ---------------------------------------------------------------------------------
 
     def add(self, kind: str, obj: dict) -> dict:
+        """Add an object (admin ``POST``)."""
         with self.lock:
             if kind not in self.objects:
                 raise SimError(404, f"unknown kind {kind!r}")
@@ -363,6 +372,7 @@ class State:
             return self.put(kind, copy.deepcopy(obj), None, time.time())
 
     def patch(self, kind: str, ref: Any, changes: dict) -> dict:
+        """Merge fields into an object (admin ``PATCH``)."""
         with self.lock:
             old = self.get(kind, ref)
             if not isinstance(changes, dict):
@@ -373,6 +383,7 @@ class State:
             return self.put(kind, copy.deepcopy(changes), old, time.time())
 
     def delete(self, kind: str, ref: Any) -> dict:
+        """Delete an object (admin ``DELETE``)."""
         with self.lock:
             old = self.get(kind, ref)
             key = old[self.key_field(kind)]

@@ -22,6 +22,7 @@ _PAGING_PARAMS = {"limit", "marker", "fields", "sort_key", "sort_dir", "page_rev
 
 
 def network(app: App, req: Request, segs: list) -> Response:
+    """``/network``: versions, extensions, the collections and their sub-resources."""
     if not segs:
         return jresp(
             200,
@@ -94,6 +95,7 @@ def network(app: App, req: Request, segs: list) -> Response:
     raise ApiError(404, "The resource could not be found.")
 
 def extensions(app: App) -> list:
+    """The extensions this Neutron announces (agent ones only with agents)."""
     aliases = [
         "router",
         "extraroute",
@@ -130,6 +132,7 @@ def extensions(app: App) -> list:
     ]
 
 def neutron_render(app: App, coll: str, obj: dict) -> dict:
+    """An object of a Neutron collection as the API shows it."""
     st = app.state
     if coll == "networks":
         return render_network(st, obj, st.index())
@@ -138,6 +141,7 @@ def neutron_render(app: App, coll: str, obj: dict) -> dict:
     return render_plain(obj)
 
 def neutron_list(app: App, req: Request, coll: str) -> Response:
+    """A Neutron collection with its filters, ``fields`` and paging."""
     st = app.state
     filters = {k: set(v) for k, v in req.query.items() if k not in _PAGING_PARAMS}
     fields = [f for v in req.query.get("fields", ()) for f in v.split(",") if f]

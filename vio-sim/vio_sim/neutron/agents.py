@@ -23,6 +23,7 @@ _AGENT_TOPICS = {"L3 agent": "l3_agent", "DHCP agent": "dhcp_agent", "Open vSwit
                  "Metadata agent": "N/A"}
 
 def ingest_agents(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """References of an incoming agent; an agent going dead gets a last heartbeat in the past."""
     if "routers" in c:
         c["routers"] = [st.ref("routers", r) for r in c["routers"] or ()]
     if isinstance(c.get("ha_states"), dict):
@@ -33,6 +34,7 @@ def ingest_agents(st: State, c: dict, old: dict | None, now: float) -> dict:
     return c
 
 def fill_agents(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new agent."""
     if new:
         at = o.setdefault("agent_type", "L3 agent")
         o.setdefault("binary", AGENT_BINARIES.get(at, "neutron-agent"))
@@ -52,6 +54,7 @@ def fill_agents(st: State, o: dict, new: bool, now: float) -> None:
         o["id"] = det_uuid("agents", o["binary"], o["host"])
 
 def render_agent(st: State, a: dict, router: dict | None = None) -> dict:
+    """An agent as Neutron shows it (with ``ha_state`` when listed under a router)."""
     out = {k: v for k, v in a.items() if not k.startswith("_") and k not in ("routers", "ha_states")}
     if a.get("alive", True):
         out["heartbeat_timestamp"] = fmt_time(int(time.time()) - 2, FMT_SPACE)
@@ -61,6 +64,7 @@ def render_agent(st: State, a: dict, router: dict | None = None) -> dict:
     return out
 
 def ha_state(st: State, router: dict, agent: dict) -> str:
+    """An L3 agent's HA state for a router: pinned, else first alive active, other alive standby."""
     pinned = (agent.get("ha_states") or {}).get(router["id"])
     if pinned:
         return pinned

@@ -25,12 +25,14 @@ def project_pair(st: State, c: dict, new: bool) -> None:
 # projects / users / flavors
 
 def ingest_networks(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """Shorthands of an incoming network."""
     project_pair(st, c, old is None)
     if "external" in c:
         c["router:external"] = bool(c.pop("external"))
     return c
 
 def fill_networks(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new network."""
     if new:
         o.setdefault("name", f"net-{st.seq}")
         o.setdefault("status", "ACTIVE")
@@ -60,6 +62,7 @@ def fill_networks(st: State, o: dict, new: bool, now: float) -> None:
     o.pop("subnets", None)  # derived
 
 def after_networks(st: State, o: dict, new: bool, now: float) -> None:
+    """The ``cidr`` shorthand creates a subnet."""
     cidr = o.pop("cidr", None)
     if cidr:
         sub = {"name": f"{o['name']}-subnet", "network_id": o["id"], "cidr": cidr,
@@ -67,6 +70,7 @@ def after_networks(st: State, o: dict, new: bool, now: float) -> None:
         st.put("subnets", sub, None, now)
 
 def ingest_subnets(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """Shorthands and references of an incoming subnet."""
     project_pair(st, c, old is None)
     if "network" in c:
         c["network_id"] = c.pop("network")
@@ -75,6 +79,7 @@ def ingest_subnets(st: State, c: dict, old: dict | None, now: float) -> dict:
     return c
 
 def fill_subnets(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new subnet, from its cidr and network."""
     if new:
         o.setdefault("name", f"subnet-{st.seq}")
         net = ipaddress.ip_network(o.setdefault("cidr", "10.0.0.0/24"), strict=False)
@@ -132,6 +137,7 @@ def allocate_ip(st: State, network_id: str | None, subnet_id: str | None = None)
 # routers
 
 def ingest_routers(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """Shorthands and references of an incoming router; its gateway gets an external ip."""
     project_pair(st, c, old is None)
     ext = c.pop("external_network", None)
     if ext:
@@ -153,6 +159,7 @@ def ingest_routers(st: State, c: dict, old: dict | None, now: float) -> dict:
     return c
 
 def fill_routers(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new router."""
     if new:
         o.setdefault("name", f"router-{st.seq}")
         o.setdefault("status", "ACTIVE")
@@ -175,11 +182,13 @@ def fill_routers(st: State, o: dict, new: bool, now: float) -> None:
 # servers
 
 def render_network(st: State, n: dict, ix: Index) -> dict:
+    """A network as Neutron shows it (with its subnets)."""
     out = {k: v for k, v in n.items() if not k.startswith("_")}
     out["subnets"] = [sn["id"] for sn in ix.subnets_by_net.get(n["id"], ())]
     return out
 
 def render_plain(o: dict) -> dict:
+    """An object without the simulator-internal ``_`` fields."""
     return {k: v for k, v in o.items() if not k.startswith("_")}
 
 KINDS = (

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 
 def ingest_ports(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """Shorthands and references of an incoming port; fixed ips completed."""
     project_pair(st, c, old is None)
     expand(c, (
         ("network", "network_id"),
@@ -54,6 +55,7 @@ def ingest_ports(st: State, c: dict, old: dict | None, now: float) -> dict:
     return c
 
 def subnet_for(st: State, network_id: str | None, ip: str) -> str | None:
+    """The subnet of a network that holds ``ip``."""
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
@@ -64,6 +66,7 @@ def subnet_for(st: State, network_id: str | None, ip: str) -> str | None:
     return None
 
 def fill_ports(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new port, from its device, network and backend."""
     if new:
         dev = o.setdefault("device_id", "")
         if "device_owner" not in o:
@@ -138,6 +141,7 @@ def fill_ports(st: State, o: dict, new: bool, now: float) -> None:
     o.setdefault("mac_address", det_mac(o["id"]))
 
 def ingest_floatingips(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """Shorthands and references of an incoming floating ip."""
     project_pair(st, c, old is None)
     expand(c, (
         ("port", "port_id"),
@@ -154,6 +158,7 @@ def ingest_floatingips(st: State, c: dict, old: dict | None, now: float) -> dict
     return c
 
 def fill_floatingips(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new floating ip, from its port."""
     port = st.objects["ports"].get(o.get("port_id") or "")
     if new:
         if not o.get("floating_network_id"):

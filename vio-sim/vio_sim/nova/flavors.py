@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 
 def ingest_flavors(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """Shorthands of an incoming flavor."""
     if "ephemeral" in c:
         c["OS-FLV-EXT-DATA:ephemeral"] = c.pop("ephemeral")
     if "is_public" in c:
@@ -20,6 +21,7 @@ def ingest_flavors(st: State, c: dict, old: dict | None, now: float) -> dict:
     return c
 
 def fill_flavors(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new flavor."""
     if new:
         o.setdefault("name", f"flavor-{st.seq}")
         o.setdefault("vcpus", 1)
@@ -36,6 +38,7 @@ def fill_flavors(st: State, o: dict, new: bool, now: float) -> None:
 # services
 
 def flavor_snapshot(st: State, ref: Any) -> dict:
+    """The flavor copy a server embeds, from a flavor name/id or an inline flavor."""
     if isinstance(ref, dict):
         name = ref.get("original_name") or ref.get("name") or ref.get("id")
         f = st.find("flavors", name) if name is not None else None
@@ -66,6 +69,7 @@ def flavor_snapshot(st: State, ref: Any) -> dict:
     }
 
 def render_flavor(st: State, f: dict, base: str, detail: bool = True) -> dict:
+    """A flavor as Nova shows it (``detail`` False: id, name and links)."""
     links = [
         {"rel": "self", "href": f"{base}/compute/v2.1/flavors/{f['id']}"},
         {"rel": "bookmark", "href": f"{base}/compute/flavors/{f['id']}"},
@@ -79,6 +83,7 @@ def render_flavor(st: State, f: dict, base: str, detail: bool = True) -> dict:
 KIND = Kind("flavors", ingest=ingest_flavors, fill=fill_flavors)
 
 def flavors_api(app: App, req: Request, rest: list) -> Response:
+    """``/flavors[/detail|/{id}]``."""
     st = app.state
     with st.lock:
         fl = list(st.objects["flavors"].values())

@@ -29,11 +29,13 @@ OLD_HV = re.compile(r"^(?P<moref>domain-c?\d+)\((?P<name>.*)\)$")
 
 
 def fill_compute_services(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new compute service (nova-compute in zone nova, others internal)."""
     zone = "nova" if o.get("binary", "nova-compute") == "nova-compute" else "internal"
     fill_service(st, o, new, "nova-compute", zone)
     o.setdefault("forced_down", False)
 
 def ingest_hypervisors(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """The ``host`` shorthand; a patched state/status writes through to the nova-compute service."""
     if "host" in c:
         c["service"] = {"host": c.pop("host")}
     if isinstance(c.get("service"), dict):
@@ -52,12 +54,14 @@ def ingest_hypervisors(st: State, c: dict, old: dict | None, now: float) -> dict
     return c
 
 def compute_service(st: State, host: str | None) -> dict | None:
+    """The nova-compute service on a compute host."""
     for s in st.objects["compute_services"].values():
         if s.get("binary") == "nova-compute" and s.get("host") == host:
             return s
     return None
 
 def fill_hypervisors(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new hypervisor (one vSphere cluster)."""
     if new:
         n = len(st.objects["hypervisors"]) + 1
         o.setdefault("hypervisor_hostname", f"domain-c{6 + 2 * n}.{st.settings['vcenter_uuid']}")
@@ -73,6 +77,7 @@ def fill_hypervisors(st: State, o: dict, new: bool, now: float) -> None:
         o["id"] = det_uuid("hypervisors", o["hypervisor_hostname"])
 
 def after_hypervisors(st: State, o: dict, new: bool, now: float) -> None:
+    """A hypervisor without a nova-compute service gets one."""
     host = (o.get("service") or {}).get("host")
     if host and compute_service(st, host) is None:
         svc: dict[str, Any] = {"binary": "nova-compute", "host": host}
@@ -84,6 +89,7 @@ def after_hypervisors(st: State, o: dict, new: bool, now: float) -> None:
 # networks / subnets
 
 def hypervisor_usage(st: State, h: dict, ix: Index) -> dict:
+    """Usage figures of a hypervisor, from its servers unless it sets them."""
     servers = ix.servers_by_node.get(h["hypervisor_hostname"], ())
     vcpus_used = sum((s.get("flavor") or {}).get("vcpus") or 0 for s in servers)
     ram_used = 512 + sum((s.get("flavor") or {}).get("ram") or 0 for s in servers)
@@ -103,6 +109,7 @@ def hypervisor_usage(st: State, h: dict, ix: Index) -> dict:
 def render_hypervisor(
     st: State, h: dict, mv: tuple[int, int], detail: bool, ix: Index, with_servers: bool = False
 ) -> dict:
+    """A hypervisor as Nova shows it at microversion ``mv``."""
     host = (h.get("service") or {}).get("host")
     svc = ix.svc_by_host.get(host)
     if svc is not None:
@@ -154,6 +161,7 @@ def render_hypervisor(
     return out
 
 def render_compute_service(st: State, s: dict, mv: tuple[int, int]) -> dict:
+    """A compute service as Nova shows it at microversion ``mv``."""
     out = {
         "id": s["id"] if mv >= (2, 53) else s["_int_id"],
         "binary": s.get("binary"),
@@ -178,6 +186,7 @@ KINDS = (
 # -- API ----------------------------------------------------------------------------------------------
 
 def hypervisors_api(app: App, req: Request, rest: list, mv: tuple[int, int]) -> Response:
+    """``/os-hypervisors[/detail|/statistics|/{id}|/{pattern}/search|servers]``."""
     st = app.state
     uuids = mv >= (2, 53)
     with st.lock:
@@ -249,6 +258,7 @@ def hypervisors_api(app: App, req: Request, rest: list, mv: tuple[int, int]) -> 
     return jresp(200, body)
 
 def list_services(app: App, req: Request, mv: tuple[int, int]) -> Response:
+    """``/os-services``."""
     st = app.state
     with st.lock:
         items = [render_compute_service(st, s, mv) for s in st.objects["compute_services"].values()]
@@ -258,6 +268,7 @@ def list_services(app: App, req: Request, mv: tuple[int, int]) -> Response:
     return jresp(200, {"services": items})
 
 def list_azs(app: App, req: Request, detail: bool) -> Response:
+    """``/os-availability-zone[/detail]``."""
     st = app.state
     with st.lock:
         svcs = list(st.objects["compute_services"].values())

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def ingest_migrations(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """Shorthands and references of an incoming migration."""
     expand(c, (("server", "instance_uuid"), ("type", "migration_type")))
     if "instance_uuid" in c:
         c["instance_uuid"] = st.ref("servers", c["instance_uuid"])
@@ -29,6 +30,7 @@ def ingest_migrations(st: State, c: dict, old: dict | None, now: float) -> dict:
     return c
 
 def fill_migrations(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new migration, from its server."""
     if new:
         server = st.objects["servers"].get(o.get("instance_uuid") or "") or {}
         o.setdefault("instance_uuid", None)
@@ -55,6 +57,7 @@ def fill_migrations(st: State, o: dict, new: bool, now: float) -> None:
 # -- derived fields / renderers ----------------------------------------------------------------
 
 def render_migration(st: State, m: dict, mv: tuple[int, int], base: str) -> dict:
+    """A migration as Nova shows it at microversion ``mv``."""
     out = {
         k: m.get(k)
         for k in (
@@ -143,6 +146,7 @@ def migrate(st: State, server_ref: Any, to: str, mtype: str = "live-migration", 
 # -- the ingest pipeline -----------------------------------------------------------------------
 
 def list_migrations(app: App, req: Request, mv: tuple[int, int]) -> Response:
+    """``/os-migrations`` with its filters (and paging from 2.59)."""
     st = app.state
     with st.lock:
         items = list(st.objects["migrations"].values())

@@ -47,6 +47,7 @@ SERVER_STATUS: dict[str, tuple[str, str | None, int]] = {
 }
 
 def ingest_servers(st: State, c: dict, old: dict | None, now: float) -> dict:
+    """Shorthands and references of an incoming server; a status sets the matching vm/task/power state."""
     expand(c, (
         ("power_state", "OS-EXT-STS:power_state"),
         ("task_state", "OS-EXT-STS:task_state"),
@@ -87,6 +88,7 @@ def ingest_servers(st: State, c: dict, old: dict | None, now: float) -> dict:
     return c
 
 def fill_servers(st: State, o: dict, new: bool, now: float) -> None:
+    """Defaults of a new server."""
     if new:
         o.setdefault("name", f"server-{st.seq}")
         status = o.setdefault("status", "ACTIVE")
@@ -122,6 +124,7 @@ def fill_servers(st: State, o: dict, new: bool, now: float) -> None:
         o.setdefault("security_groups", [{"name": "default"}])
 
 def host_status(st: State, server: dict, ix: Index) -> str:
+    """A server's ``host_status`` from its compute host's nova-compute service."""
     host = server.get("OS-EXT-SRV-ATTR:host")
     if not host:
         return ""
@@ -135,6 +138,7 @@ def host_status(st: State, server: dict, ix: Index) -> str:
     return "UP"
 
 def addresses(st: State, server: dict, ix: Index) -> dict:
+    """A server's ``addresses`` from its ports and floating ips (unless it sets them)."""
     if server.get("addresses") is not None:
         return server["addresses"]
     nets = st.objects["networks"]
@@ -167,6 +171,7 @@ def addresses(st: State, server: dict, ix: Index) -> dict:
     return out
 
 def render_server(st: State, s: dict, mv: tuple[int, int], base: str, ix: Index) -> dict:
+    """A server as Nova shows it at microversion ``mv``."""
     sid = s["id"]
     host = s.get("OS-EXT-SRV-ATTR:host")
     fl = s.get("flavor") or {}
@@ -282,6 +287,7 @@ KIND = Kind(
 # -- API ----------------------------------------------------------------------------------------------
 
 def list_servers(app: App, req: Request, detail: bool, mv: tuple[int, int], tok: dict) -> Response:
+    """``/servers[/detail]`` with its filters and paging."""
     st = app.state
     limit = app.limit(req)
     marker = req.q("marker")
@@ -344,6 +350,7 @@ def list_servers(app: App, req: Request, detail: bool, mv: tuple[int, int], tok:
     return fragment_list(req, "servers", page, frags, limit)
 
 def time_param(app: App, req: Request, name: str) -> float:
+    """A time query parameter as epoch seconds (400 when unreadable)."""
     try:
         ts = to_epoch(req.q(name))
     except ValueError as exc:
@@ -351,6 +358,7 @@ def time_param(app: App, req: Request, name: str) -> float:
     return ts or 0.0
 
 def show_server(app: App, req: Request, sid: str, mv: tuple[int, int]) -> Response:
+    """``/servers/{id}``."""
     st = app.state
     with st.lock:
         s = st.objects["servers"].get(sid)
