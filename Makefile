@@ -11,14 +11,16 @@ $(BIN)/python:
 	$(PIP) install --upgrade pip
 
 # A real (non-editable) install, so the commands run from compiled bytecode as they would in production.
+# The simulator (./vio-sim) is a distribution of its own: installed next to the product for the demo and
+# the tests, never part of the product's wheel.
 install: $(BIN)/python
-	$(PIP) install .
+	$(PIP) install ./vio-sim .
 
 install-test: $(BIN)/python
-	$(PIP) install ".[test]"
+	$(PIP) install ./vio-sim ".[test]"
 
 demo: install
-	$(BIN)/python -m vio_checks.sim.demo
+	$(BIN)/python -m vio_sim.demo
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -32,7 +34,7 @@ check: lint
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not ($(REAL_DAEMONS))"
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info vio-sim/build vio-sim/*.egg-info .pytest_cache .ruff_cache
 
 # The benchmark against the simulator (about 3 minutes on 2 cores, at most 10); writes BENCHMARKS.md.
 .PHONY: bench

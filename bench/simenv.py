@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from vio_checks.sim import Simulator
-from vio_checks.sim.generator import generate
+from vio_sim import Simulator
+from vio_sim.generator import generate
 
 BIN = Path(sys.executable).parent
 

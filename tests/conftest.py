@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from vio_checks.sim import Simulator
+from vio_sim import Simulator
 
 BIN = Path(sys.executable).parent
 _PERF = re.compile(r"""('(?:[^']|'')+'|[^\s=']+)=(-?[\d.]+)""")

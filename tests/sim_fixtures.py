@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import openstack
 import pytest
 
-from vio_checks.sim import Simulator
-from vio_checks.sim.generator import generate
+from vio_sim import Simulator
+from vio_sim.generator import generate
 
 
 def connect(sim: Simulator, **kw):

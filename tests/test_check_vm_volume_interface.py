@@ -11,7 +11,7 @@ import re
 import pytest
 from conftest import CloudEnv
 
-from vio_checks.sim import Simulator
+from vio_sim import Simulator
 
 VC = "9d51f082-5b2e-4c47-8b1f-3a6c2e7d0a11"
 C8 = f"domain-c8.{VC}"

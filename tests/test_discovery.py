@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from vio_checks.sim.generator import generate
+from vio_sim.generator import generate
 
 SERVERS = "GET /compute/v2.1/servers/detail"
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from vio_checks.sim import Simulator
+from vio_sim import Simulator
 
 # --- bad options -------------------------------------------------------------------------------------
 

@@ -70,7 +70,7 @@ FAILING = ("lab-err", "lab-stuck", "off-01", "off-data", "lab-data", "router-lab
 def cloud(tmp_path_factory):
     from conftest import CloudEnv
 
-    from vio_checks.sim import Simulator
+    from vio_sim import Simulator
 
     with Simulator(scenario=copy.deepcopy(SCENARIO)) as sim:
         env = CloudEnv(sim, tmp_path_factory.mktemp("selection"))

@@ -18,8 +18,9 @@ import openstack
 import pytest
 from sim_fixtures import big_sim, conn, connect, raw, sim, token  # noqa: F401  (fixtures)
 
-from vio_checks.sim import ADMIN_HELP, AdminError, Simulator, State
-from vio_checks.sim.generator import generate
+from vio_sim import ADMIN_HELP, AdminError, Simulator, State
+from vio_sim.generator import generate
+from vio_sim.nova.servers import host_status
 
 SERVERS = "GET /compute/v2.1/servers/detail"
 
@@ -253,7 +254,8 @@ def test_hypervisor_state_derived_from_service(sim, conn):
 
 
 def test_every_status_is_representable(sim, conn):
-    from vio_checks.sim.state import SERVER_STATUS, VOLUME_STATUSES
+    from vio_sim.cinder import VOLUME_STATUSES
+    from vio_sim.nova.servers import SERVER_STATUS
 
     sid = sim.get("servers", "web-01")["id"]
     for status in SERVER_STATUS:
@@ -598,7 +600,7 @@ def test_migrations(sim, conn):
 def test_scenarios_load_and_healthy_is_healthy(tmp_path):
     st = State("healthy")
     ix = st.index()
-    assert all(s["status"] == "ACTIVE" and st.host_status(s, ix) == "UP" for s in st.objects["servers"].values())
+    assert all(s["status"] == "ACTIVE" and host_status(st, s, ix) == "UP" for s in st.objects["servers"].values())
     assert all(p["status"] == "ACTIVE" for p in st.objects["ports"].values())
     assert all(a["alive"] for a in st.objects["agents"].values())
     assert all(s["state"] == "up" for s in st.objects["compute_services"].values())
@@ -633,7 +635,7 @@ def test_generator_is_deterministic_and_consistent():
 
 def test_cli_serves_until_sigterm(tmp_path):
     cy = tmp_path / "clouds.yaml"
-    p = subprocess.Popen([sys.executable, "-m", "vio_checks.sim.cli", "--scenario", "healthy", "--port", "0",
+    p = subprocess.Popen([sys.executable, "-m", "vio_sim.cli", "--scenario", "healthy", "--port", "0",
                           "--write-clouds-yaml", str(cy), "--cloud-name", "lab"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -655,14 +657,14 @@ def test_cli_serves_until_sigterm(tmp_path):
         if p.poll() is None:
             p.kill()
             p.communicate()
-    h = subprocess.run([sys.executable, "-m", "vio_checks.sim.cli", "--help"], capture_output=True, text=True)
+    h = subprocess.run([sys.executable, "-m", "vio_sim.cli", "--help"], capture_output=True, text=True)
     assert h.returncode == 0
     for word in ("--scenario", "--generate", "--token-ttl", "--write-clouds-yaml", "/_sim/faults", "migrate"):
         assert word in h.stdout
 
 
 def test_cli_sigint_and_generate(tmp_path):
-    p = subprocess.Popen([sys.executable, "-m", "vio_checks.sim.cli", "--generate", "300", "--port", "0"],
+    p = subprocess.Popen([sys.executable, "-m", "vio_sim.cli", "--generate", "300", "--port", "0"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = p.stdout.readline().strip()

@@ -1,7 +1,7 @@
 """Conformance: the simulator answers in the shapes upstream OpenStack answers in, for what the product reads.
 
 The same sweep (vio_checks.sweep.sweep, page size 2 so that paging links appear) runs in-process against
-the real stack and against vio_checks.sim.Simulator; every reply is recorded through a response hook on the
+the real stack and against vio_sim.Simulator; every reply is recorded through a response hook on the
 product's own session, plus a few error replies (unknown ids, a bad token). Replies are compared by request
 template ("compute GET /servers/detail?all_tenants&limit"): the JSON shape (key paths and value types),
 the headers the product depends on (microversions), paging links and error bodies.
@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from vio_checks.cloud import CloudClient
-from vio_checks.sim import Simulator
 from vio_checks.sweep import sweep
+from vio_sim import Simulator
 
 _ID = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+)$")
 _VERSION = re.compile(r"/v\d+(?:\.\d+)?(?:/.*)?$")

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from vio_checks.sim import Simulator
+from vio_sim import Simulator
 
 BIN = Path(sys.executable).parent
 CLOUD = "vio-sim"

@@ -2,7 +2,7 @@
 
 Deterministic from ``seed`` (ids, names, placement, the few faults sprinkled in); times are relative
 (``"-3h"``) so they are resolved when the scenario is loaded. The result is a plain scenario dict (see
-``vio_checks.sim.state``): pass it to ``Simulator(scenario=...)`` or ``json.dump`` it to a file.
+``vio_sim.store``): pass it to ``Simulator(scenario=...)`` or ``json.dump`` it to a file.
 
 Shape: one vCenter per 20 clusters, one hypervisor (nova-compute host ``vio-compute-NN``) per cluster, three
 HA controllers, one external network, a network per project (and one per extra router), a router per network

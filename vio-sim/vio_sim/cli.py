@@ -9,8 +9,9 @@ import sys
 import threading
 from typing import Any
 
-from .server import ADMIN_HELP, Simulator
-from .state import SCENARIO_DIR
+from .admin import ADMIN_HELP
+from .simulator import Simulator
+from .store import SCENARIO_DIR
 
 EPILOG = f"""\
 The first line on stdout is the base URL the simulator bound (e.g. http://127.0.0.1:8080); Keystone is at
@@ -18,7 +19,7 @@ The first line on stdout is the base URL the simulator bound (e.g. http://127.0.
 Credentials: admin / vio-sim, project admin, domain Default, region RegionOne (unless the scenario says else).
 
 Built-in scenarios: {", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.json")))}.
-Scenario format: see the docstring of vio_checks.sim.state (python -m pydoc vio_checks.sim.state).
+Scenario format: see the docstring of vio_sim.store (python -m pydoc vio_sim.store).
 
 {ADMIN_HELP}
 Examples:
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
         scenario = scaled(args.generate, seed=args.seed, backend=args.backend)
     if args.dump_scenario:
-        from .state import load_scenario
+        from .store import load_scenario
 
         with open(args.dump_scenario, "w") as fh:
             json.dump(load_scenario(scenario), fh, indent=1)

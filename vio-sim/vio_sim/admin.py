@@ -1,0 +1,204 @@
+"""The unauthenticated admin API under ``/_sim/``: state, objects, faults, counters, tokens, settings."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from .common import SimError
+from .http import Response, jresp
+from .nova.migrations import migrate
+from .store import KINDS, load_scenario
+
+if TYPE_CHECKING:
+    from .app import App
+
+ADMIN_HELP = """\
+Admin API (no auth, JSON in and out; not counted, never faulted):
+  GET    /_sim/counters                 {"total", "token_issues", "paths": {"GET /compute/v2.1/...": n}}
+  POST   /_sim/counters/reset
+  GET    /_sim/state                    the whole state in scenario format
+  POST   /_sim/state                    load a scenario: a scenario object, or {"scenario": "demo"|PATH}
+  POST   /_sim/reset                    reload the starting scenario, clear faults and counters
+  GET    /_sim/<kind>[/<id>]            stored objects (kinds: projects users flavors hypervisors servers
+                                        compute_services volume_services volumes networks subnets ports
+                                        floatingips routers agents migrations)
+  POST   /_sim/<kind>                   add an object (id generated when absent); returns it
+  PATCH  /_sim/<kind>/<id>              merge fields (API field names); returns the object
+  DELETE /_sim/<kind>/<id>              <id> may also be a name, binary@host (services, agents), a
+                                        hypervisor hostname / compute host / cluster name, an integer id
+  PATCH  /_sim/agents/<id>              {"ha_states": {router: "active"|"standby"|"unknown"}} pins this L3
+                                        agent's ha_state per HA router, as GET /v2.0/routers/{id}/l3-agents
+                                        serves it (unpinned: first alive agent active, other alive standby,
+                                        dead unknown)
+  POST   /_sim/servers/<id>/migrate     {"to": host|hypervisor, "type": "live-migration"|"migration"|
+                                        "resize"|"evacuation", "status": "completed"|"error"|"failed"}
+  GET|POST|DELETE /_sim/faults[/<id>]   fault injection: {"path": regex on the URL path, "method": "GET",
+                                        "status": 500|503|429|401, "retry_after": s, "delay": s,
+                                        "hang": true (until DELETE /_sim/faults or stop), "malformed": true,
+                                        "truncated": true, "count": N (then expire; default unlimited),
+                                        "missing_fields": {KIND: [FIELD, ...]} (strip these API fields
+                                        from every KIND record in matching replies, e.g. {"servers":
+                                        ["status"]}; a.b for a nested one; KIND one of MISSING_KINDS),
+                                        "endless_paging": true (a list's next link never ends: the
+                                        first page again, each time with a new marker)}
+  POST   /_sim/tokens/expire            invalidate every token
+  GET|PATCH /_sim/settings              {"token_ttl", "page_max", "agents", "region"}
+"""
+
+
+def handle(app: App, method: str, path: str, raw: bytes) -> Response:
+    """Answer one admin request (``path`` starts with ``/_sim``); errors are ``{"error": ...}`` replies."""
+    segs = [s for s in path.split("/") if s][1:]
+    try:
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError as exc:
+            raise SimError(400, f"malformed JSON: {exc}") from exc
+        out = route(app, method, segs, body)
+        if isinstance(out, Response):
+            return out
+        return jresp(200, out)
+    except SimError as exc:
+        return jresp(exc.status, {"error": exc.message})
+    except (ValueError, TypeError, KeyError) as exc:
+        return jresp(400, {"error": f"{type(exc).__name__}: {exc}"})
+
+
+def route(app: App, method: str, segs: list, body: Any) -> Any:
+    """The reply to ``method /_sim/<segs>``; 404 when no route answers."""
+    if not segs:
+        return Response(200, ADMIN_HELP.encode(), [("Content-Type", "text/plain; charset=utf-8")])
+    head = segs[0]
+    handler = ROUTES.get(head) or (_objects if head in KINDS else None)
+    out = handler(app, method, segs, body) if handler is not None else None
+    if out is None:
+        raise SimError(404, f"no admin route {method} /_sim/{'/'.join(segs)} (GET /_sim/ for help)")
+    return out
+
+
+def _counters(app: App, method: str, segs: list, body: Any) -> Any:
+    n = len(segs)
+    if n == 2 and segs[1] == "reset" and method == "POST" or n == 1 and method == "DELETE":
+        app.reset_counters()
+        return app.counters()
+    if n == 1 and method == "GET":
+        return app.counters()
+    return None
+
+
+def _state(app: App, method: str, segs: list, body: Any) -> Any:
+    st = app.state
+    if len(segs) != 1:
+        return None
+    if method == "GET":
+        return st.dump()
+    if method in ("POST", "PUT"):
+        scen = body.get("scenario") if isinstance(body, dict) and set(body) == {"scenario"} else body
+        st.load(load_scenario(scen))
+        return {"loaded": True, "counts": {k: len(v) for k, v in st.objects.items()}}
+    return None
+
+
+def _reset(app: App, method: str, segs: list, body: Any) -> Any:
+    if len(segs) != 1 or method != "POST":
+        return None
+    if app.scenario is None:
+        raise SimError(409, "started from a State object: load a scenario with POST /_sim/state")
+    app.state.load(load_scenario(app.scenario))
+    app.clear_faults()
+    app.reset_counters()
+    return {"reset": True}
+
+
+def _faults(app: App, method: str, segs: list, body: Any) -> Any:
+    n = len(segs)
+    if n == 1 and method == "GET":
+        with app.lock:
+            return {"faults": [f.describe() for f in app.faults]}
+    if n == 1 and method == "POST":
+        return app.add_fault(body or {})
+    if n == 1 and method == "DELETE":
+        return {"cleared": app.clear_faults()}
+    if n == 2 and method == "DELETE":
+        return {"cleared": app.clear_faults(int(segs[1]))}
+    return None
+
+
+def _tokens(app: App, method: str, segs: list, body: Any) -> Any:
+    n = len(segs)
+    if n == 2 and segs[1] == "expire" and method == "POST":
+        with app.lock:
+            k = len(app.tokens)
+            app.tokens.clear()
+        return {"expired": k}
+    if n == 1 and method == "GET":
+        with app.lock:
+            return {"tokens": len(app.tokens), "token_issues": app.token_issues}
+    return None
+
+
+def _settings(app: App, method: str, segs: list, body: Any) -> Any:
+    if len(segs) != 1:
+        return None
+    st = app.state
+    if method in ("PATCH", "POST", "PUT") and isinstance(body, dict):
+        for k, v in body.items():
+            if k == "token_ttl":
+                app.token_ttl = float(v)
+            elif k == "page_max":
+                app.page_max = int(v)
+            elif k == "agents":
+                app.agents = bool(v)
+            elif k == "region":
+                app.region = str(v)
+            else:
+                st.settings[k] = v
+    return {
+        "token_ttl": app.token_ttl,
+        "page_max": app.page_max,
+        "agents": app.agents,
+        "agents_enabled": app.agents_enabled,
+        "region": app.region,
+        "state": st.settings,
+    }
+
+
+def _objects(app: App, method: str, segs: list, body: Any) -> Any:
+    """``/_sim/<kind>[/<ref>[/migrate]]``."""
+    st, kind, n = app.state, segs[0], len(segs)
+    if n == 1 and method == "GET":
+        with st.lock:
+            return {kind: list(st.objects[kind].values())}
+    if n == 1 and method == "POST":
+        return st.add(kind, body or {})
+    if n == 2 and method == "GET":
+        with st.lock:
+            return st.get(kind, segs[1])
+    if n == 2 and method in ("PATCH", "PUT"):
+        return st.patch(kind, segs[1], body or {})
+    if n == 2 and method == "DELETE":
+        return st.delete(kind, segs[1])
+    if n == 3 and kind == "servers" and segs[2] == "migrate" and method == "POST":
+        b = dict(body or {})
+        to = b.pop("to", None) or b.pop("host", None)
+        return migrate(
+            st,
+            segs[1],
+            to,
+            b.pop("type", None) or b.pop("migration_type", "live-migration"),
+            b.pop("status", "completed"),
+            **b,
+        )
+    return None
+
+
+#: Admin routes by the first segment after ``/_sim/`` (object kinds go to ``_objects``).
+ROUTES = {
+    "counters": _counters,
+    "state": _state,
+    "reset": _reset,
+    "faults": _faults,
+    "tokens": _tokens,
+    "settings": _settings,
+}

@@ -1,0 +1,116 @@
+"""Fault injection: what a fault matches and does, and the reply rewrites it asks for."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from typing import Any
+
+from .common import SimError
+
+#: missing_fields kinds → (the API's path prefix, the reply keys of a list and of one record).
+MISSING_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "servers": ("/compute", ("servers", "server")),
+    "hypervisors": ("/compute", ("hypervisors", "hypervisor")),
+    "compute_services": ("/compute", ("services", "service")),
+    "migrations": ("/compute", ("migrations",)),
+    "volumes": ("/volume", ("volumes", "volume")),
+    "volume_services": ("/volume", ("services",)),
+    "ports": ("/network", ("ports", "port")),
+    "networks": ("/network", ("networks", "network")),
+    "routers": ("/network", ("routers", "router")),
+    "agents": ("/network", ("agents", "agent")),
+}
+
+
+def parse_missing_fields(spec: Any) -> dict[str, list[str]]:
+    """Validate a fault's missing_fields: {kind: [field, ...]}."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise SimError(400, "missing_fields is an object {kind: [field, ...]}")
+    out = {}
+    for kind, names in spec.items():
+        if kind not in MISSING_KINDS:
+            raise SimError(400, f"missing_fields: unknown kind {kind!r} (known: {sorted(MISSING_KINDS)})")
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise SimError(400, f"missing_fields: {kind} needs a list of field names")
+        out[kind] = names
+    return out
+
+
+def strip_fields(path: str, body: bytes, missing: dict[str, list[str]]) -> bytes:
+    """The JSON reply `body` to `path` without the fields `missing` names for the kinds it carries."""
+    try:
+        doc = json.loads(body or b"null")
+    except ValueError:
+        return body
+    if not isinstance(doc, dict):
+        return body
+    changed = False
+    for kind, names in missing.items():
+        prefix, keys = MISSING_KINDS[kind]
+        if not path.startswith(prefix + "/"):
+            continue
+        for key in keys:
+            value = doc.get(key)
+            records = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+            for record in records:
+                for name in names:
+                    *parents, leaf = name.split(".")
+                    target = record
+                    for part in parents:
+                        target = target.get(part) if isinstance(target, dict) else None
+                    if isinstance(target, dict) and leaf in target:
+                        del target[leaf]
+                        changed = True
+    return json.dumps(doc).encode() if changed else body
+
+
+class Fault:
+    """One injected fault (see ADMIN_HELP): matching, effects, hit counts."""
+
+    def __init__(self, fid: int, spec: dict) -> None:
+        if not isinstance(spec, dict):
+            raise SimError(400, "a fault is a JSON object")
+        known = {
+            "path",
+            "method",
+            "status",
+            "retry_after",
+            "delay",
+            "hang",
+            "malformed",
+            "truncated",
+            "endless_paging",
+            "count",
+            "message",
+            "missing_fields",
+        }
+        unknown = set(spec) - known
+        if unknown:
+            raise SimError(400, f"unknown fault fields {sorted(unknown)} (known: {sorted(known)})")
+        self.id = fid
+        self.spec = dict(spec)
+        try:
+            self.regex = re.compile(spec.get("path") or ".*")
+        except re.error as exc:
+            raise SimError(400, f"bad path regex: {exc}") from exc
+        self.method = (spec.get("method") or "").upper() or None
+        self.status = int(spec["status"]) if spec.get("status") is not None else None
+        self.retry_after = spec.get("retry_after")
+        self.delay = float(spec.get("delay") or 0)
+        self.hang = bool(spec.get("hang"))
+        self.malformed = bool(spec.get("malformed"))
+        self.truncated = bool(spec.get("truncated"))
+        self.missing_fields = parse_missing_fields(spec.get("missing_fields"))
+        self.endless_paging = bool(spec.get("endless_paging"))
+        self.count = int(spec["count"]) if spec.get("count") is not None else None
+        self.remaining = self.count
+        self.hits = 0
+        self.released = threading.Event()
+
+    def describe(self) -> dict:
+        return dict(self.spec, id=self.id, hits=self.hits, remaining=self.remaining)
+

@@ -1,0 +1,246 @@
+"""``Simulator``: the simulator's HTTP server in a background thread, with admin helpers for tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from .app import App
+from .http import SimHTTPServer
+from .store import State, load_scenario
+
+
+class AdminError(RuntimeError):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"admin request failed: HTTP {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class Simulator:
+    """A running simulator: ``with Simulator("demo") as sim: ...`` (see the package docstring)."""
+
+    def __init__(
+        self,
+        scenario: Any = "demo",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        page_max: int = 1000,
+        token_ttl: float = 3600,
+        region: str | None = None,
+        agents: bool = True,
+        verbose: bool = False,
+    ) -> None:
+        self.scenario = scenario
+        self.host = host
+        self.port = port
+        self.options = {
+            "page_max": page_max,
+            "token_ttl": token_ttl,
+            "region": region,
+            "agents": agents,
+            "verbose": verbose,
+        }
+        self.state: State | None = None
+        self.app: App | None = None
+        self._server: SimHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        if self._server is not None:
+            return self
+        if isinstance(self.scenario, State):
+            self.state, source = self.scenario, None
+        else:
+            source = load_scenario(self.scenario)
+            self.state = State(source)
+        region = self.options["region"] or self.state.settings.get("region") or "RegionOne"
+        self.state.settings["region"] = region
+        self.app = App(
+            self.state,
+            page_max=self.options["page_max"],
+            token_ttl=self.options["token_ttl"],
+            region=region,
+            agents=self.options["agents"],
+            scenario=source,
+            verbose=self.options["verbose"],
+        )
+        self._server = SimHTTPServer((self.host, self.port), self.app)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="vio-sim", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        srv, self._server = self._server, None
+        if srv is None:
+            return
+        assert self.app is not None
+        self.app.stopping.set()
+        srv.shutdown()
+        srv.close_connections()
+        srv.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- addresses and credentials ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host = self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def auth_url(self) -> str:
+        return self.url + "/identity/v3"
+
+    @property
+    def credentials(self) -> dict:
+        """Keyword arguments for ``openstack.connect(**sim.credentials)``."""
+        assert self.state is not None, "start the simulator first"
+        st = self.state
+        user = st.admin_user() or {}
+        proj = (
+            st.objects["projects"].get(user.get("default_project_id") or "")
+            or st.objects["projects"].get(st.admin_project() or "")
+            or {}
+        )
+        return {
+            "auth_url": self.auth_url,
+            "username": user.get("name"),
+            "password": user.get("password"),
+            "project_name": proj.get("name"),
+            "user_domain_name": "Default",
+            "project_domain_name": "Default",
+            "region_name": self.app.region if self.app else "RegionOne",
+        }
+
+    @property
+    def username(self) -> str:
+        return self.credentials["username"]
+
+    @property
+    def password(self) -> str:
+        return self.credentials["password"]
+
+    @property
+    def project_name(self) -> str:
+        return self.credentials["project_name"]
+
+    @property
+    def region(self) -> str:
+        return self.credentials["region_name"]
+
+    def write_clouds_yaml(self, path: str | Path, cloud: str = "vio-sim") -> Path:
+        """Write a clouds.yaml with one cloud for this simulator (replaces the file)."""
+        c = self.credentials
+        lines = ["clouds:", f"  {cloud}:", "    auth:"]
+        for k in (
+            "auth_url",
+            "username",
+            "password",
+            "project_name",
+            "user_domain_name",
+            "project_domain_name",
+        ):
+            lines.append(f"      {k}: {json.dumps(c[k])}")
+        lines += [
+            f"    region_name: {json.dumps(c['region_name'])}",
+            "    interface: public",
+            "    identity_api_version: 3",
+            "",
+        ]
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("\n".join(lines))
+        return p
+
+    # -- admin helpers ---------------------------------------------------------------------------
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the admin API over HTTP; returns decoded JSON (text for the help page)."""
+        if not path.startswith("/"):
+            path = "/" + path
+        if not path.startswith("/_sim"):
+            path = "/_sim" + path
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            self.url + quote(path, safe="/@:()"),
+            data=data,
+            method=method.upper(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                raw = r.read()
+                ctype = r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            try:
+                detail = json.loads(raw)
+            except ValueError:
+                detail = raw.decode(errors="replace")
+            raise AdminError(exc.code, detail) from None
+        return json.loads(raw) if "json" in ctype else raw.decode()
+
+    def counters(self) -> dict:
+        return self.admin("GET", "/_sim/counters")
+
+    def reset_counters(self) -> dict:
+        return self.admin("POST", "/_sim/counters/reset")
+
+    def fault(self, path: str = ".*", **spec: Any) -> dict:
+        return self.admin("POST", "/_sim/faults", dict(spec, path=path))
+
+    def clear_faults(self) -> dict:
+        return self.admin("DELETE", "/_sim/faults")
+
+    def expire_tokens(self) -> dict:
+        return self.admin("POST", "/_sim/tokens/expire")
+
+    def get(self, kind: str, ref: str) -> dict:
+        return self.admin("GET", f"/_sim/{kind}/{ref}")
+
+    def patch(self, kind: str, ref: str, **fields: Any) -> dict:
+        return self.admin("PATCH", f"/_sim/{kind}/{ref}", fields)
+
+    def add(self, kind: str, obj: dict) -> dict:
+        return self.admin("POST", f"/_sim/{kind}", obj)
+
+    def delete(self, kind: str, ref: str) -> dict:
+        return self.admin("DELETE", f"/_sim/{kind}/{ref}")
+
+    def migrate(
+        self,
+        server: str,
+        to: str,
+        type: str = "live-migration",  # noqa: A002
+        status: str = "completed",
+    ) -> dict:
+        return self.admin(
+            "POST", f"/_sim/servers/{server}/migrate", {"to": to, "type": type, "status": status}
+        )
+
+    def reset(self) -> dict:
+        return self.admin("POST", "/_sim/reset")
+
+    def dump(self) -> dict:
+        return self.admin("GET", "/_sim/state")
