@@ -13,8 +13,7 @@ from .common import (
     fill_service,
     fmt_time,
     ingest_service,
-    service_state,
-    service_updated_at,
+    render_service_fields,
     to_epoch,
 )
 from .http import (
@@ -131,15 +130,7 @@ def fill_volumes(st: State, o: dict, new: bool, now: float) -> None:
 
 def render_volume_service(st: State, s: dict, mv: tuple[int, int]) -> dict:
     """A volume service as Cinder shows it at microversion ``mv``."""
-    out: dict[str, Any] = {
-        "binary": s.get("binary"),
-        "host": s.get("host"),
-        "zone": s.get("zone"),
-        "status": s.get("status"),
-        "state": service_state(s),
-        "updated_at": service_updated_at(s),
-        "disabled_reason": s.get("disabled_reason"),
-    }
+    out: dict[str, Any] = render_service_fields(s)
     if s.get("binary") == "cinder-volume":
         out.update({"replication_status": "disabled", "active_backend_id": None, "frozen": False})
         if mv >= (3, 49):

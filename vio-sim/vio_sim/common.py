@@ -183,3 +183,16 @@ def service_updated_at(s: dict, fmt: str = FMT_US) -> str | None:
     if service_state(s) == "up":
         return fmt_time(int(time.time()) - 3, fmt)
     return s.get("updated_at")
+
+
+def render_service_fields(s: dict) -> dict:
+    """The os-services fields Nova and Cinder show alike."""
+    return {
+        "binary": s.get("binary"),
+        "host": s.get("host"),
+        "zone": s.get("zone"),
+        "status": s.get("status"),
+        "state": service_state(s),
+        "updated_at": service_updated_at(s),
+        "disabled_reason": s.get("disabled_reason"),
+    }

@@ -19,7 +19,6 @@ parents go HARD before their children, live in `settings` (re-exported here).
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass, field
 
@@ -72,16 +71,10 @@ def option_var(command: str, option: Option) -> str:
 
 def command_options() -> dict[str, tuple[Option, ...]]:
     """CheckCommand name → every option of its check (only the shared ones when a check is missing)."""
-    from vio_checks.checks.base import CheckSpec, check_options  # late: the checks import nagiosplugin
+    from vio_checks.checks import spec_of  # late: the checks import nagiosplugin
+    from vio_checks.checks.base import check_options
 
-    out = {}
-    for command, module in COMMAND_MODULES.items():
-        try:
-            spec = importlib.import_module(f"vio_checks.checks.{module}").SPEC
-        except (ImportError, AttributeError):
-            spec = CheckSpec(name=module, description="", evaluate=lambda a, s, n: None)
-        out[command] = check_options(spec)
-    return out
+    return {command: check_options(spec_of(module)) for command, module in COMMAND_MODULES.items()}
 
 
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")

@@ -13,6 +13,7 @@ from ..common import (
     det_uuid,
     fill_service,
     ingest_service,
+    render_service_fields,
     service_state,
     service_updated_at,
 )
@@ -162,16 +163,7 @@ def render_hypervisor(
 
 def render_compute_service(st: State, s: dict, mv: tuple[int, int]) -> dict:
     """A compute service as Nova shows it at microversion ``mv``."""
-    out = {
-        "id": s["id"] if mv >= (2, 53) else s["_int_id"],
-        "binary": s.get("binary"),
-        "host": s.get("host"),
-        "zone": s.get("zone"),
-        "status": s.get("status"),
-        "state": service_state(s),
-        "updated_at": service_updated_at(s),
-        "disabled_reason": s.get("disabled_reason"),
-    }
+    out = {"id": s["id"] if mv >= (2, 53) else s["_int_id"], **render_service_fields(s)}
     if mv >= (2, 11):
         out["forced_down"] = bool(s.get("forced_down"))
     return out
