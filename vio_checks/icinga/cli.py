@@ -39,7 +39,7 @@ from vio_checks.options import (
 from vio_checks.runtime import setup_logging
 
 #: Optional subcommand modules, registered when present.
-EXTENSIONS = ("vio_checks.icinga.impact", "vio_checks.icinga.rootcause")
+EXTENSIONS = ("vio_checks.icinga.impact", "vio_checks.icinga.rootcause", "vio_checks.icinga.push")
 
 EXIT_DEPLOYED, EXIT_REJECTED, EXIT_UNAVAILABLE = 0, 2, 3
 

@@ -1,0 +1,202 @@
+"""vio-icinga push (bulk mode): the bulk path judges every object exactly as its executable does, the
+Nagios command-file lines, change tracking, and (e2e) the submission to a real Icinga 2's API."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+from conftest import CloudEnv
+
+from vio_checks import topology as t
+from vio_checks.freshness import Result
+from vio_checks.icinga import COMMANDS, push
+from vio_checks.icinga import cli as icli
+from vio_checks.icinga import generate as g
+from vio_checks.options import snapshot
+
+#: Both paths read the cache without refreshing it mid-test (a refresh would change ages in the output).
+FRESH = ("--max-age", "1d")
+
+
+def _args(cloud: CloudEnv, monkeypatch, *extra: str):
+    for k in ("OS_CLIENT_CONFIG_FILE", "OS_CLOUD", "VIO_CHECKS_CACHE_DIR"):
+        monkeypatch.setenv(k, cloud.env[k])
+    return icli.build_parser().parse_args(["push", *extra, *FRESH])
+
+
+def _bulk(args):
+    result = snapshot(args, timeout=30)
+    memory = Result(push.MemorySnapshot(result.snapshot), result.stale_reason)
+    topo = t.build(memory.snapshot.inventory(), g.topology_options(args))
+    return topo, push.Evaluator(memory, args)
+
+
+def _argv(node: t.Node) -> list[str]:
+    return [x for o, v in node.check.args for x in ((o,) if v is None else (o, v))]
+
+
+def test_bulk_path_equals_every_executable(demo_cloud, monkeypatch):
+    """For EVERY node of the demo cloud's tree: exit code, output and perfdata of the executable (run as
+    Icinga runs it) and of the bulk path are identical. Judged just before and just after the subprocess,
+    so an age crossing a second boundary during the run cannot flake the comparison."""
+    cloud = demo_cloud
+    cloud.sweep()
+    topo, ev = _bulk(_args(cloud, monkeypatch, "--command-file", "/dev/null"))
+    kinds = {n.kind for n in topo.nodes.values()}
+    assert {t.CLOUD, t.HYPERVISOR, t.VM, t.INTERFACE, t.VOLUME, t.ROUTER, t.AGGREGATE} <= kinds
+    problems = 0
+    for node in topo.sorted_nodes():
+        if node.check.command not in COMMANDS:  # the container hosts' dummy: its text, state 0
+            out = ev.evaluate(node)
+            assert out.code == 0 and out.text == dict(node.check.args)["--text"] + "\n"
+            continue
+        before = ev.evaluate(node)
+        run = cloud.run(COMMANDS[node.check.command], *_argv(node), *FRESH)
+        after = ev.evaluate(node)
+        assert (run.rc, run.stdout) in {(before.code, before.text), (after.code, after.text)}, \
+            f"{node.key}:\nexecutable:\n{run}\nbulk:\n{before.code}\n{before.text}"
+        problems += run.rc != 0
+    assert problems  # the demo cloud has faults: non-OK results were compared too
+
+
+def test_memory_snapshot_answers_like_the_cache(demo_cloud, monkeypatch):
+    cloud = demo_cloud
+    cloud.sweep()
+    args = _args(cloud, monkeypatch, "--command-file", "/dev/null")
+    snap = snapshot(args, timeout=30).snapshot
+    mem = push.MemorySnapshot(snap)
+    assert (mem.store, mem.meta, mem.gen) == (snap.store, snap.meta, snap.gen)
+    for kind, indexes in push.INDEXES.items():
+        assert mem.all(kind) == snap.all(kind)
+        for obj in snap.all(kind):
+            assert mem.get(kind, obj.id) == snap.get(kind, obj.id)
+            for index, values in indexes.items():
+                for value in values(obj):
+                    if value:
+                        assert mem.find(kind, index, value) == snap.find(kind, index, value)
+    assert mem.get("servers", "") is None and mem.find("servers", "name", "no-such") == []
+    assert mem.find("servers", "no-such-index", "x") == snap.find("servers", "no-such-index", "x") == []
+
+
+# --- output formats ----------------------------------------------------------------------------------
+
+
+def test_split_output_separates_perfdata_and_keeps_long_output():
+    text = "VIO VM OK - web-01 is up | ram=4B;;;0 'a b''c'=1;2;3 vcpus=2\nline 2\nline 3\n"
+    output, perf = push.split_output(text)
+    assert output == "VIO VM OK - web-01 is up\nline 2\nline 3"
+    assert perf == ["ram=4B;;;0", "'a b''c'=1;2;3", "vcpus=2"]
+    assert push.split_output("VIO X OK - fine\n") == ("VIO X OK - fine", [])
+
+
+def test_host_state_mapping():
+    assert [push.host_state(c) for c in (0, 1, 2, 3)] == [0, 0, 1, 1]
+
+
+def _item(key, host, service, code, text):
+    out = push.Outcome(code, text, 1.0, 2.0)
+    return push.Item(key, host, service, code, out, out.digest)
+
+
+@pytest.mark.parametrize("fifo", [False, True], ids=["file", "fifo"])
+def test_nagios_command_file_lines(tmp_path, fifo):
+    path = tmp_path / "nagios.cmd"
+    received: list[bytes] = []
+    if fifo:
+        os.mkfifo(path)
+
+        def read():
+            with open(path, "rb") as f:
+                received.append(f.read())
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        time.sleep(0.1)  # the reader opens first, as Nagios does
+    else:
+        path.write_text("")
+    items = [_item("h1", "h1", None, 1, "VIO VM CRITICAL - a;b | x=1;;;0\ndetail \\ one\n"),
+             _item("h1!svc", "h1", "svc", 2, "VIO VOLUME CRITICAL - v\n")]
+    d = push.NagiosTarget(str(path)).deliver(items, now=1700000000.5)
+    assert d.sent == ["h1", "h1!svc"] and not d.errors
+    if fifo:
+        reader.join(5)
+        data = received[0].decode()
+    else:
+        data = path.read_text()
+    assert data.splitlines() == [
+        "[1700000000] PROCESS_HOST_CHECK_RESULT;h1;1;VIO VM CRITICAL - a;b | x=1;;;0\\ndetail \\\\ one",
+        "[1700000000] PROCESS_SERVICE_CHECK_RESULT;h1;svc;2;VIO VOLUME CRITICAL - v",
+    ]
+
+
+def test_nagios_fifo_without_reader_is_unavailable(tmp_path):
+    path = tmp_path / "nagios.cmd"
+    os.mkfifo(path)
+    d = push.NagiosTarget(str(path)).deliver([_item("h", "h", None, 0, "OK\n")])
+    assert d.unavailable and "is Nagios running" in d.errors["h"] and not d.sent
+
+
+def test_nagios_line_cut_to_nagios_limit():
+    line = push.nagios_line("h", "s", 0, "VIO X OK - fine | a=1\n" + "x" * 100 + "\n" * 100 + "y" * 9000, 1)
+    assert len(line.encode()) <= push.NAGIOS_MAX_LINE
+    assert line.startswith("[1] PROCESS_SERVICE_CHECK_RESULT;h;s;0;VIO X OK - fine | a=1\\n")
+    assert line.endswith("\\n(truncated)")
+
+
+# --- rounds and change tracking --------------------------------------------------------------------
+
+
+def test_tracker_sends_changes_and_refreshes_after_half_the_ttl(tmp_path):
+    tr = push.Tracker(ttl=120, path=tmp_path / "state.json")
+    assert tr.due("a", "d1", 1000) == (True, True)
+    tr.mark("a", "d1", 1000)
+    assert tr.due("a", "d1", 1030) == (False, False)
+    assert tr.due("a", "d2", 1030) == (True, True)
+    assert tr.due("a", "d1", 1060) == (True, False)  # ttl/2 passed: a refresh
+    tr.save()
+    assert oct(os.stat(tmp_path / "state.json").st_mode & 0o777) == "0o600"
+    again = push.Tracker(ttl=120, path=tmp_path / "state.json")
+    again.load()
+    assert again.sent == {"a": ("d1", 1000.0)}
+    (tmp_path / "state.json").write_text("{garbage")
+    again.load()
+    assert again.sent == {}
+
+
+def test_once_rounds_with_the_command_file(demo_cloud, tmp_path):
+    """Two --once runs: the first sends every object (hosts, services, Nagios' state services), the
+    second only what changed (the discovery host's age); --full sends everything again."""
+    cloud = demo_cloud
+    cloud.sweep()
+    cmd = tmp_path / "nagios.cmd"
+    cmd.write_text("")
+    first = cloud.run("vio-icinga", "push", "--command-file", str(cmd), "--once", *FRESH)
+    assert first.rc == 0, str(first)
+    lines = cmd.read_text().splitlines()
+    total = int(first.stdout.split()[2])
+    assert first.stdout.startswith(f"vio-icinga push: {total} objects, {total} sent ({total} changed), 0 errors")
+    assert len(lines) == total and len(first.stdout.splitlines()) == 1
+    assert any(";state;" in line for line in lines)
+    state_files = list(cloud.cache_dir.glob("*/push-state-*.json"))
+    assert len(state_files) == 1 and oct(state_files[0].stat().st_mode & 0o777) == "0o600"
+    second = cloud.run("vio-icinga", "push", "--command-file", str(cmd), "--once", *FRESH)
+    assert second.rc == 0, str(second)
+    sent = int(second.stdout.split()[4])
+    assert sent <= 1  # the discovery host's output carries the inventory's age
+    full = cloud.run("vio-icinga", "push", "--command-file", str(cmd), "--once", "--full", *FRESH)
+    assert f"{total} sent" in full.stdout
+
+
+def test_exit_codes(demo_cloud, tmp_path):
+    cloud = demo_cloud
+    missing = cloud.run("vio-icinga", "push", "--command-file", str(tmp_path / "none"), "--once", *FRESH)
+    assert missing.rc == 3 and "0 sent" in missing.stdout and "Traceback" not in missing.stderr
+    no_pw = cloud.run("vio-icinga", "push", "--api-url", "https://127.0.0.1:1", "--api-user", "u", "--once")
+    assert no_pw.rc == 2 and "no API password" in no_pw.stderr
+    down = cloud.run("vio-icinga", "push", "--api-url", "http://127.0.0.1:1", "--api-user", "u", "--once",
+                     "--retries", "0", *FRESH, env={"VIO_ICINGA_API_PASSWORD": "x"})
+    assert down.rc == 3 and "0 sent" in down.stdout and "cannot reach" in down.stderr, str(down)
+    assert "Traceback" not in down.stderr
