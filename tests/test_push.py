@@ -4,6 +4,7 @@ Nagios command-file lines, change tracking, and (e2e) the submission to a real I
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 
@@ -200,3 +201,90 @@ def test_exit_codes(demo_cloud, tmp_path):
                      "--retries", "0", *FRESH, env={"VIO_ICINGA_API_PASSWORD": "x"})
     assert down.rc == 3 and "0 sent" in down.stdout and "cannot reach" in down.stderr, str(down)
     assert "Traceback" not in down.stderr
+
+
+# --- e2e: a real Icinga 2 -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def icinga_pki(tmp_path_factory):
+    from icinga_e2e import ICINGA2, make_pki, require
+
+    require(ICINGA2, "icinga2-bin icinga2-common")
+    return make_pki(tmp_path_factory.mktemp("icinga-pki"))
+
+
+def _results(icinga) -> dict[str, dict]:
+    out = {}
+    for plural in ("hosts", "services"):
+        data = icinga.api("GET", f"/v1/objects/{plural}", {"attrs": ["__name", "state", "last_check_result"]})
+        for r in data["results"]:
+            out[r["attrs"]["__name"]] = r["attrs"]
+    return out
+
+
+_SUMMARY = re.compile(r"^vio-icinga push: (?P<objects>\d+) objects, (?P<sent>\d+) sent \((?P<changed>\d+) "
+                      r"changed\), (?P<errors>\d+) errors, [\d.]+ s \(cpu [\d.]+ s, (?P<requests>\d+) requests\)$")
+
+
+def _summary(stdout: str) -> dict[str, int]:
+    m = _SUMMARY.match(stdout.strip())
+    assert m, stdout
+    return {k: int(v) for k, v in m.groupdict().items()}
+
+
+@pytest.mark.e2e
+def test_push_to_real_icinga2(make_cloud, icinga_pki, tmp_path, monkeypatch):
+    """After one --once round every Icinga object carries our output, perfdata, state and check_source
+    (the object-name shortcut of process-check-result works on this Icinga); a second round sends only what
+    changed, one request per object sent."""
+    import copy
+
+    from icinga_e2e import API_PASSWORD, E2E_SCENARIO, PREFIX, Icinga2
+
+    cloud = make_cloud(copy.deepcopy(E2E_SCENARIO))
+    cloud.sweep()
+    icinga = Icinga2(tmp_path / "icinga2", icinga_pki, cloud.env)
+    try:
+        icinga.start()
+        icinga.deploy(cloud, expect_host=PREFIX)
+        cloud.sim.patch("routers", "router-b", status="ERROR")
+        cloud.sweep()
+        argv = ["push", *icinga.deploy_args(), "--check-source", "push-e2e", "--once", "-v", *FRESH]
+        env = {"VIO_ICINGA_API_PASSWORD": API_PASSWORD}
+        first = cloud.run("vio-icinga", *argv, env=env)
+        assert first.rc == 0, f"{first}\n{icinga.log_tail()}"
+        s1 = _summary(first.stdout)
+        got = _results(icinga)
+        assert s1["objects"] == s1["sent"] == s1["requests"] == len(got) and s1["errors"] == 0
+
+        topo, ev = _bulk(_args(cloud, monkeypatch, "--command-file", "/dev/null"))
+        for node in topo.sorted_nodes():
+            mine = ev.evaluate(node)
+            output, perf = push.split_output(mine.text)
+            cr = got[node.key]["last_check_result"]
+            assert cr["check_source"] == "push-e2e", node.key
+            if node.kind != t.CLOUD:  # the discovery host's output carries the inventory's age
+                assert (cr["output"], cr["performance_data"] or []) == (output, perf), node.key
+            state = got[node.key]["state"]  # hosts: 0 UP / 1 DOWN; services: 0..3
+            assert state == (push.host_state(mine.code) if node.is_host else mine.code), node.key
+            assert cr["ttl"] == 120 and cr["execution_end"] >= cr["execution_start"] > 0
+        assert any(a["state"] != 0 for a in got.values())  # problems reached Icinga too
+
+        second = cloud.run("vio-icinga", *argv, env=env)
+        assert second.rc == 0, str(second)
+        s2 = _summary(second.stdout)
+        assert s2["sent"] == s2["requests"] <= 1 and s2["errors"] == 0  # at most the discovery host
+
+        cloud.sim.patch("routers", "router-b", status="ACTIVE")
+        cloud.sweep()
+        third = cloud.run("vio-icinga", *argv, env=env)
+        s3 = _summary(third.stdout)
+        assert third.rc == 0 and 1 <= s3["changed"] <= s3["sent"] < s1["sent"] / 2, str(third)
+        router = next(n for n in topo.nodes.values() if n.kind == t.ROUTER and n.display_name == "router-b")
+        assert _results(icinga)[router.key]["state"] == 0
+    except BaseException:
+        print(icinga.log_tail())
+        raise
+    finally:
+        icinga.stop()
