@@ -288,3 +288,97 @@ def test_push_to_real_icinga2(make_cloud, icinga_pki, tmp_path, monkeypatch):
         raise
     finally:
         icinga.stop()
+
+
+# --- the Icinga 2 client against a scripted HTTP server ---------------------------------------------
+
+
+class _Api:
+    """A scripted stand-in for Icinga's process-check-result: HTTP/1.1 keep-alive, statuses from a list."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        import http.server
+        import json
+
+        api = self
+        self.statuses = list(statuses)
+        self.bodies: list[dict] = []
+        self.connections = 0
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with api.lock:
+                    api.connections += 1
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with api.lock:
+                    status = api.statuses.pop(0) if api.statuses else 200
+                    if status == 200:
+                        api.bodies.append(body)
+                payload = json.dumps({"results": [{"code": 200, "status": "ok"}]} if status == 200 else
+                                     {"error": status, "status": "busy"}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _items(n: int) -> list[push.Item]:
+    return [_item(f"h{i}!s", f"h{i}", "s", i % 4, f"VIO X OK - {i} | a={i}\nlong\n") for i in range(n)]
+
+
+def test_icinga_client_keep_alive_concurrency_and_retries():
+    api = _Api([503, 423])
+    delays: list[float] = []
+    try:
+        target = push.IcingaTarget(api.url, "u", "p", check_source="me", ttl=300, concurrency=3,
+                                   retries=3, backoff=0.5, sleep=delays.append)
+        d = target.deliver(_items(30))
+        assert len(d.sent) == 30 and not d.errors
+        assert d.requests == 32  # one per object, plus the two busy answers retried
+        assert delays == [0.5, 1.0] or sorted(delays) == [0.5, 0.5]  # backoff per request
+        assert api.connections <= 3  # keep-alive: one connection per worker
+        body = next(b for b in api.bodies if b.get("service") == "h5!s")
+        assert body == {"type": "Service", "service": "h5!s", "exit_status": 1, "plugin_output": "VIO X OK - 5\nlong",
+                        "performance_data": ["a=5"], "check_source": "me", "execution_start": 1.0,
+                        "execution_end": 2.0, "ttl": 300}
+        host = target.body(_item("h", "h", None, 1, "VIO VM CRITICAL - x\n"))
+        assert (host["type"], host["host"], host["exit_status"]) == ("Host", "h", 1)
+    finally:
+        api.close()
+
+
+def test_icinga_client_gives_up_and_reports_rejections():
+    api = _Api([503] * 10 + [404])
+    try:
+        target = push.IcingaTarget(api.url, "u", "p", check_source="me", ttl=60, concurrency=1, retries=2,
+                                   backoff=0.01, sleep=lambda s: None)
+        d = target.deliver(_items(1))
+        assert d.unavailable and "gave up after 3 attempts" in d.errors["h0!s"] and d.requests == 3
+        api.statuses = [404]
+        d = target.deliver(_items(1))
+        assert not d.unavailable and "no such object" in d.errors["h0!s"]
+        api.statuses = [401]
+        with pytest.raises(push.TargetError) as e:
+            target.deliver(_items(2))
+        assert e.value.code == 2 and "--api-user" in str(e.value)
+    finally:
+        api.close()
