@@ -382,3 +382,31 @@ def test_icinga_client_gives_up_and_reports_rejections():
         assert e.value.code == 2 and "--api-user" in str(e.value)
     finally:
         api.close()
+
+
+def test_loop_mode_rounds_and_sigterm(demo_cloud, tmp_path):
+    """--interval loops with one summary line per round, tracks changes in memory (no state file), and
+    ends with exit 0 on SIGTERM."""
+    import signal
+    import subprocess
+
+    cloud = demo_cloud
+    cloud.sweep()
+    cmd = tmp_path / "nagios.cmd"
+    cmd.write_text("")
+    proc = subprocess.Popen(cloud.command("vio-icinga", "push", "--command-file", str(cmd), "--interval", "0.3s", "--ttl", "1h",
+                                          *FRESH), env=cloud.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, stdin=subprocess.DEVNULL)
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert all(line.startswith("vio-icinga push: ") for line in lines), lines
+    total = int(lines[0].split()[2])
+    assert f"{total} sent" in lines[0]
+    assert all(int(line.split()[4]) <= 1 for line in lines[1:]), lines  # unchanged: nothing but the age
+    assert not list(cloud.cache_dir.glob("*/push-state-*.json")) and "Traceback" not in err

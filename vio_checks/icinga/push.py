@@ -294,7 +294,7 @@ class Tracker:
         self.path = path
         self.sent: dict[str, tuple[str, float]] = {}
 
-    #: A send this close to ttl/2 counts as due already (rounds start a little early or late).
+    #: A send this close to ttl/2 counts as due already (rounds start a little early or late), at most 5 %.
     SLACK = 1.0
 
     def load(self) -> None:
@@ -319,7 +319,7 @@ class Tracker:
         last = self.sent.get(key)
         if last is None or last[0] != digest:
             return True, True
-        return now - last[1] >= self.ttl / 2 - self.SLACK, False
+        return now - last[1] >= self.ttl / 2 - min(self.SLACK, self.ttl / 20), False
 
     def mark(self, key: str, digest: str, when: float) -> None:
         self.sent[key] = (digest, when)
@@ -711,10 +711,6 @@ def ttl_of(args: argparse.Namespace) -> float:
     return args.ttl if args.ttl else 2 * args.interval
 
 
-class _Stop(Exception):
-    pass
-
-
 def run_push(args: argparse.Namespace) -> int:
     """`vio-icinga push`: one round (--once) or rounds every --interval; exit code of the last round."""
     from vio_checks.icinga.generate import GenerateError
@@ -729,12 +725,8 @@ def run_push(args: argparse.Namespace) -> int:
         print(f"vio-icinga: {e}", file=sys.stderr)
         return getattr(e, "code", EXIT_CONFIG if isinstance(e, GenerateError) else EXIT_UNAVAILABLE)
     stopping = threading.Event()
-    if not args.once:
-        def stop(signum, frame):
-            stopping.set()
-            raise _Stop()
-
-        signal.signal(signal.SIGTERM, stop)
+    if not args.once:  # SIGTERM (systemctl stop): finish the round being sent, then exit 0
+        signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     code = EXIT_OK
     while True:
         started = time.monotonic()
@@ -745,8 +737,6 @@ def run_push(args: argparse.Namespace) -> int:
             code = stats.code
             if args.once and stats.sent:
                 tracker.save()
-        except _Stop:
-            return code
         except KeyboardInterrupt:
             print("vio-icinga: interrupted", file=sys.stderr)
             return code
@@ -766,12 +756,13 @@ def run_push(args: argparse.Namespace) -> int:
             log.debug("internal error", exc_info=True)
             print(f"vio-icinga push: internal error: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
             code = EXIT_UNAVAILABLE
-        if args.once or stopping.is_set():
+        if args.once:
             return code
         try:
-            time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
-        except (_Stop, KeyboardInterrupt):
-            return code
+            if stopping.wait(max(0.0, args.interval - (time.monotonic() - started))):
+                return EXIT_OK
+        except KeyboardInterrupt:
+            return EXIT_OK
 
 
 PUSH_EPILOG = """\
