@@ -414,3 +414,35 @@ def test_loop_mode_rounds_and_sigterm(demo_cloud, tmp_path):
     assert f"{total} sent" in lines[0]
     assert all(int(line.split()[4]) <= 1 for line in lines[1:]), lines  # unchanged: nothing but the age
     assert not list(cloud.cache_dir.glob("*/push-state-*.json")) and "Traceback" not in err
+
+
+class _FakeSnap:
+    """An in-memory stand-in for cache.Snapshot over an Inventory (no store: EventLog readers fail)."""
+
+    def __init__(self, inv):
+        self.inv, self.meta, self.store, self.gen, self.layout = inv, inv.meta, None, 1, {}
+
+    def age(self, now=None):
+        return max(0.0, (time.time() if now is None else now) - self.meta.fetched_at)
+
+    def all(self, kind):
+        return list(self.inv.of_kind(kind))
+
+
+def test_a_failure_while_judging_one_object_is_unknown_not_a_failed_round(monkeypatch):
+    from icinga_helpers import small_inventory
+
+    from vio_checks.checks import base
+
+    inv = small_inventory()
+    ev = push.Evaluator(Result(push.MemorySnapshot(_FakeSnap(inv))))
+    topo = t.build(inv)
+    hv = next(n for n in topo.nodes.values() if n.kind == t.HYPERVISOR)
+    assert ev.evaluate(hv).code in (0, 1, 2)  # judged normally
+
+    def broken(title, verdict):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(base, "render_verdict", broken)
+    out = ev.evaluate(hv)
+    assert (out.code, out.text) == (3, "VIO HYPERVISOR UNKNOWN - internal error: RuntimeError: boom\n")

@@ -232,6 +232,9 @@ class Evaluator:
         try:
             verdict = judge_result(spec, args, self.result, time.time() if now is None else now)
             text, code = render_verdict(spec.title, verdict)
+        except Exception as e:  # one object that cannot be told is UNKNOWN; the round goes on
+            log.debug("internal error judging %s", node.key, exc_info=True)
+            text, code = f"{spec.title} UNKNOWN - internal error: {type(e).__name__}: {inert(str(e))}\n", 3
         finally:
             ours.removeHandler(capture)
         for line in capture.lines:
