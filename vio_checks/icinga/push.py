@@ -407,6 +407,7 @@ class IcingaTarget:
         self.connections = 0  # connections opened
         self._count = threading.Lock()
         self._local = threading.local()
+        self._open: list[http.client.HTTPConnection] = []
         self._fatal: TargetError | None = None
 
     # --- one request, on this thread's connection --------------------------------------------------
@@ -422,6 +423,7 @@ class IcingaTarget:
             self._local.conn = conn
             with self._count:
                 self.connections += 1
+                self._open.append(conn)
         return conn
 
     def _drop(self) -> None:
@@ -505,13 +507,17 @@ class IcingaTarget:
                 return item, str(e), True
 
         try:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(items))),
-                                    thread_name_prefix="push") as pool:
+            workers = min(self.concurrency, max(1, len(items)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push") as pool:
                 results = list(pool.map(work, items))
-                # close each worker's connection in its own thread (threading.local)
-                list(pool.map(lambda _: self._drop(), range(pool._max_workers)))
         finally:
             out.requests = self.requests - before
+            # A round's connections end with it (its worker threads are gone): a loop never reuses one the
+            # server closed while idle.
+            with self._count:
+                opened, self._open = self._open, []
+            for conn in opened:
+                conn.close()
         unavailable = []
         for item, error, down in results:
             if error is None:
