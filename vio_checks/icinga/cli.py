@@ -14,7 +14,6 @@ impact and rootcause are impact_cli's; every subcommand loads the same tree thro
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ from vio_checks.icinga import (
     command_options,
     impact_cli,
     parse_version,
+    push,
     render_icinga2,
     render_nagios,
 )
@@ -119,21 +119,9 @@ def run_generate(args: argparse.Namespace) -> int:
 # --- deploy -------------------------------------------------------------------------------------------
 
 
-def _password(args: argparse.Namespace) -> str:
-    if args.api_password_file:
-        try:
-            return Path(args.api_password_file).read_text().rstrip("\r\n")
-        except OSError as e:
-            raise g.GenerateError(f"cannot read --api-password-file: {e.strerror or e}") from None
-    password = os.environ.get("VIO_ICINGA_API_PASSWORD")
-    if password is None:
-        raise g.GenerateError("no API password: use --api-password-file or VIO_ICINGA_API_PASSWORD")
-    return password
-
-
 def run_deploy(args: argparse.Namespace) -> int:
     try:
-        password = _password(args)
+        password = d.api_password(args.api_password_file)
         topo_opts = g.topology_options(args)
         api = d.IcingaApi(args.api_url, args.api_user, password, args.ca_file, timeout=args.api_timeout,
                           retries=args.retries, backoff=args.retry_delay)
@@ -261,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.set_defaults(func=run_commands, verbose=0)
 
     impact_cli.add_subcommands(sub)
+    push.register(sub)
     return p
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import ssl
 import time
 import urllib.error
@@ -32,6 +33,23 @@ from typing import Any
 
 from vio_checks.icinga import parse_version
 from vio_checks.icinga.generate import relevant_errors
+
+
+def api_password(password_file: str | None) -> str:
+    """The Icinga API password: from the file, else $VIO_ICINGA_API_PASSWORD (never an option).
+
+    Raises ValueError with a one-line message when neither gives one.
+    """
+    if password_file:
+        try:
+            with open(password_file, encoding="utf-8") as f:
+                return f.read().rstrip("\r\n")
+        except OSError as e:
+            raise ValueError(f"cannot read --api-password-file: {e.strerror or e}") from None
+    password = os.environ.get("VIO_ICINGA_API_PASSWORD")
+    if password is None:
+        raise ValueError("no API password: use --api-password-file or VIO_ICINGA_API_PASSWORD")
+    return password
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from vio_checks import topology as t
@@ -33,7 +31,7 @@ from vio_checks.icinga.analysis import (
     impact_json,
     impact_text,
 )
-from vio_checks.icinga.deploy import ApiError, IcingaApi
+from vio_checks.icinga.deploy import ApiError, IcingaApi, api_password
 from vio_checks.icinga.generate import GenerateError, topology_options
 from vio_checks.icinga.load import add_topology_options, load_tree
 from vio_checks.icinga.resolve import Unresolved, describe, resolve
@@ -46,15 +44,10 @@ EXIT_OK, EXIT_BAD_OPTIONS, EXIT_UNKNOWN = 0, 2, 3
 
 
 def _password(args: argparse.Namespace) -> str:
-    if args.api_password_file:
-        try:
-            return Path(args.api_password_file).read_text().rstrip("\r\n")
-        except OSError as e:
-            raise IcingaUnavailable(f"cannot read --api-password-file: {e.strerror or e}") from None
-    password = os.environ.get("VIO_ICINGA_API_PASSWORD")
-    if password is None:
-        raise IcingaUnavailable("no API password: use --api-password-file or VIO_ICINGA_API_PASSWORD")
-    return password
+    try:
+        return api_password(args.api_password_file)
+    except ValueError as e:
+        raise IcingaUnavailable(str(e)) from None
 
 
 

@@ -1,0 +1,450 @@
+"""vio-icinga push (bulk mode): the bulk path judges every object exactly as its executable does, the
+Nagios command-file lines, change tracking, and (e2e) the submission to a real Icinga 2's API."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+
+import pytest
+from conftest import CloudEnv
+
+from vio_checks import topology as t
+from vio_checks.cache import INDEXES
+from vio_checks.freshness import Result
+from vio_checks.icinga import COMMANDS, bulk, push, targets
+from vio_checks.icinga import cli as icli
+from vio_checks.icinga import generate as g
+from vio_checks.icinga import objects as o
+from vio_checks.options import snapshot
+
+#: Both paths read the cache without refreshing it mid-test (a refresh would change ages in the output).
+FRESH = ("--max-age", "1d")
+
+
+def _args(cloud: CloudEnv, monkeypatch, *extra: str):
+    for k in ("OS_CLIENT_CONFIG_FILE", "OS_CLOUD", "VIO_CHECKS_CACHE_DIR"):
+        monkeypatch.setenv(k, cloud.env[k])
+    return icli.build_parser().parse_args(["push", *extra, *FRESH])
+
+
+def _bulk(args):
+    result = snapshot(args, timeout=30)
+    memory = Result(bulk.MemorySnapshot(result.snapshot), result.stale_reason)
+    topo = o.build(memory.snapshot.inventory(), g.topology_options(args))
+    return topo, bulk.Evaluator(memory, args)
+
+
+def _argv(node: o.Node) -> list[str]:
+    return [x for o, v in node.check.args for x in ((o,) if v is None else (o, v))]
+
+
+def test_bulk_path_equals_every_executable(demo_cloud, monkeypatch):
+    """For EVERY node of the demo cloud's tree: exit code, output and perfdata of the executable (run as
+    Icinga runs it) and of the bulk path are identical. Judged just before and just after the subprocess,
+    so an age crossing a second boundary during the run cannot flake the comparison."""
+    cloud = demo_cloud
+    cloud.sweep()
+    topo, ev = _bulk(_args(cloud, monkeypatch, "--command-file", "/dev/null"))
+    kinds = {n.kind for n in topo.nodes.values()}
+    assert {t.CLOUD, t.HYPERVISOR, t.VM, t.INTERFACE, t.VOLUME, t.ROUTER, t.AGGREGATE} <= kinds
+    problems = 0
+    for node in topo.sorted_nodes():
+        if node.check.command not in COMMANDS:  # the container hosts' dummy: its text, state 0
+            out = ev.evaluate(node)
+            assert out.code == 0 and out.text == dict(node.check.args)["--text"] + "\n"
+            continue
+        before = ev.evaluate(node)
+        run = cloud.run(COMMANDS[node.check.command], *_argv(node), *FRESH)
+        after = ev.evaluate(node)
+        assert (run.rc, run.stdout) in {(before.code, before.text), (after.code, after.text)}, \
+            f"{node.key}:\nexecutable:\n{run}\nbulk:\n{before.code}\n{before.text}"
+        problems += run.rc != 0
+    assert problems  # the demo cloud has faults: non-OK results were compared too
+
+
+def test_memory_snapshot_answers_like_the_cache(demo_cloud, monkeypatch):
+    cloud = demo_cloud
+    cloud.sweep()
+    args = _args(cloud, monkeypatch, "--command-file", "/dev/null")
+    snap = snapshot(args, timeout=30).snapshot
+    mem = bulk.MemorySnapshot(snap)
+    assert (mem.store, mem.meta, mem.gen) == (snap.store, snap.meta, snap.gen)
+    for kind, indexes in INDEXES.items():
+        assert mem.all(kind) == snap.all(kind)
+        for obj in snap.all(kind):
+            assert mem.get(kind, obj.id) == snap.get(kind, obj.id)
+            for index, values in indexes.items():
+                for value in values(obj):
+                    if value:
+                        assert mem.find(kind, index, value) == snap.find(kind, index, value)
+    assert mem.get("servers", "") is None and mem.find("servers", "name", "no-such") == []
+    assert mem.find("servers", "no-such-index", "x") == snap.find("servers", "no-such-index", "x") == []
+
+
+# --- output formats ----------------------------------------------------------------------------------
+
+
+def test_split_output_separates_perfdata_and_keeps_long_output():
+    text = "VIO VM OK - web-01 is up | ram=4B;;;0 'a b''c'=1;2;3 vcpus=2\nline 2\nline 3\n"
+    output, perf = bulk.split_output(text)
+    assert output == "VIO VM OK - web-01 is up\nline 2\nline 3"
+    assert perf == ["ram=4B;;;0", "'a b''c'=1;2;3", "vcpus=2"]
+    assert bulk.split_output("VIO X OK - fine\n") == ("VIO X OK - fine", [])
+
+
+def test_host_state_mapping():
+    assert [bulk.host_state(c) for c in (0, 1, 2, 3)] == [0, 0, 1, 1]
+
+
+def _item(key, host, service, code, text):
+    out = bulk.Outcome(code, text, 1.0, 2.0)
+    return targets.Item(key, host, service, code, out, out.digest)
+
+
+@pytest.mark.parametrize("fifo", [False, True], ids=["file", "fifo"])
+def test_nagios_command_file_lines(tmp_path, fifo):
+    path = tmp_path / "nagios.cmd"
+    received: list[bytes] = []
+    if fifo:
+        os.mkfifo(path)
+
+        def read():
+            with open(path, "rb") as f:
+                received.append(f.read())
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        time.sleep(0.1)  # the reader opens first, as Nagios does
+    else:
+        path.write_text("")
+    items = [_item("h1", "h1", None, 1, "VIO VM CRITICAL - a;b | x=1;;;0\ndetail \\ one\n"),
+             _item("h1!svc", "h1", "svc", 2, "VIO VOLUME CRITICAL - v\n")]
+    d = targets.NagiosTarget(str(path)).deliver(items, now=1700000000.5)
+    assert d.sent == ["h1", "h1!svc"] and not d.errors
+    if fifo:
+        reader.join(5)
+        data = received[0].decode()
+    else:
+        data = path.read_text()
+    assert data.splitlines() == [
+        "[1700000000] PROCESS_HOST_CHECK_RESULT;h1;1;VIO VM CRITICAL - a;b | x=1;;;0\\ndetail \\\\ one",
+        "[1700000000] PROCESS_SERVICE_CHECK_RESULT;h1;svc;2;VIO VOLUME CRITICAL - v",
+    ]
+
+
+def test_nagios_fifo_without_reader_is_unavailable(tmp_path):
+    path = tmp_path / "nagios.cmd"
+    os.mkfifo(path)
+    d = targets.NagiosTarget(str(path)).deliver([_item("h", "h", None, 0, "OK\n")])
+    assert d.unavailable and "is Nagios running" in d.errors["h"] and not d.sent
+
+
+def test_nagios_line_cut_to_nagios_limit():
+    line = targets.nagios_line("h", "s", 0, "VIO X OK - fine | a=1\n" + "x" * 100 + "\n" * 100 + "y" * 9000, 1)
+    assert len(line.encode()) <= targets.NAGIOS_MAX_LINE
+    assert line.startswith("[1] PROCESS_SERVICE_CHECK_RESULT;h;s;0;VIO X OK - fine | a=1\\n")
+    assert line.endswith("\\n(truncated)")
+
+
+# --- rounds and change tracking --------------------------------------------------------------------
+
+
+def test_tracker_sends_changes_and_refreshes_after_half_the_ttl(tmp_path):
+    tr = push.Tracker(ttl=120, path=tmp_path / "state.json")
+    assert tr.due("a", "d1", 1000) == (True, True)
+    tr.mark("a", "d1", 1000)
+    assert tr.due("a", "d1", 1030) == (False, False)
+    assert tr.due("a", "d2", 1030) == (True, True)
+    assert tr.due("a", "d1", 1060) == (True, False)  # ttl/2 passed: a refresh
+    tr.save()
+    assert oct(os.stat(tmp_path / "state.json").st_mode & 0o777) == "0o600"
+    again = push.Tracker(ttl=120, path=tmp_path / "state.json")
+    again.load()
+    assert again.sent == {"a": ("d1", 1000.0)}
+    (tmp_path / "state.json").write_text("{garbage")
+    again.load()
+    assert again.sent == {}
+
+
+def test_once_rounds_with_the_command_file(demo_cloud, tmp_path):
+    """Two --once runs: the first sends every object (hosts, services, Nagios' state services), the
+    second only what changed (the discovery host's age); --full sends everything again."""
+    cloud = demo_cloud
+    cloud.sweep()
+    cmd = tmp_path / "nagios.cmd"
+    cmd.write_text("")
+    first = cloud.run("vio-icinga", "push", "--command-file", str(cmd), "--once", *FRESH)
+    assert first.rc == 0, str(first)
+    lines = cmd.read_text().splitlines()
+    total = int(first.stdout.split()[2])
+    assert first.stdout.startswith(f"vio-icinga push: {total} objects, {total} sent ({total} changed), 0 errors")
+    assert len(lines) == total and len(first.stdout.splitlines()) == 1
+    assert any(";state;" in line for line in lines)
+    state_files = list(cloud.cache_dir.glob("*/push-state-*.json"))
+    assert len(state_files) == 1 and oct(state_files[0].stat().st_mode & 0o777) == "0o600"
+    second = cloud.run("vio-icinga", "push", "--command-file", str(cmd), "--once", *FRESH)
+    assert second.rc == 0, str(second)
+    sent = int(second.stdout.split()[4])
+    assert sent <= 1  # the discovery host's output carries the inventory's age
+    full = cloud.run("vio-icinga", "push", "--command-file", str(cmd), "--once", "--full", *FRESH)
+    assert f"{total} sent" in full.stdout
+
+
+def test_exit_codes(demo_cloud, tmp_path):
+    cloud = demo_cloud
+    missing = cloud.run("vio-icinga", "push", "--command-file", str(tmp_path / "none"), "--once", *FRESH)
+    assert missing.rc == 3 and "0 sent" in missing.stdout and "Traceback" not in missing.stderr
+    no_pw = cloud.run("vio-icinga", "push", "--api-url", "https://127.0.0.1:1", "--api-user", "u", "--once")
+    assert no_pw.rc == 2 and "no API password" in no_pw.stderr
+    down = cloud.run("vio-icinga", "push", "--api-url", "http://127.0.0.1:1", "--api-user", "u", "--once",
+                     "--retries", "0", *FRESH, env={"VIO_ICINGA_API_PASSWORD": "x"})
+    assert down.rc == 3 and "0 sent" in down.stdout and "cannot reach" in down.stderr, str(down)
+    assert "Traceback" not in down.stderr
+
+
+# --- e2e: a real Icinga 2 -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def icinga_pki(tmp_path_factory):
+    from icinga_e2e import ICINGA2, make_pki, require
+
+    require(ICINGA2, "icinga2-bin icinga2-common")
+    return make_pki(tmp_path_factory.mktemp("icinga-pki"))
+
+
+def _results(icinga) -> dict[str, dict]:
+    out = {}
+    for plural in ("hosts", "services"):
+        data = icinga.api("GET", f"/v1/objects/{plural}",
+                          {"attrs": ["__name", "state", "last_check_result", "next_check"]})
+        for r in data["results"]:
+            out[r["attrs"]["__name"]] = r["attrs"]
+    return out
+
+
+_SUMMARY = re.compile(r"^vio-icinga push: (?P<objects>\d+) objects, (?P<sent>\d+) sent \((?P<changed>\d+) "
+                      r"changed\), (?P<errors>\d+) errors, [\d.]+ s \(cpu [\d.]+ s, (?P<requests>\d+) requests\)$")
+
+
+def _summary(stdout: str) -> dict[str, int]:
+    m = _SUMMARY.match(stdout.strip())
+    assert m, stdout
+    return {k: int(v) for k, v in m.groupdict().items()}
+
+
+@pytest.mark.e2e
+def test_push_to_real_icinga2(make_cloud, icinga_pki, tmp_path, monkeypatch):
+    """After one --once round every Icinga object carries our output, perfdata, state and check_source
+    (the object-name shortcut of process-check-result works on this Icinga); a second round sends only what
+    changed, one request per object sent."""
+    import copy
+
+    from icinga_e2e import API_PASSWORD, E2E_SCENARIO, PREFIX, Icinga2
+
+    cloud = make_cloud(copy.deepcopy(E2E_SCENARIO))
+    cloud.sweep()
+    icinga = Icinga2(tmp_path / "icinga2", icinga_pki, cloud.env)
+    try:
+        icinga.start()
+        icinga.deploy(cloud, expect_host=PREFIX)
+        cloud.sim.patch("routers", "router-b", status="ERROR")
+        cloud.sweep()
+        argv = ["push", *icinga.deploy_args(), "--check-source", "push-e2e", "--once", "-v", *FRESH]
+        env = {"VIO_ICINGA_API_PASSWORD": API_PASSWORD}
+        first = cloud.run("vio-icinga", *argv, env=env)
+        assert first.rc == 0, f"{first}\n{icinga.log_tail()}"
+        s1 = _summary(first.stdout)
+        got = _results(icinga)
+        assert s1["objects"] == s1["sent"] == s1["requests"] == len(got) and s1["errors"] == 0
+
+        topo, ev = _bulk(_args(cloud, monkeypatch, "--command-file", "/dev/null"))
+        for node in topo.sorted_nodes():
+            mine = ev.evaluate(node)
+            output, perf = bulk.split_output(mine.text)
+            cr = got[node.key]["last_check_result"]
+            assert cr["check_source"] == "push-e2e", node.key
+            if node.kind != t.CLOUD:  # the discovery host's output carries the inventory's age
+                assert (cr["output"], cr["performance_data"] or []) == (output, perf), node.key
+            state = got[node.key]["state"]  # hosts: 0 UP / 1 DOWN; services: 0..3
+            assert state == (bulk.host_state(mine.code) if node.is_host else mine.code), node.key
+            assert cr["ttl"] == 120 and cr["execution_end"] >= cr["execution_start"] > 0
+            # the ttl defers Icinga's own check of an OK leaf: its executable runs when push stops sending
+            if node.kind in (t.VM, t.INTERFACE, t.VOLUME) and mine.code == 0:
+                assert got[node.key]["next_check"] >= cr["execution_end"] + 100, node.key
+        assert any(a["state"] != 0 for a in got.values())  # problems reached Icinga too
+
+        second = cloud.run("vio-icinga", *argv, env=env)
+        assert second.rc == 0, str(second)
+        s2 = _summary(second.stdout)
+        assert s2["sent"] == s2["requests"] <= 1 and s2["errors"] == 0  # at most the discovery host
+
+        cloud.sim.patch("routers", "router-b", status="ACTIVE")
+        cloud.sweep()
+        third = cloud.run("vio-icinga", *argv, env=env)
+        s3 = _summary(third.stdout)
+        assert third.rc == 0 and 1 <= s3["changed"] <= s3["sent"] < s1["sent"] / 2, str(third)
+        router = next(n for n in topo.nodes.values() if n.kind == t.ROUTER and n.display_name == "router-b")
+        assert _results(icinga)[router.key]["state"] == 0
+    except BaseException:
+        print(icinga.log_tail())
+        raise
+    finally:
+        icinga.stop()
+
+
+# --- the Icinga 2 client against a scripted HTTP server ---------------------------------------------
+
+
+class _Api:
+    """A scripted stand-in for Icinga's process-check-result: HTTP/1.1 keep-alive, statuses from a list."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        import http.server
+        import json
+
+        api = self
+        self.statuses = list(statuses)
+        self.bodies: list[dict] = []
+        self.connections = 0
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with api.lock:
+                    api.connections += 1
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with api.lock:
+                    status = api.statuses.pop(0) if api.statuses else 200
+                    if status == 200:
+                        api.bodies.append(body)
+                payload = json.dumps({"results": [{"code": 200, "status": "ok"}]} if status == 200 else
+                                     {"error": status, "status": "busy"}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _items(n: int) -> list[targets.Item]:
+    return [_item(f"h{i}!s", f"h{i}", "s", i % 4, f"VIO X OK - {i} | a={i}\nlong\n") for i in range(n)]
+
+
+def test_icinga_client_keep_alive_concurrency_and_retries():
+    api = _Api([503, 423])
+    delays: list[float] = []
+    try:
+        target = targets.IcingaTarget(api.url, "u", "p", check_source="me", ttl=300, concurrency=3,
+                                   retries=3, backoff=0.5, sleep=delays.append)
+        d = target.deliver(_items(30))
+        assert len(d.sent) == 30 and not d.errors
+        assert d.requests == 32  # one per object, plus the two busy answers retried
+        assert delays == [0.5, 1.0] or sorted(delays) == [0.5, 0.5]  # backoff per request
+        assert api.connections <= 3  # keep-alive: one connection per worker
+        body = next(b for b in api.bodies if b.get("service") == "h5!s")
+        assert body == {"type": "Service", "service": "h5!s", "exit_status": 1, "plugin_output": "VIO X OK - 5\nlong",
+                        "performance_data": ["a=5"], "check_source": "me", "execution_start": 1.0,
+                        "execution_end": 2.0, "ttl": 300}
+        host = target.body(_item("h", "h", None, 1, "VIO VM CRITICAL - x\n"))
+        assert (host["type"], host["host"], host["exit_status"]) == ("Host", "h", 1)
+    finally:
+        api.close()
+
+
+def test_icinga_client_gives_up_and_reports_rejections():
+    api = _Api([503] * 10 + [404])
+    try:
+        target = targets.IcingaTarget(api.url, "u", "p", check_source="me", ttl=60, concurrency=1, retries=2,
+                                   backoff=0.01, sleep=lambda s: None)
+        d = target.deliver(_items(1))
+        assert d.unavailable and "gave up after 3 attempts" in d.errors["h0!s"] and d.requests == 3
+        api.statuses = [404]
+        d = target.deliver(_items(1))
+        assert not d.unavailable and "no such object" in d.errors["h0!s"]
+        api.statuses = [401]
+        with pytest.raises(targets.TargetError) as e:
+            target.deliver(_items(2))
+        assert e.value.code == 2 and "--api-user" in str(e.value)
+    finally:
+        api.close()
+
+
+def test_loop_mode_rounds_and_sigterm(demo_cloud, tmp_path):
+    """--interval loops with one summary line per round, tracks changes in memory (no state file), and
+    ends with exit 0 on SIGTERM."""
+    import signal
+    import subprocess
+
+    cloud = demo_cloud
+    cloud.sweep()
+    cmd = tmp_path / "nagios.cmd"
+    cmd.write_text("")
+    proc = subprocess.Popen(cloud.command("vio-icinga", "push", "--command-file", str(cmd), "--interval", "0.3s", "--ttl", "1h",
+                                          *FRESH), env=cloud.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, stdin=subprocess.DEVNULL)
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert all(line.startswith("vio-icinga push: ") for line in lines), lines
+    total = int(lines[0].split()[2])
+    assert f"{total} sent" in lines[0]
+    assert all(int(line.split()[4]) <= 1 for line in lines[1:]), lines  # unchanged: nothing but the age
+    assert not list(cloud.cache_dir.glob("*/push-state-*.json")) and "Traceback" not in err
+
+
+class _FakeSnap:
+    """An in-memory stand-in for cache.Snapshot over an Inventory (no store: EventLog readers fail)."""
+
+    def __init__(self, inv):
+        self.inv, self.meta, self.store, self.gen, self.layout = inv, inv.meta, None, 1, {}
+
+    def age(self, now=None):
+        return max(0.0, (time.time() if now is None else now) - self.meta.fetched_at)
+
+    def all(self, kind):
+        return list(self.inv.of_kind(kind))
+
+
+def test_a_failure_while_judging_one_object_is_unknown_not_a_failed_round(monkeypatch):
+    from icinga_helpers import small_inventory
+
+    from vio_checks.checks import base
+
+    inv = small_inventory()
+    ev = bulk.Evaluator(Result(bulk.MemorySnapshot(_FakeSnap(inv))))
+    topo = o.build(inv)
+    hv = next(n for n in topo.nodes.values() if n.kind == t.HYPERVISOR)
+    assert ev.evaluate(hv).code in (0, 1, 2)  # judged normally
+
+    def broken(title, verdict):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(base, "render_verdict", broken)
+    out = ev.evaluate(hv)
+    assert (out.code, out.text) == (3, "VIO HYPERVISOR UNKNOWN - internal error: RuntimeError: boom\n")

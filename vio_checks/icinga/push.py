@@ -1,0 +1,334 @@
+"""`vio-icinga push`: bulk mode. Judge every object of the generated tree in one process and submit the
+results as passive check results, instead of Icinga running one check executable per object.
+
+    vio-icinga push --api-url https://icinga:5665 --api-user vio --api-password-file /etc/vio/pw --once
+    vio-icinga push --command-file /var/lib/nagios4/rw/nagios.cmd --interval 1m      (loops)
+
+One round: read the snapshot once (the same cloud, cache and filter options as `generate`, so the object
+names are the generated ones), serve every judge from memory (`MemorySnapshot`), judge each node with its
+check module exactly as the executable does (`judge_result` + `render_verdict`: same state, output and
+perfdata), then send only what changed since the last send, plus whatever was last sent ttl/2 ago or
+earlier (so every object gets a result within its ttl). Icinga 2: `/v1/actions/process-check-result`
+over keep-alive connections, `--concurrency` at a time, 423/502/503/504 retried with backoff. Nagios 4:
+PROCESS_HOST_CHECK_RESULT / PROCESS_SERVICE_CHECK_RESULT lines to the external command file.
+
+What was last sent is kept in memory (loop) and, for --once runs from a timer, in a small private state
+file in the inventory cache's namespace directory.
+
+Exit codes (of the last round): 0 everything due was sent; 1 some objects failed (the rest were sent);
+2 bad options or config (e.g. the API refused our credentials); 3 the API / command file was unavailable,
+or no usable inventory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vio_checks import topology as t
+from vio_checks.errors import VioError
+from vio_checks.fileutil import atomic_write
+from vio_checks.freshness import Result
+from vio_checks.icinga import objects as o
+from vio_checks.icinga.bulk import Evaluator, MemorySnapshot, host_state
+from vio_checks.icinga.deploy import api_password
+from vio_checks.icinga.load import add_topology_options
+from vio_checks.icinga.targets import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_UNAVAILABLE,
+    NAGIOS_STATE_SERVICE,
+    IcingaTarget,
+    Item,
+    NagiosTarget,
+    TargetError,
+)
+from vio_checks.options import duration, int_range, snapshot, store_for
+from vio_checks.text import inert
+
+log = logging.getLogger(__name__)
+
+
+
+# --- what to send: change tracking ----------------------------------------------------------------------
+
+
+class Tracker:
+    """The last sent result per object (digest, time): send when it changed or ttl/2 has passed."""
+
+    def __init__(self, ttl: float, path: Path | None = None) -> None:
+        self.ttl = ttl
+        self.path = path
+        self.sent: dict[str, tuple[str, float]] = {}
+
+    #: A send this close to ttl/2 counts as due already (rounds start a little early or late), at most 5 %.
+    SLACK = 1.0
+
+    def load(self) -> None:
+        """Read the state file (a missing or unreadable one means: send everything)."""
+        if self.path is None:
+            return
+        try:
+            data = json.loads(self.path.read_text())
+            self.sent = {str(k): (str(v[0]), float(v[1])) for k, v in data.get("sent", {}).items()}
+        except (OSError, ValueError, TypeError, AttributeError, IndexError, KeyError):
+            self.sent = {}
+
+    def save(self) -> None:
+        """Write the state file atomically, private (0600)."""
+        if self.path is None:
+            return
+        data = json.dumps({"version": 1, "sent": self.sent}, separators=(",", ":")).encode()
+        atomic_write(self.path, data, 0o600)
+
+    def due(self, key: str, digest: str, now: float) -> tuple[bool, bool]:
+        """(send it, it changed)."""
+        last = self.sent.get(key)
+        if last is None or last[0] != digest:
+            return True, True
+        return now - last[1] >= self.ttl / 2 - min(self.SLACK, self.ttl / 20), False
+
+    def mark(self, key: str, digest: str, when: float) -> None:
+        self.sent[key] = (digest, when)
+
+    def forget_missing(self, keys: Iterable[str]) -> None:
+        """Drop objects no longer in the tree."""
+        keep = set(keys)
+        self.sent = {k: v for k, v in self.sent.items() if k in keep}
+
+
+def state_path(args: argparse.Namespace, target: str) -> Path:
+    """The --once state file: in the cache namespace directory, one per target (API URL or command file)."""
+    tag = hashlib.sha1(target.encode()).hexdigest()[:12]
+    return store_for(args).directory / f"push-state-{tag}.json"
+
+
+# --- one round ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RoundStats:
+    objects: int = 0
+    sent: int = 0
+    changed: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    cpu: float = 0.0
+    requests: int = 0
+    code: int = EXIT_OK
+
+    def line(self) -> str:
+        return (f"vio-icinga push: {self.objects} objects, {self.sent} sent ({self.changed} changed), "
+                f"{self.errors} errors, {self.seconds:.1f} s")
+
+
+def nagios_state_services(topo: o.Objects) -> set[str]:
+    """Hosts that Nagios configs give a `state` service (those a service depends on)."""
+    return {p for n in topo.nodes.values() if not n.is_host for p in n.parents if topo.get(p).is_host}
+
+
+def items_for(topo: o.Objects, evaluator: Evaluator, nagios: bool) -> list[Item]:
+    """Every node's result as Items (Nagios: plus each parent host's `state` service)."""
+    state_hosts = nagios_state_services(topo) if nagios else set()
+    out = []
+    for node in topo.sorted_nodes():
+        outcome = evaluator.evaluate(node)
+        digest = outcome.digest
+        if node.is_host:
+            out.append(Item(node.key, node.host, None, host_state(outcome.code), outcome, digest))
+            if node.key in state_hosts:
+                key = f"{node.host}!{NAGIOS_STATE_SERVICE}"
+                out.append(Item(key, node.host, NAGIOS_STATE_SERVICE, outcome.code, outcome, digest))
+        else:
+            out.append(Item(node.key, node.host, node.service, outcome.code, outcome, digest))
+    return out
+
+
+def run_round(args: argparse.Namespace, target: Any, tracker: Tracker, full: bool = False) -> RoundStats:
+    """Judge the tree once and deliver what is due. Raises VioError (inventory), TargetError."""
+    from vio_checks.icinga import generate as g
+
+    t0, c0 = time.monotonic(), time.process_time()
+    stats = RoundStats()
+    opts = g.topology_options(args)
+    result = snapshot(args, timeout=args.timeout)
+    if result.stale_reason:
+        log.warning("note: %s", result.stale_reason)
+    memory = Result(MemorySnapshot(result.snapshot), result.stale_reason, result.swept, result.error)
+    topo = o.build(memory.snapshot.inventory(), opts)
+    evaluator = Evaluator(memory, args)
+    items = items_for(topo, evaluator, isinstance(target, NagiosTarget))
+    stats.objects = len(items)
+    now = time.time()
+    due, changed = [], set()
+    for item in items:
+        send, differs = tracker.due(item.key, item.digest, now)
+        if send or full:
+            due.append(item)
+            if differs:
+                changed.add(item.key)
+    delivery = target.deliver(due)
+    sent_at = time.time()
+    by_key = {i.key: i for i in due}
+    for key in delivery.sent:
+        tracker.mark(key, by_key[key].digest, sent_at)
+    tracker.forget_missing(i.key for i in items)
+    for key, error in list(delivery.errors.items())[:5]:
+        log.warning("%s: %s", inert(key, 300), error)
+    if len(delivery.errors) > 5:
+        log.warning("... and %d more errors", len(delivery.errors) - 5)
+    stats.sent = len(delivery.sent)
+    stats.changed = len(changed & set(delivery.sent))
+    stats.errors = len(delivery.errors)
+    stats.requests = delivery.requests
+    if stats.errors:
+        stats.code = EXIT_UNAVAILABLE if (delivery.unavailable and not stats.sent) else EXIT_PARTIAL
+    stats.seconds = time.monotonic() - t0
+    stats.cpu = time.process_time() - c0
+    return stats
+
+
+# --- the command ----------------------------------------------------------------------------------------
+
+
+def _password(args: argparse.Namespace) -> str:
+    try:
+        return api_password(args.api_password_file)
+    except ValueError as e:
+        raise TargetError(str(e), EXIT_CONFIG) from None
+
+
+def make_target(args: argparse.Namespace):
+    """The Icinga 2 API or Nagios command-file target the options name."""
+    if args.command_file:
+        return NagiosTarget(args.command_file)
+    if not args.api_user:
+        raise TargetError("--api-url needs --api-user", EXIT_CONFIG)
+    return IcingaTarget(args.api_url, args.api_user, _password(args), args.ca_file,
+                        check_source=args.check_source or socket.getfqdn(), ttl=ttl_of(args),
+                        concurrency=args.concurrency, timeout=args.api_timeout, retries=args.retries,
+                        backoff=args.retry_delay)
+
+
+def ttl_of(args: argparse.Namespace) -> float:
+    return args.ttl if args.ttl else 2 * args.interval
+
+
+def run_push(args: argparse.Namespace) -> int:
+    """`vio-icinga push`: one round (--once) or rounds every --interval; exit code of the last round."""
+    from vio_checks.icinga.generate import GenerateError
+
+    try:
+        target = make_target(args)
+        target_name = args.command_file or args.api_url
+        path = state_path(args, target_name) if args.once else None
+        tracker = Tracker(ttl_of(args), path)
+        tracker.load()
+    except (TargetError, VioError, GenerateError) as e:
+        print(f"vio-icinga: {e}", file=sys.stderr)
+        return getattr(e, "code", EXIT_CONFIG if isinstance(e, GenerateError) else EXIT_UNAVAILABLE)
+    stopping = threading.Event()
+    if not args.once:  # SIGTERM (systemctl stop): finish the round being sent, then exit 0
+        signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    code = EXIT_OK
+    while True:
+        started = time.monotonic()
+        try:
+            stats = run_round(args, target, tracker, full=args.full)
+            extra = f" (cpu {stats.cpu:.1f} s, {stats.requests} requests)" if args.verbose else ""
+            print(stats.line() + extra, flush=True)
+            code = stats.code
+            if args.once and stats.sent:
+                tracker.save()
+        except KeyboardInterrupt:
+            print("vio-icinga: interrupted", file=sys.stderr)
+            return code
+        except TargetError as e:
+            print(f"vio-icinga push: {e}", file=sys.stderr, flush=True)
+            code = e.code
+        except GenerateError as e:
+            print(f"vio-icinga push: {e}", file=sys.stderr, flush=True)
+            return EXIT_CONFIG
+        except (VioError, t.CycleError) as e:
+            print(f"vio-icinga push: {inert(str(e), 1000)}", file=sys.stderr, flush=True)
+            code = EXIT_UNAVAILABLE
+        except OSError as e:  # e.g. the state file
+            print(f"vio-icinga push: {e}", file=sys.stderr, flush=True)
+            code = EXIT_UNAVAILABLE
+        except Exception as e:  # never a traceback
+            log.debug("internal error", exc_info=True)
+            print(f"vio-icinga push: internal error: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+            code = EXIT_UNAVAILABLE
+        if args.once:
+            return code
+        try:
+            if stopping.wait(max(0.0, args.interval - (time.monotonic() - started))):
+                return EXIT_OK
+        except KeyboardInterrupt:
+            return EXIT_OK
+
+
+PUSH_EPILOG = """\
+exit codes (of the last round):
+  0  every due result was sent
+  1  some results were not accepted (the rest were sent); the first few reasons on stderr
+  2  bad options or config (e.g. the API refused the credentials)
+  3  the API or the command file was unavailable (past --retries), or no usable inventory
+
+Every object gets a result when it changed and at least every ttl/2 (--ttl, default 2 x --interval);
+with --once the last sent results are kept in <cache>/<cloud>/push-state-*.json between runs.
+"""
+
+
+def register(subparsers) -> None:
+    """Add `push` to vio-icinga's subcommands."""
+    p = subparsers.add_parser(
+        "push", help="judge every object in one process and submit passive check results (bulk mode)",
+        description="Judge every object of the generated tree with the checks' own judges, in one process, "
+                    "and submit the results: to the Icinga 2 API (process-check-result) or to the Nagios "
+                    "external command file. Only changed results are sent between full refreshes.",
+        epilog=PUSH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    tg = p.add_argument_group("where results go (one of)")
+    x = tg.add_mutually_exclusive_group(required=True)
+    x.add_argument("--api-url", metavar="URL", help="Icinga 2 API, e.g. https://icinga.example.com:5665")
+    x.add_argument("--command-file", metavar="PATH",
+                   help="Nagios 4 external command file, e.g. /var/lib/nagios4/rw/nagios.cmd")
+    a = p.add_argument_group("Icinga API")
+    a.add_argument("--api-user", metavar="USER",
+                   help="an ApiUser with permission actions/process-check-result")
+    a.add_argument("--api-password-file", metavar="FILE",
+                   help="file holding the password (default: $VIO_ICINGA_API_PASSWORD)")
+    a.add_argument("--ca-file", metavar="FILE", help="CA certificate of the Icinga API (e.g. its pki/ca.crt)")
+    a.add_argument("--check-source", metavar="NAME",
+                   help="check_source of the results (default: this host's name)")
+    a.add_argument("--concurrency", type=int_range(1, 64), default=4, metavar="N",
+                   help="requests in flight, each worker on its own keep-alive connection (default: 4)")
+    a.add_argument("--retries", type=int, default=5, metavar="N",
+                   help="retries of a request when the API is unreachable or busy (default: 5)")
+    a.add_argument("--retry-delay", type=duration, default=1.0, metavar="DURATION",
+                   help="delay before the first retry, doubled for each next, at most 30 s (default: 1 s)")
+    a.add_argument("--api-timeout", type=duration, default=30.0, metavar="DURATION",
+                   help="timeout of one API request (default: 30 s)")
+    r = p.add_argument_group("rounds")
+    r.add_argument("--once", action="store_true", help="run one round and exit (for a timer)")
+    r.add_argument("--interval", type=duration, default=60.0, metavar="DURATION",
+                   help="time between rounds (loop), or between the timer's runs (--once) (default: 1m)")
+    r.add_argument("--ttl", type=duration, metavar="DURATION",
+                   help="how long Icinga trusts a result; each object is resent at least every ttl/2 "
+                        "(default: 2 x --interval)")
+    r.add_argument("--full", action="store_true", help="send every object's result this round")
+    add_topology_options(p)
+    p.set_defaults(func=run_push)
+
