@@ -223,23 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
                                      "CheckCommands and templates are installed once by hand (see README).",
                          epilog=DEPLOY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     a = dep.add_argument_group("Icinga API")
-    a.add_argument("--api-url", required=True, metavar="URL", help="e.g. https://icinga.example.com:5665")
-    a.add_argument("--api-user", required=True, metavar="USER", help="an ApiUser with permission config/*")
-    a.add_argument("--api-password-file", metavar="FILE",
-                   help="file holding the password (default: $VIO_ICINGA_API_PASSWORD)")
-    a.add_argument("--ca-file", metavar="FILE", help="CA certificate of the Icinga API (e.g. its pki/ca.crt)")
+    d.add_api_options(a, "config/*", required=True)
     a.add_argument("--package", default="vio-checks", metavar="NAME",
                    help="config package (default: vio-checks); several clouds can share it: each "
                         "deployment replaces only its own file")
     a.add_argument("--icinga-version", metavar="X.Y", help="skip asking /v1/status which version runs")
     a.add_argument("--wait", type=duration, default=120.0, metavar="DURATION",
                    help="how long to wait for Icinga to validate the stage (default: 120 s)")
-    a.add_argument("--retries", type=int, default=5, metavar="N",
-                   help="retries when the API is unreachable or busy (default: 5)")
-    a.add_argument("--retry-delay", type=duration, default=1.0, metavar="DURATION",
-                   help="delay before the first retry, doubled for each next, at most 30 s (default: 1 s)")
-    a.add_argument("--api-timeout", type=duration, default=30.0, metavar="DURATION",
-                   help="timeout of one API request (default: 30 s)")
     add_render_options(dep)
     add_topology_options(dep)
     dep.set_defaults(func=run_deploy)

@@ -33,6 +33,31 @@ from typing import Any
 
 from vio_checks.icinga import parse_version
 from vio_checks.icinga.generate import relevant_errors
+from vio_checks.options import duration
+
+
+def add_api_options(group, permission: str, *, url: bool = True, required: bool = False,
+                    user_default: str | None = None, timeout: float = 30.0, retries: int = 5,
+                    retry_delay: bool = True) -> None:
+    """The Icinga API options deploy, rootcause and push share (the password never as an option)."""
+    if url:
+        group.add_argument("--api-url", required=required, metavar="URL",
+                           help="e.g. https://icinga.example.com:5665")
+    default = f" (default: {user_default})" if user_default else ""
+    group.add_argument("--api-user", required=required and user_default is None, default=user_default,
+                       metavar="USER", help=f"an ApiUser with permission {permission}{default}")
+    group.add_argument("--api-password-file", metavar="FILE",
+                       help="file holding the password (default: $VIO_ICINGA_API_PASSWORD)")
+    group.add_argument("--ca-file", metavar="FILE",
+                       help="CA certificate of the Icinga API (e.g. its pki/ca.crt)")
+    group.add_argument("--retries", type=int, default=retries, metavar="N",
+                       help=f"retries when the API is unreachable or busy (default: {retries})")
+    if retry_delay:
+        group.add_argument("--retry-delay", type=duration, default=1.0, metavar="DURATION",
+                           help="delay before the first retry, doubled for each next, at most 30 s "
+                                "(default: 1 s)")
+    group.add_argument("--api-timeout", type=duration, default=timeout, metavar="DURATION",
+                       help=f"timeout of one API request (default: {timeout:.0f} s)")
 
 
 def api_password(password_file: str | None) -> str:

@@ -31,13 +31,12 @@ from vio_checks.icinga.analysis import (
     impact_json,
     impact_text,
 )
-from vio_checks.icinga.deploy import ApiError, IcingaApi, api_password
+from vio_checks.icinga.deploy import ApiError, IcingaApi, add_api_options, api_password
 from vio_checks.icinga.generate import GenerateError, topology_options
 from vio_checks.icinga.load import add_topology_options, load_tree
 from vio_checks.icinga.resolve import Unresolved, describe, resolve
 from vio_checks.icinga.states import IcingaUnavailable, icinga_states, judge_states
 from vio_checks.judge.timefmt import clock
-from vio_checks.options import duration
 from vio_checks.text import inert
 
 EXIT_OK, EXIT_BAD_OPTIONS, EXIT_UNKNOWN = 0, 2, 3
@@ -179,15 +178,6 @@ def add_subcommands(subparsers: Any) -> None:
     rc.add_argument("object", metavar="OBJECT", help="Icinga object name, OpenStack id or name")
     rc.add_argument("--json", action="store_true", help="print JSON: object, message, via, cause, chain")
     a = rc.add_argument_group("Icinga API (live states instead of the inventory's)")
-    a.add_argument("--api-url", metavar="URL", help="e.g. https://icinga.example.com:5665")
-    a.add_argument("--api-user", metavar="USER", default="vio",
-                   help="an ApiUser with permission objects/query/* (default: vio)")
-    a.add_argument("--api-password-file", metavar="FILE",
-                   help="file holding the password (default: $VIO_ICINGA_API_PASSWORD)")
-    a.add_argument("--ca-file", metavar="FILE", help="CA certificate of the Icinga API (e.g. its pki/ca.crt)")
-    a.add_argument("--api-timeout", type=duration, default=10.0, metavar="DURATION",
-                   help="timeout of one API request (default: 10 s)")
-    a.add_argument("--retries", type=int, default=1, metavar="N",
-                   help="retries when the API is unreachable or busy (default: 1)")
+    add_api_options(a, "objects/query/*", user_default="vio", timeout=10.0, retries=1, retry_delay=False)
     add_topology_options(rc)
     rc.set_defaults(func=run_rootcause)

@@ -42,7 +42,7 @@ from vio_checks.fileutil import atomic_write
 from vio_checks.freshness import Result
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.bulk import Evaluator, MemorySnapshot, host_state
-from vio_checks.icinga.deploy import api_password
+from vio_checks.icinga.deploy import add_api_options, api_password
 from vio_checks.icinga.load import add_topology_options
 from vio_checks.icinga.targets import (
     EXIT_CONFIG,
@@ -306,21 +306,11 @@ def register(subparsers) -> None:
     x.add_argument("--command-file", metavar="PATH",
                    help="Nagios 4 external command file, e.g. /var/lib/nagios4/rw/nagios.cmd")
     a = p.add_argument_group("Icinga API")
-    a.add_argument("--api-user", metavar="USER",
-                   help="an ApiUser with permission actions/process-check-result")
-    a.add_argument("--api-password-file", metavar="FILE",
-                   help="file holding the password (default: $VIO_ICINGA_API_PASSWORD)")
-    a.add_argument("--ca-file", metavar="FILE", help="CA certificate of the Icinga API (e.g. its pki/ca.crt)")
+    add_api_options(a, "actions/process-check-result", url=False)
     a.add_argument("--check-source", metavar="NAME",
                    help="check_source of the results (default: this host's name)")
     a.add_argument("--concurrency", type=int_range(1, 64), default=4, metavar="N",
                    help="requests in flight, each worker on its own keep-alive connection (default: 4)")
-    a.add_argument("--retries", type=int, default=5, metavar="N",
-                   help="retries of a request when the API is unreachable or busy (default: 5)")
-    a.add_argument("--retry-delay", type=duration, default=1.0, metavar="DURATION",
-                   help="delay before the first retry, doubled for each next, at most 30 s (default: 1 s)")
-    a.add_argument("--api-timeout", type=duration, default=30.0, metavar="DURATION",
-                   help="timeout of one API request (default: 30 s)")
     r = p.add_argument_group("rounds")
     r.add_argument("--once", action="store_true", help="run one round and exit (for a timer)")
     r.add_argument("--interval", type=duration, default=60.0, metavar="DURATION",
