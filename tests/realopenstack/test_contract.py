@@ -47,8 +47,9 @@ def test_hypervisor_usage_is_read_at_microversion_2_87(real, real_cloud):
     r = real.run("check_vio_hypervisor", "--id", COMPUTE_HOSTS[0])
     assert r.rc == 0, str(r)
     assert r.status.startswith(f"VIO HYPERVISOR OK - {COMPUTE_HOSTS[0]} is up and enabled"), str(r)
-    # Usage exists only below 2.88: vCPUs used = the VMs on it (vm-active-1, vm-shutoff; 1 vCPU each).
-    assert r.perfdata["vcpus_used"] == 2 and r.perfdata["running_vms"] == 2, str(r)
+    # Usage exists only below 2.88. Which host the scheduler picked for the ERROR and the migrated VM varies
+    # from run to run, so the counts are only bounded: the seed puts at least two 1-vCPU VMs on compute-1.
+    assert r.perfdata["vcpus_used"] >= 2 and r.perfdata["running_vms"] >= 2, str(r)
     agg = real.run("check_vio_hypervisor")
     assert agg.rc == 0 and agg.perfdata["ok"] == 2, str(agg)
 
