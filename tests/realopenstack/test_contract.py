@@ -212,3 +212,14 @@ def test_wrong_password_is_unknown_with_a_clear_line(real_cloud, tmp_path):
     assert "authentication" in r.status and "Traceback" not in r.stdout + r.stderr, str(r)
     d = env.run("vio-discover")
     assert d.rc == 2 and "401" in d.stderr and len(d.stderr.splitlines()) == 1, str(d)
+
+
+def test_push_judges_every_object_into_a_command_file(real, tmp_path):
+    cmd_file = tmp_path / "nagios.cmd"
+    cmd_file.write_text("")
+    r = real.run("vio-icinga", "push", "--once", "--command-file", str(cmd_file))
+    assert r.rc == 0, str(r)
+    assert r.stdout.startswith("vio-icinga push: ") and " 0 errors" in r.stdout, str(r)
+    lines = cmd_file.read_text().splitlines()
+    assert any(";vm-active-1" in line or "PROCESS_HOST_CHECK_RESULT;" in line for line in lines), lines[:5]
+    assert all(line.startswith("[") and "_CHECK_RESULT;" in line for line in lines), lines[:5]
