@@ -221,5 +221,6 @@ def test_push_judges_every_object_into_a_command_file(real, tmp_path):
     assert r.rc == 0, str(r)
     assert r.stdout.startswith("vio-icinga push: ") and " 0 errors" in r.stdout, str(r)
     lines = cmd_file.read_text().splitlines()
-    assert any(";vm-active-1" in line or "PROCESS_HOST_CHECK_RESULT;" in line for line in lines), lines[:5]
+    assert any("PROCESS_HOST_CHECK_RESULT;" in line for line in lines), lines[:5]
+    assert any("PROCESS_SERVICE_CHECK_RESULT;" in line for line in lines), lines[:5]
     assert all(line.startswith("[") and "_CHECK_RESULT;" in line for line in lines), lines[:5]
