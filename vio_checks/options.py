@@ -28,6 +28,7 @@ from vio_checks.errors import CacheError, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION
 from vio_checks.freshness import Freshness, Result, obtain
 from vio_checks.model import FrozenRecord
+from vio_checks.runtime import guard_timeout
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (or argparse)
 if TYPE_CHECKING:
@@ -418,14 +419,5 @@ def _alarm(deadline: float) -> Iterator[None]:
         yield
         return
     budget = max(0.05, deadline - time.monotonic())
-
-    def expire(signum, frame):
-        raise BudgetExceeded(f"timed out after {budget:.0f} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, budget)
-    try:
+    with guard_timeout(budget, lambda: BudgetExceeded(f"timed out after {budget:.0f} s")):
         yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

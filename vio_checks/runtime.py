@@ -24,10 +24,11 @@ def setup_logging(verbosity: int) -> None:
 
 
 @contextlib.contextmanager
-def guard_timeout(seconds: float) -> Iterator[None]:
-    """Raise TimeoutError in the main thread after `seconds`, whatever the code is blocked in."""
+def guard_timeout(seconds: float, error: Callable[[], BaseException] | None = None) -> Iterator[None]:
+    """Raise `error()` (default TimeoutError) in the main thread after `seconds`, whatever the code is
+    blocked in. The one SIGALRM timer of every command: a check, vio-discover and vio-icinga's sweep."""
     def expire(signum, frame):
-        raise TimeoutError(f"timed out after {seconds:.0f} s")
+        raise error() if error is not None else TimeoutError(f"timed out after {seconds:.0f} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, max(0.01, seconds))

@@ -13,7 +13,6 @@ import io
 import logging
 import math
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +23,7 @@ from vio_checks.errors import InventoryUnavailable, VioError
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
 from vio_checks.model import Record
 from vio_checks.options import CHECK_OPTIONS, Option, add_options, parse_fast, snapshot, type_error
+from vio_checks.runtime import guard_timeout
 from vio_checks.text import inert, one_line, perf_label
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; argparse is imported when needed
@@ -305,10 +305,6 @@ class _Alarm(BaseException):
     """
 
 
-def _on_alarm(signum, frame):
-    raise _Alarm()
-
-
 def run(spec: CheckSpec, argv: list[str] | None = None) -> None:
     """Parse options, judge, print, exit 0..3. Never returns."""
     args = parse_fast(check_options(spec), sys.argv[1:] if argv is None else argv)
@@ -332,16 +328,12 @@ def run(spec: CheckSpec, argv: list[str] | None = None) -> None:
     check = make_check(spec.title, lambda: judge_from_inventory(spec, args))
     # The sweep keeps within the budget by itself; the alarm is the last guard for anything that does not.
     budget = max(1, math.ceil(args.timeout))
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(budget)
     try:
-        check()
-        text, code = plugin_output(check, logbuf.getvalue().splitlines()), check.exitcode
+        with guard_timeout(budget, _Alarm):
+            check()
+            text, code = plugin_output(check, logbuf.getvalue().splitlines()), check.exitcode
     except _Alarm:
         text, code = f"{spec.title} UNKNOWN - timed out after {budget} s (-t)\n", 3
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     sys.stdout.write(text)
     sys.stdout.flush()
     sys.exit(code if code in (0, 1, 2, 3) else 3)
