@@ -337,6 +337,38 @@ class Core:
         self.timings["drive"] += time.monotonic() - start
         return self.objects()
 
+    # passive mode: results come from `vio-icinga push`
+
+    def push_args(self) -> list[str]:
+        """Where `vio-icinga push` sends this core's results."""
+        raise NotImplementedError
+
+    def push(self, cloud, *extra: str) -> int:
+        """One `vio-icinga push --once` round; returns how many results it sent, once the core took them."""
+        t0 = time.monotonic()
+        r = cloud.run("vio-icinga", "push", "--once", *self.push_args(), *extra,
+                      env={"VIO_ICINGA_API_PASSWORD": API_PASSWORD})
+        assert r.rc in (0, 3) and r.stdout.startswith("vio-icinga push: "), f"vio-icinga push:\n{r}"
+        assert "Traceback" not in r.stderr, str(r)
+        sent = int(r.stdout.split()[4])
+        self.taken(sent)
+        self.timings["push"] = self.timings.get("push", 0.0) + time.monotonic() - t0
+        return sent
+
+    def taken(self, sent: int) -> None:
+        """Wait until the core has processed the last round's results (Icinga 2's API: already done)."""
+
+    def push_drive(self, cloud, *extra: str, max_rounds: int = 10) -> dict[str, Obj]:
+        """Push rounds until no object is in a SOFT problem state (problems are resent every round, so each
+        round is one more check attempt); then the notifications' settling."""
+        for _ in range(max_rounds):
+            self.push(cloud, *extra)
+            objs = self.objects()
+            if not [o for o in objs.values() if o.problem and not o.hard] and all(o.checked for o in objs.values()):
+                self.quiet()
+                return self.objects()
+        raise AssertionError(f"still SOFT or unchecked after {max_rounds} push rounds:\n{self.report()}")
+
     def quiet(self, stable: float = 0.25, timeout: float = 15) -> list[str]:
         """Wait until the notification log has stopped growing (notification commands run asynchronously)."""
         deadline = time.monotonic() + timeout
@@ -555,6 +587,14 @@ apply Notification "e2e" to Service {{
     def deploy_args(self) -> list[str]:
         return ["--api-url", self.url, "--api-user", API_USER, "--ca-file", str(self.ca_file)]
 
+    def push_args(self) -> list[str]:
+        return self.deploy_args()
+
+    def enable_checks(self) -> None:
+        """Let the checker run checks on their schedule (the harness starts with none)."""
+        self.api("POST", "/v1/objects/icingaapplications/app",
+                 {"attrs": {"enable_host_checks": True, "enable_service_checks": True}})
+
     def deploy(self, cloud, *extra: str, expect_host: str | None = None) -> None:
         """`vio-icinga deploy` for the cloud's cached inventory; waits until Icinga runs the new config."""
         t0 = time.monotonic()
@@ -692,6 +732,7 @@ class Nagios4(Core):
         self.timings: dict[str, float] = {}
         self._parents: dict[str, set[str]] | None = None
         self._vars: dict[str, dict] | None = None
+        self._logged_before = 0
 
     @property
     def command_file(self) -> Path:
@@ -701,10 +742,10 @@ class Nagios4(Core):
     def status_file(self) -> Path:
         return self.root / "status.dat"
 
-    def generate(self, cloud) -> None:
+    def generate(self, cloud, *extra: str) -> None:
         """`vio-icinga generate --format nagios` into the tree (before start, or followed by restart)."""
         self.generated.parent.mkdir(parents=True, exist_ok=True)
-        r = cloud.run("vio-icinga", "generate", "--format", "nagios", "--output", str(self.generated))
+        r = cloud.run("vio-icinga", "generate", "--format", "nagios", "--output", str(self.generated), *extra)
         assert r.rc in (0, 1), f"vio-icinga generate failed:\n{r}"
         self._parents = self._vars = None
 
@@ -757,6 +798,8 @@ define contactgroup {{
                "cached_host_check_horizon=0", "cached_service_check_horizon=0",
                "enable_predictive_host_dependency_checks=0", "enable_predictive_service_dependency_checks=0",
                "soft_state_dependencies=0", "use_aggressive_host_checking=0",
+               # passive mode: a DOWN result of a host whose parent is down is UNREACHABLE (README)
+               "translate_passive_host_checks=1", "passive_host_checks_are_soft=0", "log_passive_checks=1",
                "illegal_object_name_chars=`~!$%^&*|'\"<>?,()=",
                "illegal_macro_output_chars=`~$&|'\"<>"]
         path = root / "nagios.cfg"
@@ -783,6 +826,28 @@ define contactgroup {{
         return self
 
     LOGS = ("daemon.out", "nagios.log")
+
+    def push_args(self) -> list[str]:
+        return ["--command-file", str(self.command_file)]
+
+    def _passive_logged(self) -> int:
+        try:
+            text = (self.root / "nagios.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return 0
+        return len(re.findall(r"\] PASSIVE (?:HOST|SERVICE) CHECK: ", text))
+
+    def push(self, cloud, *extra: str) -> int:
+        self._logged_before = self._passive_logged()
+        return super().push(cloud, *extra)
+
+    def taken(self, sent: int) -> None:
+        """Nagios reads the command file asynchronously: wait until its log shows every result, then for
+        a status.dat written after that."""
+        want = self._logged_before + sent
+        wait_for(lambda: self._passive_logged() >= want, 30, f"nagios4 to log {sent} passive results")
+        done = time.time()
+        wait_for(lambda: self.status_file.stat().st_mtime > done, 10, "status.dat after the results")
 
     def command(self, *lines: str) -> None:
         now = int(time.time())

@@ -36,6 +36,7 @@ from vio_checks.icinga import (
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.generate import validate_icinga2, validate_nagios
 from vio_checks.icinga.parsers import check_parsers
+from vio_checks.icinga.passive import Passive
 
 BIN = Path(sys.executable).parent
 P = "vio-demo-RegionOne"
@@ -363,3 +364,46 @@ def test_demo_cloud_generate_validate(demo_cloud, tmp_path):
     assert again.rc == 0, str(again)
     nagios = demo_cloud.run("vio-icinga", "generate", "--format", "nagios", "--output", out, "--validate")
     assert nagios.rc == 1, str(nagios)
+
+
+# --- passive mode ------------------------------------------------------------------------------------------
+
+
+def _passive(fmt: str) -> str:
+    return render(small_inventory(), fmt, passive=Passive(interval=60, ttl=600))
+
+
+@needs_icinga2
+def test_passive_objects_run_only_the_stale_check(tmp_path):
+    """Passive mode: no object runs a check executable. As icinga2 compiles them, every host and service
+    runs `dummy` UNKNOWN with the pusher's silence as its text: the cloud host (the root) after 3 intervals,
+    the rest after the ttl, each with a retry_interval past its freshness (see passive.py); Nagios: the same
+    through the generated passive templates, listed first in `use`."""
+    keep = tmp_path / "state"
+    ok(validate_icinga2([write(tmp_path, "vio.conf", _passive("icinga2"))], ICINGA_DIR, keep=keep))
+    objects = icinga_objects(keep / "cache" / "icinga2.debug")
+    checked = [props for (type_, _), props in objects.items() if type_ in ("Host", "Service")]
+    hosts = {props["name"] for (type_, _), props in objects.items() if type_ == "Host"}
+    assert hosts == {n.host for n in o.build(small_inventory()).nodes.values() if n.is_host}
+    for props in checked:
+        root = props["name"] == P
+        assert props["check_command"] == "dummy", props["name"]
+        assert props["vars"]["dummy_state"] == 3
+        assert props["vars"]["dummy_text"] == f"no result from vio-icinga push for {3 if root else 10} min"
+        assert (props["check_interval"], props["retry_interval"]) == ((180, 181) if root else (600, 601))
+        assert props["enable_active_checks"] and props["enable_passive_checks"]
+    nagios = _passive("nagios")
+    assert re.search(rf"use\s+{P}-passive-host,vio-vm-host\n", nagios)
+    assert re.search(r"freshness_threshold\s+180\n", nagios)
+    assert not re.search(r"check_command\s+vio_vm", nagios)
+    assert re.search(r"check_command\s+vio_push_stale!'no result from vio-icinga push for 10 min'", nagios)
+
+
+def test_passive_ttl_must_cover_two_intervals():
+    with pytest.raises(ValueError, match="at least twice"):
+        Passive(interval=60, ttl=90)
+
+
+@needs_nagios
+def test_passive_config_validates_with_nagios(tmp_path):
+    ok(validate_nagios([write(tmp_path, "vio.cfg", _passive("nagios"))], ICINGA_DIR))

@@ -24,6 +24,14 @@ from vio_checks.options import snapshot
 FRESH = ("--max-age", "1d")
 
 
+def _command(line: str) -> tuple[str, int]:
+    """An external command line → (host or host!service, the state it submits)."""
+    kind, *fields = line.split("] ", 1)[1].split(";")
+    if kind == "PROCESS_HOST_CHECK_RESULT":
+        return fields[0], int(fields[1])
+    return f"{fields[0]}!{fields[1]}", int(fields[2])
+
+
 def _args(cloud: CloudEnv, monkeypatch, *extra: str):
     for k in ("OS_CLIENT_CONFIG_FILE", "OS_CLOUD", "VIO_CHECKS_CACHE_DIR"):
         monkeypatch.setenv(k, cloud.env[k])
@@ -169,9 +177,16 @@ def test_tracker_sends_changes_and_refreshes_after_half_the_ttl(tmp_path):
     assert again.sent == {}
 
 
-def test_once_rounds_with_the_command_file(demo_cloud, tmp_path):
-    """Two --once runs: the first sends every object (hosts, services, Nagios' state services), the
-    second only what changed (the discovery host's age); --full sends everything again."""
+def _every_round(topo: o.Objects, problems: set[str]) -> set[str]:
+    """What push sends every round: the cloud host, each problem and everything below one."""
+    below = {n.key for p in problems if p in topo.nodes for n in topo.descendants(p)}
+    return {topo.prefix, *problems, *below}
+
+
+def test_once_rounds_with_the_command_file(demo_cloud, tmp_path, monkeypatch):
+    """Two --once runs: the first sends every object (hosts, services, Nagios' state services), parents
+    first; the second only the cloud host (the heartbeat) and the problems (kept fresh every round: the
+    demo cloud has faults); --full sends everything again."""
     cloud = demo_cloud
     cloud.sweep()
     cmd = tmp_path / "nagios.cmd"
@@ -188,7 +203,16 @@ def test_once_rounds_with_the_command_file(demo_cloud, tmp_path):
     second = cloud.run("vio-icinga", "push", "--command-file", str(cmd), "--once", *FRESH)
     assert second.rc == 0, str(second)
     sent = int(second.stdout.split()[4])
-    assert sent <= 1  # the discovery host's output carries the inventory's age
+    parsed = [_command(line) for line in lines]
+    root = parsed[0][0]
+    assert root.startswith("vio-") and "!" not in root  # parents first: the cloud host leads
+    problems = [key for key, code in parsed if code != 0]
+    assert 0 < len(problems) < total // 2
+    again = [key for key, _ in map(_command, cmd.read_text().splitlines()[total:])]
+    topo, _ = _bulk(_args(cloud, monkeypatch, "--command-file", "/dev/null"))
+    nodes = {k.removesuffix("!state") for k in problems}  # Nagios' state service stands for its host
+    expected = {k for k, _ in parsed if k.removesuffix("!state") in _every_round(topo, nodes)}
+    assert again[0] == root and sorted(again) == sorted(expected) and sent == len(again) < total
     full = cloud.run("vio-icinga", "push", "--command-file", str(cmd), "--once", "--full", *FRESH)
     assert f"{total} sent" in full.stdout
 
@@ -271,7 +295,9 @@ def test_push_to_real_icinga2(make_cloud, icinga_pki, tmp_path, monkeypatch):
                 assert (cr["output"], cr["performance_data"] or []) == (output, perf), node.key
             state = got[node.key]["state"]  # hosts: 0 UP / 1 DOWN; services: 0..3
             assert state == (bulk.host_state(mine.code) if node.is_host else mine.code), node.key
-            assert cr["ttl"] == 120 and cr["execution_end"] >= cr["execution_start"] > 0
+            # the cloud host is the heartbeat (3 intervals), the rest lasts the ttl (default 10 min)
+            assert cr["ttl"] == (180 if node.kind == t.CLOUD else 600), node.key
+            assert cr["execution_end"] >= cr["execution_start"] > 0
             # the ttl defers Icinga's own check of an OK leaf: its executable runs when push stops sending
             if node.kind in (t.VM, t.INTERFACE, t.VOLUME) and mine.code == 0:
                 assert got[node.key]["next_check"] >= cr["execution_end"] + 100, node.key
@@ -280,7 +306,9 @@ def test_push_to_real_icinga2(make_cloud, icinga_pki, tmp_path, monkeypatch):
         second = cloud.run("vio-icinga", *argv, env=env)
         assert second.rc == 0, str(second)
         s2 = _summary(second.stdout)
-        assert s2["sent"] == s2["requests"] <= 1 and s2["errors"] == 0  # at most the discovery host
+        problems = {k for k, v in got.items() if v["state"] != 0}
+        assert s2["sent"] == s2["requests"] == len(_every_round(topo, problems)) < s1["sent"] / 2
+        assert s2["errors"] == 0
 
         cloud.sim.patch("routers", "router-b", status="ACTIVE")
         cloud.sweep()
@@ -414,7 +442,8 @@ def test_loop_mode_rounds_and_sigterm(demo_cloud, tmp_path):
     assert all(line.startswith("vio-icinga push: ") for line in lines), lines
     total = int(lines[0].split()[2])
     assert f"{total} sent" in lines[0]
-    assert all(int(line.split()[4]) <= 1 for line in lines[1:]), lines  # unchanged: nothing but the age
+    # unchanged: the heartbeat and the problems only, and only the age of the cloud host's output changes
+    assert all(int(line.split()[4]) < total // 2 and "(1 changed)" in line for line in lines[1:]), lines
     assert not list(cloud.cache_dir.glob("*/push-state-*.json")) and "Traceback" not in err
 
 

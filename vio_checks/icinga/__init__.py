@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from vio_checks.icinga.passive import Passive
 from vio_checks.icinga.settings import (  # noqa: F401  (re-exported: the settings' public names)
     ATTEMPTS,
     INTERVALS,
@@ -103,3 +104,5 @@ class RenderOptions:
     host_vars: dict[str, str] = field(default_factory=dict)
     #: node kind → check_interval in seconds (overrides the template's).
     intervals: dict[str, int] = field(default_factory=dict)
+    #: Passive mode (`--mode passive`): results come from `vio-icinga push`; None: checks run actively.
+    passive: Passive | None = None

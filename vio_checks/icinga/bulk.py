@@ -155,13 +155,11 @@ class Evaluator:
             self._parsers[command] = (spec, build_parser(spec))
         return self._parsers[command]
 
-    def evaluate(self, node: o.Node, now: float | None = None) -> Outcome:
-        """The node's exit code and plugin output (never raises: a failure is UNKNOWN, as it would be)."""
-        from vio_checks.checks.base import judge_result, render_verdict
+    def _parse(self, node: o.Node, started: float) -> tuple[Any, argparse.Namespace] | Outcome:
+        """The node's check spec and parsed arguments (push's shared options applied), or the Outcome of
+        a node that has no check module (the container hosts' dummy) or whose arguments do not parse."""
         from vio_checks.icinga import COMMAND_MODULES
-        from vio_checks.text import one_line
 
-        started = time.time()
         command = node.check.command
         if command not in COMMAND_MODULES:  # the container hosts' dummy: its text, state 0
             texts = [v for o, v in node.check.args if o == "--text" and v is not None]
@@ -187,12 +185,49 @@ class Evaluator:
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else 3
             return Outcome(code, out.getvalue(), started, time.time())
+        return spec, args
+
+    def evaluate(self, node: o.Node, now: float | None = None) -> Outcome:
+        """The node's exit code and plugin output (never raises: a failure is UNKNOWN, as it would be)."""
+        from vio_checks.checks.base import judge_result
+
+        started = time.time()
+        parsed = self._parse(node, started)
+        if isinstance(parsed, Outcome):
+            return parsed
+        spec, args = parsed
+        when = time.time() if now is None else now
+        return self._render(spec, node, started, lambda: judge_result(spec, args, self.result, when))
+
+    def unavailable(self, node: o.Node, message: str) -> Outcome:
+        """What the node's executable answers when no usable inventory can be had (`message` says why):
+        its check's own verdict for that case (check_vio_discovery: CRITICAL with the sweep's status), else
+        UNKNOWN with the message."""
+        from vio_checks.judge.verdict import Finding, State, Verdict
+
+        started = time.time()
+        parsed = self._parse(node, started)
+        if isinstance(parsed, Outcome):
+            return parsed
+        spec, args = parsed
+
+        def judge():
+            if spec.on_unavailable is None:
+                return Verdict(findings=[Finding(State.UNKNOWN, message)])
+            return spec.on_unavailable(args, message, time.time())
+
+        return self._render(spec, node, started, judge)
+
+    def _render(self, spec: Any, node: o.Node, started: float, judge) -> Outcome:
+        """Run a judge as the executable would (our warnings after its output) and render its verdict."""
+        from vio_checks.checks.base import render_verdict
+        from vio_checks.text import one_line
+
         capture = _Capture()
         ours = logging.getLogger("vio_checks")
         ours.addHandler(capture)
         try:
-            verdict = judge_result(spec, args, self.result, time.time() if now is None else now)
-            text, code = render_verdict(spec.title, verdict)
+            text, code = render_verdict(spec.title, judge())
         except Exception as e:  # one object that cannot be told is UNKNOWN; the round goes on
             log.debug("internal error judging %s", node.key, exc_info=True)
             text, code = f"{spec.title} UNKNOWN - internal error: {type(e).__name__}: {inert(str(e))}\n", 3

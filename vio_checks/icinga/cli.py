@@ -33,6 +33,7 @@ from vio_checks.icinga import (
 from vio_checks.icinga import deploy as d
 from vio_checks.icinga import generate as g
 from vio_checks.icinga.load import add_topology_options, load_tree
+from vio_checks.icinga.passive import DEFAULT_INTERVAL, DEFAULT_TTL, HEARTBEAT_ROUNDS, MODES
 from vio_checks.options import duration
 from vio_checks.runtime import pipe_safe, setup_logging
 
@@ -55,6 +56,17 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
                         "URL may hold {id} {name} {project_id} {project} {hypervisor} {cloud} {region} "
                         "(repeatable), e.g. vm=https://horizon.example.com/project/instances/{id}/")
     r.add_argument("--action-url", action="append", metavar="KIND=URL", help="action_url, like --notes-url")
+    m = p.add_argument_group("mode")
+    m.add_argument("--mode", choices=MODES, default="active",
+                   help="active: Icinga runs a check executable per object (default); passive: `vio-icinga "
+                        "push` submits every result, and an object whose result is older than its freshness "
+                        "turns UNKNOWN \"no result from vio-icinga push for N min\"")
+    m.add_argument("--push-interval", type=duration, default=DEFAULT_INTERVAL, metavar="DURATION",
+                   help="passive: the pusher's --interval; the cloud host turns DOWN after "
+                        f"{HEARTBEAT_ROUNDS} intervals without a result (default: 1m)")
+    m.add_argument("--push-ttl", type=duration, default=DEFAULT_TTL, metavar="DURATION",
+                   help="passive: the pusher's --ttl; any other object turns UNKNOWN after this long "
+                        "without a result (default: 10m)")
 
 
 # --- generate -----------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from vio_checks import topology as t
 from vio_checks.fileutil import atomic_write
 from vio_checks.icinga import LEAF_INTERVALS, RenderOptions, parse_version, render_icinga2, render_nagios
 from vio_checks.icinga import objects as o
+from vio_checks.icinga.passive import Passive
 
 EXIT_UNCHANGED, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 FORMATS = ("icinga2", "nagios")
@@ -86,8 +87,14 @@ def render_options(args: argparse.Namespace, version: tuple[int, int, int] | Non
         if seconds:
             for kind in kinds:
                 intervals[kind] = max(1, int(seconds))
+    settings = None
+    if getattr(args, "mode", "active") == "passive":
+        try:
+            settings = Passive(args.push_interval, args.push_ttl)
+        except ValueError as e:
+            raise GenerateError(f"--push-ttl: {e}") from None
     return RenderOptions(icinga_version=version, zone=getattr(args, "zone", None), host_vars=host_vars,
-                         intervals=intervals)
+                         intervals=intervals, passive=settings)
 
 
 def render(topo: o.Objects, fmt: str, opts: RenderOptions) -> str:

@@ -26,6 +26,7 @@ import argparse
 import hashlib
 import json
 import logging
+import os
 import signal
 import socket
 import sys
@@ -37,11 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from vio_checks import topology as t
-from vio_checks.errors import VioError
+from vio_checks.errors import InventoryUnavailable, VioError
 from vio_checks.fileutil import atomic_write
 from vio_checks.freshness import Result
 from vio_checks.icinga import objects as o
-from vio_checks.icinga.bulk import Evaluator, MemorySnapshot, host_state
+from vio_checks.icinga import passive
+from vio_checks.icinga.bulk import Evaluator, MemorySnapshot, Outcome, host_state
 from vio_checks.icinga.deploy import add_api_options, api_password
 from vio_checks.icinga.load import add_topology_options
 from vio_checks.icinga.targets import (
@@ -50,6 +52,7 @@ from vio_checks.icinga.targets import (
     EXIT_PARTIAL,
     EXIT_UNAVAILABLE,
     NAGIOS_STATE_SERVICE,
+    Delivery,
     IcingaTarget,
     Item,
     NagiosTarget,
@@ -66,12 +69,17 @@ log = logging.getLogger(__name__)
 
 
 class Tracker:
-    """The last sent result per object (digest, time): send when it changed or ttl/2 has passed."""
+    """The last sent result per object (digest, time): send when it changed or ttl/2 has passed, and
+    always when asked (the cloud host's heartbeat, and problems: see `run_round`).
+
+    Also remembers the cloud host's name (`root`), to report on it when no inventory can be read."""
 
     def __init__(self, ttl: float, path: Path | None = None) -> None:
         self.ttl = ttl
         self.path = path
         self.sent: dict[str, tuple[str, float]] = {}
+        self.states: dict[str, int] = {}  # the state last sent per object
+        self.root: str | None = None
 
     #: A send this close to ttl/2 counts as due already (rounds start a little early or late), at most 5 %.
     SLACK = 1.0
@@ -83,30 +91,39 @@ class Tracker:
         try:
             data = json.loads(self.path.read_text())
             self.sent = {str(k): (str(v[0]), float(v[1])) for k, v in data.get("sent", {}).items()}
+            self.states = {str(k): int(v) for k, v in data.get("states", {}).items()}
+            self.root = str(data["root"]) if data.get("root") else None
         except (OSError, ValueError, TypeError, AttributeError, IndexError, KeyError):
-            self.sent = {}
+            self.sent, self.states, self.root = {}, {}, None
 
     def save(self) -> None:
         """Write the state file atomically, private (0600)."""
         if self.path is None:
             return
-        data = json.dumps({"version": 1, "sent": self.sent}, separators=(",", ":")).encode()
+        state = {"version": 1, "root": self.root, "sent": self.sent, "states": self.states}
+        data = json.dumps(state, separators=(",", ":")).encode()
         atomic_write(self.path, data, 0o600)
 
-    def due(self, key: str, digest: str, now: float) -> tuple[bool, bool]:
+    def due(self, key: str, digest: str, now: float, always: bool = False) -> tuple[bool, bool]:
         """(send it, it changed)."""
         last = self.sent.get(key)
         if last is None or last[0] != digest:
             return True, True
-        return now - last[1] >= self.ttl / 2 - min(self.SLACK, self.ttl / 20), False
+        return always or now - last[1] >= self.ttl / 2 - min(self.SLACK, self.ttl / 20), False
 
-    def mark(self, key: str, digest: str, when: float) -> None:
+    def state_changed(self, key: str, state: int) -> bool:
+        """The object's state differs from the one last sent (a new object: no)."""
+        return key in self.states and self.states[key] != state
+
+    def mark(self, key: str, digest: str, when: float, state: int = 0) -> None:
         self.sent[key] = (digest, when)
+        self.states[key] = state
 
     def forget_missing(self, keys: Iterable[str]) -> None:
         """Drop objects no longer in the tree."""
         keep = set(keys)
         self.sent = {k: v for k, v in self.sent.items() if k in keep}
+        self.states = {k: v for k, v in self.states.items() if k in keep}
 
 
 def state_path(args: argparse.Namespace, target: str) -> Path:
@@ -139,21 +156,63 @@ def nagios_state_services(topo: o.Objects) -> set[str]:
     return {p for n in topo.nodes.values() if not n.is_host for p in n.parents if topo.get(p).is_host}
 
 
-def items_for(topo: o.Objects, evaluator: Evaluator, nagios: bool) -> list[Item]:
-    """Every node's result as Items (Nagios: plus each parent host's `state` service)."""
+def items_for(topo: o.Objects, evaluator: Evaluator, nagios: bool,
+              settings: passive.Passive | None = None) -> list[Item]:
+    """Every node's result as Items, with its level in the tree and its ttl (its freshness in passive
+    mode); Nagios: plus each parent host's `state` service."""
     state_hosts = nagios_state_services(topo) if nagios else set()
+    depth = topo.depth()
     out = []
     for node in topo.sorted_nodes():
-        outcome = evaluator.evaluate(node)
-        digest = outcome.digest
-        if node.is_host:
-            out.append(Item(node.key, node.host, None, host_state(outcome.code), outcome, digest))
-            if node.key in state_hosts:
-                key = f"{node.host}!{NAGIOS_STATE_SERVICE}"
-                out.append(Item(key, node.host, NAGIOS_STATE_SERVICE, outcome.code, outcome, digest))
-        else:
-            out.append(Item(node.key, node.host, node.service, outcome.code, outcome, digest))
+        out += node_items(node, evaluator.evaluate(node), depth[node.key], settings, node.key in state_hosts)
     return out
+
+
+def followers(topo: o.Objects | None, items: list[Item], tracker: Tracker) -> set[str]:
+    """The nodes below a problem, or below an object whose state changed since it was last sent. Icinga
+    decides an object's reachability when a result of that object arrives (its parent may have turned
+    HARD since, or recovered), so these get a result every round too."""
+    if topo is None:
+        return set()
+    out: set[str] = set()
+    for item in items:
+        if item.node not in out and (item.problem or tracker.state_changed(item.key, item.code)):
+            out.update(n.key for n in topo.descendants(item.node))
+    return out
+
+
+def node_items(node: o.Node, outcome: Outcome, level: int, settings: passive.Passive | None,
+               state_service: bool = False) -> list[Item]:
+    """One node's result as Items (a host with a Nagios `state` service: two)."""
+    ttl = settings.freshness(node.kind) if settings else None
+    if not node.is_host:
+        return [Item(node.key, node.host, node.service, outcome.code, outcome, outcome.digest, ttl, level)]
+    out = [Item(node.key, node.host, None, host_state(outcome.code), outcome, outcome.digest, ttl, level)]
+    if state_service:
+        key = f"{node.host}!{NAGIOS_STATE_SERVICE}"
+        out.append(Item(key, node.host, NAGIOS_STATE_SERVICE, outcome.code, outcome, outcome.digest, ttl,
+                        level, node=node.key))
+    return out
+
+
+def deliver(target: Any, items: list[Item]) -> Delivery:
+    """Deliver parents first: Icinga 2 in one batch per tree level (a level starts when the one above is
+    processed, so a child's result meets its parent's new state); Nagios in one write, sorted by level."""
+    items = sorted(items, key=lambda i: i.level)
+    if isinstance(target, NagiosTarget):
+        return target.deliver(items)
+    total = Delivery()
+    for level in sorted({i.level for i in items}):
+        part = target.deliver([i for i in items if i.level == level])
+        total.sent += part.sent
+        total.errors.update(part.errors)
+        total.requests += part.requests
+        total.unavailable = total.unavailable or part.unavailable
+        if part.unavailable and not part.sent:
+            total.errors.update({i.key: "not sent: the target was unavailable" for i in items
+                                 if i.level > level})
+            break
+    return total
 
 
 def run_round(args: argparse.Namespace, target: Any, tracker: Tracker, full: bool = False) -> RoundStats:
@@ -163,27 +222,40 @@ def run_round(args: argparse.Namespace, target: Any, tracker: Tracker, full: boo
     t0, c0 = time.monotonic(), time.process_time()
     stats = RoundStats()
     opts = g.topology_options(args)
-    result = snapshot(args, timeout=args.timeout)
-    if result.stale_reason:
-        log.warning("note: %s", result.stale_reason)
-    memory = Result(MemorySnapshot(result.snapshot), result.stale_reason, result.swept, result.error)
-    topo = o.build(memory.snapshot.inventory(), opts)
-    evaluator = Evaluator(memory, args)
-    items = items_for(topo, evaluator, isinstance(target, NagiosTarget))
+    settings = settings_of(args)
+    nagios = isinstance(target, NagiosTarget)
+    try:
+        result = snapshot(args, timeout=args.timeout)
+    except InventoryUnavailable as e:
+        items = unavailable_items(args, tracker, str(e), settings, nagios)
+        topo, partial = None, True
+    else:
+        if result.stale_reason:
+            log.warning("note: %s", result.stale_reason)
+        memory = Result(MemorySnapshot(result.snapshot), result.stale_reason, result.swept, result.error)
+        topo = o.build(memory.snapshot.inventory(), opts)
+        tracker.root = topo.prefix
+        items = items_for(topo, Evaluator(memory, args), nagios, settings)
+        partial = False
     stats.objects = len(items)
     now = time.time()
     due, changed = [], set()
+    follow = followers(topo, items, tracker)
     for item in items:
-        send, differs = tracker.due(item.key, item.digest, now)
+        # The cloud host is the heartbeat, and problems stay fresh (Icinga 2 re-checks a problem child
+        # when its parent recovers: its own result must follow at once), so both go every round; and
+        # what is below them or below a state change, so Icinga judges its reachability anew.
+        always = item.level == 0 or item.problem or item.node in follow
+        send, differs = tracker.due(item.key, item.digest, now, always=always)
         if send or full:
             due.append(item)
             if differs:
                 changed.add(item.key)
-    delivery = target.deliver(due)
+    delivery = deliver(target, due)
     sent_at = time.time()
     by_key = {i.key: i for i in due}
     for key in delivery.sent:
-        tracker.mark(key, by_key[key].digest, sent_at)
+        tracker.mark(key, by_key[key].digest, sent_at, by_key[key].code)
     tracker.forget_missing(i.key for i in items)
     for key, error in list(delivery.errors.items())[:5]:
         log.warning("%s: %s", inert(key, 300), error)
@@ -195,9 +267,32 @@ def run_round(args: argparse.Namespace, target: Any, tracker: Tracker, full: boo
     stats.requests = delivery.requests
     if stats.errors:
         stats.code = EXIT_UNAVAILABLE if (delivery.unavailable and not stats.sent) else EXIT_PARTIAL
+    if partial:  # no inventory: every object was told why, but nothing was judged
+        stats.code = EXIT_UNAVAILABLE
     stats.seconds = time.monotonic() - t0
     stats.cpu = time.process_time() - c0
     return stats
+
+
+def unavailable_items(args: argparse.Namespace, tracker: Tracker, message: str,
+                      settings: passive.Passive, nagios: bool) -> list[Item]:
+    """No usable inventory: the cloud host's result as check_vio_discovery answers then, first; every
+    other object last pushed gets UNKNOWN (a host DOWN) with the reason, as its executable would answer,
+    and is unreachable below the cloud host. The cloud host's name is the one last pushed, else the
+    generator's default."""
+    prefix = tracker.root or getattr(args, "prefix", None) or o.default_prefix(
+        args.os_cloud or os.environ.get("OS_CLOUD") or "", args.os_region_name)
+    root = o.Node(kind=t.CLOUD, host=prefix, service=None, display_name=prefix, object_id=None,
+                  check=o.Check("vio_discovery"))
+    log.warning("no inventory: %s is told why, the other objects are UNKNOWN", inert(prefix, 200))
+    items = node_items(root, Evaluator(None, args).unavailable(root, message), 0, settings, nagios)
+    now = time.time()
+    outcome = Outcome(3, f"VIO UNKNOWN - {inert(message)}\n", now, now)
+    for key in sorted(set(tracker.sent) - {i.key for i in items}):
+        host, _, service = key.partition("!")
+        code = 3 if service else host_state(3)
+        items.append(Item(key, host, service or None, code, outcome, outcome.digest, settings.ttl, 1))
+    return items
 
 
 # --- the command ----------------------------------------------------------------------------------------
@@ -217,13 +312,17 @@ def make_target(args: argparse.Namespace):
     if not args.api_user:
         raise TargetError("--api-url needs --api-user", EXIT_CONFIG)
     return IcingaTarget(args.api_url, args.api_user, _password(args), args.ca_file,
-                        check_source=args.check_source or socket.getfqdn(), ttl=ttl_of(args),
+                        check_source=args.check_source or socket.getfqdn(), ttl=settings_of(args).ttl,
                         concurrency=args.concurrency, timeout=args.api_timeout, retries=args.retries,
                         backoff=args.retry_delay)
 
 
-def ttl_of(args: argparse.Namespace) -> float:
-    return args.ttl if args.ttl else 2 * args.interval
+def settings_of(args: argparse.Namespace) -> passive.Passive:
+    """The interval and ttl of the rounds (the generator's --push-interval / --push-ttl must match)."""
+    try:
+        return passive.Passive(args.interval, args.ttl)
+    except ValueError as e:
+        raise TargetError(f"--ttl: {e}", EXIT_CONFIG) from None
 
 
 def run_push(args: argparse.Namespace) -> int:
@@ -234,7 +333,7 @@ def run_push(args: argparse.Namespace) -> int:
         target = make_target(args)
         target_name = args.command_file or args.api_url
         path = state_path(args, target_name) if args.once else None
-        tracker = Tracker(ttl_of(args), path)
+        tracker = Tracker(settings_of(args).ttl, path)
         tracker.load()
     except (TargetError, VioError, GenerateError) as e:
         print(f"vio-icinga: {e}", file=sys.stderr)
@@ -250,7 +349,7 @@ def run_push(args: argparse.Namespace) -> int:
             extra = f" (cpu {stats.cpu:.1f} s, {stats.requests} requests)" if args.verbose else ""
             print(stats.line() + extra, flush=True)
             code = stats.code
-            if args.once and stats.sent:
+            if args.once and (stats.sent or tracker.root):
                 tracker.save()
         except KeyboardInterrupt:
             print("vio-icinga: interrupted", file=sys.stderr)
@@ -315,9 +414,10 @@ def register(subparsers) -> None:
     r.add_argument("--once", action="store_true", help="run one round and exit (for a timer)")
     r.add_argument("--interval", type=duration, default=60.0, metavar="DURATION",
                    help="time between rounds (loop), or between the timer's runs (--once) (default: 1m)")
-    r.add_argument("--ttl", type=duration, metavar="DURATION",
-                   help="how long Icinga trusts a result; each object is resent at least every ttl/2 "
-                        "(default: 2 x --interval)")
+    r.add_argument("--ttl", type=duration, default=passive.DEFAULT_TTL, metavar="DURATION",
+                   help="how long Icinga trusts a result; each object is resent at least every ttl/2, at "
+                        "once when it changes, every round while it is a problem; at least 2 x --interval "
+                        "(default: 10m)")
     r.add_argument("--full", action="store_true", help="send every object's result this round")
     add_topology_options(p)
     p.set_defaults(func=run_push)

@@ -28,6 +28,7 @@ from vio_checks.icinga import (
     command_options,
     command_var,
     option_var,
+    passive,
     supports_redundancy_group,
 )
 from vio_checks.icinga.objects import Node, Objects
@@ -147,18 +148,34 @@ def _object(kind: str, obj_name: str, lines: list[str]) -> list[str]:
     return [f"object {kind} {name(obj_name)} {{", *(INDENT + line for line in lines), "}", ""]
 
 
+def _passive_templates(topo: Objects, settings: passive.Passive) -> list[str]:
+    """The stale check of passive mode: `dummy` UNKNOWN once a result is older than its freshness."""
+    out: list[str] = []
+    for kind, type_ in passive.TEMPLATE_KINDS:
+        lines = ['check_command = "dummy"',
+                 f"check_interval = {_duration(settings.freshness(kind))}",
+                 f"retry_interval = {_duration(settings.retry(kind))}",
+                 f"vars.dummy_state = {passive.STALE_STATE}",
+                 f"vars.dummy_text = {string(settings.text(kind))}"]
+        out += [f"template {type_} {name(passive.template_name(topo.prefix, kind))} {{",
+                *(INDENT + line for line in lines), "}", ""]
+    return out
+
+
 def _node_lines(node: Node, topo: Objects, opts: RenderOptions) -> list[str]:
     template = TEMPLATES[node.kind]
     lines = [f"import {string(template, macros=False)}"]
+    if opts.passive:
+        lines.append(f"import {string(passive.template_name(topo.prefix, node.kind), macros=False)}")
     if not node.is_host:
         lines.append(f"host_name = {name(node.host)}")
-    if TEMPLATE_COMMANDS[template] != node.check.command:
+    if not opts.passive and TEMPLATE_COMMANDS[template] != node.check.command:
         lines.append(f"check_command = {string(node.check.command, macros=False)}")
     lines.append(f"display_name = {string(node.display_name, macros=False)}")
     if node.is_host and node.address:
         lines.append(f"address = {string(node.address, macros=False)}")
     interval = opts.intervals.get(node.kind)
-    if interval:
+    if interval and not opts.passive:
         lines.append(f"check_interval = {_duration(interval)}")
     if node.groups:
         lines.append("groups = [ " + ", ".join(name(g) for g in node.groups) + " ]")
@@ -171,9 +188,10 @@ def _node_lines(node: Node, topo: Objects, opts: RenderOptions) -> list[str]:
     variables = dict(node.vars)
     if node.is_host:
         variables.update(opts.host_vars)
-    else:
-        variables.update(_shadowed_host_vars(node, topo))
-    variables.update(_check_vars(node))
+    if not opts.passive:  # passive: the stale check reads only its template's vars
+        if not node.is_host:
+            variables.update(_shadowed_host_vars(node, topo))
+        variables.update(_check_vars(node))
     for key in sorted(variables):
         lines.append(f"{_var_key(key)} = {value(variables[key])}")
     return lines
@@ -214,7 +232,9 @@ def render(topo: Objects, opts: RenderOptions | None = None) -> str:
     """The Icinga 2 objects for a topology: deterministic (sorted, no timestamps)."""
     opts = opts or RenderOptions()
     version = ".".join(map(str, opts.icinga_version[:2]))
-    out = header(topo, f"Icinga {version} syntax")
+    out = header(topo, f"Icinga {version} syntax" + (", passive mode" if opts.passive else ""))
+    if opts.passive:
+        out += _passive_templates(topo, opts.passive)
     for (gtype, gname), group in sorted(topo.groups.items()):
         lines = [f"display_name = {string(group.display_name, macros=False)}"]
         if opts.zone:

@@ -60,6 +60,17 @@ class Item:
     code: int  # exit status to submit (hosts already mapped to 0/1)
     outcome: Outcome
     digest: str
+    ttl: float | None = None  # how long Icinga trusts this result (None: the target's default)
+    level: int = 0  # depth in the tree: results are delivered parents first, level by level
+    node: str = ""  # the tree node it reports on (default: key; a Nagios `state` service: its host)
+
+    def __post_init__(self) -> None:
+        self.node = self.node or self.key
+
+    @property
+    def problem(self) -> bool:
+        """Not OK / UP: resent every round (see push.Tracker)."""
+        return self.code != 0
 
 
 @dataclass
@@ -162,7 +173,7 @@ class IcingaTarget:
             {"type": "Service", "service": f"{item.host}!{item.service}"}
         body.update(exit_status=item.code, plugin_output=output, performance_data=perf,
                     check_source=self.check_source, execution_start=item.outcome.started,
-                    execution_end=item.outcome.ended, ttl=int(self.ttl))
+                    execution_end=item.outcome.ended, ttl=int(item.ttl or self.ttl))
         return body
 
     def submit_one(self, item: Item) -> str | None:
