@@ -72,5 +72,7 @@ def test_rules_build_with_pybuild_and_leave_the_simulator_out():
     assert "debhelper-compat (= 13)" in (DEBIAN / "control").read_text()
     code = "\n".join(ln for ln in rules.splitlines() if not ln.lstrip().startswith("#"))
     assert "vio-sim" not in code and "vio_sim" not in code
+    # the plugins are checks/' launchers (one UNKNOWN line when a library is missing): one per check
+    assert {p.name for p in (ROOT / "checks").glob("check_vio_*")} == set(COMMANDS.values())
     tmpfiles = (DEBIAN / "vio-checks.tmpfiles").read_text()
     assert re.search(r"^d /var/cache/vio-checks 0700 nagios nagios -$", tmpfiles, re.M)
