@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import configparser
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from vio_checks import __version__
@@ -16,6 +18,7 @@ from vio_checks.icinga import COMMANDS, command_options, render_icinga2, render_
 
 ROOT = Path(__file__).resolve().parents[2]
 DEBIAN = ROOT / "debian"
+BIN = Path(sys.executable).parent
 
 #: Debian 12's versions of the libraries: the package's Depends and setup.cfg's minimum versions.
 DEBIAN_12 = {"nagiosplugin": "1.3.2", "openstacksdk": "0.101", "keystoneauth1": "5.0", "diskcache": "5.4"}
@@ -32,6 +35,14 @@ def test_the_packaged_check_commands_are_generated_from_the_checks():
                     if not ln.startswith("//")]
     assert "VioChecksDir" not in "\n".join(body)
     assert len(re.findall(r'command = \[ PluginDir \+ "/check_vio_\w+" \]', itl)) == len(COMMANDS)
+
+
+def test_vio_icinga_commands_prints_the_packaged_files():
+    """The regeneration commands the files name really give them."""
+    for fmt, name in (("icinga2", "vio.conf"), ("nagios", "vio-checks.cfg")):
+        p = subprocess.run([str(BIN / "vio-icinga"), "commands", "--format", fmt, "--paths", "itl"],
+                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert p.returncode == 0 and p.stdout == (DEBIAN / name).read_text(), p.stderr
 
 
 def test_the_packaged_nagios_commands_are_generated_from_the_checks():
