@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: demo test check lint install install-test clean
+.PHONY: demo test check lint install install-test clean deb
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,25 @@ check: lint
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not ($(REAL_DAEMONS))"
 
 clean:
-	rm -rf $(VENV) build *.egg-info vio-sim/build vio-sim/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info vio-sim/build vio-sim/*.egg-info .pytest_cache .ruff_cache
 
 # The benchmark against the simulator (about 3 minutes on 2 cores, at most 10); writes BENCHMARKS.md.
 .PHONY: bench
 bench: install
 	$(BIN)/python bench/run.py --output BENCHMARKS.md
+
+# The Debian package (Debian 12's debhelper, dh-python, pybuild-plugin-pyproject; lintian when installed),
+# built in a copy of the source under build/deb so the tree stays as it is: dist/vio-checks_<version>_all.deb.
+# The system's tools and Python only: the venv stays out of PATH.
+DEB_BUILD := build/deb
+deb:
+	rm -rf $(DEB_BUILD) dist/vio-checks_*.deb
+	mkdir -p $(DEB_BUILD)/src dist
+	tar -c --exclude=./.git --exclude=./.venv --exclude=./build --exclude=./dist --exclude=./demo-run \
+	    --exclude=__pycache__ --exclude='*.egg-info' --exclude=.pytest_cache --exclude=.ruff_cache -f - . \
+	    | tar -x -C $(DEB_BUILD)/src
+	cd $(DEB_BUILD)/src && env -u PYTHONPATH -u VIRTUAL_ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	    dpkg-buildpackage -b -us -uc
+	mv $(DEB_BUILD)/vio-checks_*_all.deb dist/
+	if command -v lintian >/dev/null; then lintian --fail-on error dist/vio-checks_*_all.deb; fi
+	@ls dist/vio-checks_*_all.deb

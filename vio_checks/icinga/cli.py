@@ -3,6 +3,7 @@
     vio-icinga generate --format icinga2 --output /etc/icinga2/conf.d --validate || systemctl reload icinga2
     vio-icinga deploy --api-url https://icinga:5665 --api-user vio --api-password-file /etc/vio/icinga-pw
     vio-icinga commands --format icinga2 > icinga/commands.conf
+    vio-icinga commands --format icinga2 --paths itl > debian/vio.conf   (plugins-contrib.d, Debian package)
 
 generate exits 0 when nothing changed (or with --output -), 1 when the file changed, 2 on error (the
 previous file stays). deploy exits 0 when deployed or unchanged, 2 when Icinga rejected the stage, 3 when the
@@ -172,9 +173,9 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 def run_commands(args: argparse.Namespace) -> int:
     if args.format == "icinga2":
-        sys.stdout.write(render_icinga2.render_commands(command_options()))
+        sys.stdout.write(render_icinga2.render_commands(command_options(), args.paths))
     else:
-        sys.stdout.write(render_nagios.render_commands(COMMANDS))
+        sys.stdout.write(render_nagios.render_commands(COMMANDS, args.paths))
     return 0
 
 
@@ -248,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd = sub.add_parser("commands", help="print the static CheckCommand definitions (icinga/commands.conf)")
     cmd.add_argument("--format", choices=g.FORMATS, default="icinga2")
+    cmd.add_argument("--paths", choices=("pip", "itl"), default="pip",
+                     help="where the commands find check_vio_*: pip (default): const VioChecksDir / $USER5$ "
+                          "(icinga/commands.conf); itl: PluginDir / $USER1$, as the ITL and Debian's plugins "
+                          "have it (the Debian package's plugins-contrib.d/vio.conf)")
     cmd.set_defaults(func=run_commands, verbose=0)
 
     impact_cli.add_subcommands(sub)

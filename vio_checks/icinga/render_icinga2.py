@@ -284,13 +284,27 @@ def _options(options: Iterable[Option]) -> list[Option]:
     return [o for o in options if o.exposed]
 
 
-def render_commands(commands: Mapping[str, Sequence[Option]]) -> str:
+#: Where the CheckCommands look for check_vio_*: the constant their paths start with, and the header lines.
+#: "pip": icinga/commands.conf, for a pip install (the admin defines VioChecksDir); "itl": the Debian
+#: package's plugins-contrib.d/vio.conf, the checks in PluginDir (/usr/lib/nagios/plugins) as the ITL has it.
+COMMAND_PATHS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pip": ("VioChecksDir", (
+        "`vio-icinga commands --format icinga2`; install once, e.g. in a global zone.",
+        "Needs: const VioChecksDir = \"/usr/local/bin\"  (where pip put check_vio_*).")),
+    "itl": ("PluginDir", (
+        "`vio-icinga commands --format icinga2 --paths itl`: the Debian package's",
+        "/usr/share/icinga2/include/plugins-contrib.d/vio.conf, loaded by `include <plugins-contrib>`.",
+        "The checks are in PluginDir (/usr/lib/nagios/plugins). Do not load icinga/commands.conf as well.")),
+}
+
+
+def render_commands(commands: Mapping[str, Sequence[Option]], paths: str = "pip") -> str:
     """CheckCommands in ITL style for the checks' options (command name → its `Option`s, as
-    `icinga.command_options()` gives them): icinga/commands.conf."""
+    `icinga.command_options()` gives them): icinga/commands.conf, or with paths="itl" the Debian
+    package's plugins-contrib.d/vio.conf (see COMMAND_PATHS)."""
+    const, notes = COMMAND_PATHS[paths]
     out = [comment("vio-checks CheckCommands for Icinga 2 (ITL style). Generated from the checks' --help by"),
-           comment("`vio-icinga commands --format icinga2`; install once, e.g. in a global zone."),
-           comment("Needs: const VioChecksDir = \"/usr/local/bin\"  (where pip put check_vio_*)."),
-           ""]
+           *(comment(line) for line in notes), ""]
     # Options every check has (cloud, cache, timeout) go to one template, with one var each (vio_<option>).
     shared: dict[str, Option] = {}
     for options in commands.values():
@@ -305,7 +319,7 @@ def render_commands(commands: Mapping[str, Sequence[Option]]) -> str:
     for command in sorted(commands):
         out.append(f"object CheckCommand {name(command)} {{")
         out.append(INDENT + 'import "vio-check-command"')
-        out.append(INDENT + f"command = [ VioChecksDir + {string('/' + COMMANDS[command], macros=False)} ]")
+        out.append(INDENT + f"command = [ {const} + {string('/' + COMMANDS[command], macros=False)} ]")
         own = [o for o in _options(commands[command]) if not o.common]
         if own:
             out.append(INDENT + "arguments += {")

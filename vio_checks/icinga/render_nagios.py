@@ -227,14 +227,26 @@ def render(topo: Objects, opts: RenderOptions | None = None) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def render_commands(commands: dict[str, str]) -> str:
-    """icinga/nagios/commands.cfg: one command per executable (CheckCommand name → executable)."""
+#: Where the commands look for check_vio_*: the resource macro, and the header lines ("pip": for a pip
+#: install, icinga/nagios/commands.cfg; "itl": the Debian package's /etc/nagios-plugins/config/vio-checks.cfg,
+#: the checks in $USER1$ = /usr/lib/nagios/plugins like every other plugin's).
+COMMAND_PATHS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pip": ("$USER5$", ("Needs $USER5$ in resource.cfg: the directory pip put check_vio_* in, e.g.",
+                        "$USER5$=/usr/local/bin")),
+    "itl": ("$USER1$", ("The Debian package's /etc/nagios-plugins/config/vio-checks.cfg: the checks are",
+                        "in $USER1$ (/usr/lib/nagios/plugins). Don't load icinga/nagios/commands.cfg too.")),
+}
+
+
+def render_commands(commands: dict[str, str], paths: str = "pip") -> str:
+    """icinga/nagios/commands.cfg (or with paths="itl" the Debian package's copy): one command per
+    executable (CheckCommand name → executable)."""
+    macro, notes = COMMAND_PATHS[paths]
     out = [comment("vio-checks commands for Nagios 4. The generated objects pass every option in $ARG1$."),
-           comment("Needs $USER5$ in resource.cfg: the directory pip put check_vio_* in, e.g."),
-           comment("$USER5$=/usr/local/bin"), ""]
+           *(comment(line) for line in notes), ""]
     for command in sorted(commands):
         out += _define("command", [("command_name", command),
-                                   ("command_line", f"$USER5$/{commands[command]} $ARG1$")])
+                                   ("command_line", f"{macro}/{commands[command]} $ARG1$")])
     out += _define("command", [("command_name", DUMMY_COMMAND),
                                ("command_line", "$USER1$/check_dummy 0 $ARG1$")])
     out += _define("command", [("command_name", STALE_COMMAND),
