@@ -251,33 +251,32 @@ class Cluster:
     # --- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> Cluster:
+        """The master, then every satellite at once (each reloads once for its first config sync)."""
         try:
             self.master.start()
             self.timings["master start"] = self.master.timings["start"]
-            for zone in self.satellites:
-                self.start_satellite(zone)
+            self.start_satellites(*self.satellites)
         except BaseException:
             print(self.log_tail())
             self.stop()
             raise
         return self
 
-    def start_satellite(self, zone: str, timeout: float = 60) -> ClusterNode:
-        """Start a satellite and wait until the master is connected to it and its synced config is active."""
+    def start_satellites(self, *zones: str, timeout: float = 60) -> None:
+        """Start satellites; wait until each is connected to the master and runs the config it synced."""
         t0 = time.monotonic()
-        sat = self.satellites[zone]
-        sat.start()
-        wait_for(lambda: _quiet(lambda: self.master.connected(sat.node) and sat.connected(self.master.node)),
-                 timeout, f"the cluster connection master ↔ {sat.node}", interval=0.1)
-        # The first connection brings the global zone: the satellite validates it and reloads.
-        wait_for(lambda: self._has_commands(sat), timeout, f"the config sync to {sat.node}", interval=0.1)
-        self.timings[f"{zone} start"] = time.monotonic() - t0
-        return sat
+        sats = [self.satellites[zone] for zone in zones]
+        for sat in sats:
+            sat.start()
+        wait_for(lambda: all(self._joined(sat) for sat in sats), timeout,
+                 f"{[sat.node for sat in sats]} connected to the master and running the synced config", interval=0.1)
+        self.timings["satellites start"] = self.timings.get("satellites start", 0.0) + time.monotonic() - t0
 
-    @staticmethod
-    def _has_commands(node: ClusterNode) -> bool:
-        # 404 until the synced config is active
-        return _quiet(lambda: bool(node.api("GET", "/v1/objects/checkcommands/vio_discovery", timeout=2)["results"]))
+    def _joined(self, sat: ClusterNode) -> bool:
+        """Connected both ways, and the global zone synced (the first connection brings it: the satellite
+        validates it and reloads; our CheckCommands 404 until then)."""
+        return _quiet(lambda: self.master.connected(sat.node) and sat.connected(self.master.node)
+                      and bool(sat.api("GET", "/v1/objects/checkcommands/vio_discovery", timeout=2)["results"]))
 
     def stop_satellite(self, zone: str) -> None:
         self.satellites[zone].stop()

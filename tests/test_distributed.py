@@ -57,34 +57,45 @@ def make_cluster(pki, tmp_path, request):
 # --- (a) config sync, the satellite runs our checks, the master sees the results ----------------------------
 
 
-def test_deployed_zone_syncs_to_satellite_which_runs_the_checks(make_cloud, make_cluster):
+def test_deployed_zones_sync_to_their_satellites_which_run_the_checks(make_cloud, make_cluster):
     cloud = make_cloud(copy.deepcopy(E2E_SCENARIO))
     cloud.sweep()  # the inventory `vio-icinga deploy` renders (the master's side: cloud.cache_dir)
-    cluster = make_cluster(cloud.env, [ONE])
-    master, sat = cluster.master, cluster.satellites[ONE]
+    cluster = make_cluster(cloud.env, [ONE, TWO])
+    master, one, two = cluster.master, cluster.satellites[ONE], cluster.satellites[TWO]
     try:
+        # two deployments into one config package: every object of RegionOne, the hypervisors for RegionTwo
         master.deploy(cloud, "--zone", ONE, expect_host=PREFIX)
+        master.deploy(cloud, "--zone", TWO, "--prefix", "vio-two", "--kinds", "hypervisors", expect_host="vio-two")
         cluster.wait_synced(ONE, PREFIX)
+        cluster.wait_synced(TWO, "vio-two")
 
-        # every generated object is in the satellite's zone, on the master and (synced) on the satellite
+        # every object is in its deployment's zone on the master; each satellite got its own zone, only
         zones = master.zone_of()
-        assert zones and set(zones.values()) == {ONE}, zones
-        assert sat.zone_of() == zones
+        assert {zones[n] for n in zones if n.split("!")[0].startswith(PREFIX)} == {ONE}, zones
+        assert {zones[n] for n in zones if n.split("!")[0].startswith("vio-two")} == {TWO}, zones
+        assert one.zone_of() == {n: z for n, z in zones.items() if z == ONE}
+        assert two.zone_of() == {n: z for n, z in zones.items() if z == TWO}
+        assert len(two.zone_of()) < len(one.zone_of())
 
         objs = master.drive()
         bad = [str(o) for o in objs.values() if o.state != OK or not o.reachable or not o.hard]
         assert not bad, "not everything UP/OK on the healthy cloud, as the master sees it:\n" + "\n".join(bad)
-        kinds = {o.vars.get("vio_kind") for o in objs.values()}
+        kinds = {o.vars.get("vio_kind") for n, o in objs.items() if zones[n] == ONE}
         assert {"cloud", "hypervisor", "vm", "router", "interface", "volume"} <= kinds
+        assert {o.vars.get("vio_kind") for n, o in objs.items() if zones[n] == TWO} >= {"cloud", "hypervisor"}
 
-        # the satellite ran every check (the master runs none of that zone) ...
+        # the satellite of each zone ran every check of that zone (the master runs none of them) ...
         sources = master.check_sources()
-        assert set(sources) == set(objs) and set(sources.values()) == {sat.node}, sources
-        # ... with the satellite's own inventory cache (filled by its own discovery check) ...
-        assert sat.cache_dir.is_dir() and any(sat.cache_dir.iterdir()), "the satellite's checks left no cache"
-        # ... and the master shows the satellite's results, not results of its own
-        sat_last = sat.last_checks()
-        assert all(sat_last[n] == objs[n].last_check for n in objs), "master and satellite disagree"
+        assert set(sources) == set(objs)
+        wrong = {n: s for n, s in sources.items() if s != cluster.satellites[zones[n]].node}
+        assert not wrong, f"checks not run by their zone's satellite: {wrong}"
+        # ... each with its own inventory cache (filled by its own discovery check) ...
+        for sat in (one, two):
+            assert sat.cache_dir.is_dir() and any(sat.cache_dir.iterdir()), f"{sat.node}'s checks left no cache"
+        # ... and the master shows the satellites' results
+        for sat in (one, two):
+            sat_last = sat.last_checks()
+            assert all(sat_last[n] == objs[n].last_check for n in sat_last), f"master and {sat.node} disagree"
     except BaseException:
         print(cluster.log_tail())
         raise
@@ -192,7 +203,7 @@ def test_stopped_satellite_is_one_cluster_zone_problem_and_its_zone_unreachable(
         assert objs[f"zone-{ONE}!cluster-zone"].state == OK
 
         # back: the zone is connected again, nothing unreachable
-        cluster.start_satellite(TWO)
+        cluster.start_satellites(TWO)
         master.settle([link])
         master.drive([f"{TWO}-watch"])
         assert master.objects()[link].state == OK
