@@ -218,3 +218,21 @@ def unreachable(master) -> tuple[int, int]:
     master.check(["master-self!icinga"])
     perf = master.perfdata("master-self!icinga")
     return int(perf["num_hosts_unreachable"]), int(perf["num_services_unreachable"])
+
+
+def test_zones_conf_example_has_the_harness_zones(tmp_path):
+    """icinga/zones.conf.example documents the zones these tests run: same names, same parents."""
+    import re
+
+    from icinga_cluster import SATELLITES
+    from icinga_e2e import ICINGA_DIR
+
+    def zones(text: str) -> dict[str, str]:
+        found = re.findall(r'object Zone "([^"]+)" \{(.*?)\n\}', text, re.S)
+        return {name: (re.findall(r'parent = "([^"]+)"', body) or re.findall(r"(global) = true", body)
+                       or [""])[0] for name, body in found}
+
+    cluster = Cluster(tmp_path, tmp_path / "no-pki", {}, list(SATELLITES))
+    example = zones((ICINGA_DIR / "zones.conf.example").read_text())
+    assert example == zones(cluster.zones_conf(cluster.master))
+    assert example == {MASTER_ZONE: "", ONE: MASTER_ZONE, TWO: MASTER_ZONE, "global-templates": "global"}
