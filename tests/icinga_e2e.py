@@ -180,17 +180,24 @@ def user_defines() -> list[str]:
     return [f"-DRunAsUser={_user()}", f"-DRunAsGroup={_group()}"]
 
 
-def make_pki(root: Path) -> Path:
-    """A CA and a certificate for NODE, made by icinga2 itself (`pki new-ca` / `new-cert` / `sign-csr`)."""
+def make_pki(root: Path, nodes: Iterable[str] = (NODE,)) -> Path:
+    """A CA and a certificate per node (CN = node name), made by icinga2 itself (`pki new-ca` / `new-cert` /
+    `sign-csr`); the 4096-bit keys are generated in parallel."""
     data = root / "data"
     (root / "certs").mkdir(parents=True, exist_ok=True)
     defines = [*state_defines(root), f"-DNodeName={NODE}", *user_defines()]
-    key, csr, crt = (root / "certs" / f"{NODE}.{ext}" for ext in ("key", "csr", "crt"))
-    for cmd in (["pki", "new-ca"],
-                ["pki", "new-cert", "--cn", NODE, "--key", str(key), "--csr", str(csr)],
-                ["pki", "sign-csr", "--csr", str(csr), "--cert", str(crt)]):
-        p = subprocess.run([ICINGA2, *cmd, *defines], capture_output=True, text=True, timeout=60)
-        assert p.returncode == 0, f"icinga2 {' '.join(cmd)} failed:\n{p.stdout}{p.stderr}"
+
+    def run(commands: list[list[str]]) -> None:
+        procs = [(cmd, subprocess.Popen([ICINGA2, *cmd, *defines], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True)) for cmd in commands]
+        for cmd, proc in procs:
+            out, _ = proc.communicate(timeout=120)
+            assert proc.returncode == 0, f"icinga2 {' '.join(cmd)} failed:\n{out}"
+
+    path = {(node, ext): str(root / "certs" / f"{node}.{ext}") for node in nodes for ext in ("key", "csr", "crt")}
+    run([["pki", "new-ca"],
+         *(["pki", "new-cert", "--cn", n, "--key", path[n, "key"], "--csr", path[n, "csr"]] for n in nodes)])
+    run([["pki", "sign-csr", "--csr", path[n, "csr"], "--cert", path[n, "crt"]] for n in nodes])
     shutil.copy(data / "ca" / "ca.crt", root / "certs" / "ca.crt")
     return root / "certs"
 
@@ -443,7 +450,8 @@ class Icinga2(Core):
         self.root = root
         self.pki = pki
         self.env = dict(env)
-        self.port = 0
+        self.node = NODE  # endpoint name = certificate CN
+        self.port = 0  # set before start() to use that port (first attempt)
         self.proc: subprocess.Popen | None = None
         self.notify_log = root / "notifications.log"
         self.timings: dict[str, float] = {}
@@ -455,14 +463,14 @@ class Icinga2(Core):
 
     @property
     def url(self) -> str:
-        return f"https://{NODE}:{self.port}"
+        return f"https://{self.node}:{self.port}"
 
     @property
     def ca_file(self) -> Path:
         return self.pki / "ca.crt"
 
     def defines(self) -> list[str]:
-        return [*state_defines(self.root), f"-DNodeName={NODE}", *user_defines()]
+        return [*state_defines(self.root), f"-DNodeName={self.node}", *user_defines()]
 
     def write_config(self) -> Path:
         certs = self.root / "data" / "certs"
@@ -531,7 +539,7 @@ apply Notification "e2e" to Service {{
         t0 = time.monotonic()
         self.root.mkdir(parents=True, exist_ok=True)
         for attempt in range(3):
-            self.port = free_port()
+            self.port = self.port if attempt == 0 and self.port else free_port()
             conf = self.write_config()
             out = open(self.root / "daemon.out", "ab")  # noqa: SIM115 - closed with the process
             self.proc = subprocess.Popen([ICINGA2, "daemon", "-c", str(conf), *self.defines()],
