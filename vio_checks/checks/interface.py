@@ -87,12 +87,16 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
                  and selection.port_selected(p, servers.get(p.device_id) if p.is_vm_port else None)]
         what = "ports" if args.all_ports else "VM ports"
 
-    items = []
+    items, orphans = [], set()
     for p in ports:
         server = servers.get(p.device_id) if p.is_vm_port else None
         network = networks.get(p.network_id)
-        items.append((port_label(p, server, network), judge_port(p, server, network, opts, now)))
-    verdict = aggregate(items, what, args.warning, args.critical, ignore_states=args.ignore_states)
+        label = port_label(p, server, network)
+        items.append((label, judge_port(p, server, network, opts, now)))
+        if server is None:  # no VM host, so no interface service of its own reports it
+            orphans.add(label)
+    verdict = aggregate(items, what, args.warning, args.critical, ignore_states=args.ignore_states,
+                        uncovered=frozenset(orphans))
     verdict.perf += status_perf(ports)
     return verdict
 

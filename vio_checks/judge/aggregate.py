@@ -24,8 +24,12 @@ def aggregate(
     critical: str | None = None,
     max_offenders: int = MAX_OFFENDERS,
     ignore_states: frozenset[State] = frozenset(),
+    uncovered: frozenset[str] = frozenset(),
 ) -> Verdict:
-    """Combine (label, verdict) pairs for objects of one kind (`what` is plural, e.g. "VMs")."""
+    """Combine (label, verdict) pairs for objects of one kind (`what` is plural, e.g. "VMs").
+
+    `uncovered`: labels of objects that have no object of their own in the generated config (e.g. a port
+    whose VM is gone): `ignore_states` never applies to them, or their problem would be reported nowhere."""
     items = list(items)
     total = len(items)
     counts = {s: 0 for s in State}
@@ -39,14 +43,18 @@ def aggregate(
         if v.state != State.OK:
             problems.append((label, v))
     n_problems = counts[State.WARNING] + counts[State.CRITICAL]
-    n_judged = sum(counts[s] for s in (State.WARNING, State.CRITICAL) if s not in ignore_states)
+    def ignored(label: str, v: Verdict) -> bool:
+        return v.state in ignore_states and label not in uncovered
+
+    n_judged = sum(1 for label, v in problems if v.state in (State.WARNING, State.CRITICAL)
+                   and not ignored(label, v))
     warn, crit = parse_range(warning), parse_range(critical)
 
     out = Verdict()
     if warn is not None or crit is not None:
         state = check_range(n_judged, warn, crit)
     else:
-        state = worst(v.state for _, v in problems if v.state not in ignore_states | {State.UNKNOWN})
+        state = worst(v.state for label, v in problems if v.state != State.UNKNOWN and not ignored(label, v))
     problems.sort(key=lambda lv: (-lv[1].state.rank, lv[0]))
 
     if total == 0:
@@ -65,7 +73,7 @@ def aggregate(
         text = f"{head} of {total} {inert(what)}"
         if unverified:
             text += f", {unverified} unverified"
-        judged = [(lv, v) for lv, v in problems if v.state not in ignore_states]
+        judged = [(label, v) for label, v in problems if not ignored(label, v)]
         if state == State.OK and ignore_states and not judged:
             text += " (each reported by its own object)"
         elif worst_texts:
