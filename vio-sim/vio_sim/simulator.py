@@ -171,10 +171,19 @@ class Simulator:
         assert self.app is not None, "start the simulator first"
         return self.url + self.app.region_named(region).prefix
 
-    def write_clouds_yaml(self, path: str | Path, cloud: str = "vio-sim", region: str | None = None) -> Path:
-        """Write a clouds.yaml with one cloud for this simulator (replaces the file); ``region``: its
-        ``region_name`` (default: the primary region)."""
+    def write_clouds_yaml(
+        self, path: str | Path, cloud: str = "vio-sim", region: str | None = None, regions: list | None = None
+    ) -> Path:
+        """Write a clouds.yaml with one cloud for this simulator (replaces the file).
+
+        ``regions``: a ``regions:`` list (openstacksdk's default region is the first; ``--os-region-name``
+        may pick any listed); else ``region``: ``region_name: <region>`` (the SDK allows no other); else
+        the simulator's regions, primary first, as a ``regions:`` list when there are several, and
+        ``region_name: <primary>`` when there is one.
+        """
         c = dict(self.credentials)
+        if regions is None and region is None and len(self.regions) > 1:
+            regions = self.regions
         if region is not None:
             c["region_name"] = region
         lines = ["clouds:", f"  {cloud}:", "    auth:"]
@@ -187,8 +196,11 @@ class Simulator:
             "project_domain_name",
         ):
             lines.append(f"      {k}: {json.dumps(c[k])}")
+        if regions is not None:
+            lines += ["    regions:"] + [f"      - {json.dumps(r)}" for r in regions]
+        else:
+            lines.append(f"    region_name: {json.dumps(c['region_name'])}")
         lines += [
-            f"    region_name: {json.dumps(c['region_name'])}",
             "    interface: public",
             "    identity_api_version: 3",
             "",
