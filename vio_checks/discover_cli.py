@@ -36,7 +36,6 @@ from vio_checks.options import (
 from vio_checks.runtime import guard_timeout, pipe_safe, setup_logging
 from vio_checks.summary import as_json, iso_utc
 from vio_checks.summary import describe as describe_inventory
-from vio_checks.text import inert
 
 
 def since_arg(text: str) -> float:
@@ -130,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"vio-discover: {message}", file=sys.stderr)
         return 2
-    # The stored inventory names the region of the options only (object names derive from it); what the
-    # sweep talked to is also the one clouds.yaml names, which is worth showing.
+    # The stored inventory names the region of the options only (object names derive from it); the JSON
+    # also names the one clouds.yaml gives, which is what the sweep talked to.
     from vio_checks.cloud import configured_region  # the sweep has imported the SDK already
 
     region = inv.meta.region or configured_region(args.os_cloud, args.os_region_name)
@@ -139,8 +138,6 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({**as_json(inv), "region": region}))
     else:
         lines = describe_inventory(inv)
-        if region and not inv.meta.region:
-            lines[0] = lines[0].replace(f"{inv.meta.cloud}: ", f"{inv.meta.cloud} ({inert(region)}): ", 1)
         if not result.swept:
             lines[0] += " (swept by another process; waited for it)"
         print("\n".join(lines))

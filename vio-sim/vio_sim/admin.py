@@ -168,11 +168,11 @@ def _tokens(app: App, method: str, segs: list, body: Any) -> Any:
     return None
 
 
-def _settings(app: App, method: str, segs: list, body: Any) -> Any:
-    """Settings (``app`` is the region's view: ``region`` renames the primary region only)."""
+def _settings(app: App, method: str, segs: list, body: Any, region: Region, named: bool) -> Any:
+    """The app's settings and the region's scenario settings (``region`` renames the primary region)."""
     if len(segs) != 1:
         return None
-    st = app.state
+    st = region.state
     if method in ("PATCH", "POST", "PUT") and isinstance(body, dict):
         for k, v in body.items():
             if k == "token_ttl":
@@ -182,17 +182,17 @@ def _settings(app: App, method: str, segs: list, body: Any) -> Any:
             elif k == "agents":
                 app.agents = bool(v)
             elif k == "region":
-                if not app.region_info.primary:
+                if not region.primary:
                     raise SimError(400, "only the primary region can be renamed")
-                app._app.region = str(v)
+                app.region = str(v)
             else:
                 st.settings[k] = v
     return {
         "token_ttl": app.token_ttl,
         "page_max": app.page_max,
         "agents": app.agents,
-        "agents_enabled": app.agents_enabled,
-        "region": app.region,
+        "agents_enabled": RegionView(app, region).agents_enabled,
+        "region": region.name,
         "state": st.settings,
     }
 
@@ -231,11 +231,11 @@ ROUTES = {
     "counters": _counters,
     "reset": _reset,
     "tokens": _tokens,
-    "settings": _settings,
 }
 #: Routes that act on the region ``?region=`` names themselves (the others get a view of it as ``app``).
 REGION_ROUTES = {
     "state": _state,
     "faults": _faults,
     "regions": _regions,
+    "settings": _settings,
 }

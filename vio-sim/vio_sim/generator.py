@@ -60,7 +60,7 @@ def generate(
     for name in regions[1:]:
         other = _generate(seed=f"{seed}/{name}", **sizes)
         text = json.dumps({k: v for k, v in other.items() if k not in ("users", "projects", "description")})
-        for theirs, ours in zip(other["projects"], out["projects"]):  # uuids: a plain replace is exact
+        for theirs, ours in zip(other["projects"], out["projects"], strict=True):  # uuids: replace is exact
             text = text.replace(theirs["id"], ours["id"])
         out["regions"][name] = json.loads(text)
     return out
@@ -338,7 +338,7 @@ def _generate(
     return out
 
 
-def scaled(vms: int, seed: int = 1, backend: str = "ml2") -> dict:
+def scaled(vms: int, seed: int = 1, backend: str = "ml2", regions: Sequence[str] | None = None) -> dict:
     """``generate`` with every other size derived from the VM count (the CLI's ``--generate N``)."""
     return generate(
         vms=vms,
@@ -349,4 +349,5 @@ def scaled(vms: int, seed: int = 1, backend: str = "ml2") -> dict:
         projects=max(3, min(50, vms // 200)),
         seed=seed,
         backend=backend,
+        regions=regions,
     )

@@ -58,6 +58,12 @@ class RegionView:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("_app", "region_info", "state"):
+            object.__setattr__(self, name, value)
+        else:  # the app's settings stay the app's
+            setattr(self._app, name, value)
+
     @property
     def region(self) -> str:
         return self.region_info.name
