@@ -19,11 +19,12 @@ from typing import Any
 import openstack
 import requests
 from keystoneauth1 import exceptions as ks_exc
+from openstack import config as os_config
 from openstack import exceptions as sdk_exc
 
 from vio_checks.errors import SweepError
 from vio_checks.fileutil import atomic_write
-from vio_checks.text import one_line
+from vio_checks.text import inert, one_line
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ RETRIABLE = (429, 502, 503, 504)
 MAX_RETRIES = 3
 #: Objects one list may hold before we call its paging broken (VIO's largest clouds have tens of thousands).
 MAX_LIST = 200_000
+#: The catalog service types a sweep reads objects from: their endpoints' regions decide which region it sees.
+DATA_SERVICES = frozenset({"compute", "network", "volumev3", "block-storage", "volume", "volumev2"})
 
 
 class CloudClient:
@@ -57,7 +60,10 @@ class CloudClient:
                 api_timeout=read_timeout,
             )
         except (sdk_exc.ConfigException, ks_exc.MissingRequiredOptions, ks_exc.AuthPluginException) as e:
-            raise SweepError(f"cloud configuration: {_one_line(e)}") from None
+            hint = ""
+            if "is not a valid region name" in str(e):  # clouds.yaml's region_name allows no other region
+                hint = " (to pick one of several regions, list them under regions: in its clouds.yaml entry)"
+            raise SweepError(f"cloud configuration: {_one_line(e)}{hint}") from None
         except Exception as e:  # the loader raises a variety of errors for broken clouds.yaml
             raise SweepError(f"cloud configuration: {_one_line(e)}") from None
         self.cloud = cloud
@@ -167,9 +173,7 @@ class CloudClient:
         for attempt in range(MAX_RETRIES + 1):
             self._timeout()
             try:
-                self.session.auth.get_access(self.session)
-                self._authenticated = True
-                return
+                access = self.session.auth.get_access(self.session)
             except SweepError as e:
                 raise SweepError(f"keystone: {e}") from None
             except ks_exc.Unauthorized:
@@ -192,6 +196,31 @@ class CloudClient:
                 raise SweepError(f"keystone: version discovery failed: {_one_line(e)}") from None
             except Exception as e:
                 raise SweepError(f"keystone: {_one_line(e)}") from None
+            self._check_region(access.service_catalog.catalog or [])
+            self._authenticated = True
+            return
+
+    @property
+    def region(self) -> str | None:
+        """The region the connection uses: --os-region-name, else clouds.yaml's (None: not set)."""
+        return getattr(self.conn.config, "region_name", None) or None
+
+    def _check_region(self, catalog: list[dict]) -> None:
+        """Refuse a sweep that would read no region, or could read several regions mixed together.
+
+        keystoneauth picks a service's first endpoint when no region is set: with a catalog of several
+        regions each service could come from another one, so one inventory would mix regions.
+        """
+        regions = catalog_regions(catalog)
+        if not regions:
+            return  # a catalog without region names: nothing to choose from
+        names = ", ".join(inert(r, 60) for r in sorted(regions))
+        if self.region and self.region not in regions:
+            raise SweepError(f"region {inert(self.region, 60)} is not in the service catalog (its regions: "
+                             f"{names})")
+        if not self.region and len(regions) > 1:
+            raise SweepError(f"the service catalog has several regions ({names}): name one with "
+                             "--os-region-name or region_name in clouds.yaml")
 
     def _pause(self, what: str, delay: float) -> None:
         """Sleep before a retry, or give up when the budget would not cover the wait."""
@@ -332,7 +361,7 @@ class CloudClient:
             raise SweepError(f"keystone: authentication failed {self._credentials_hint()}") from None
         except Exception as e:
             raise SweepError(f"keystone: {_one_line(e)}") from None
-        region = getattr(self.conn.config, "region_name", None)
+        region = self.region
         found = []
         for svc in access.service_catalog.catalog or []:
             for ep in svc.get("endpoints", []):
@@ -343,6 +372,29 @@ class CloudClient:
                     continue  # another region's endpoint: its own namespace probes it
                 found.append((svc.get("type", ""), ep["url"], where))
         return found
+
+
+def catalog_regions(catalog: list[dict]) -> set[str]:
+    """The regions with a public endpoint of a service the sweep reads objects from."""
+    return {
+        ep.get("region_id") or ep.get("region")
+        for svc in catalog if svc.get("type") in DATA_SERVICES
+        for ep in svc.get("endpoints") or () if ep.get("interface") == "public"
+    } - {None, ""}
+
+
+def configured_region(cloud: str | None, region: str | None) -> str | None:
+    """The region a connection for these options would use (--os-region-name, else clouds.yaml's
+    region_name or first of its regions, else OS_REGION_NAME), without connecting; None when none is set
+    or the configuration cannot be read."""
+    if region:
+        return region
+    try:
+        return os_config.get_cloud_region(
+            cloud=cloud, load_yaml_config=True, load_envvars=True
+        ).region_name or None
+    except Exception:  # a broken configuration is the sweep's to report
+        return None
 
 
 def _max_pages(params: dict[str, Any]) -> int:

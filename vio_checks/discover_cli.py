@@ -129,8 +129,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"vio-discover: {message}", file=sys.stderr)
         return 2
+    # The stored inventory names the region of the options only (object names derive from it); the JSON
+    # also names the one clouds.yaml gives, which is what the sweep talked to.
+    from vio_checks.cloud import configured_region  # the sweep has imported the SDK already
+
+    region = inv.meta.region or configured_region(args.os_cloud, args.os_region_name)
     if args.json:
-        print(json.dumps(as_json(inv)))
+        print(json.dumps({**as_json(inv), "region": region}))
     else:
         lines = describe_inventory(inv)
         if not result.swept:

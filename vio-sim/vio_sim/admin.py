@@ -8,18 +8,24 @@ from typing import TYPE_CHECKING, Any
 from .common import SimError
 from .http import Response, jresp
 from .nova.migrations import migrate
+from .regions import SHARED_KINDS, Region, RegionView
 from .store import KINDS, load_scenario
 
 if TYPE_CHECKING:
     from .app import App
 
 ADMIN_HELP = """\
-Admin API (no auth, JSON in and out; not counted, never faulted):
-  GET    /_sim/counters                 {"total", "token_issues", "paths": {"GET /compute/v2.1/...": n}}
+Admin API (no auth, JSON in and out; not counted, never faulted). Add ?region=NAME to act on one region of a
+multi-region cloud (objects, faults, state, settings); without it: the primary region (RegionOne).
+  GET    /_sim/counters                 {"total", "token_issues", "paths": {"GET /compute/v2.1/...": n},
+                                        "regions": {region: requests to its services (Keystone's not)}}
   POST   /_sim/counters/reset
-  GET    /_sim/state                    the whole state in scenario format
+  GET    /_sim/state                    the whole state in scenario format (every region's, under
+                                        "regions", unless ?region= names one)
   POST   /_sim/state                    load a scenario: a scenario object, or {"scenario": "demo"|PATH}
+                                        (with ?region=: that region's objects only)
   POST   /_sim/reset                    reload the starting scenario, clear faults and counters
+  GET    /_sim/regions                  {"regions": [{"name", "url_prefix", "primary"}]}
   GET    /_sim/<kind>[/<id>]            stored objects (kinds: projects users flavors hypervisors servers
                                         compute_services volume_services volumes networks subnets ports
                                         floatingips routers agents migrations)
@@ -41,13 +47,16 @@ Admin API (no auth, JSON in and out; not counted, never faulted):
                                         from every KIND record in matching replies, e.g. {"servers":
                                         ["status"]}; a.b for a nested one; KIND one of MISSING_KINDS),
                                         "endless_paging": true (a list's next link never ends: the
-                                        first page again, each time with a new marker)}
+                                        first page again, each time with a new marker)}; a region's
+                                        path is the one after its /regions/<name> prefix; Keystone's
+                                        requests take the primary region's faults; DELETE without
+                                        ?region= clears every region's
   POST   /_sim/tokens/expire            invalidate every token
   GET|PATCH /_sim/settings              {"token_ttl", "page_max", "agents", "region"}
 """
 
 
-def handle(app: App, method: str, path: str, raw: bytes) -> Response:
+def handle(app: App, method: str, path: str, raw: bytes, query: dict | None = None) -> Response:
     """Answer one admin request (``path`` starts with ``/_sim``); errors are ``{"error": ...}`` replies."""
     segs = [s for s in path.split("/") if s][1:]
     try:
@@ -55,7 +64,8 @@ def handle(app: App, method: str, path: str, raw: bytes) -> Response:
             body = json.loads(raw) if raw.strip() else None
         except ValueError as exc:
             raise SimError(400, f"malformed JSON: {exc}") from exc
-        out = route(app, method, segs, body)
+        named = ((query or {}).get("region") or [None])[-1]
+        out = route(app, method, segs, body, app.region_named(named), named is not None)
         if isinstance(out, Response):
             return out
         return jresp(200, out)
@@ -65,13 +75,17 @@ def handle(app: App, method: str, path: str, raw: bytes) -> Response:
         return jresp(400, {"error": f"{type(exc).__name__}: {exc}"})
 
 
-def route(app: App, method: str, segs: list, body: Any) -> Any:
-    """The reply to ``method /_sim/<segs>``; 404 when no route answers."""
+def route(app: App, method: str, segs: list, body: Any, region: Region, named: bool = False) -> Any:
+    """The reply to ``method /_sim/<segs>`` for ``region`` (``named``: the request chose it); 404 when no
+    route answers."""
     if not segs:
         return Response(200, ADMIN_HELP.encode(), [("Content-Type", "text/plain; charset=utf-8")])
     head = segs[0]
-    handler = ROUTES.get(head) or (_objects if head in KINDS else None)
-    out = handler(app, method, segs, body) if handler is not None else None
+    if head in REGION_ROUTES:
+        out = REGION_ROUTES[head](app, method, segs, body, region, named)
+    else:
+        handler = ROUTES.get(head) or (_objects if head in KINDS else None)
+        out = handler(RegionView(app, region), method, segs, body) if handler is not None else None
     if out is None:
         raise SimError(404, f"no admin route {method} /_sim/{'/'.join(segs)} (GET /_sim/ for help)")
     return out
@@ -87,17 +101,34 @@ def _counters(app: App, method: str, segs: list, body: Any) -> Any:
     return None
 
 
-def _state(app: App, method: str, segs: list, body: Any) -> Any:
-    st = app.state
+def _state(app: App, method: str, segs: list, body: Any, region: Region, named: bool) -> Any:
+    st = region.state
     if len(segs) != 1:
         return None
     if method == "GET":
-        return st.dump()
+        out = st.dump()
+        if not named and len(app.regions) > 1:
+            out["regions"] = {r.name: r.state.dump() for r in app.regions.values() if not r.primary}
+        return out
     if method in ("POST", "PUT"):
         scen = body.get("scenario") if isinstance(body, dict) and set(body) == {"scenario"} else body
-        st.load(load_scenario(scen))
+        if named:
+            scen = dict(load_scenario(scen))
+            for kind in SHARED_KINDS:  # Keystone's objects stay those every region shares
+                scen[kind] = list(app.state.objects[kind].values())
+            scen["settings"] = dict(scen.get("settings") or {}, region=region.name)
+            st.load(scen)
+        else:
+            app.load(scen)
         return {"loaded": True, "counts": {k: len(v) for k, v in st.objects.items()}}
     return None
+
+
+def _regions(app: App, method: str, segs: list, body: Any, region: Region, named: bool) -> Any:
+    if len(segs) != 1 or method != "GET":
+        return None
+    return {"regions": [{"name": r.name, "url_prefix": r.prefix, "primary": r.primary}
+                        for r in app.regions.values()]}
 
 
 def _reset(app: App, method: str, segs: list, body: Any) -> Any:
@@ -105,23 +136,25 @@ def _reset(app: App, method: str, segs: list, body: Any) -> Any:
         return None
     if app.scenario is None:
         raise SimError(409, "started from a State object: load a scenario with POST /_sim/state")
-    app.state.load(load_scenario(app.scenario))
+    app.load(app.scenario)
     app.clear_faults()
     app.reset_counters()
     return {"reset": True}
 
 
-def _faults(app: App, method: str, segs: list, body: Any) -> Any:
+def _faults(app: App, method: str, segs: list, body: Any, region: Region, named: bool) -> Any:
+    """Faults of one region; a DELETE without ?region= clears (fault ``id``: finds) them in any region."""
     n = len(segs)
+    only = region.name if named else None
     if n == 1 and method == "GET":
         with app.lock:
-            return {"faults": [f.describe() for f in app.faults]}
+            return {"faults": [f.describe() for f in region.faults]}
     if n == 1 and method == "POST":
-        return app.add_fault(body or {})
+        return app.add_fault(body or {}, region.name)
     if n == 1 and method == "DELETE":
-        return {"cleared": app.clear_faults()}
+        return {"cleared": app.clear_faults(region=only)}
     if n == 2 and method == "DELETE":
-        return {"cleared": app.clear_faults(int(segs[1]))}
+        return {"cleared": app.clear_faults(int(segs[1]), region=only)}
     return None
 
 
@@ -138,10 +171,11 @@ def _tokens(app: App, method: str, segs: list, body: Any) -> Any:
     return None
 
 
-def _settings(app: App, method: str, segs: list, body: Any) -> Any:
+def _settings(app: App, method: str, segs: list, body: Any, region: Region, named: bool) -> Any:
+    """The app's settings and the region's scenario settings (``region`` renames the primary region)."""
     if len(segs) != 1:
         return None
-    st = app.state
+    st = region.state
     if method in ("PATCH", "POST", "PUT") and isinstance(body, dict):
         for k, v in body.items():
             if k == "token_ttl":
@@ -151,6 +185,8 @@ def _settings(app: App, method: str, segs: list, body: Any) -> Any:
             elif k == "agents":
                 app.agents = bool(v)
             elif k == "region":
+                if not region.primary:
+                    raise SimError(400, "only the primary region can be renamed")
                 app.region = str(v)
             else:
                 st.settings[k] = v
@@ -158,8 +194,8 @@ def _settings(app: App, method: str, segs: list, body: Any) -> Any:
         "token_ttl": app.token_ttl,
         "page_max": app.page_max,
         "agents": app.agents,
-        "agents_enabled": app.agents_enabled,
-        "region": app.region,
+        "agents_enabled": RegionView(app, region).agents_enabled,
+        "region": region.name,
         "state": st.settings,
     }
 
@@ -196,9 +232,13 @@ def _objects(app: App, method: str, segs: list, body: Any) -> Any:
 #: Admin routes by the first segment after ``/_sim/`` (object kinds go to ``_objects``).
 ROUTES = {
     "counters": _counters,
-    "state": _state,
     "reset": _reset,
-    "faults": _faults,
     "tokens": _tokens,
+}
+#: Routes that act on the region ``?region=`` names themselves (the others get a view of it as ``app``).
+REGION_ROUTES = {
+    "state": _state,
+    "faults": _faults,
+    "regions": _regions,
     "settings": _settings,
 }

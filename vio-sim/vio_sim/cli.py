@@ -17,6 +17,8 @@ EPILOG = f"""\
 The first line on stdout is the base URL the simulator bound (e.g. http://127.0.0.1:8080); Keystone is at
 <URL>/identity/v3 and the catalog points at <URL>/compute/v2.1, <URL>/network and <URL>/volume/v3/<project>.
 Credentials: admin / vio-sim, project admin, domain Default, region RegionOne (unless the scenario says else).
+A multi-region scenario (e.g. the built-in "regions") serves another region's services under
+<URL>/regions/<name>/; the admin API takes ?region=<name> (default: the primary region).
 
 Built-in scenarios: {", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.json")))}.
 Scenario format: see the docstring of vio_sim.store (python -m pydoc vio_sim.store).
@@ -44,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve a generated cloud with VMS servers (other sizes scale with it) instead of a scenario",
     )
     p.add_argument("--seed", type=int, default=1, help="seed for --generate (default: 1)")
+    p.add_argument(
+        "--regions",
+        metavar="R1,R2,...",
+        help="with --generate: a cloud of these regions behind one Keystone, the first the primary one "
+        "(another region's services are under <URL>/regions/<name>/; see vio_sim.regions)",
+    )
     p.add_argument(
         "--backend",
         choices=("ml2", "nsx"),
@@ -95,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate is not None:
         from .generator import scaled
 
-        scenario = scaled(args.generate, seed=args.seed, backend=args.backend)
+        regions = [r for r in (args.regions or "").split(",") if r]
+        scenario = scaled(args.generate, seed=args.seed, backend=args.backend, regions=regions or None)
     if args.dump_scenario:
         from .store import load_scenario
 

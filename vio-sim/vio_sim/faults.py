@@ -110,7 +110,8 @@ class Fault:
         self.remaining = self.count
         self.hits = 0
         self.released = threading.Event()
+        self.region: str | None = None  # set by the app: the region whose requests it matches
 
     def describe(self) -> dict:
-        return dict(self.spec, id=self.id, hits=self.hits, remaining=self.remaining)
+        return dict(self.spec, id=self.id, hits=self.hits, remaining=self.remaining, region=self.region)
 

@@ -13,8 +13,10 @@ VM ports until ``ports`` is reached. Faults (about 1 %): ERROR and SHUTOFF VMs, 
 from __future__ import annotations
 
 import ipaddress
+import json
 import random
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 FLAVORS = [
@@ -40,8 +42,35 @@ def generate(
     seed: int = 1,
     backend: str = "ml2",
     faults: bool = True,
+    regions: Sequence[str] | None = None,
 ) -> dict:
-    """A scenario dict for a cloud of the given size."""
+    """A scenario dict for a cloud of the given size.
+
+    ``regions`` (two or more names): a multi-region cloud (see ``vio_sim.regions``): the first region is
+    the one-region cloud of the same arguments, every other one a cloud of the same size with its own ids
+    and vCenter (seeded by ``seed`` and its name) sharing the first one's projects.
+    """
+    sizes = dict(vms=vms, clusters=clusters, volumes=volumes, ports=ports, routers=routers, projects=projects,
+                 backend=backend, faults=faults)
+    out = _generate(seed=seed, **sizes)
+    if not regions or len(regions) < 2:
+        return out
+    out["settings"]["region"] = regions[0]
+    out["regions"] = {}
+    for name in regions[1:]:
+        other = _generate(seed=f"{seed}/{name}", **sizes)
+        text = json.dumps({k: v for k, v in other.items() if k not in ("users", "projects", "description")})
+        for theirs, ours in zip(other["projects"], out["projects"], strict=True):  # uuids: replace is exact
+            text = text.replace(theirs["id"], ours["id"])
+        out["regions"][name] = json.loads(text)
+    return out
+
+
+def _generate(
+    vms: int, clusters: int, volumes: int, ports: int, routers: int, projects: int, seed: int | str,
+    backend: str, faults: bool,
+) -> dict:
+    """One region's cloud (see ``generate``)."""
     rng = random.Random(seed)
 
     def uid() -> str:
@@ -309,7 +338,7 @@ def generate(
     return out
 
 
-def scaled(vms: int, seed: int = 1, backend: str = "ml2") -> dict:
+def scaled(vms: int, seed: int = 1, backend: str = "ml2", regions: Sequence[str] | None = None) -> dict:
     """``generate`` with every other size derived from the VM count (the CLI's ``--generate N``)."""
     return generate(
         vms=vms,
@@ -320,4 +349,5 @@ def scaled(vms: int, seed: int = 1, backend: str = "ml2") -> dict:
         projects=max(3, min(50, vms // 200)),
         seed=seed,
         backend=backend,
+        regions=regions,
     )

@@ -253,7 +253,8 @@ def issue_token(app: App, req: Request) -> Response:
     return jresp(201, body_out, [("X-Subject-Token", token)])
 
 def catalog(app: App, base: str, project_id: str) -> list:
-    """The service catalog of a token scoped to ``project_id``."""
+    """The service catalog of a token scoped to ``project_id``: every region's endpoints (Keystone's own
+    URL is each region's identity endpoint; the other services under the region's URL prefix)."""
     out = []
     for stype, name, path in (
         ("identity", "keystone", "/identity/v3"),
@@ -264,12 +265,15 @@ def catalog(app: App, base: str, project_id: str) -> list:
     ):
         eps = [
             {
-                "id": det_uuid("endpoint", stype, iface),
+                # the primary region's ids are those of the one-region simulator
+                "id": det_uuid("endpoint", stype, iface) if r.primary else det_uuid("endpoint", r.name, stype,
+                                                                                     iface),
                 "interface": iface,
-                "region": app.region,
-                "region_id": app.region,
-                "url": base + path,
+                "region": r.name,
+                "region_id": r.name,
+                "url": base + ("" if stype == "identity" else r.prefix) + path,
             }
+            for r in app.regions.values()
             for iface in ("public", "internal", "admin")
         ]
         out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})

@@ -8,10 +8,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from .app import App
 from .http import SimHTTPServer
+from .regions import split_regions
 from .store import State, load_scenario
 
 
@@ -57,15 +58,19 @@ class Simulator:
     def start(self) -> Simulator:
         if self._server is not None:
             return self
+        others: dict[str, State] = {}
         if isinstance(self.scenario, State):
             self.state, source = self.scenario, None
+            region = self.options["region"] or self.state.settings.get("region") or "RegionOne"
         else:
             source = load_scenario(self.scenario)
-            self.state = State(source)
-        region = self.options["region"] or self.state.settings.get("region") or "RegionOne"
+            region, parts = split_regions(source, self.options["region"])
+            self.state = State(parts.pop(region))
+            others = {name: State(sub) for name, sub in parts.items()}
         self.state.settings["region"] = region
         self.app = App(
             self.state,
+            regions=others,
             page_max=self.options["page_max"],
             token_ttl=self.options["token_ttl"],
             region=region,
@@ -147,11 +152,40 @@ class Simulator:
 
     @property
     def region(self) -> str:
+        """The primary region (the one clouds.yaml and the credentials name)."""
         return self.credentials["region_name"]
 
-    def write_clouds_yaml(self, path: str | Path, cloud: str = "vio-sim") -> Path:
-        """Write a clouds.yaml with one cloud for this simulator (replaces the file)."""
-        c = self.credentials
+    @property
+    def regions(self) -> list[str]:
+        """Every region's name, the primary first."""
+        assert self.app is not None, "start the simulator first"
+        return list(self.app.regions)
+
+    def state_of(self, region: str | None = None) -> State:
+        """A region's objects (default: the primary's, ``sim.state``)."""
+        assert self.app is not None, "start the simulator first"
+        return self.app.region_named(region).state
+
+    def region_url(self, region: str | None = None) -> str:
+        """The base URL of a region's services (the primary's is ``sim.url``)."""
+        assert self.app is not None, "start the simulator first"
+        return self.url + self.app.region_named(region).prefix
+
+    def write_clouds_yaml(
+        self, path: str | Path, cloud: str = "vio-sim", region: str | None = None, regions: list | None = None
+    ) -> Path:
+        """Write a clouds.yaml with one cloud for this simulator (replaces the file).
+
+        ``regions``: a ``regions:`` list (openstacksdk's default region is the first; ``--os-region-name``
+        may pick any listed); else ``region``: ``region_name: <region>`` (the SDK allows no other); else
+        the simulator's regions, primary first, as a ``regions:`` list when there are several, and
+        ``region_name: <primary>`` when there is one.
+        """
+        c = dict(self.credentials)
+        if regions is None and region is None and len(self.regions) > 1:
+            regions = self.regions
+        if region is not None:
+            c["region_name"] = region
         lines = ["clouds:", f"  {cloud}:", "    auth:"]
         for k in (
             "auth_url",
@@ -162,8 +196,11 @@ class Simulator:
             "project_domain_name",
         ):
             lines.append(f"      {k}: {json.dumps(c[k])}")
+        if regions is not None:
+            lines += ["    regions:"] + [f"      - {json.dumps(r)}" for r in regions]
+        else:
+            lines.append(f"    region_name: {json.dumps(c['region_name'])}")
         lines += [
-            f"    region_name: {json.dumps(c['region_name'])}",
             "    interface: public",
             "    identity_api_version: 3",
             "",
@@ -175,15 +212,17 @@ class Simulator:
 
     # -- admin helpers ---------------------------------------------------------------------------
 
-    def admin(self, method: str, path: str, body: Any = None) -> Any:
-        """Call the admin API over HTTP; returns decoded JSON (text for the help page)."""
+    def admin(self, method: str, path: str, body: Any = None, region: str | None = None) -> Any:
+        """Call the admin API over HTTP; returns decoded JSON (text for the help page). ``region``: act
+        on that region (default: the primary)."""
         if not path.startswith("/"):
             path = "/" + path
         if not path.startswith("/_sim"):
             path = "/_sim" + path
         data = json.dumps(body).encode() if body is not None else None
+        query = "?" + urlencode({"region": region}) if region is not None else ""
         req = urllib.request.Request(
-            self.url + quote(path, safe="/@:()"),
+            self.url + quote(path, safe="/@:()") + query,
             data=data,
             method=method.upper(),
             headers={"Content-Type": "application/json"},
@@ -207,26 +246,28 @@ class Simulator:
     def reset_counters(self) -> dict:
         return self.admin("POST", "/_sim/counters/reset")
 
-    def fault(self, path: str = ".*", **spec: Any) -> dict:
-        return self.admin("POST", "/_sim/faults", dict(spec, path=path))
+    def fault(self, path: str = ".*", *, region: str | None = None, **spec: Any) -> dict:
+        """Inject a fault into one region's services (default: the primary's, and Keystone's)."""
+        return self.admin("POST", "/_sim/faults", dict(spec, path=path), region=region)
 
-    def clear_faults(self) -> dict:
-        return self.admin("DELETE", "/_sim/faults")
+    def clear_faults(self, region: str | None = None) -> dict:
+        """Clear one region's faults, or every region's (``region`` None)."""
+        return self.admin("DELETE", "/_sim/faults", region=region)
 
     def expire_tokens(self) -> dict:
         return self.admin("POST", "/_sim/tokens/expire")
 
-    def get(self, kind: str, ref: str) -> dict:
-        return self.admin("GET", f"/_sim/{kind}/{ref}")
+    def get(self, kind: str, ref: str, *, region: str | None = None) -> dict:
+        return self.admin("GET", f"/_sim/{kind}/{ref}", region=region)
 
-    def patch(self, kind: str, ref: str, **fields: Any) -> dict:
-        return self.admin("PATCH", f"/_sim/{kind}/{ref}", fields)
+    def patch(self, kind: str, ref: str, *, region: str | None = None, **fields: Any) -> dict:
+        return self.admin("PATCH", f"/_sim/{kind}/{ref}", fields, region=region)
 
-    def add(self, kind: str, obj: dict) -> dict:
-        return self.admin("POST", f"/_sim/{kind}", obj)
+    def add(self, kind: str, obj: dict, *, region: str | None = None) -> dict:
+        return self.admin("POST", f"/_sim/{kind}", obj, region=region)
 
-    def delete(self, kind: str, ref: str) -> dict:
-        return self.admin("DELETE", f"/_sim/{kind}/{ref}")
+    def delete(self, kind: str, ref: str, *, region: str | None = None) -> dict:
+        return self.admin("DELETE", f"/_sim/{kind}/{ref}", region=region)
 
     def migrate(
         self,
@@ -234,13 +275,17 @@ class Simulator:
         to: str,
         type: str = "live-migration",  # noqa: A002
         status: str = "completed",
+        *,
+        region: str | None = None,
     ) -> dict:
         return self.admin(
-            "POST", f"/_sim/servers/{server}/migrate", {"to": to, "type": type, "status": status}
+            "POST", f"/_sim/servers/{server}/migrate", {"to": to, "type": type, "status": status},
+            region=region,
         )
 
     def reset(self) -> dict:
         return self.admin("POST", "/_sim/reset")
 
-    def dump(self) -> dict:
-        return self.admin("GET", "/_sim/state")
+    def dump(self, region: str | None = None) -> dict:
+        """The state in scenario format: every region's (others under ``regions``), or one region's."""
+        return self.admin("GET", "/_sim/state", region=region)
