@@ -7,6 +7,8 @@ cache directory, so what it prints is exactly what a user would see on a real VI
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,17 @@ from vio_sim import Simulator
 BIN = Path(sys.executable).parent
 CLOUD = "vio-sim"
 EXIT = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+#: Perfdata wider than this is shortened on screen (the demo's display only; the checks print it whole).
+PERF_WIDTH = 200
+_PERF = re.compile(r"^(?P<head>.*? \| )(?P<perf>.*)$")
+
+
+def shown(line: str) -> str:
+    """A line of check output as the demo shows it: perfdata past PERF_WIDTH characters cut with `...`."""
+    m = _PERF.match(line)
+    if not m or len(m.group("perf")) <= PERF_WIDTH:
+        return line
+    return m.group("head") + m.group("perf")[:PERF_WIDTH].rsplit(" ", 1)[0] + " ..."
 
 
 def _bold(text: str) -> str:
@@ -35,10 +48,10 @@ class Demo:
     def run(self, command: str, *args: str, show_exit: bool = True, subcommand: str | None = None,
             meaning: dict[int, str] = EXIT, quiet: bool = False) -> subprocess.CompletedProcess:
         argv = [command, *([subcommand] if subcommand else []), "--os-cloud", CLOUD, *args]
-        print(_bold("$ " + " ".join(argv)))
+        print(_bold("$ " + shlex.join(argv)))  # quoted, so a name like domain-c9(Cluster-B) pastes
         p = subprocess.run([str(BIN / command), *argv[1:]], env=self.env, capture_output=True, text=True,
                            stdin=subprocess.DEVNULL, timeout=300)
-        out = (p.stdout + p.stderr).rstrip("\n")
+        out = "\n".join(shown(line) for line in (p.stdout + p.stderr).rstrip("\n").splitlines())
         if not quiet:
             print("  " + out.replace("\n", "\n  ") if out else "  (no output)")
         if show_exit:
@@ -75,6 +88,8 @@ def main() -> int:
             demo.run("vio-discover", "--events", show_exit=False)
             demo.section("5. Generated Icinga 2 config: hosts, services and the dependency tree")
             _generate(demo, workdir)
+            demo.section("6. Root cause: a compute node is down; what it takes with it, and why a VM is dark")
+            _root_cause(demo, sim.dump())
             print("Done: the simulator is stopped and the temporary files are removed.")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -105,6 +120,28 @@ def _generate(demo: Demo, workdir: Path) -> None:
     print("Run again with nothing changed: the file is left alone and the exit code says so, so\n"
           "`vio-icinga generate ... || systemctl reload icinga2` is the whole cron job.\n")
     demo.run("vio-icinga", "--output", str(out), subcommand="generate", meaning=GENERATE_EXIT)
+
+
+IMPACT_EXIT = {0: "answered", 3: "cannot answer"}
+
+
+def _root_cause(demo: Demo, state: dict) -> None:
+    """The story the demo cloud stages: nova-compute down on one compute node → its hypervisor → its VMs."""
+    down = sorted(c["host"] for c in state["compute_services"]
+                  if c["binary"] == "nova-compute" and c["state"] == "down")
+    hv = next((h for h in state["hypervisors"] if h.get("service", {}).get("host") in down), None)
+    if hv is None:
+        print("(no compute node is down in this cloud)\n")
+        return
+    host = hv["service"]["host"]
+    vms = sorted(s["name"] for s in state["servers"] if s.get("OS-EXT-SRV-ATTR:host") == host)
+    print(f"nova-compute on {host} is down, so its hypervisor (vSphere cluster) {hv['hypervisor_hostname']}\n"
+          "is down and its VMs cannot be judged. In Icinga only the nova-compute service notifies; everything\n"
+          "below it is unreachable. The same tree answers from a shell:\n")
+    demo.run("check_vio_hypervisor", "--id", hv["hypervisor_hostname"])
+    demo.run("vio-icinga", hv["hypervisor_hostname"], subcommand="impact", meaning=IMPACT_EXIT)
+    if vms:
+        demo.run("vio-icinga", vms[0], subcommand="rootcause", meaning=IMPACT_EXIT)
 
 
 def _aggregate_checks() -> list[list[str]]:
