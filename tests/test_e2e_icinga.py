@@ -21,6 +21,7 @@ import pytest
 from conftest import CloudEnv
 from icinga_e2e import (
     API_PASSWORD,
+    BIN,
     DOWN,
     E2E_SCENARIO,
     HARD,
@@ -297,3 +298,31 @@ def test_full_cluster_alerts_on_capacity_while_its_hypervisor_stays_up(e2e):
     for o in icinga.below(hv.name):
         if o.name != capacity:
             assert o.state == OK and o.reachable, str(o)
+
+
+# --- settings given once ------------------------------------------------------------------------------------
+
+
+def test_settings_given_to_deploy_reach_every_check(e2e):
+    """Cache settings given to `vio-icinga deploy` once are on every generated object, host and service, and
+    Icinga runs every check executable with them (read from the command line Icinga itself ran)."""
+    cloud, icinga = e2e
+    icinga.deploy(cloud, "--max-age", "10m", "--max-stale", "1h", "--cache-only", expect_host=PREFIX)
+    healthy(icinga)
+    data = []
+    for plural in ("hosts", "services"):
+        data += icinga.api("GET", f"/v1/objects/{plural}", {"attrs": ["__name", "last_check_result", "vars"]})[
+            "results"]
+    ran = 0
+    for r in data:
+        a = r["attrs"]
+        assert a["vars"]["vio_max_age"] == "600s" and a["vars"]["vio_cache_only"] is True, a["__name"]
+        command = a["last_check_result"]["command"]
+        if a["vars"].get("vio_kind") == "backend":  # the container hosts run Icinga's dummy
+            continue
+        assert isinstance(command, list) and command[0].startswith(str(BIN)), (a["__name"], command)
+        i = command.index("--max-age")
+        assert command[i + 1] == "600s" and command[command.index("--max-stale") + 1] == "3600s", command
+        assert "--cache-only" in command, command
+        ran += 1
+    assert ran > 25

@@ -48,7 +48,7 @@ needs_nagios = pytest.mark.skipif(not (shutil.which("nagios4") or os.path.exists
 
 def render(inv, fmt="icinga2", topo_opts=None, **opts) -> str:
     topo = o.build(inv, topo_opts)
-    opts.setdefault("host_vars", {"vio_os_cloud": "demo", "vio_os_region_name": "RegionOne"})
+    opts.setdefault("shared_vars", {"vio_os_cloud": "demo", "vio_os_region_name": "RegionOne"})
     ro = RenderOptions(**opts)
     return render_icinga2.render(topo, ro) if fmt == "icinga2" else render_nagios.render(topo, ro)
 

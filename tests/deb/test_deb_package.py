@@ -156,10 +156,11 @@ def test_the_cache_directory_belongs_to_nagios(package):
 
 def test_the_units_run_the_packaged_commands(package):
     units = sorted(UNITS.glob("vio-*.service")) + sorted(UNITS.glob("vio-*.timer"))
-    assert {u.name for u in units} >= {"vio-icinga.service", "vio-icinga.timer", "vio-icinga-push.service"}
+    assert {u.name for u in units} >= {"vio-icinga.service", "vio-icinga.timer", "vio-icinga-push.service",
+                                       "vio-discover.service", "vio-discover.timer"}
     for unit in units:
         text = unit.read_text()
-        assert "/usr/local" not in text, f"{unit} still points at /usr/local"
+        assert "/usr/local" not in text and "@BINDIR@" not in text, f"{unit} still has a placeholder path"
         for line in re.findall(r"^ExecStart\w*=(.*)$", text, re.M):
             exe = line.lstrip("+-@!:").split()[0]
             assert exe.startswith("/") and os.access(exe, os.X_OK), f"{unit}: {line}"

@@ -136,8 +136,8 @@ def _root_cause(demo: Demo, state: dict) -> None:
     host = hv["service"]["host"]
     vms = sorted(s["name"] for s in state["servers"] if s.get("OS-EXT-SRV-ATTR:host") == host)
     print(f"nova-compute on {host} is down, so its hypervisor (vSphere cluster) {hv['hypervisor_hostname']}\n"
-          "is down and its VMs cannot be judged. In Icinga only the nova-compute service notifies; everything\n"
-          "below it is unreachable. The same tree answers from a shell:\n")
+          "is down and its VMs cannot be judged. In Icinga only the nova-compute service notifies;\n"
+          "everything below it is unreachable. The same tree answers from a shell:\n")
     demo.run("check_vio_hypervisor", "--id", hv["hypervisor_hostname"])
     demo.run("vio-icinga", hv["hypervisor_hostname"], subcommand="impact", meaning=IMPACT_EXIT)
     if vms:

@@ -100,8 +100,9 @@ class RenderOptions:
 
     icinga_version: tuple[int, int, int] = (2, 13, 0)
     zone: str | None = None
-    #: Custom vars set on every host, e.g. vio_os_cloud / vio_os_region_name for the checks' options.
-    host_vars: dict[str, str] = field(default_factory=dict)
+    #: The custom vars of the checks' shared options (cloud, region, cache) the generator was given: set
+    #: on every object, host and service, so no check takes a setting from another object.
+    shared_vars: dict[str, str | bool] = field(default_factory=dict)
     #: node kind → check_interval in seconds (overrides the template's).
     intervals: dict[str, int] = field(default_factory=dict)
     #: Passive mode (`--mode passive`): results come from `vio-icinga push`; None: checks run actively.

@@ -30,6 +30,7 @@ from vio_checks.icinga import (
     push,
     render_icinga2,
     render_nagios,
+    units,
 )
 from vio_checks.icinga import deploy as d
 from vio_checks.icinga import generate as g
@@ -257,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     impact_cli.add_subcommands(sub)
     push.register(sub)
+    units.register(sub)
     return p
 
 

@@ -22,9 +22,17 @@ from pathlib import Path
 
 from vio_checks import topology as t
 from vio_checks.fileutil import atomic_write
-from vio_checks.icinga import LEAF_INTERVALS, RenderOptions, parse_version, render_icinga2, render_nagios
+from vio_checks.icinga import (
+    LEAF_INTERVALS,
+    RenderOptions,
+    common_var,
+    parse_version,
+    render_icinga2,
+    render_nagios,
+)
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.passive import Passive
+from vio_checks.options import CLOUD_OPTIONS, cache_options
 
 EXIT_UNCHANGED, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 FORMATS = ("icinga2", "nagios")
@@ -76,11 +84,7 @@ def render_options(args: argparse.Namespace, version: tuple[int, int, int] | Non
         version = version or parse_version(getattr(args, "icinga_version", None) or "2.13")
     except ValueError as e:
         raise GenerateError(str(e)) from None
-    host_vars = {}
-    if getattr(args, "os_cloud", None):
-        host_vars["vio_os_cloud"] = args.os_cloud
-    if getattr(args, "os_region_name", None):
-        host_vars["vio_os_region_name"] = args.os_region_name
+    shared_vars = settings_vars(args)
     intervals = {}
     for key, kinds in LEAF_INTERVALS.items():
         seconds = getattr(args, f"{key}_interval", None)
@@ -93,8 +97,26 @@ def render_options(args: argparse.Namespace, version: tuple[int, int, int] | Non
             settings = Passive(args.push_interval, args.push_ttl)
         except ValueError as e:
             raise GenerateError(f"--push-ttl: {e}") from None
-    return RenderOptions(icinga_version=version, zone=getattr(args, "zone", None), host_vars=host_vars,
+    return RenderOptions(icinga_version=version, zone=getattr(args, "zone", None), shared_vars=shared_vars,
                          intervals=intervals, passive=settings)
+
+
+def settings_vars(args: argparse.Namespace) -> dict[str, str | bool]:
+    """The checks' shared settings (cloud, region, cache directory, freshness, event log) given to the
+    generator, as the custom vars the CheckCommands read: given once, written on every object. A setting
+    left at the checks' own default is not written (each check has the same default)."""
+    out: dict[str, str | bool] = {}
+    for option in (*CLOUD_OPTIONS, *cache_options()):
+        value = getattr(args, option.dest, None)
+        if value in (None, "", False) or value == option.default:
+            continue
+        if value is True:
+            out[common_var(option.long)] = True
+        elif isinstance(value, float):
+            out[common_var(option.long)] = f"{value:g}s"
+        else:
+            out[common_var(option.long)] = str(value)
+    return out
 
 
 def render(topo: o.Objects, fmt: str, opts: RenderOptions) -> str:

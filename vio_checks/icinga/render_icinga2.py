@@ -186,8 +186,7 @@ def _node_lines(node: Node, topo: Objects, opts: RenderOptions) -> list[str]:
     if opts.zone:
         lines.append(f"zone = {string(opts.zone, macros=False)}")
     variables = dict(node.vars)
-    if node.is_host:
-        variables.update(opts.host_vars)
+    variables.update(opts.shared_vars)
     if not opts.passive:  # passive: the stale check reads only its template's vars
         if not node.is_host:
             variables.update(_shadowed_host_vars(node, topo))

@@ -97,9 +97,10 @@ def check_command(node: Node, opts: RenderOptions) -> str:
         texts = [v for o, v in node.check.args if o == "--text"]
         return f"{DUMMY_COMMAND}!{arg(texts[0] if texts else 'OK')}"
     parts = []
-    for var, val in sorted(opts.host_vars.items()):
-        if var in _OPTION_OF_VAR and val not in (None, ""):
-            parts.append(f"{_OPTION_OF_VAR[var]} {arg(val)}")
+    for var, val in sorted(opts.shared_vars.items()):
+        if var not in _OPTION_OF_VAR or val in (None, "", False):
+            continue
+        parts.append(_OPTION_OF_VAR[var] if val is True else f"{_OPTION_OF_VAR[var]} {arg(val)}")
     for option, val in node.check.args:
         parts.append(option if val is None else f"{option} {arg(val)}")
     return node.check.command + ("!" + " ".join(parts) if parts else "")

@@ -1,0 +1,48 @@
+"""The shipped systemd units: `vio-icinga systemd-units` writes them with this installation's paths (no
+hard-coded /usr/local/bin), and systemd itself accepts them (`systemd-analyze verify`)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+TEMPLATES = Path(__file__).resolve().parent.parent / "icinga" / "systemd"
+
+
+def test_units_are_written_for_this_installation(tmp_path):
+    p = subprocess.run([str(BIN / "vio-icinga"), "systemd-units", "--output", str(tmp_path)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    units = sorted(tmp_path.iterdir())
+    assert {u.name for u in units} == {t.name for t in TEMPLATES.iterdir()} >= {
+        "vio-discover.service", "vio-discover.timer", "vio-icinga.service", "vio-icinga.timer",
+        "vio-icinga-push.service"}
+    for unit in units:
+        text = unit.read_text()
+        assert "@BINDIR@" not in text and "/usr/local/bin" not in text and "/usr/bin/env" not in text, unit
+        assert oct(unit.stat().st_mode & 0o777) == "0o644"
+        for line in re.findall(r"^ExecStart=(.*)$", text, re.M):
+            exe = line.split()[0]
+            assert exe.startswith(str(BIN)) and os.access(exe, os.X_OK), (unit.name, line)
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze not installed")
+    p = subprocess.run(["systemd-analyze", "verify", *map(str, units)], capture_output=True, text=True,
+                       timeout=120)
+    # verify reports problems of our units as "<unit>:<line>: ..." (system-wide noise names other files)
+    ours = [line for line in p.stderr.splitlines() if any(u.name in line for u in units)]
+    assert p.returncode == 0 and not ours, p.stderr
+
+
+def test_units_to_stdout_and_errors_are_one_line(tmp_path):
+    p = subprocess.run([str(BIN / "vio-icinga"), "systemd-units"], capture_output=True, text=True)
+    assert p.returncode == 0 and "# --- vio-discover.timer" in p.stdout
+    p = subprocess.run([str(BIN / "vio-icinga"), "systemd-units", "--bindir", str(tmp_path)],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and len(p.stderr.splitlines()) == 1 and "give --bindir" in p.stderr
