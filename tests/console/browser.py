@@ -29,7 +29,7 @@ MAX_PNG = 200_000
 class Browser:
     """One Chromium session against one Icinga Web 2."""
 
-    def __init__(self, base_url: str, profile: Path, daemons: Daemons, width: int = 1280, height: int = 720) -> None:
+    def __init__(self, base_url: str, profile: Path, daemons: Daemons, width: int = 1280, height: int = 900) -> None:
         self.base = base_url
         self.shots = Path(os.environ[SHOTS_ENV]) if os.environ.get(SHOTS_ENV) else profile.parent / "shots"
         self.shots.mkdir(parents=True, exist_ok=True)
@@ -69,6 +69,24 @@ class Browser:
         """The visible text of each list item (Icinga DB Web lists) of the main column."""
         return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, css) if e.text.strip()]
 
+    def section(self, title: str) -> str:
+        """The text of a detail page's section (an h2 and what follows it up to the next h2)."""
+        return self.driver.execute_script(
+            "const h = [...document.querySelectorAll('#col1 h2')].find(e => e.textContent.trim() === arguments[0]);"
+            "let t = '', n = h ? h.nextElementSibling : null;"
+            "while (n && n.tagName !== 'H2') { t += n.innerText + '\\n'; n = n.nextElementSibling; }"
+            "return t;", title)
+
+    def check_source_ball(self) -> str:
+        """The colour of the marker Icinga DB Web puts before the check source: "down" when unreachable."""
+        ball = self.driver.execute_script(
+            "const l = [...document.querySelectorAll('#col1 .check-statistics *')]"
+            ".find(e => e.children.length === 0 && e.textContent.trim() === 'Check Source');"
+            "const box = l ? l.parentElement : null;"
+            "const b = box ? box.querySelector('.state-ball') : null;"
+            "return b ? b.className : '';")
+        return next((c[len("state-"):] for c in ball.split() if c.startswith("state-") and c != "state-ball"), "")
+
     def html(self) -> str:
         return self.driver.page_source
 
@@ -79,3 +97,16 @@ class Browser:
         if shutil.which("optipng"):
             subprocess.run(["optipng", "-quiet", "-o2", "-strip", "all", str(path)], timeout=120, check=False)
         return path
+
+    def until(self, path: str, predicate, timeout: float = 60) -> str:
+        """Re-open the page until predicate(its text) holds (Icinga DB writes state changes asynchronously)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.open(path)
+            if predicate(text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path}: still not as expected after {timeout:.0f} s:\n{text}")
+            time.sleep(1)

@@ -19,6 +19,9 @@ from .browser import Browser
 from .webstack import APT_PACKAGES, ConsoleIcinga2, WebStack, missing
 
 HERE = Path(__file__).resolve().parent
+#: Deployed as README shows it, with the links a NOC follows from a host (Horizon for VMs, vCenter for clusters).
+DEPLOY_ARGS = ("--notes-url", "vm=https://horizon.example.com/project/instances/{id}/",
+               "--action-url", "hypervisor=https://vcenter.example.com/ui/#?extensionId=vsphere.core.inventory")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -46,7 +49,7 @@ def console(make_cloud, tmp_path):
         stack.start_backend()
         icinga.redis_port = stack.redis_port
         icinga.start()
-        icinga.deploy(cloud, expect_host=PREFIX)
+        icinga.deploy(cloud, *DEPLOY_ARGS, expect_host=PREFIX)
         stack.start_icingadb()
         stack.wait_synced(PREFIX)
         stack.start_web()
