@@ -40,3 +40,8 @@ clean:
 .PHONY: bench
 bench: install
 	$(BIN)/python bench/run.py --output BENCHMARKS.md
+
+# The Icinga Web 2 screenshots in README (docs/img/*.png): the console suite, writing its PNGs there.
+.PHONY: screenshots
+screenshots: install-test
+	VIO_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/python -m pytest -p no:cacheprovider -m console tests/console

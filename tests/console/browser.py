@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from selenium import webdriver
@@ -69,6 +70,17 @@ class Browser:
         """The visible text of each list item (Icinga DB Web lists) of the main column."""
         return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, css) if e.text.strip()]
 
+    def icons(self) -> dict[str, str]:
+        """List item title → its Font Awesome icon (icon_image), for the items of the main column that have one."""
+        return self.driver.execute_script(
+            "const out = {};"
+            "for (const li of document.querySelectorAll('#col1 .content li.list-item')) {"
+            "  const i = li.querySelector('.icon-image i');"
+            "  const t = li.querySelector('.title .subject');"
+            "  if (i && t) out[t.textContent.trim()] ="
+            "    [...i.classList].find(c => c.startsWith('fa-') && c !== 'fa-fw').slice(3); }"
+            "return out;")
+
     def section(self, title: str) -> str:
         """The text of a detail page's section (an h2 and what follows it up to the next h2)."""
         return self.driver.execute_script(
@@ -93,15 +105,24 @@ class Browser:
     def screenshot(self, name: str) -> Path:
         """A PNG of the window, optimised (optipng) to stay small enough for the README."""
         path = self.shots / f"{name}.png"
-        self.driver.save_screenshot(str(path))
+        size = self.driver.get_window_size()
+        # crop to the main column's content: no empty screen below a short list
+        bottom = self.driver.execute_script(
+            "const e = [...document.querySelectorAll('#col1 .content *')];"
+            "return e.length ? Math.max(...e.map(x => x.getBoundingClientRect().bottom)) : 0;")
+        chrome = self.driver.execute_script("return window.outerHeight - window.innerHeight")
+        if bottom and bottom + 60 + chrome < size["height"]:
+            self.driver.set_window_size(size["width"], max(360, int(bottom) + 60 + chrome))
+        try:
+            self.driver.save_screenshot(str(path))
+        finally:
+            self.driver.set_window_size(size["width"], size["height"])
         if shutil.which("optipng"):
             subprocess.run(["optipng", "-quiet", "-o2", "-strip", "all", str(path)], timeout=120, check=False)
         return path
 
     def until(self, path: str, predicate, timeout: float = 60) -> str:
         """Re-open the page until predicate(its text) holds (Icinga DB writes state changes asynchronously)."""
-        import time
-
         deadline = time.monotonic() + timeout
         while True:
             text = self.open(path)

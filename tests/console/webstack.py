@@ -14,8 +14,8 @@ unhandled problem, which is not what a NOC sees in a current Icinga Web 2.
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
-import time
 from pathlib import Path
 
 from icinga_e2e import Icinga2, free_port, stop_process, wait_for
@@ -197,10 +197,6 @@ logging:
             return p.returncode == 0 and p.stdout.strip() == "1"
         wait_for(synced, timeout, f"icingadb to sync host {host}", interval=0.5)
 
-    def state_of(self, table: str, name_column: str = "name") -> dict[str, tuple]:
-        """For waiting only (what the page shows is asserted through the page): name → (hard_state, ...)."""
-        raise NotImplementedError
-
     def start_web(self) -> None:
         """Icinga Web 2 under `php -S`, configured in ICINGAWEB_CONFIGDIR with a test user and the icingadb module."""
         c = self.config_dir
@@ -246,12 +242,6 @@ require '@PUBLIC@/index.php';
 
 
 def _port_open(port: int) -> bool:
-    import socket
-
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def settle_time(seconds: float) -> None:
-    time.sleep(seconds)
