@@ -2,7 +2,7 @@
 
 Every test in this directory carries the `console` marker. With CI=true a missing Debian package fails the
 run; elsewhere the tests are skipped with the reason. VIO_SCREENSHOTS=DIR writes the screenshots to DIR
-(`make screenshots` sets it to docs/img); VIO_CONSOLE_KEEP=1 keeps the daemons' logs (tmp_path) on failure.
+(`make screenshots` sets it to docs/img). On a failure the daemons' log tails are printed.
 """
 
 from __future__ import annotations
