@@ -56,3 +56,8 @@ deb:
 	mv $(DEB_BUILD)/vio-checks_*_all.deb dist/
 	if command -v lintian >/dev/null; then lintian --fail-on error dist/vio-checks_*_all.deb; fi
 	@ls dist/vio-checks_*_all.deb
+
+# The Icinga Web 2 screenshots in README (docs/img/*.png): the console suite, writing its PNGs there.
+.PHONY: screenshots
+screenshots: install-test
+	VIO_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/python -m pytest -p no:cacheprovider -m console tests/console
