@@ -16,8 +16,9 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(PIP) install ./vio-sim .
 
+# The browser driver (console suite) and pyVmomi (vsphere suite) come from PyPI: pinned for CI.
 install-test: $(BIN)/python
-	$(PIP) install ./vio-sim ".[test]"
+	$(PIP) install -c constraints/console.txt -c constraints/vsphere.txt ./vio-sim ".[test]"
 
 demo: install
 	$(BIN)/python -m vio_sim.demo
