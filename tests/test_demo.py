@@ -17,9 +17,9 @@ def test_demo_ends_with_the_root_cause_story():
     assert "Traceback" not in out + p.stderr
     story = out[out.index("== 6. Root cause"):]
     assert "$ vio-icinga impact --os-cloud vio-sim domain-c10." in story
-    assert "hypervisor domain-c10." in story and "2 VMs" in story
+    assert "hypervisor domain-c10 (vio-compute-03): 2 VMs" in story
     assert "$ vio-icinga rootcause --os-cloud vio-sim " in story
-    assert "is unreachable because hypervisor domain-c10." in story and "<- cause" in story
+    assert "is unreachable because hypervisor domain-c10 (vio-compute-03) is DOWN" in story and "<- cause" in story
     assert story.rstrip().endswith("the temporary files are removed.")
     assert "--id 'domain-c9(Cluster-B)'" in out  # pasteable into a shell
     for line in out.splitlines():

@@ -83,7 +83,7 @@ def test_impact_of_a_hypervisor_counts_by_kind(topo):
     # scratch (monitoring=off) is not generated, so not counted
     assert imp.counts == {t.VM: 1, t.INTERFACE: 1, t.VOLUME: 1, t.CAPACITY: 1}
     assert imp.projects == [next(p.name for p in small_inventory().projects if p.id == "p-web")]
-    assert imp.summary(topo) == "hypervisor domain-c8.5f2e: 1 VM, 1 interface, 1 volume, 1 capacity service, 1 project"
+    assert imp.summary(topo) == "hypervisor domain-c8.5f2e (vio-compute-01): 1 VM, 1 interface, 1 volume, 1 capacity service, 1 project"
 
 
 def test_impact_is_transitive_through_services_and_hosts(topo):
@@ -164,7 +164,7 @@ def test_rootcause_names_the_topmost_failing_parent(topo):
     a = im.analyse(topo, vm, status, "icinga")
     assert a.via.key == HV8 and a.cause.key == NOVA1
     msg = im.message(topo, a, 1_700_000_100.0)
-    assert msg.startswith("VM web-01 is unreachable because hypervisor domain-c8.5f2e is DOWN since ")
+    assert msg.startswith("VM web-01 is unreachable because hypervisor domain-c8.5f2e (vio-compute-01) is DOWN since ")
     assert msg.endswith("(cause: nova-compute on vio-compute-01 CRITICAL: nova-compute@vio-compute-01 is down "
                         "since 10:42)")
     # a service's own host counts as a parent: the VM's interface is affected through the VM
@@ -285,7 +285,7 @@ def test_rootcause_from_the_inventory(cloud):
     cloud.sweep()
     r = cloud.run("vio-icinga", "rootcause", "web-01")
     assert r.rc == 0, str(r)
-    assert r.lines[0].startswith("VM web-01 is unreachable because hypervisor domain-c8.")
+    assert r.lines[0].startswith("VM web-01 is unreachable because hypervisor domain-c8 (vio-compute-01) is DOWN")
     assert "(cause: nova-compute on vio-compute-01 CRITICAL: nova-compute@vio-compute-01 is down since" in r.lines[0]
     assert r.lines[1].startswith("chain (judged from the cached inventory of ")
     r = cloud.run("vio-icinga", "rootcause", "db-01-eth0", "--json")

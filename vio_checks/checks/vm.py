@@ -107,8 +107,9 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     where = Placement(snap.all("hypervisors"), snap.all("compute_services"))
     if server is not None:
         history = EventLog(snap.store).for_object(server.id, now - args.window)
+        project = snap.get("projects", server.project_id) if server.project_id else None
         return judge_vm(server, where.hypervisor_of(server), where.service_of(server), opts, now,
-                        notes=history_notes(history, now))
+                        notes=history_notes(history, now), project=project.name if project else None)
     selection = selection_from_args(args, snap)
     servers = [s for s in snap.all("servers") if selection.server_selected(s)]
     items = [(s.name or s.id, judge_vm(s, where.hypervisor_of(s), where.service_of(s), opts, now))

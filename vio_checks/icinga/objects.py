@@ -156,6 +156,17 @@ def check_url_template(template: str) -> None:
         raise ValueError(f"bad URL template {template!r} ({e}): use only {fields}") from None
 
 
+_NOVA_HV_NAME = re.compile(r"^(?P<moref>domain-c\d+)\.[0-9a-f-]{36}$")
+
+
+def hypervisor_display(hv: Any) -> str:
+    """A hypervisor as a person reads it in a list: its cluster (name, or moref without the vCenter uuid
+    Nova appends) and its compute host: `Cluster-B (vio-compute-02)`, `domain-c8 (vio-compute-01)`."""
+    m = _NOVA_HV_NAME.match(hv.hostname or "")
+    cluster = hv.cluster_name or (m.group("moref") if m else hv.hostname)
+    return f"{cluster} ({hv.service_host})" if hv.service_host and hv.service_host != cluster else cluster
+
+
 def ip_address(text: str | None) -> str | None:
     """The text when it is an IP address (what `address` may hold), else None."""
     try:
@@ -298,8 +309,9 @@ class IcingaLook:
 
     def hypervisor(self, hv: Any, parent: str) -> tuple[Node, Node]:
         key = self.name("hv", t.hypervisor_key(hv))
-        hgroup = self.topo.add_group("host", key, f"{self.label}: hypervisor {hv.label}")
-        sgroup = self.topo.add_group("service", key, f"{self.label}: hypervisor {hv.label}")
+        shown = hypervisor_display(hv)
+        hgroup = self.topo.add_group("host", key, f"{self.label}: hypervisor {shown}")
+        sgroup = self.topo.add_group("service", key, f"{self.label}: hypervisor {shown}")
         self.hv_groups.setdefault(key, (hgroup, sgroup))
         v = self.base_vars(t.HYPERVISOR, str(hv.id))
         v.update(vio_hypervisor=hv.label, vio_hypervisor_hostname=hv.hostname,
@@ -310,13 +322,13 @@ class IcingaLook:
             v["vio_hypervisor_type"] = hv.type
         ident = hv.hostname if str(hv.id).isdigit() else str(hv.id)
         check = Check("vio_hypervisor", (("--id", ident), *STATE_ONLY_HYPERVISOR_ARGS))
-        host = Node(kind=t.HYPERVISOR, host=key, service=None, display_name=hv.label, object_id=str(hv.id),
+        host = Node(kind=t.HYPERVISOR, host=key, service=None, display_name=shown, object_id=str(hv.id),
                     check=check, vars=v, parents=(parent,), address=ip_address(hv.host_ip),
                     groups=(self.kind_groups["hypervisors"], hgroup))
         self.urls(host, {"id": str(hv.id), "name": hv.label, "hypervisor": hv.hostname})
         cap_vars = self.base_vars(t.CAPACITY, str(hv.id))
         cap_vars.update(vio_hypervisor=hv.label, vio_hypervisor_hostname=hv.hostname)
-        capacity = Node(kind=t.CAPACITY, host=key, service="capacity", display_name=f"capacity of {hv.label}",
+        capacity = Node(kind=t.CAPACITY, host=key, service="capacity", display_name=f"capacity of {shown}",
                         object_id=str(hv.id), check=Check("vio_hypervisor", (("--id", ident),)),
                         vars=cap_vars,
                         parents=(parent,), groups=(self.kind_groups["capacity"], sgroup))

@@ -110,7 +110,7 @@ def _activity(server: Server) -> str:
 
 
 def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | None, opts: VmOptions,
-             now: float, notes: Sequence[str] = ()) -> Verdict:
+             now: float, notes: Sequence[str] = (), project: str | None = None) -> Verdict:
     """The state of one VM, given its hypervisor and nova-compute service records (None when unknown).
 
     `notes` are extra lines from elsewhere (e.g. a later event log: "moved from A to B 4 min ago"); they
@@ -168,7 +168,8 @@ def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | N
 
     power = POWER_STATES.get(server.power_state, "?") if server.power_state is not None else "?"
     v.details += [
-        f"server {inert(server.id)} ({name}), project {inert(server.project_id) or '?'}",
+        f"server {inert(server.id)} ({name}), project "
+        + (f"{inert(project)} ({inert(server.project_id)})" if project else inert(server.project_id) or "?"),
         f"status {status}, vm_state {inert(server.vm_state, 40) or '?'}, "
         f"task_state {inert(server.task_state, 60) or '-'}, power state {power}, "
         f"updated {clock(server.updated, now)}",
