@@ -458,6 +458,9 @@ class Icinga2(Core):
         self._opener: urllib.request.OpenerDirector | None = None
         self._levels: list[list[str]] | None = None
         self._known: dict[str, Obj] = {}
+        #: Checks on Icinga's own timers (default: none run unless a test forces them), and the templates.
+        self.timers = False
+        self.templates = ICINGA_DIR / "templates.conf"
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -483,10 +486,11 @@ include <itl>
 const PluginDir = "{CHECK_DUMMY_DIR}"
 const VioChecksDir = "{BIN}"
 
-// No check runs on a timer: the tests force every check (reschedule-check with force=true).
+// Unless a test asks for timers, no check runs on its own: the tests force every check
+// (reschedule-check with force=true).
 object IcingaApplication "app" {{
-  enable_host_checks = false
-  enable_service_checks = false
+  enable_host_checks = {str(self.timers).lower()}
+  enable_service_checks = {str(self.timers).lower()}
   enable_flapping = false
   enable_perfdata = false
 }}
@@ -509,7 +513,7 @@ object FileLogger "main-log" {{
 }}
 
 include "{ICINGA_DIR / 'commands.conf'}"
-include "{ICINGA_DIR / 'templates.conf'}"
+include "{self.templates}"
 
 object User "e2e" {{ enable_notifications = true }}
 object NotificationCommand "e2e-host" {{

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
+import time
+from pathlib import Path
 
 import pytest
 from conftest import CloudEnv
@@ -26,13 +29,17 @@ from icinga_e2e import (
     E2E_SCENARIO,
     HARD,
     ICINGA2,
+    ICINGA_DIR,
     OK,
     PREFIX,
     UP,
     Icinga2,
     make_pki,
     require,
+    wait_for,
 )
+
+from vio_checks.icinga import settings
 
 pytestmark = pytest.mark.e2e
 
@@ -326,3 +333,57 @@ def test_settings_given_to_deploy_reach_every_check(e2e):
         assert "--cache-only" in command, command
         ran += 1
     assert ran > 25
+
+
+# --- from a fault to its notification, on Icinga's own timers ---------------------------------------------------
+
+#: Every interval of the shipped templates and --max-age divided by this: the delay formula scales with it.
+SCALE = 20
+
+
+def scaled_templates(path) -> Path:
+    """icinga/templates.conf with each check and retry interval divided by SCALE."""
+    units = {"s": 1, "m": 60, "h": 3600}
+
+    def scaled(m: re.Match) -> str:
+        return f"{m.group(1)} = {int(m.group(2)) * units[m.group(3)] / SCALE:g}s"
+
+    text = re.sub(r"\b(check_interval|retry_interval) = (\d+)([smh])\b", scaled,
+                  (ICINGA_DIR / "templates.conf").read_text())
+    path.write_text(text)
+    return path
+
+
+def test_fault_to_notification_within_the_formula(make_cloud, icinga_pki, tmp_path):
+    """Icinga 2 schedules every check itself (timers on), with the intervals and --max-age of the defaults
+    divided by SCALE: a nova-compute service that goes down notifies within README's formula
+    max_age + check_interval + (attempts - 1) x retry_interval (scaled), and alone."""
+    cloud: CloudEnv = make_cloud(copy.deepcopy(E2E_SCENARIO))
+    cloud.sweep()
+    icinga = Icinga2(tmp_path / "icinga2", icinga_pki, cloud.env)
+    icinga.timers = True
+    icinga.templates = scaled_templates(tmp_path / "templates-scaled.conf")
+    max_age = settings.DEFAULT_MAX_AGE / SCALE
+    try:
+        icinga.start()
+        icinga.deploy(cloud, "--max-age", f"{max_age:g}s", expect_host=PREFIX)
+        wait_for(lambda: all(o.checked and o.state == OK and o.hard for o in icinga.objects().values()), 90,
+                 "every object checked and OK on Icinga's own timers")
+        assert icinga.notifications() == []
+        root = f"{PREFIX}!nova-compute@vio-compute-01"
+        bound = settings.notification_delay("vio-cloud-service") / SCALE
+        started = time.monotonic()
+        cloud.sim.patch("compute_services", "nova-compute@vio-compute-01", state="down")
+        wait_for(lambda: root in icinga.notified(), 4 * bound, f"the notification of {root}")
+        elapsed = time.monotonic() - started
+        # sweep and check run times come on top of the formula (README): a few seconds on 2 busy cores
+        assert elapsed <= bound + 5, f"{elapsed:.1f} s > {bound:.1f} s (+5 s for the runs)"
+        time.sleep(bound)  # everything below has had the time to turn HARD too
+        icinga.quiet()
+        assert icinga.notified() == [root], icinga.report()
+        print(f"fault → notification: {elapsed:.1f} s (formula: {bound:.1f} s, 1/{SCALE} of the defaults)")
+    except BaseException:
+        print(icinga.log_tail())
+        raise
+    finally:
+        icinga.stop()

@@ -265,3 +265,22 @@ def test_launchers_are_one_file_with_the_check_name_filled_in():
         path = REPO / "checks" / f"check_vio_{check}"
         expected = template.replace("VIO VM", f"VIO {check.upper()}").replace("vm", check)
         assert path.read_text() == expected and os.access(path, os.X_OK), path
+
+
+def test_readme_states_the_notification_delay_of_the_code():
+    """README's "From a fault to its notification" table gives settings.notification_delay's values."""
+    import re
+    from pathlib import Path
+
+    from vio_checks.icinga import settings as s
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = dict(re.findall(r"^\| [^|]*`(vio-[a-z-]+)`[^|]*\| 120 \+ \d+ \+ \d x 30 = (\d+) s", text, re.M))
+    assert rows == {"vio-cloud-host": "210", "vio-cloud-service": "240"}, rows
+    for name, seconds in rows.items():
+        assert s.notification_delay(name) == int(seconds)
+    table = text[text.index("| the fault shows on |"):]
+    for name, row in (("vio-hypervisor-host", "a hypervisor or router host"), ("vio-vm-host", "a VM host"),
+                      ("vio-interface-service", "an interface or volume service")):
+        line = next(line for line in table.splitlines() if line.startswith(f"| {row}"))
+        assert f"= {int(s.notification_delay(name))} s" in line, line

@@ -90,3 +90,21 @@ def template(name: str) -> Template:
         if tpl.name == name:
             return tpl
     raise KeyError(name)
+
+
+#: The checks' default --max-age (s): how old an inventory a check may judge before it sweeps again.
+DEFAULT_MAX_AGE = 120
+
+
+def notification_delay(template_name: str, max_age: float = DEFAULT_MAX_AGE,
+                       interval: float | None = None) -> float:
+    """The longest time (s) from a fault in the cloud to its notification, active mode, as the templates
+    schedule it: the inventory may be `max_age` old when the fault happens, the object's next check may be
+    a whole check interval away, and a problem needs max_check_attempts - 1 retries to be HARD (Icinga
+    notifies at HARD). Sweep and check run times come on top (seconds, see BENCHMARKS.md).
+
+        max_age + check_interval + (max_check_attempts - 1) x retry_interval
+    """
+    tpl = template(template_name)
+    check = tpl.check_interval if interval is None else interval
+    return max_age + check + (tpl.max_check_attempts - 1) * tpl.retry_interval
