@@ -39,8 +39,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 ICINGA_DIR = REPO / "icinga"
 BIN = Path(sys.executable).parent
@@ -112,6 +110,8 @@ def require(binary: str, packages: str) -> None:
     """Skip loudly when a monitoring core is not installed; in CI (CI=true) that is a failure."""
     if os.access(binary, os.X_OK):
         return
+    import pytest  # here, not at the top: bench/bulk.py imports this harness without pytest installed
+
     message = (f"END-TO-END TESTS NOT RUN: {binary} is not installed (apt-get install {packages}); "
                "CI installs it through .ci/run")
     if IN_CI:
