@@ -10,7 +10,7 @@ count, absolute times are context (they move with whatever else the machine is d
 Figures (a function each): 1 warm single-object check vs the bare imports, 2 the same check on a small and a
 big cloud, 3 sweeps (requests, wall, peak RSS, token reuse), 4 a stampede of checks on an expired cache,
 5 active throughput vs a plain authenticate-and-list plugin, 6 vio-icinga generate and validation,
-7 bulk push (placeholder).
+7 bulk push against a real icinga2 (bulk.py).
 """
 
 from __future__ import annotations
