@@ -149,7 +149,8 @@ def one_size(icinga: e2e.Icinga2, cloud, rounds: int, pinned: bool, log: Callabl
     vms = cloud.sizes["vms"]
     log(f"7: deploying the generated objects of {vms} VMs to icinga2")
     t0 = time.monotonic()
-    icinga.deploy(Commands(cloud.env), "--max-age", "1d")
+    # a reload of ~38,000 objects takes a minute or more on a busy 2-core box
+    icinga.deploy(Commands(cloud.env), "--max-age", "1d", reload_timeout=300)
     out: dict[str, Any] = {"vms": vms, "deploy_seconds": time.monotonic() - t0}
     out["in_icinga"], out["pending_before"] = object_counts(icinga)
     log(f"7: {rounds} full push rounds at {vms} VMs ({out['in_icinga']} objects in icinga2)")

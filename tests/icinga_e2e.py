@@ -555,7 +555,7 @@ apply Notification "e2e" to Service {{
     def deploy_args(self) -> list[str]:
         return ["--api-url", self.url, "--api-user", API_USER, "--ca-file", str(self.ca_file)]
 
-    def deploy(self, cloud, *extra: str, expect_host: str | None = None) -> None:
+    def deploy(self, cloud, *extra: str, expect_host: str | None = None, reload_timeout: float = 60) -> None:
         """`vio-icinga deploy` for the cloud's cached inventory; waits until Icinga runs the new config."""
         t0 = time.monotonic()
         old_pid = self._worker_pid()
@@ -565,7 +565,8 @@ apply Notification "e2e" to Service {{
         if "deployed" not in r.stdout:  # unchanged: nothing uploaded, no reload
             return
         # A successful stage makes Icinga reload: a new worker process takes over the same port.
-        wait_for(lambda: self._worker_pid() not in (None, old_pid), 60, "Icinga to reload the deployed config",
+        wait_for(lambda: self._worker_pid() not in (None, old_pid), reload_timeout,
+                 "Icinga to reload the deployed config",
                  interval=0.1)
         if expect_host:
             wait_for(lambda: expect_host in self.last_checks(), 30, f"host {expect_host} after the reload")
