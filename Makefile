@@ -37,7 +37,7 @@ check: lint
 clean:
 	rm -rf $(VENV) build dist *.egg-info vio-sim/build vio-sim/*.egg-info .pytest_cache .ruff_cache
 
-# The benchmark against the simulator (about 3 minutes on 2 cores, at most 10); writes BENCHMARKS.md.
+# The benchmark against the simulator and a real icinga2 (about 6 minutes on 2 cores, at most 10); writes BENCHMARKS.md.
 .PHONY: bench
 bench: install
 	$(BIN)/python bench/run.py --output BENCHMARKS.md

@@ -39,8 +39,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 ICINGA_DIR = REPO / "icinga"
 BIN = Path(sys.executable).parent
@@ -112,6 +110,8 @@ def require(binary: str, packages: str) -> None:
     """Skip loudly when a monitoring core is not installed; in CI (CI=true) that is a failure."""
     if os.access(binary, os.X_OK):
         return
+    import pytest  # here, not at the top: bench/bulk.py imports this harness without pytest installed
+
     message = (f"END-TO-END TESTS NOT RUN: {binary} is not installed (apt-get install {packages}); "
                "CI installs it through .ci/run")
     if IN_CI:
@@ -607,7 +607,7 @@ apply Notification "e2e" to Service {{
         self.api("POST", "/v1/objects/icingaapplications/app",
                  {"attrs": {"enable_host_checks": True, "enable_service_checks": True}})
 
-    def deploy(self, cloud, *extra: str, expect_host: str | None = None) -> None:
+    def deploy(self, cloud, *extra: str, expect_host: str | None = None, reload_timeout: float = 60) -> None:
         """`vio-icinga deploy` for the cloud's cached inventory; waits until Icinga runs the new config."""
         t0 = time.monotonic()
         old_pid = self._worker_pid()
@@ -617,7 +617,8 @@ apply Notification "e2e" to Service {{
         if "deployed" not in r.stdout:  # unchanged: nothing uploaded, no reload
             return
         # A successful stage makes Icinga reload: a new worker process takes over the same port.
-        wait_for(lambda: self._worker_pid() not in (None, old_pid), 60, "Icinga to reload the deployed config",
+        wait_for(lambda: self._worker_pid() not in (None, old_pid), reload_timeout,
+                 "Icinga to reload the deployed config",
                  interval=0.1)
         if expect_host:
             wait_for(lambda: expect_host in self.last_checks(), 30, f"host {expect_host} after the reload")
