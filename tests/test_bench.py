@@ -56,7 +56,7 @@ def test_bench_sweep_requests_are_pages_plus_one_per_ha_router(tmp_path):
 @pytest.mark.e2e
 def test_bench_bulk_push_against_real_icinga2(tmp_path):
     """Figure 7: every generated checkable reaches icinga2 in one full round, one request each; a round
-    with nothing changed sends at most the discovery host (its output carries the inventory's age)."""
+    with nothing changed sends only the heartbeat and the problems."""
     from icinga_e2e import ICINGA2, require
 
     require(ICINGA2, "icinga2-bin icinga2-common")
@@ -71,6 +71,8 @@ def test_bench_bulk_push_against_real_icinga2(tmp_path):
             assert r["sent"] == r["objects"] == r["requests"] == s["in_icinga"] > 0, r
         assert s["pending_before"] > 0 and s["pending_after"] == 0  # every object got its first result
         u = s["unchanged"]
-        assert u["rc"] == 0 and u["objects"] == s["in_icinga"] and u["sent"] == u["requests"] <= 1, u
+        # nothing changed: only the heartbeat (the cloud host) and the problems with what is below them
+        assert u["rc"] == 0 and u["objects"] == s["in_icinga"] and u["sent"] == u["requests"], u
+        assert 1 <= u["sent"] <= u["objects"] // 20, u
         assert s["judge_only"]["rc"] == 0 and s["judge_only"]["sent"] >= s["in_icinga"]
     assert f7["active_cpu"] > 0

@@ -32,7 +32,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,29 +156,20 @@ def nagios_state_services(topo: o.Objects) -> set[str]:
     return {p for n in topo.nodes.values() if not n.is_host for p in n.parents if topo.get(p).is_host}
 
 
-def items_for(topo: o.Objects, evaluator: Evaluator, nagios: bool,
-              settings: passive.Passive | None = None) -> list[Item]:
-    """Every node's result as Items, with its level in the tree and its ttl (its freshness in passive
-    mode); Nagios: plus each parent host's `state` service."""
+def item_levels(topo: o.Objects, evaluator: Evaluator, nagios: bool,
+                settings: passive.Passive | None = None) -> Iterator[list[Item]]:
+    """Every node's result as Items, one list per tree level (roots first), judged as it is asked for:
+    each with its level and its ttl (its freshness in passive mode); Nagios: plus each parent host's
+    `state` service."""
     state_hosts = nagios_state_services(topo) if nagios else set()
     depth = topo.depth()
-    out = []
+    by_level: dict[int, list[o.Node]] = {}
     for node in topo.sorted_nodes():
-        out += node_items(node, evaluator.evaluate(node), depth[node.key], settings, node.key in state_hosts)
-    return out
-
-
-def followers(topo: o.Objects | None, items: list[Item], tracker: Tracker) -> set[str]:
-    """The nodes below a problem, or below an object whose state changed since it was last sent. Icinga
-    decides an object's reachability when a result of that object arrives (its parent may have turned
-    HARD since, or recovered), so these get a result every round too."""
-    if topo is None:
-        return set()
-    out: set[str] = set()
-    for item in items:
-        if item.node not in out and (item.problem or tracker.state_changed(item.key, item.code)):
-            out.update(n.key for n in topo.descendants(item.node))
-    return out
+        by_level.setdefault(depth[node.key], []).append(node)
+    for level in sorted(by_level):
+        yield [item for node in by_level[level]
+               for item in node_items(node, evaluator.evaluate(node), level, settings,
+                                      node.key in state_hosts)]
 
 
 def node_items(node: o.Node, outcome: Outcome, level: int, settings: passive.Passive | None,
@@ -195,24 +186,50 @@ def node_items(node: o.Node, outcome: Outcome, level: int, settings: passive.Pas
     return out
 
 
-def deliver(target: Any, items: list[Item]) -> Delivery:
-    """Deliver parents first: Icinga 2 in one batch per tree level (a level starts when the one above is
-    processed, so a child's result meets its parent's new state); Nagios in one write, sorted by level."""
-    items = sorted(items, key=lambda i: i.level)
-    if isinstance(target, NagiosTarget):
-        return target.deliver(items)
-    total = Delivery()
-    for level in sorted({i.level for i in items}):
-        part = target.deliver([i for i in items if i.level == level])
-        total.sent += part.sent
-        total.errors.update(part.errors)
-        total.requests += part.requests
-        total.unavailable = total.unavailable or part.unavailable
-        if part.unavailable and not part.sent:
-            total.errors.update({i.key: "not sent: the target was unavailable" for i in items
-                                 if i.level > level})
-            break
-    return total
+class Delivering:
+    """Delivers parents first, level by level. Icinga 2: each level in the background while the next one
+    is judged, and only once the level above is processed (the API answers after processing), so a
+    child's result meets its parent's new state; once a level found the target unavailable, the rest is
+    not tried. Nagios: everything in one write at the end, sorted by level (Nagios reads it in order)."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self.total = Delivery()
+        self._held: list[Item] = []
+        self._thread: threading.Thread | None = None
+
+    def send(self, items: list[Item]) -> None:
+        if isinstance(self.target, NagiosTarget):
+            self._held += items
+            return
+        self.wait()
+        if self.total.unavailable and not self.total.sent:
+            self.total.errors.update({i.key: "not sent: the target was unavailable" for i in items})
+            return
+        if items:
+            self._thread = threading.Thread(target=self._deliver, args=(items,), name="push-level",
+                                            daemon=True)
+            self._thread.start()
+
+    def _deliver(self, items: list[Item]) -> None:
+        part = self.target.deliver(items)
+        self.total.sent += part.sent
+        self.total.errors.update(part.errors)
+        self.total.requests += part.requests
+        self.total.unavailable = self.total.unavailable or part.unavailable
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def finish(self) -> Delivery:
+        """Wait for the last level (Nagios: write everything); what was delivered."""
+        self.wait()
+        if self._held:
+            self._deliver(sorted(self._held, key=lambda i: i.level))
+            self._held = []
+        return self.total
 
 
 def run_round(args: argparse.Namespace, target: Any, tracker: Tracker, full: bool = False) -> RoundStats:
@@ -227,7 +244,9 @@ def run_round(args: argparse.Namespace, target: Any, tracker: Tracker, full: boo
     try:
         result = snapshot(args, timeout=args.timeout)
     except InventoryUnavailable as e:
-        items = unavailable_items(args, tracker, str(e), settings, nagios)
+        unavailable = unavailable_items(args, tracker, str(e), settings, nagios)
+        levels: Iterable[list[Item]] = [[i for i in unavailable if i.level == 0],
+                                        [i for i in unavailable if i.level > 0]]
         topo, partial = None, True
     else:
         if result.stale_reason:
@@ -235,23 +254,38 @@ def run_round(args: argparse.Namespace, target: Any, tracker: Tracker, full: boo
         memory = Result(MemorySnapshot(result.snapshot), result.stale_reason, result.swept, result.error)
         topo = o.build(memory.snapshot.inventory(), opts)
         tracker.root = topo.prefix
-        items = items_for(topo, Evaluator(memory, args), nagios, settings)
+        levels = item_levels(topo, Evaluator(memory, args), nagios, settings)
         partial = False
-    stats.objects = len(items)
     now = time.time()
-    due, changed = [], set()
-    follow = followers(topo, items, tracker)
-    for item in items:
-        # The cloud host is the heartbeat, and problems stay fresh (Icinga 2 re-checks a problem child
-        # when its parent recovers: its own result must follow at once), so both go every round; and
-        # what is below them or below a state change, so Icinga judges its reachability anew.
-        always = item.level == 0 or item.problem or item.node in follow
-        send, differs = tracker.due(item.key, item.digest, now, always=always)
-        if send or full:
-            due.append(item)
-            if differs:
-                changed.add(item.key)
-    delivery = deliver(target, due)
+    items: list[Item] = []
+    due: list[Item] = []
+    changed: set[str] = set()
+    follow: set[str] = set()
+    delivering = Delivering(target)
+    try:
+        for level in levels:  # judged level by level: a level is sent while the next one is judged
+            items += level
+            batch = []
+            for item in level:
+                # The cloud host is the heartbeat, and problems stay fresh (Icinga 2 re-checks a problem
+                # child when its parent recovers: its own result must follow at once), so both go every
+                # round; and what is below them or below a state change, since Icinga decides an object's
+                # reachability only when a result of it arrives.
+                always = item.level == 0 or item.problem or item.node in follow
+                send, differs = tracker.due(item.key, item.digest, now, always=always)
+                if send or full:
+                    batch.append(item)
+                    if differs:
+                        changed.add(item.key)
+            for item in level:
+                if topo is not None and item.node not in follow and (
+                        item.problem or tracker.state_changed(item.key, item.code)):
+                    follow.update(n.key for n in topo.descendants(item.node))
+            due += batch
+            delivering.send(batch)
+    finally:
+        delivery = delivering.finish()
+    stats.objects = len(items)
     sent_at = time.time()
     by_key = {i.key: i for i in due}
     for key in delivery.sent:
