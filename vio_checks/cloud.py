@@ -57,9 +57,9 @@ class CloudClient:
                 api_timeout=read_timeout,
             )
         except (sdk_exc.ConfigException, ks_exc.MissingRequiredOptions, ks_exc.AuthPluginException) as e:
-            raise SweepError(f"cloud configuration: {_one_line(e)}") from None
+            raise SweepError(f"cloud configuration: {unreadable_config() or _one_line(e)}") from None
         except Exception as e:  # the loader raises a variety of errors for broken clouds.yaml
-            raise SweepError(f"cloud configuration: {_one_line(e)}") from None
+            raise SweepError(f"cloud configuration: {unreadable_config() or _one_line(e)}") from None
         self.cloud = cloud
         self.session = self.conn.session
         self.session.session.hooks["response"].append(self._count)
@@ -343,6 +343,30 @@ class CloudClient:
                     continue  # another region's endpoint: its own namespace probes it
                 found.append((svc.get("type", ""), ep["url"], where))
         return found
+
+
+def unreadable_config() -> str | None:
+    """`cannot read PATH (permission denied)` for a clouds.yaml this user may not open, else None.
+
+    openstacksdk skips such a file silently and then reports the cloud as not found.
+    """
+    import os
+
+    from openstack.config import loader
+
+    override = os.environ.get("OS_CLIENT_CONFIG_FILE")
+    for path in ([override] if override else []) + list(loader.CONFIG_FILES):
+        if not os.path.exists(path):
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except PermissionError:
+            return f"cannot read {path} (permission denied)"
+        except OSError:
+            continue
+        return None  # the loader reads the first file it can open: the later ones do not matter
+    return None
 
 
 def _max_pages(params: dict[str, Any]) -> int:

@@ -43,10 +43,14 @@ def aggregate(
     warn, crit = parse_range(warning), parse_range(critical)
 
     out = Verdict()
+    ignored = "".join(f", {s.name} ignored (--ignore-states)" for s in sorted(ignore_states))
     if warn is not None or crit is not None:
         state = check_range(n_judged, warn, crit)
+        ranges = ", ".join(f"{flag} {r}" for flag, r in (("-w", warning), ("-c", critical)) if r)
+        out.rule = f"the number of {inert(what)} in a problem state ({n_judged}) against {ranges}{ignored}"
     else:
         state = worst(v.state for _, v in problems if v.state not in ignore_states | {State.UNKNOWN})
+        out.rule = f"the worst state of the {inert(what)} (no -w/-c){ignored}"
     problems.sort(key=lambda lv: (-lv[1].state.rank, lv[0]))
 
     if total == 0:
