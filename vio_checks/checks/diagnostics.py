@@ -16,9 +16,8 @@ from __future__ import annotations
 import os
 import time
 
-from vio_checks.checks.base import CheckSpec, check_options
 from vio_checks.judge.timefmt import age
-from vio_checks.options import VERBOSE, store_for
+from vio_checks.options import CHECK_OPTIONS, VERBOSE, store_for
 from vio_checks.text import inert
 
 TYPE_CHECKING = False
@@ -28,13 +27,15 @@ if TYPE_CHECKING:
     from vio_checks.freshness import Result
     from vio_checks.judge.verdict import Verdict
 
+    CheckSpec = object  # base.CheckSpec: not imported, base imports this module
+
 #: Option names whose value is never shown (none exists today; a later one must not leak).
 SECRET_WORDS = ("password", "secret", "token", "credential")
 
 
 def explain(spec: CheckSpec, args: argparse.Namespace, seen: dict, verbose: int, requests: int) -> list[str]:
     """The diagnostic lines for this verbosity, given what the run saw (`seen`: result, verdict) and how
-    many requests the sweep logged (-vvv)."""
+    many requests the sweep logged (-vvv). `spec` is the check's CheckSpec (base.py, which imports us)."""
     result: Result | None = seen.get("result")
     verdict: Verdict | None = seen.get("verdict")
     lines = [summary_line(spec, args, result, verdict)]
@@ -129,7 +130,7 @@ def configuration(spec: CheckSpec, args: argparse.Namespace, result: Result | No
                          f"{f' (region {inert(e.region, 40)})' if e.region else ''}: {answer}{took}")
     else:
         lines.append("endpoints: unknown (no inventory)")
-    shown = [_shown(o, getattr(args, o.dest, None)) for o in check_options(spec)
+    shown = [_shown(o, getattr(args, o.dest, None)) for o in (*spec.options, *CHECK_OPTIONS)
              if o.dest != VERBOSE.dest and o.kind != "version"]
     lines.append("options after defaults (unset ones left out): " + " ".join(t for t in shown if t))
     return lines
