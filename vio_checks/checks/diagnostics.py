@@ -93,7 +93,12 @@ def freshness_rule(args: argparse.Namespace, result: Result) -> str:
 def state_rule(spec: CheckSpec, args: argparse.Namespace, verdict: Verdict) -> str:
     """What set the state: the verdict's own rule (aggregates: the ranges) or the object's record, with the
     check's own options that differ from their defaults."""
-    rule = verdict.rule or f"the {spec.name}'s own record"
+    if verdict.rule:
+        rule = verdict.rule
+    elif getattr(args, "id", None) is not None or getattr(args, "name", None) is not None:
+        rule = f"the {spec.name}'s own record"
+    else:
+        rule = f"the worst of the {spec.name} check's findings"
     changed = [_shown(o, getattr(args, o.dest, None)) for o in spec.options
                if o.dest not in ("id", "name", "warning", "critical", "ignore_states")
                and getattr(args, o.dest, None) != _default(o)]
