@@ -17,8 +17,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from vio_checks.sweep import http_log, time_requests
-
 #: A hypervisor of the demo scenario (its hostname: vCenter cluster moref and vCenter uuid).
 HV = "domain-c8.9d51f082-5b2e-4c47-8b1f-3a6c2e7d0a11"
 REQUEST = re.compile(r"^request (GET|POST|HEAD) /\S* (\d{3}) \d+ ms$")
@@ -127,6 +125,8 @@ def test_vvv_lists_the_sweeps_requests_and_never_a_secret(demo_cloud):
 
 
 def test_request_lines_mask_secret_query_values(caplog):
+    from vio_checks.sweep import http_log, time_requests
+
     sent = []
     http = SimpleNamespace(request=lambda method, url, **kw: sent.append(url) or SimpleNamespace(status_code=204))
     client = SimpleNamespace(session=SimpleNamespace(session=http))
