@@ -63,9 +63,9 @@ class CloudClient:
             hint = ""
             if "is not a valid region name" in str(e):  # clouds.yaml's region_name allows no other region
                 hint = " (to pick one of several regions, list them under regions: in its clouds.yaml entry)"
-            raise SweepError(f"cloud configuration: {_one_line(e)}{hint}") from None
+            raise SweepError(f"cloud configuration: {unreadable_config() or _one_line(e)}{hint}") from None
         except Exception as e:  # the loader raises a variety of errors for broken clouds.yaml
-            raise SweepError(f"cloud configuration: {_one_line(e)}") from None
+            raise SweepError(f"cloud configuration: {unreadable_config() or _one_line(e)}") from None
         self.cloud = cloud
         self.session = self.conn.session
         self.session.session.hooks["response"].append(self._count)
@@ -395,6 +395,30 @@ def configured_region(cloud: str | None, region: str | None) -> str | None:
         ).region_name or None
     except Exception:  # a broken configuration is the sweep's to report
         return None
+
+
+def unreadable_config() -> str | None:
+    """`cannot read PATH (permission denied)` for a clouds.yaml this user may not open, else None.
+
+    openstacksdk skips such a file silently and then reports the cloud as not found.
+    """
+    import os
+
+    from openstack.config import loader
+
+    override = os.environ.get("OS_CLIENT_CONFIG_FILE")
+    for path in ([override] if override else []) + list(loader.CONFIG_FILES):
+        if not os.path.exists(path):
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except PermissionError:
+            return f"cannot read {path} (permission denied)"
+        except OSError:
+            continue
+        return None  # the loader reads the first file it can open: the later ones do not matter
+    return None
 
 
 def _max_pages(params: dict[str, Any]) -> int:

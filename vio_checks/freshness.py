@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 
@@ -102,7 +103,9 @@ def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory]
     status = store.status()
     error_at = status.get("error_at") or 0
     if not force and status.get("error") and time.time() - error_at < FAILURE_BACKOFF:
-        return _fallback(snap, policy, f"last sweep failed: {status['error']}", status["error"])
+        retry = max(1, math.ceil(FAILURE_BACKOFF - (time.time() - error_at)))
+        return _fallback(snap, policy, f"last sweep failed: {status['error']}; retry in {retry} s",
+                         status["error"])
 
     started_gen = snap.gen if snap else None
     started = time.time()

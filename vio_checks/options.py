@@ -291,7 +291,9 @@ TIMEOUT = Option(("-t", "--timeout"), type=timeout_duration, default=30.0, metav
                  group=PLUGIN_GROUP,
                  help="answer UNKNOWN after this long, whatever the API does (default: 30 s)")
 VERBOSE = Option(("-v", "--verbose"), kind=COUNT, default=0, exposed=False, group=PLUGIN_GROUP,
-                 help="add diagnostics to the long output (repeatable, up to -vvv)")
+                 help="diagnostics in the long output: -v which cache, its age and the rules that set "
+                      "the state; -vv also the configuration used; -vvv also the sweep's requests with "
+                      "timings (never a secret)")
 
 #: The options every check takes, after its own: cloud, cache, -t, -v, -V.
 CHECK_OPTIONS: tuple[Option, ...] = (

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 
 
 def setup_logging(verbosity: int) -> None:
-    """Log to stderr: warnings by default, -v info, -vv debug of our own modules.
+    """Log to stderr: warnings by default, -v info, -vv debug of our own modules, -vvv also each request
+    of a sweep (method, path, status, ms).
 
     The HTTP libraries' debug logging is never switched on: it would print request bodies.
     """
@@ -19,6 +20,7 @@ def setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(name)s: %(message)s")
     logging.getLogger("vio_checks").setLevel(level)
+    logging.getLogger("vio_checks.http").setLevel(logging.DEBUG if verbosity >= 3 else logging.WARNING)
     for noisy in ("keystoneauth", "openstack", "urllib3", "stevedore"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 

@@ -19,6 +19,10 @@ from vio_checks.errors import SweepError
 from vio_checks.model import KINDS, Inventory, Meta, Router, routers_by_network
 
 log = logging.getLogger(__name__)
+#: One line per HTTP request of the sweep (method, path, status, ms): the checks' and vio-discover's -vvv.
+http_log = logging.getLogger("vio_checks.http")
+#: Query parameters whose values never reach a log line (none of the APIs we call has one; a proxy might).
+SECRET_PARAMS = ("token", "password", "secret", "signature", "credential", "api_key", "apikey")
 
 #: Highest compute microversion that still reports hypervisor usage (2.88 drops it).
 PREFERRED_COMPUTE_MICROVERSION = (2, 87)
@@ -58,6 +62,8 @@ def sweep(
     """Run one sweep through a CloudClient and return the normalised inventory."""
     started = time.monotonic()
     fetched_at = time.time()
+    if http_log.isEnabledFor(logging.DEBUG):
+        time_requests(client)
     inv = Inventory(meta=Meta(cloud=cloud, region=region, fetched_at=fetched_at, seconds=0.0, requests=0))
 
     compute = client.adapter("compute")
@@ -188,3 +194,39 @@ def _unique_endpoints(endpoints: list[tuple[str, str, str | None]]) -> list[tupl
     for stype, url, region in sorted(endpoints, key=lambda e: (e[0], e[1], e[2] or "")):
         seen.setdefault(url, (stype, url, region))
     return sorted(seen.values(), key=lambda e: (e[0], e[1]))
+
+
+def time_requests(client: Any) -> None:
+    """Log each HTTP request the client sends (authentication and version discovery included) with its
+    status and duration, body read included: `GET /compute/v2.1/servers/detail?limit=1000 200 12 ms`.
+
+    Only the method, path and query go to the log: headers and bodies (where tokens and passwords are)
+    never do, and the values of query parameters with secret-looking names are masked.
+    """
+    http = getattr(getattr(getattr(client, "session", None), "session", None), "request", None)
+    if http is None:
+        return
+    import urllib.parse
+
+    from vio_checks.text import inert
+
+    def where(url: str) -> str:
+        parts = urllib.parse.urlsplit(url)
+        query = "&".join(
+            f"{k}={'***' if any(s in k.lower() for s in SECRET_PARAMS) else v}"
+            for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+        return inert(parts.path + (f"?{query}" if query else ""), 300)
+
+    def timed(method: str, url: str, **kwargs: Any) -> Any:
+        start = time.monotonic()
+        try:
+            response = http(method, url, **kwargs)
+        except Exception as e:
+            ms = (time.monotonic() - start) * 1000
+            http_log.debug("request %s %s failed after %.0f ms: %s", method, where(url), ms, type(e).__name__)
+            raise
+        ms = (time.monotonic() - start) * 1000
+        http_log.debug("request %s %s %s %.0f ms", method, where(url), response.status_code, ms)
+        return response
+
+    client.session.session.request = timed

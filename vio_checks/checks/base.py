@@ -9,7 +9,6 @@ findings and perfdata, evaluated by two Contexts and told by a Summary.
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import os
@@ -186,19 +185,29 @@ def _number(v: float) -> float | int:
     return round(v, 4) if isinstance(v, float) else v
 
 
-def judge_from_inventory(spec: CheckSpec, args: argparse.Namespace) -> Verdict:
-    """Obtain the snapshot per the options and judge it; every failure becomes one UNKNOWN finding."""
+def judge_from_inventory(spec: CheckSpec, args: argparse.Namespace, seen: dict | None = None) -> Verdict:
+    """Obtain the snapshot per the options and judge it; every failure becomes one UNKNOWN finding.
+
+    `seen` (given with -v) receives the Result ("result") and the verdict ("verdict") for the diagnostics.
+    """
+    seen = {} if seen is None else seen
     try:
-        result = snapshot(args, timeout=max(1.0, args.timeout - TIMEOUT_MARGIN))
+        seen["result"] = result = snapshot(args, timeout=max(1.0, args.timeout - TIMEOUT_MARGIN))
     except InventoryUnavailable as e:
         if spec.on_unavailable is None:
-            return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
-        return spec.on_unavailable(args, str(e), time.time())
+            verdict = Verdict(findings=[Finding(State.UNKNOWN, str(e))])
+        else:
+            verdict = spec.on_unavailable(args, str(e), time.time())
+        verdict.rule = verdict.rule or "no usable inventory"
     except VioError as e:
-        return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
+        verdict = Verdict(findings=[Finding(State.UNKNOWN, str(e))])
+        verdict.rule = "the inventory could not be read"
     except Exception as e:  # a bug must still end in one clean UNKNOWN line
-        return _internal_error(e)
-    return judge_result(spec, args, result, time.time())
+        verdict = _internal_error(e)
+    else:
+        verdict = judge_result(spec, args, result, time.time())
+    seen["verdict"] = verdict
+    return verdict
 
 
 def judge_result(spec: CheckSpec, args: argparse.Namespace, result: Result, now: float) -> Verdict:
@@ -297,6 +306,44 @@ def plugin_output(check: nagiosplugin.Check, log_lines: list[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
+class _Capture(logging.Handler):
+    """Our log records as long-output lines (`WARNING: ...`; -vvv's request lines as they are)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.requests = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format must not cost the check its answer
+            message = str(record.msg)
+        if record.name == HTTP_LOG:
+            self.requests += 1
+            self.lines.append(message)
+        else:
+            self.lines.append(f"{record.levelname}: {message}")
+
+
+#: The logger of the sweep's requests (sweep.py): on with -vvv only.
+HTTP_LOG = "vio_checks.http"
+
+
+def _capture_logs(verbose: int) -> _Capture:
+    """Send our log records to the long output: warnings always, -v info, -vv debug, -vvv the requests."""
+    handler = _Capture()
+    ours = logging.getLogger("vio_checks")
+    ours.addHandler(handler)
+    ours.setLevel((logging.WARNING, logging.INFO, logging.DEBUG, logging.DEBUG)[verbose])
+    ours.propagate = False
+    if verbose:
+        logging.getLogger(HTTP_LOG).setLevel(logging.DEBUG if verbose >= 3 else logging.WARNING)
+    for noisy in ("keystoneauth", "openstack", "urllib3", "stevedore"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    return handler
+
+
 class _Alarm(BaseException):
     """The -t budget ran out while the check was still working.
 
@@ -314,24 +361,22 @@ def run(spec: CheckSpec, argv: list[str] | None = None) -> None:
         spec.validate(args)
     except ValueError as e:
         build_parser(spec).error(str(e))
-    logbuf = io.StringIO()
-    handler = logging.StreamHandler(logbuf)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    ours = logging.getLogger("vio_checks")
-    ours.addHandler(handler)
-    ours.setLevel([logging.WARNING, logging.INFO, logging.DEBUG, logging.DEBUG][min(args.verbose, 3)])
-    ours.propagate = False
-    for noisy in ("keystoneauth", "openstack", "urllib3", "stevedore"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
-
+    verbose = min(args.verbose or 0, 3)
+    logged = _capture_logs(verbose)
     os.umask(0o077)
-    check = make_check(spec.title, lambda: judge_from_inventory(spec, args))
+    seen: dict = {}
+    check = make_check(spec.title, lambda: judge_from_inventory(spec, args, seen))
     # The sweep keeps within the budget by itself; the alarm is the last guard for anything that does not.
     budget = max(1, math.ceil(args.timeout))
     try:
         with guard_timeout(budget, _Alarm):
             check()
-            text, code = plugin_output(check, logbuf.getvalue().splitlines()), check.exitcode
+            extra = logged.lines
+            if verbose:  # only now: a plain run loads nothing for diagnostics
+                from vio_checks.checks.diagnostics import explain
+
+                extra = [*explain(spec, args, seen, verbose, logged.requests), *extra]
+            text, code = plugin_output(check, extra), check.exitcode
     except _Alarm:
         text, code = f"{spec.title} UNKNOWN - timed out after {budget} s (-t)\n", 3
     sys.stdout.write(text)

@@ -43,6 +43,7 @@ def aggregate(
         if v.state != State.OK:
             problems.append((label, v))
     n_problems = counts[State.WARNING] + counts[State.CRITICAL]
+
     def ignored(label: str, v: Verdict) -> bool:
         return v.state in ignore_states and label not in uncovered
 
@@ -51,10 +52,15 @@ def aggregate(
     warn, crit = parse_range(warning), parse_range(critical)
 
     out = Verdict()
+    ignored_note = "".join(f", {s.name} ignored (--ignore-states)" for s in sorted(ignore_states))
     if warn is not None or crit is not None:
         state = check_range(n_judged, warn, crit)
+        ranges = ", ".join(f"{flag} {r}" for flag, r in (("-w", warning), ("-c", critical)) if r)
+        out.rule = (f"the number of {inert(what)} in a problem state ({n_judged}) against {ranges}"
+                    f"{ignored_note}")
     else:
         state = worst(v.state for label, v in problems if v.state != State.UNKNOWN and not ignored(label, v))
+        out.rule = f"the worst state of the {inert(what)} (no -w/-c){ignored_note}"
     problems.sort(key=lambda lv: (-lv[1].state.rank, lv[0]))
 
     if total == 0:

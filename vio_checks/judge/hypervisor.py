@@ -78,7 +78,7 @@ def judge_hypervisor(h: Hypervisor, service: Service | None, opts: HypervisorOpt
         if state != State.OK:
             v.add(state, f"{label} {text} usage {pct:.0f} % ({used} of {total}"
                          f"{' MB' if key == 'memory' else ' GB' if key == 'disk' else ''})")
-        v.perf.append(Perf(f"{key}_usage", round(pct, 1), "%", limits.warn_text, limits.crit_text, 0))
+        v.perf.append(Perf(f"{key}_usage", round(pct, 1), "%", limits.warn_text, limits.crit_text, 0, 100))
     if h.memory_mb is not None:
         used = (h.memory_mb_used or 0) * MIB
         v.perf.append(Perf("memory_used", used, "B", None, None, 0, h.memory_mb * MIB))

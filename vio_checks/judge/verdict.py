@@ -64,6 +64,7 @@ class Verdict(Record):
         self.perf = [] if perf is None else perf
         self.details = [] if details is None else details
         self.unverified = unverified  # the object's real state could not be verified (e.g. its host is down)
+        self.rule: str | None = None  # which rule set the state, when not the object's own record (-v)
 
     @property
     def state(self) -> State:
