@@ -129,7 +129,7 @@ def imports(url: str) -> dict[str, dict[str, dict[str, Any]]]:
         if object_type in ("host", "service"):
             fields += [("${template}", "import"), ("${groups}", "groups"), ("${vars}", "vars")]
         rules[source] = {"rule_name": source, "object_type": object_type, "update_policy": "override",
-                         "purge_existing": False, "description": f"{extract} from {source}",
+                         "purge_existing": "n", "description": f"{extract} from {source}",
                          "properties": [{"source": source, "source_expression": expr,
                                          "destination_field": dest, "priority": i, "merge_policy": "override",
                                          "filter_expression": None}
