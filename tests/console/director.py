@@ -102,12 +102,5 @@ class Director:
                                       f"{p.stdout}{p.stderr}"
         return p
 
-    def sql(self, query: str) -> list[list[str]]:
-        """Rows of a query on Director's database (tab-separated columns)."""
-        p = subprocess.run(["mariadb", "--no-defaults", "-S", self.db.sock, "-uroot", "-N", "-e", query, "director"],
-                           capture_output=True, text=True, timeout=30)
-        assert p.returncode == 0, p.stderr
-        return [line.split("\t") for line in p.stdout.splitlines()]
-
     def stop(self) -> None:
         self.d.stop()

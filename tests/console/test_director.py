@@ -67,6 +67,12 @@ def director(make_cloud, tmp_path):
         icinga.stop()
 
 
+def listed(director: Director, what: str) -> dict[str, str]:
+    """name → id from `icingacli director importsource list` / `syncrule list`, as README has you read it."""
+    rows = re.findall(r"^\s*(\d+) \| (.+?)\s*$", director.cli(what, "list").stdout, re.M)
+    return {name: id_ for id_, name in rows}
+
+
 def deploy(icinga: DirectorIcinga2, director: Director) -> None:
     """`icingacli director config deploy`, then wait until Icinga runs the new config."""
     old_pid = icinga._worker_pid()
@@ -100,8 +106,7 @@ def test_director_basket_import_sync_deploy_and_the_suppression_holds(director):
     assert r.rc == 0, str(r)
     (d.files / EXPORT).write_text(r.stdout)
     exported = json.loads(r.stdout)
-    ids = dict(d.sql("SELECT source_name, id FROM import_source"))
-    rules = dict(d.sql("SELECT rule_name, id FROM sync_rule"))
+    ids, rules = listed(d, "importsource"), listed(d, "syncrule")
     for name in ("vio-checks host groups", "vio-checks service groups", "vio-checks hosts", "vio-checks services"):
         d.cli("importsource", "run", "--id", ids[name])
         d.cli("syncrule", "run", "--id", rules[name])
