@@ -25,6 +25,8 @@ from vio_checks.errors import VioError
 from vio_checks.icinga import (
     COMMANDS,
     command_options,
+    director,
+    export,
     impact_cli,
     parse_version,
     push,
@@ -259,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     impact_cli.add_subcommands(sub)
     push.register(sub)
     units.register(sub)
+    export.register(sub), director.register(sub)
     return p
 
 
