@@ -85,12 +85,16 @@ def regions(make_cloud):
 
 
 def start_regions(make_cluster, cloud, zones=(ONE, TWO), *extra: str) -> Cluster:
-    """A master and a satellite per zone; each zone's region deployed on the master and synced."""
+    """A master and a satellite per zone; each zone's region deployed on the master, every object in its
+    region's zone (the zone hosts in the master's), and synced."""
     cluster = make_cluster(cloud.env, list(zones), {(MASTER_ZONE, "self.conf"): SELF})
     try:
         for zone in zones:
             cluster.master.deploy(cloud, "--os-region-name", REGIONS[zone], "--zone", zone, *extra,
                                   expect_host=PREFIXES[zone])
+        loaded = cluster.master.zone_of()
+        wrong = {n: z for n, z in loaded.items() if z != expected_zone(n)}
+        assert not wrong, f"objects in the wrong zone: {wrong}"
         for zone in zones:
             cluster.wait_synced(zone, PREFIXES[zone])
     except BaseException:
