@@ -158,7 +158,8 @@ def run_deploy(args: argparse.Namespace) -> int:
         parent = g.parent_zone(args)
         more = {d.zone_stage_path(topo.prefix, parent): render_icinga2.render_zone(topo, args.zone, parent)} \
             if parent else {}
-        outcome = d.deploy(api, args.package, path, text, wait=args.wait, more=more)
+        outcome = d.deploy(api, args.package, path, text, wait=args.wait, more=more,
+                           owns=frozenset({d.zone_file(topo.prefix)}))
     except (g.GenerateError, ValueError) as e:
         print(f"vio-icinga: {e}", file=sys.stderr)
         return EXIT_REJECTED

@@ -238,9 +238,12 @@ def _error_text(e: urllib.error.HTTPError) -> str:
 
 
 def deploy(api: IcingaApi, package: str, path: str, text: str, wait: float = 120.0, poll: float = 1.0,
-           clock: Callable[[], float] = time.monotonic, more: dict[str, str] | None = None) -> DeployResult:
+           clock: Callable[[], float] = time.monotonic, more: dict[str, str] | None = None,
+           owns: frozenset[str] = frozenset()) -> DeployResult:
     """Upload `text` as `path` (and the `more` files: path → text) in a new stage of `package`, unless the
-    active stage has all of them already."""
+    active stage has all of them already. The active stage's other files are kept, except those with the
+    name of one of ours, or in `owns` (file names), in any directory: the same objects from an earlier
+    deployment into another zone, which would be defined twice."""
     pkg = api.package(package)
     if pkg is None:
         api.create_package(package)
@@ -250,8 +253,9 @@ def deploy(api: IcingaApi, package: str, path: str, text: str, wait: float = 120
     if active:
         if all(api.file(package, active, p) == t for p, t in files.items()):
             return DeployResult("unchanged", active)
+        mine = {p.rsplit("/", 1)[-1] for p in files} | owns
         for other in api.stage_files(package, active) or []:
-            if other not in files and other.startswith(_OWN_DIRS):
+            if other not in files and other.startswith(_OWN_DIRS) and other.rsplit("/", 1)[-1] not in mine:
                 content = api.file(package, active, other)
                 if content is not None:
                     files[other] = content
@@ -284,7 +288,12 @@ def deploy(api: IcingaApi, package: str, path: str, text: str, wait: float = 120
 
 def zone_stage_path(prefix: str, parent: str) -> str:
     """Where the parent zone's watch on a satellite zone goes inside a stage (render_icinga2.render_zone)."""
-    return f"zones.d/{parent}/{render_icinga2.zone_host(prefix)}.conf"
+    return f"zones.d/{parent}/{zone_file(prefix)}"
+
+
+def zone_file(prefix: str) -> str:
+    """The file name of the parent zone's watch, wherever it is."""
+    return f"{render_icinga2.zone_host(prefix)}.conf"
 
 
 def stage_path(prefix: str, zone: str | None) -> str:
