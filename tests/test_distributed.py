@@ -1,11 +1,25 @@
-"""Distributed monitoring on real daemons: an Icinga 2 master and satellites (tests/icinga_cluster.py).
+"""Distributed monitoring on real daemons: an Icinga 2 master and a satellite per region
+(tests/icinga_cluster.py), the two-region simulator (vio-sim's `regions` scenario) behind them.
 
-What a satellite zone must give us, read from the daemons' own APIs: config written on the master (files in
-its zones.d/<zone>/, and the zones.d/<zone>/ files of the config package `vio-icinga deploy` uploads) reaches
-the satellite through Icinga's config sync; the satellite runs the checks of its zone's objects (our real
-check_vio_* against the simulator, with its own inventory cache) and the master shows the results; and when
-a satellite goes away, the master says so with one `cluster-zone` problem and treats what depends on it as
-unreachable instead of showing its last, stale states as current.
+Each region is deployed on the master as in production, `vio-icinga deploy --os-region-name R --zone Z`:
+its objects go to the package's zones.d/Z/ (synced to that zone's satellite only), the master zone's watch
+on Z (host `<prefix>-zone`, check `cluster-zone`, which every root of the region's tree depends on) to
+zones.d/master/. What must follow, read from the daemons' own APIs:
+
+- every object is in its region's zone (the zone hosts in the master's), each satellite loads its zone only;
+- each satellite runs its zone's checks (check_source = its endpoint; our real check_vio_* against the
+  simulator, with its own inventory cache, of its own region) and the master shows the results;
+- a hypervisor failure in RegionTwo: one notification on the master (the nova-compute service), the
+  hypervisor's children unreachable, RegionOne untouched;
+- RegionTwo's satellite stops: its zone host DOWN, the one problem and the one notification; every object
+  of RegionTwo unreachable in the master's eyes. Asserted through the master's own `icinga` check
+  (num_hosts_unreachable / num_services_unreachable, computed live): the API's `last_reachable` of a
+  satellite-zone object only changes when a result arrives, and a stopped satellite sends none;
+- `vio-icinga push` on a satellite, against its own API (127.0.0.1 + --tls-server-name <endpoint>),
+  delivers results the master shows.
+
+A generator that puts a region's objects in the wrong zone fails `start_regions` at once (proved by
+mutation: RegionTwo's hosts and services rendered with zone = "vio-regionone").
 """
 
 from __future__ import annotations
