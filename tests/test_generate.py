@@ -451,3 +451,18 @@ def test_satellite_zone_and_its_watch_validate_with_the_zones_example(tmp_path):
     ok(validate_icinga2([write(tmp_path, "vio.conf", zone_text), write(tmp_path, "watch.conf", watch)],
                         ICINGA_DIR, extra=[ICINGA_DIR / "zones.conf.example"]))
     assert render_icinga2.render_zone(topo, "vio-regionone") == watch  # deterministic
+
+
+@needs_icinga2
+def test_two_regions_in_two_zones_never_collide(tmp_path):
+    """One run per region: objects, groups, passive templates and the zone hosts of RegionOne and RegionTwo
+    load side by side (same inventory ids in both regions: only the region-bearing prefix tells them apart)."""
+    files = []
+    for region, zone in (("RegionOne", "vio-regionone"), ("RegionTwo", "vio-regiontwo")):
+        topo = o.build(small_inventory(region=region), None)
+        opts = RenderOptions(zone=zone, passive=Passive(60, 600))
+        files += [write(tmp_path, f"{zone}.conf", render_icinga2.render(topo, opts)),
+                  write(tmp_path, f"{zone}-watch.conf", render_icinga2.render_zone(topo, zone))]
+    ok(validate_icinga2(files, ICINGA_DIR, extra=[ICINGA_DIR / "zones.conf.example"]))
+    watches = [f.read_text() for f in files[1::2]]
+    assert 'object Host "vio-demo-RegionOne-zone"' in watches[0] and 'object Host "vio-demo-RegionTwo-zone"' in watches[1]
