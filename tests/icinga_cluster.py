@@ -48,6 +48,7 @@ from icinga_e2e import (
     Icinga2,
     free_port,
     make_pki,
+    notify_script,
     wait_for,
 )
 
@@ -112,16 +113,17 @@ class ClusterNode(Icinga2):
         self.zones_dir.mkdir(parents=True, exist_ok=True)
         (self.root / "zones.conf").write_text(self.cluster.zones_conf(self))
         accept = "false" if self.is_master else "true"
+        notify = "true" if self.is_master else "false"
         conf = f"""
 include <itl>
 const PluginDir = "{CHECK_DUMMY_DIR}"
 const VioChecksDir = "{BIN}"
 
-// No check runs on a timer: the tests force every check through the master's API.
+// No check runs on a timer: the tests force every check through the master's API. Only the master notifies.
 object IcingaApplication "app" {{
   enable_host_checks = false
   enable_service_checks = false
-  enable_notifications = false
+  enable_notifications = {notify}
   enable_flapping = false
   enable_perfdata = false
 }}
@@ -144,9 +146,38 @@ object FileLogger "main-log" {{
   path = LogDir + "/icinga2.log"
 }}
 """
+        if self.is_master:
+            conf += self.notifications_conf()
         path = self.root / "icinga2.conf"
         path.write_text(conf)
         return path
+
+    def notifications_conf(self) -> str:
+        """The master's notifications, as in the single-node harness: one line per notification in
+        notifications.log (`notified()`). Outside zones.d, so never synced: the satellites send none."""
+        notify = notify_script(self.root / "notify.sh", self.notify_log)
+        return f"""
+object NotificationComponent "notification" {{ }}
+object User "e2e" {{ enable_notifications = true }}
+object NotificationCommand "e2e-host" {{
+  command = [ "{notify}", "$host.name$", "$notification.type$", "$host.state$" ]
+}}
+object NotificationCommand "e2e-service" {{
+  command = [ "{notify}", "$host.name$!$service.name$", "$notification.type$", "$service.state$" ]
+}}
+apply Notification "e2e" to Host {{
+  command = "e2e-host"
+  users = [ "e2e" ]
+  interval = 0
+  assign where true
+}}
+apply Notification "e2e" to Service {{
+  command = "e2e-service"
+  users = [ "e2e" ]
+  interval = 0
+  assign where true
+}}
+"""
 
     def api(self, method: str, path: str, body=None, timeout: float = 10):
         if self._opener is None:
@@ -155,6 +186,12 @@ object FileLogger "main-log" {{
             self._opener = urllib.request.build_opener(_LoopbackHTTPSHandler(context=context),
                                                        urllib.request.ProxyHandler({}))
         return super().api(method, path, body, timeout)
+
+    def api_args(self) -> list[str]:
+        """Options of `vio-icinga deploy` / `push` for this daemon's API the way a satellite is reached in
+        production: its address in the URL, its endpoint name (the certificate's CN) as --tls-server-name."""
+        return ["--api-url", f"https://127.0.0.1:{self.port}", "--tls-server-name", self.node,
+                "--api-user", API_USER, "--ca-file", str(self.ca_file)]
 
     def force(self, names: list[str]) -> None:
         """Ask the endpoint that runs each object's checks: the master for its own zone, else the satellite of

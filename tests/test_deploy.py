@@ -298,3 +298,48 @@ def test_tls_with_ca_file(cache, tmp_path):
         assert untrusted.returncode == 3 and "TLS" in untrusted.stderr
         trusted = deploy(cache, api.url, "--ca-file", cert)
         assert trusted.returncode == 0, trusted.stderr
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl to make a test certificate")
+def test_tls_server_name_verifies_an_endpoint_name_at_another_address(cache, tmp_path):
+    """An Icinga endpoint's certificate names the endpoint (often no DNS name): connect to the URL's address,
+    verify the certificate for --tls-server-name."""
+    import ssl
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=satellite-regionone", "-addext", "subjectAltName=DNS:satellite-regionone", "-keyout", key,
+                    "-out", cert], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with FakeIcinga(tls=context) as api:
+        assert api.url.startswith("https://127.0.0.1:")
+        wrong_name = deploy(cache, api.url, "--ca-file", cert, "--retries", "0")
+        assert wrong_name.returncode == 3 and "TLS error" in wrong_name.stderr, wrong_name.stderr
+        assert "--tls-server-name" in wrong_name.stderr and wrong_name.stderr.count("\n") == 1
+        other = deploy(cache, api.url, "--ca-file", cert, "--tls-server-name", "satellite-regiontwo", "--retries", "0")
+        assert other.returncode == 3 and "TLS error" in other.stderr
+        p = deploy(cache, api.url, "--ca-file", cert, "--tls-server-name", "satellite-regionone")
+        assert p.returncode == 0, p.stderr
+
+
+def test_satellite_zone_deploys_the_parent_zones_watch_too(cache):
+    with FakeIcinga() as api:
+        p = deploy(cache, api.url, "--zone", "vio-regionone")
+        assert p.returncode == 0, p.stderr
+        files = api.active_files()
+        assert sorted(files) == [f"zones.d/master/{P}-zone.conf", f"zones.d/vio-regionone/{P}.conf"]
+        watch = files[f"zones.d/master/{P}-zone.conf"]
+        assert f'object Host "{P}-zone"' in watch and 'vars.cluster_zone = "vio-regionone"' in watch
+        assert 'zone = "vio-regionone"' not in watch.replace('cluster_zone = "vio-regionone"', "")
+        posts = [r for r in api.requests if r[0] == "POST"]
+        again = deploy(cache, api.url, "--zone", "vio-regionone")
+        assert again.returncode == 0 and [r for r in api.requests if r[0] == "POST"] == posts  # unchanged
+        # another parent zone: the watch moves (the old one would define its host twice)
+        p = deploy(cache, api.url, "--zone", "vio-regionone", "--parent-zone", "emea")
+        assert p.returncode == 0, p.stderr
+        assert sorted(api.active_files()) == [f"zones.d/emea/{P}-zone.conf", f"zones.d/vio-regionone/{P}.conf"]
+        # the master checks the cloud itself again: no satellite zone, no watch, the objects moved
+        p = deploy(cache, api.url)
+        assert p.returncode == 0, p.stderr
+        assert sorted(api.active_files()) == [f"conf.d/{P}.conf"]

@@ -1,22 +1,34 @@
-"""Distributed monitoring on real daemons: an Icinga 2 master and satellites (tests/icinga_cluster.py).
+"""Distributed monitoring on real daemons: an Icinga 2 master and a satellite per region
+(tests/icinga_cluster.py), the two-region simulator (vio-sim's `regions` scenario) behind them.
 
-What a satellite zone must give us, read from the daemons' own APIs: config written on the master (files in
-its zones.d/<zone>/, and the zones.d/<zone>/ files of the config package `vio-icinga deploy` uploads) reaches
-the satellite through Icinga's config sync; the satellite runs the checks of its zone's objects (our real
-check_vio_* against the simulator, with its own inventory cache) and the master shows the results; and when
-a satellite goes away, the master says so with one `cluster-zone` problem and treats what depends on it as
-unreachable instead of showing its last, stale states as current.
+Each region is deployed on the master as in production, `vio-icinga deploy --os-region-name R --zone Z`:
+its objects go to the package's zones.d/Z/ (synced to that zone's satellite only), the master zone's watch
+on Z (host `<prefix>-zone`, check `cluster-zone`, which every root of the region's tree depends on) to
+zones.d/master/. What must follow, read from the daemons' own APIs:
+
+- every object is in its region's zone (the zone hosts in the master's), each satellite loads its zone only;
+- each satellite runs its zone's checks (check_source = its endpoint; our real check_vio_* against the
+  simulator, with its own inventory cache, of its own region) and the master shows the results;
+- a hypervisor failure in RegionTwo: one notification on the master (the nova-compute service), the
+  hypervisor's children unreachable, RegionOne untouched;
+- RegionTwo's satellite stops: its zone host DOWN, the one problem and the one notification; every object
+  of RegionTwo unreachable in the master's eyes. Asserted through the master's own `icinga` check
+  (num_hosts_unreachable / num_services_unreachable, computed live): the API's `last_reachable` of a
+  satellite-zone object only changes when a result arrives, and a stopped satellite sends none;
+- `vio-icinga push` on a satellite, against its own API (127.0.0.1 + --tls-server-name <endpoint>),
+  delivers results the master shows.
+
+A generator that puts a region's objects in the wrong zone fails `start_regions` at once (proved by
+mutation: RegionTwo's hosts and services rendered with zone = "vio-regionone").
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import os
 
 import pytest
 from icinga_cluster import MASTER_ZONE, Cluster, cluster_pki
-from icinga_e2e import CRITICAL, E2E_SCENARIO, HARD, ICINGA2, OK, PREFIX, UP, require
+from icinga_e2e import API_PASSWORD, CRITICAL, DOWN, HARD, ICINGA2, OK, UP, require, wait_for
 
 pytestmark = pytest.mark.distributed
 
@@ -54,113 +66,17 @@ def make_cluster(pki, tmp_path, request):
             request.node.user_properties.append(("timings", json.dumps(timings)))
 
 
-# --- (a) config sync, the satellite runs our checks, the master sees the results ----------------------------
+# --- two regions, a satellite each -------------------------------------------------------------------------
 
+#: satellite zone → the region its satellite checks (one `vio-icinga deploy --os-region-name R --zone Z` each)
+REGIONS = {ONE: "RegionOne", TWO: "RegionTwo"}
+#: zone → the generated prefix (the cloud host's name): the region is part of it, so two regions never collide
+PREFIXES = {zone: f"vio-vio-sim-{region}" for zone, region in REGIONS.items()}
 
-def test_deployed_zones_sync_to_their_satellites_which_run_the_checks(make_cloud, make_cluster):
-    cloud = make_cloud(copy.deepcopy(E2E_SCENARIO))
-    cloud.sweep()  # the inventory `vio-icinga deploy` renders (the master's side: cloud.cache_dir)
-    cluster = make_cluster(cloud.env, [ONE, TWO])
-    master, one, two = cluster.master, cluster.satellites[ONE], cluster.satellites[TWO]
-    try:
-        # two deployments into one config package: every object of RegionOne, the hypervisors for RegionTwo
-        master.deploy(cloud, "--zone", ONE, expect_host=PREFIX)
-        master.deploy(cloud, "--zone", TWO, "--prefix", "vio-two", "--kinds", "hypervisors", expect_host="vio-two")
-        cluster.wait_synced(ONE, PREFIX)
-        cluster.wait_synced(TWO, "vio-two")
-
-        # every object is in its deployment's zone on the master; each satellite got its own zone, only
-        zones = master.zone_of()
-        assert {zones[n] for n in zones if n.split("!")[0].startswith(PREFIX)} == {ONE}, zones
-        assert {zones[n] for n in zones if n.split("!")[0].startswith("vio-two")} == {TWO}, zones
-        assert one.zone_of() == {n: z for n, z in zones.items() if z == ONE}
-        assert two.zone_of() == {n: z for n, z in zones.items() if z == TWO}
-        assert len(two.zone_of()) < len(one.zone_of())
-
-        objs = master.drive()
-        bad = [str(o) for o in objs.values() if o.state != OK or not o.reachable or not o.hard]
-        assert not bad, "not everything UP/OK on the healthy cloud, as the master sees it:\n" + "\n".join(bad)
-        kinds = {o.vars.get("vio_kind") for n, o in objs.items() if zones[n] == ONE}
-        assert {"cloud", "hypervisor", "vm", "router", "interface", "volume"} <= kinds
-        assert {o.vars.get("vio_kind") for n, o in objs.items() if zones[n] == TWO} >= {"cloud", "hypervisor"}
-
-        # the satellite of each zone ran every check of that zone (the master runs none of them) ...
-        sources = master.check_sources()
-        assert set(sources) == set(objs)
-        wrong = {n: s for n, s in sources.items() if s != cluster.satellites[zones[n]].node}
-        assert not wrong, f"checks not run by their zone's satellite: {wrong}"
-        # ... each with its own inventory cache (filled by its own discovery check) ...
-        for sat in (one, two):
-            assert sat.cache_dir.is_dir() and any(sat.cache_dir.iterdir()), f"{sat.node}'s checks left no cache"
-        # ... and the master shows the satellites' results
-        for sat in (one, two):
-            sat_last = sat.last_checks()
-            assert all(sat_last[n] == objs[n].last_check for n in sat_last), f"master and {sat.node} disagree"
-    except BaseException:
-        print(cluster.log_tail())
-        raise
-
-
-# --- (b) a satellite goes away: one cluster-zone problem, its zone unreachable ------------------------------
-
-
-def health_objects(zone: str) -> dict[tuple[str, str], str]:
-    """Small hand-written objects for one satellite zone.
-
-    Master zone: a host `zone-<zone>` with the `cluster-zone` service for that zone, a host `<zone>-watch`
-    the master checks that depends on it, and the Dependency of the zone's root host on it. Satellite zone:
-    a root host `<zone>-cloud` with a service, and `<zone>-vm` below it."""
-    master = f"""
-object Host "zone-{zone}" {{
-  check_command = "dummy"
-}}
-object Service "cluster-zone" {{
-  host_name = "zone-{zone}"
-  check_command = "cluster-zone"
-  vars.cluster_zone = "{zone}"
-  max_check_attempts = 1
-}}
-object Host "{zone}-watch" {{
-  check_command = "dummy"
-}}
-object Dependency "cluster-zone" {{
-  child_host_name = "{zone}-watch"
-  parent_host_name = "zone-{zone}"
-  parent_service_name = "cluster-zone"
-}}
-// The satellite never sees this one (its parent is in the master zone): the master evaluates it.
-object Dependency "cluster-zone" {{
-  child_host_name = "{zone}-cloud"
-  parent_host_name = "zone-{zone}"
-  parent_service_name = "cluster-zone"
-}}
-"""
-    satellite = f"""
-object Host "{zone}-cloud" {{
-  check_command = "dummy"
-}}
-object Service "api" {{
-  host_name = "{zone}-cloud"
-  check_command = "dummy"
-}}
-object Host "{zone}-vm" {{
-  check_command = "dummy"
-}}
-object Dependency "cloud" {{
-  child_host_name = "{zone}-vm"
-  parent_host_name = "{zone}-cloud"
-}}
-object Dependency "host" {{
-  child_host_name = "{zone}-cloud"
-  child_service_name = "api"
-  parent_host_name = "{zone}-cloud"
-}}
-"""
-    return {(MASTER_ZONE, f"{zone}-health.conf"): master, (zone, "objects.conf"): satellite}
-
-
-#: A master-zone service that counts what the master itself finds unreachable right now (Icinga's own
-#: reachability, evaluated live: satellite-zone objects get no fresh result to carry it once it is gone).
+#: A master-zone service that counts what the master itself finds unreachable right now: the `icinga` check's
+#: num_hosts_unreachable / num_services_unreachable are evaluated live (CIB::CalculateHostCheckStats ->
+#: Checkable::IsReachable), while the API's `last_reachable` of a satellite-zone object only changes when a
+#: result arrives, which a stopped satellite never sends.
 SELF = """
 object Host "master-self" {
   check_command = "dummy"
@@ -172,45 +88,57 @@ object Service "icinga" {
 """
 
 
-def test_stopped_satellite_is_one_cluster_zone_problem_and_its_zone_unreachable(make_cluster):
-    files = {**health_objects(ONE), **health_objects(TWO), (MASTER_ZONE, "self.conf"): SELF}
-    cluster = make_cluster(dict(os.environ), [ONE, TWO], files)
-    master = cluster.master
+@pytest.fixture
+def regions(make_cloud):
+    """The two-region simulator (vio-sim's `regions` scenario), each region swept into the master's cache
+    (what `vio-icinga deploy` renders from)."""
+    cloud = make_cloud("regions")
+    for region in REGIONS.values():
+        cloud.sweep("--os-region-name", region)
+    return cloud
+
+
+def start_regions(make_cluster, cloud, zones=(ONE, TWO), *extra: str) -> Cluster:
+    """A master and a satellite per zone; each zone's region deployed on the master, every object in its
+    region's zone (the zone hosts in the master's), and synced."""
+    cluster = make_cluster(cloud.env, list(zones), {(MASTER_ZONE, "self.conf"): SELF})
     try:
-        for zone in (ONE, TWO):
-            cluster.wait_synced(zone, f"{zone}-cloud", f"{zone}-cloud!api", f"{zone}-vm")
-        objs = master.drive()
-        assert all(o.state == OK and o.reachable for o in objs.values()), master.report()
-        sources = master.check_sources()
-        for zone in (ONE, TWO):
-            for name in (f"{zone}-cloud", f"{zone}-cloud!api", f"{zone}-vm"):
-                assert sources[name] == cluster.satellites[zone].node, (name, sources[name])
-            assert sources[f"zone-{zone}!cluster-zone"] == master.node
-        assert unreachable(master) == (0, 0)
-
-        cluster.stop_satellite(TWO)
-        link = f"zone-{TWO}!cluster-zone"
-        master.settle([link, f"zone-{ONE}!cluster-zone"])
-        objs = master.drive([f"{TWO}-watch"])
-        assert (objs[link].state, objs[link].state_type) == (CRITICAL, HARD), str(objs[link])
-        assert f"Zone '{TWO}' is not connected" in objs[link].output, str(objs[link])
-        problems = sorted(o.name for o in objs.values() if o.problem)
-        assert problems == [link], master.report()  # the only problem: everything else is UP/OK or stale
-        assert objs[f"{TWO}-watch"].state == UP and not objs[f"{TWO}-watch"].reachable, str(objs[f"{TWO}-watch"])
-        # the zone's own objects: unreachable in the master's eyes (its root host, the host below it, the
-        # root's service) plus the watch host; RegionOne untouched
-        assert unreachable(master) == (3, 1), master.report()
-        assert objs[f"zone-{ONE}!cluster-zone"].state == OK
-
-        # back: the zone is connected again, nothing unreachable
-        cluster.start_satellites(TWO)
-        master.settle([link])
-        master.drive([f"{TWO}-watch"])
-        assert master.objects()[link].state == OK
-        assert unreachable(master) == (0, 0), master.report()
+        for zone in zones:
+            cluster.master.deploy(cloud, "--os-region-name", REGIONS[zone], "--zone", zone, *extra,
+                                  expect_host=PREFIXES[zone])
+        loaded = cluster.master.zone_of()
+        wrong = {n: z for n, z in loaded.items() if z != expected_zone(n)}
+        assert not wrong, f"objects in the wrong zone: {wrong}"
+        for zone in zones:
+            cluster.wait_synced(zone, PREFIXES[zone])
     except BaseException:
         print(cluster.log_tail())
         raise
+    return cluster
+
+
+def expected_zone(name: str) -> str:
+    """Where an object must be: its region's zone, or the master zone (zone hosts, master-self)."""
+    host = name.split("!")[0]
+    for zone, prefix in PREFIXES.items():
+        if host == prefix or host.startswith(prefix + "-"):
+            return MASTER_ZONE if host == f"{prefix}-zone" else zone
+    return MASTER_ZONE
+
+
+def sweep_on(cloud, sat, region: str) -> None:
+    """A sweep into the satellite's own inventory cache (what its checks read)."""
+    r = cloud.run("vio-discover", "--json", "--os-region-name", region, env={"VIO_CHECKS_CACHE_DIR": str(sat.cache_dir)})
+    assert r.rc == 0, str(r)
+
+
+def healthy(cluster: Cluster) -> dict:
+    """Drive every check through the master: all UP/OK, reachable, HARD, no notification."""
+    objs = cluster.master.drive()
+    bad = [str(o) for o in objs.values() if o.state != OK or not o.reachable or not o.hard]
+    assert not bad, "not everything UP/OK on the healthy cloud, as the master sees it:\n" + "\n".join(bad)
+    assert cluster.master.notifications() == []
+    return objs
 
 
 def unreachable(master) -> tuple[int, int]:
@@ -218,6 +146,133 @@ def unreachable(master) -> tuple[int, int]:
     master.check(["master-self!icinga"])
     perf = master.perfdata("master-self!icinga")
     return int(perf["num_hosts_unreachable"]), int(perf["num_services_unreachable"])
+
+
+def test_each_region_is_checked_by_its_satellite_and_a_hypervisor_failure_stays_in_its_region(regions,
+                                                                                           make_cluster):
+    cloud = regions
+    cluster = start_regions(make_cluster, cloud)
+    master, one, two = cluster.master, cluster.satellites[ONE], cluster.satellites[TWO]
+    try:
+        # every region's objects in its zone, the zone hosts in the master zone; each satellite got its own
+        zones = master.zone_of()
+        wrong = {n: z for n, z in zones.items() if z != expected_zone(n)}
+        assert not wrong, f"objects in the wrong zone: {wrong}"
+        for zone, prefix in PREFIXES.items():
+            assert zones[prefix] == zone and zones[f"{prefix}-zone"] == MASTER_ZONE
+            sat = cluster.satellites[zone]
+            assert sat.zone_of() == {n: z for n, z in zones.items() if z == zone}, f"{sat.node} loaded others'"
+        assert master.parents()[PREFIXES[TWO]] == {f"{PREFIXES[TWO]}-zone"}
+
+        objs = healthy(cluster)
+        kinds = {z: {o.vars.get("vio_kind") for n, o in objs.items() if zones[n] == z} for z in REGIONS}
+        for zone in REGIONS:
+            assert {"cloud", "hypervisor", "vm", "router", "interface", "volume"} <= kinds[zone], kinds
+        # the satellite of each zone ran every check of its zone, the master the zone hosts ...
+        sources = master.check_sources()
+        assert set(sources) == set(objs)
+        runner = {z: (cluster.satellites[z].node if z in cluster.satellites else master.node) for z in set(zones.values())}
+        wrong = {n: s for n, s in sources.items() if s != runner[zones[n]]}
+        assert not wrong, f"checks not run by their zone's endpoint: {wrong}"
+        # ... each against its own inventory cache, of its own region only ...
+        for sat in (one, two):
+            spaces = sorted(p.name for p in sat.cache_dir.iterdir() if p.is_dir())
+            assert len(spaces) == 1 and REGIONS[sat.zone] in spaces[0], (sat.node, spaces)
+        # ... and the master shows the satellites' results
+        for sat in (one, two):
+            sat_last = sat.last_checks()
+            assert all(sat_last[n] == objs[n].last_check for n in sat_last), f"master and {sat.node} disagree"
+
+        # a hypervisor fails in RegionTwo: the satellite's sweep sees it, the master pages once
+        cloud.sim.patch("compute_services", "nova-compute@r2-compute-02", region="RegionTwo", state="down")
+        sweep_on(cloud, two, "RegionTwo")
+        objs = master.drive()
+        root = f"{PREFIXES[TWO]}!nova-compute@r2-compute-02"
+        assert (objs[root].state, objs[root].state_type, objs[root].reachable) == (CRITICAL, HARD, True), str(objs[root])
+        assert master.notified() == [root], master.report()
+        hv = master.one("hypervisor", vio_compute_host="r2-compute-02")
+        assert (hv.state, hv.state_type, hv.reachable) == (DOWN, HARD, False), str(hv)
+        below = master.below(hv.name)
+        assert {o.vars.get("vio_kind") for o in below} >= {"vm", "capacity"}, [str(o) for o in below]
+        assert all(not o.reachable for o in below), [str(o) for o in below if o.reachable]
+        assert sources[root] == two.node and master.check_sources()[hv.name] == two.node
+        # RegionOne untouched
+        bad = [str(o) for n, o in objs.items() if zones[n] == ONE and (o.state != OK or not o.reachable)]
+        assert not bad, bad
+    except BaseException:
+        print(cluster.log_tail())
+        raise
+
+
+def test_stopped_satellite_is_its_zone_host_down_and_its_region_unreachable_on_the_master(regions, make_cluster):
+    cluster = start_regions(make_cluster, regions)
+    master = cluster.master
+    try:
+        objs = healthy(cluster)
+        assert unreachable(master) == (0, 0)
+        zones = master.zone_of()
+        hosts_two = sorted(n for n, z in zones.items() if z == TWO and "!" not in n)
+        services_two = sorted(n for n, z in zones.items() if z == TWO and "!" in n)
+
+        cluster.stop_satellite(TWO)
+        link, other = f"{PREFIXES[TWO]}-zone", f"{PREFIXES[ONE]}-zone"
+        master.settle([link, other])
+        master.quiet()
+        objs = master.objects()
+        assert (objs[link].state, objs[link].state_type) == (DOWN, HARD), str(objs[link])
+        assert f"Zone '{TWO}' is not connected" in objs[link].output, str(objs[link])
+        # the one root problem, the one notification: RegionTwo's own objects keep their last (OK) states
+        assert sorted(o.name for o in objs.values() if o.problem) == [link], master.report()
+        assert master.notified() == [link], master.report()
+        # ... but the master treats all of them as unreachable (its own live counters, see SELF)
+        assert unreachable(master) == (len(hosts_two), len(services_two)), (hosts_two, services_two)
+        # RegionOne untouched: its satellite still checks it, all reachable
+        assert objs[other].state == UP
+        ones = [n for n, z in zones.items() if z == ONE]
+        objs = master.drive(ones)
+        assert all(objs[n].state == OK and objs[n].reachable for n in ones), master.report()
+        assert master.notified() == [link]
+
+        # back: the zone is connected again, nothing unreachable, the zone host recovers
+        cluster.start_satellites(TWO)
+        master.settle([link])
+        master.quiet()
+        assert master.objects()[link].state == UP
+        assert unreachable(master) == (0, 0), master.report()
+        assert master.notified("RECOVERY") == [link]
+    except BaseException:
+        print(cluster.log_tail())
+        raise
+
+
+def test_bulk_push_to_a_satellites_own_api_reaches_the_master(regions, make_cluster):
+    """`vio-icinga push` on the satellite, against its own API (127.0.0.1, certificate for its endpoint
+    name): the satellite relays the results to the master."""
+    cloud = regions
+    cluster = start_regions(make_cluster, cloud, (ONE,), "--mode", "passive")
+    master, one = cluster.master, cluster.satellites[ONE]
+    try:
+        sweep_on(cloud, one, "RegionOne")
+        env = {"VIO_ICINGA_API_PASSWORD": API_PASSWORD, "VIO_CHECKS_CACHE_DIR": str(one.cache_dir)}
+        push = ["vio-icinga", "push", "--once", "--os-region-name", "RegionOne", "--check-source", one.node]
+        args = one.api_args()
+        # the endpoint name is no DNS name and 127.0.0.1 is not in the certificate: refused without the option
+        i = args.index("--tls-server-name")
+        r = cloud.run(*push, *args[:i], *args[i + 2:], "--retries", "0", env=env)
+        assert r.rc == 3 and "TLS error" in r.stderr and "--tls-server-name" in r.stderr, str(r)
+        r = cloud.run(*push, *args, env=env)
+        assert r.rc == 0 and r.stdout.startswith("vio-icinga push: "), str(r)
+
+        names = [n for n, z in master.zone_of().items() if z == ONE]
+        wait_for(lambda: set(names) <= {n for n, s in master.check_sources().items() if s == one.node}, 30,
+                 "the pushed results on the master", interval=0.1)
+        objs = master.objects()
+        bad = [str(objs[n]) for n in names if objs[n].state != OK]
+        assert not bad, bad
+        assert {objs[n].vars.get("vio_kind") for n in names} >= {"cloud", "hypervisor", "vm", "interface"}
+    except BaseException:
+        print(cluster.log_tail())
+        raise
 
 
 def test_zones_conf_example_has_the_harness_zones(tmp_path):

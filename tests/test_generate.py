@@ -407,3 +407,62 @@ def test_passive_ttl_must_cover_two_intervals():
 @needs_nagios
 def test_passive_config_validates_with_nagios(tmp_path):
     ok(validate_nagios([write(tmp_path, "vio.cfg", _passive("nagios"))], ICINGA_DIR))
+
+
+@needs_icinga2
+def test_satellite_zone_writes_the_parent_zones_watch(tmp_path, cache):
+    """--zone Z: the objects to zones.d/Z/, and zones.d/master/<prefix>-zone.conf with the cluster-zone host
+    every root of the tree depends on; exit 1 when either changed, 0 when neither did."""
+    objects = tmp_path / "zones.d" / "vio-regionone" / f"{P}.conf"
+    watch = tmp_path / "zones.d" / "master" / f"{P}-zone.conf"
+    p = generate(cache, "--output", tmp_path, "--zone", "vio-regionone", "--validate")
+    assert p.returncode == 1, p.stderr
+    assert f"wrote {objects}" in p.stdout and f"wrote {watch}" in p.stdout
+    text = watch.read_text()
+    assert f'object Host "{P}-zone"' in text and 'check_command = "cluster-zone"' in text
+    assert 'vars.cluster_zone = "vio-regionone"' in text and text.count('zone = "master"') == text.count("\nobject ")
+    # one Dependency per object that has no parent of its own: the cloud host and its services
+    topo = o.build(small_inventory(), None)
+    roots = [n for n in topo.nodes.values() if not n.parents]
+    assert text.count('object Dependency "vio-zone"') == len(roots) > 1
+    assert f'child_host_name = "{P}"\n  zone' in text  # the cloud host itself
+    assert generate(cache, "--output", tmp_path, "--zone", "vio-regionone").returncode == 0
+    watch.unlink()
+    before = objects.stat().st_mtime_ns
+    p = generate(cache, "--output", tmp_path, "--zone", "vio-regionone")
+    assert p.returncode == 1 and watch.exists() and objects.stat().st_mtime_ns == before, p.stdout
+    assert p.stdout.count("wrote") == 1
+    # to stdout: both parts; the zone the parent itself: no watch; a single file: refused (two zones.d dirs)
+    p = generate(cache, "--output", "-", "--zone", "vio-regionone", "--parent-zone", "emea")
+    assert p.returncode == 0 and f'object Host "{P}-zone"' in p.stdout and 'zone = "emea"' in p.stdout
+    p = generate(cache, "--output", "-", "--zone", "master")
+    assert p.returncode == 0 and f"{P}-zone" not in p.stdout
+    p = generate(cache, "--output", tmp_path / "one.conf", "--zone", "vio-regionone")
+    assert p.returncode == 2 and "must be a directory" in p.stderr and p.stderr.count("\n") == 1
+
+
+@needs_icinga2
+def test_satellite_zone_and_its_watch_validate_with_the_zones_example(tmp_path):
+    """The parent zone's Dependencies name children in the satellite zone: icinga2 accepts that (and the
+    real master + satellite of tests/test_distributed.py run it)."""
+    topo = o.build(small_inventory(), None)
+    zone_text = render_icinga2.render(topo, RenderOptions(zone="vio-regionone"))
+    watch = render_icinga2.render_zone(topo, "vio-regionone")
+    ok(validate_icinga2([write(tmp_path, "vio.conf", zone_text), write(tmp_path, "watch.conf", watch)],
+                        ICINGA_DIR, extra=[ICINGA_DIR / "zones.conf.example"]))
+    assert render_icinga2.render_zone(topo, "vio-regionone") == watch  # deterministic
+
+
+@needs_icinga2
+def test_two_regions_in_two_zones_never_collide(tmp_path):
+    """One run per region: objects, groups, passive templates and the zone hosts of RegionOne and RegionTwo
+    load side by side (same inventory ids in both regions: only the region-bearing prefix tells them apart)."""
+    files = []
+    for region, zone in (("RegionOne", "vio-regionone"), ("RegionTwo", "vio-regiontwo")):
+        topo = o.build(small_inventory(region=region), None)
+        opts = RenderOptions(zone=zone, passive=Passive(60, 600))
+        files += [write(tmp_path, f"{zone}.conf", render_icinga2.render(topo, opts)),
+                  write(tmp_path, f"{zone}-watch.conf", render_icinga2.render_zone(topo, zone))]
+    ok(validate_icinga2(files, ICINGA_DIR, extra=[ICINGA_DIR / "zones.conf.example"]))
+    watches = [f.read_text() for f in files[1::2]]
+    assert 'object Host "vio-demo-RegionOne-zone"' in watches[0] and 'object Host "vio-demo-RegionTwo-zone"' in watches[1]

@@ -51,7 +51,11 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     r = p.add_argument_group("objects")
     r.add_argument("--zone", metavar="ZONE",
                    help="Icinga zone of every object (a satellite per region); with a directory --output "
-                        "the file goes to zones.d/ZONE/")
+                        "the file goes to zones.d/ZONE/; also writes the parent zone's watch on ZONE (a "
+                        "cluster-zone host the cloud host depends on) to zones.d/PARENT/<prefix>-zone.conf")
+    r.add_argument("--parent-zone", metavar="PARENT", default=render_icinga2.PARENT_ZONE,
+                   help="with --zone: the zone that watches ZONE and gets its cluster-zone host (default: "
+                        f"{render_icinga2.PARENT_ZONE})")
     for key, what in (("vm", "VM hosts"), ("interface", "interface services"), ("volume", "volume services")):
         r.add_argument(f"--{key}-interval", type=duration, metavar="DURATION",
                        help=f"check interval of the {what} (default: the template's, 5m)")
@@ -89,34 +93,42 @@ def _generate(args: argparse.Namespace) -> int:
             raise g.GenerateError("--validate needs the shipped icinga/ directory (commands.conf, "
                                   "templates.conf, nagios/): give it with --conf-dir")
     _, topo = load_tree(args, topo_opts)
-    text = g.render(topo, args.format, render_opts)
+    files = g.outputs(topo, args.format, render_opts, args.output, g.parent_zone(args))
     if args.output == "-":
-        sys.stdout.write(text)
+        sys.stdout.write("\n".join(text for _, text in files))
         sys.stdout.flush()
         return g.EXIT_UNCHANGED
-    path = g.output_path(args.output, args.format, topo.prefix, args.zone)
-    data = text.encode("utf-8")
-    if g.unchanged(path, data):
+    changed = [(path, text.encode("utf-8")) for path, text in files]
+    changed = [(path, data) for path, data in changed if not g.unchanged(path, data)]
+    if not changed:
         if args.verbose:
-            print(f"vio-icinga: {path} unchanged", file=sys.stderr)
+            print(f"vio-icinga: {', '.join(str(p) for p, _ in files)} unchanged", file=sys.stderr)
         return g.EXIT_UNCHANGED
-    if validate:
+    if validate:  # all files together (the zone's objects and the parent's watch refer to each other)
         assert conf_dir is not None
         binary = args.icinga2_bin if args.format == "icinga2" else args.nagios_bin
-        v = g.validate_text(text, args.format, conf_dir, path.name, args.zone, binary)
+        v = g.validate_texts([(p.name, text) for p, text in files], args.format, conf_dir,
+                             g.zone_parents(args.zone, g.parent_zone(args)), binary)
         if not v.ok:
             what = "icinga2 daemon -C" if args.format == "icinga2" else "nagios -v"
-            raise g.GenerateError(f"{what} rejected the new config; {path} left as it was:\n{v.errors()}")
+            names = " and ".join(str(p) for p, _ in files)
+            raise g.GenerateError(f"{what} rejected the new config; {names} left as they were:\n{v.errors()}")
         if args.verbose:
             print(f"vio-icinga: validated in {v.seconds:.1f} s", file=sys.stderr)
-    g.write_atomic(path, data)
+    for path, data in changed:
+        g.write_atomic(path, data)
     hosts = sum(1 for n in topo.nodes.values() if n.is_host)
-    print(f"vio-icinga: wrote {path} ({hosts} hosts, {len(topo.nodes) - hosts} services)")
+    for path, _ in changed:
+        if path == files[0][0]:
+            print(f"vio-icinga: wrote {path} ({hosts} hosts, {len(topo.nodes) - hosts} services)")
+        else:
+            print(f"vio-icinga: wrote {path} (the cluster-zone host of {args.zone})")
+    paths = " and ".join(str(p) for p, _ in changed)
     if args.on_change:
         sys.stdout.flush()
         rc = subprocess.run(args.on_change, shell=True, stdin=subprocess.DEVNULL).returncode
         if rc != 0:
-            raise g.GenerateError(f"{path} changed, but --on-change command exited {rc}: {args.on_change}")
+            raise g.GenerateError(f"{paths} changed, but --on-change command exited {rc}: {args.on_change}")
     return g.EXIT_CHANGED
 
 
@@ -140,13 +152,17 @@ def run_deploy(args: argparse.Namespace) -> int:
         password = d.api_password(args.api_password_file)
         topo_opts = g.topology_options(args)
         api = d.IcingaApi(args.api_url, args.api_user, password, args.ca_file, timeout=args.api_timeout,
-                          retries=args.retries, backoff=args.retry_delay)
+                          retries=args.retries, backoff=args.retry_delay, server_name=args.tls_server_name)
         version = parse_version(args.icinga_version) if args.icinga_version else api.version()
         render_opts = g.render_options(args, version)
         _, topo = load_tree(args, topo_opts)
         text = g.render(topo, "icinga2", render_opts)
         path = d.stage_path(topo.prefix, args.zone)
-        outcome = d.deploy(api, args.package, path, text, wait=args.wait)
+        parent = g.parent_zone(args)
+        more = {d.zone_stage_path(topo.prefix, parent): render_icinga2.render_zone(topo, args.zone, parent)} \
+            if parent else {}
+        outcome = d.deploy(api, args.package, path, text, wait=args.wait, more=more,
+                           owns=frozenset({d.zone_file(topo.prefix)}))
     except (g.GenerateError, ValueError) as e:
         print(f"vio-icinga: {e}", file=sys.stderr)
         return EXIT_REJECTED

@@ -18,7 +18,6 @@ exponential backoff; past the retries an ApiUnavailable is raised.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -31,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from vio_checks.icinga import parse_version
+from vio_checks.icinga import https, parse_version, render_icinga2
 from vio_checks.icinga.generate import relevant_errors
 from vio_checks.options import duration
 
@@ -50,6 +49,9 @@ def add_api_options(group, permission: str, *, url: bool = True, required: bool 
                        help="file holding the password (default: $VIO_ICINGA_API_PASSWORD)")
     group.add_argument("--ca-file", metavar="FILE",
                        help="CA certificate of the Icinga API (e.g. its pki/ca.crt)")
+    group.add_argument("--tls-server-name", metavar="NAME",
+                       help="verify the API's certificate for NAME (e.g. the Icinga endpoint name, its CN) "
+                            "while connecting to the URL's address (default: the URL's host)")
     group.add_argument("--retries", type=int, default=retries, metavar="N",
                        help=f"retries when the API is unreachable or busy (default: {retries})")
     if retry_delay:
@@ -103,7 +105,8 @@ class IcingaApi:
     """A small client for the Icinga 2 REST API (basic auth, JSON, TLS verified against ca_file)."""
 
     def __init__(self, url: str, user: str, password: str, ca_file: str | None = None, timeout: float = 30,
-                 retries: int = 5, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 retries: int = 5, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep,
+                 server_name: str | None = None) -> None:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("https", "http") or not parsed.netloc:
             raise ApiError(f"--api-url {url!r}: use https://HOST:5665")
@@ -112,15 +115,14 @@ class IcingaApi:
         self.retries = max(0, retries)
         self.backoff = backoff
         self.sleep = sleep
-        token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        self.headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
+        self.headers = https.auth_headers(user, password)
         handlers: list[urllib.request.BaseHandler] = []
         if parsed.scheme == "https":
             try:
-                context = ssl.create_default_context(cafile=ca_file)
-            except (OSError, ssl.SSLError) as e:
-                raise ApiError(f"cannot load --ca-file {ca_file}: {e}") from None
-            handlers.append(urllib.request.HTTPSHandler(context=context))
+                context = https.tls_context(ca_file)
+            except ValueError as e:
+                raise ApiError(str(e)) from None
+            handlers.append(https.HTTPSHandler(context, server_name))
         # No proxies from the environment: the API is on the monitoring network, with our credentials.
         handlers.append(urllib.request.ProxyHandler({}))
         self.opener = urllib.request.build_opener(*handlers)
@@ -163,7 +165,8 @@ class IcingaApi:
             except urllib.error.URLError as e:
                 reason = e.reason
                 if isinstance(reason, ssl.SSLError):
-                    raise ApiError(f"TLS error talking to {self.base}: {reason} (check --ca-file)") from None
+                    raise ApiError(f"TLS error talking to {self.base}: {reason} (check --ca-file and "
+                                   "--tls-server-name)") from None
                 problem = f"cannot reach {self.base}: {reason}"
             except OSError as e:  # timeouts, resets, refused connections
                 problem = f"cannot reach {self.base}: {e}"
@@ -235,19 +238,24 @@ def _error_text(e: urllib.error.HTTPError) -> str:
 
 
 def deploy(api: IcingaApi, package: str, path: str, text: str, wait: float = 120.0, poll: float = 1.0,
-           clock: Callable[[], float] = time.monotonic) -> DeployResult:
-    """Upload `text` as `path` in a new stage of `package` unless the active stage has it already."""
+           clock: Callable[[], float] = time.monotonic, more: dict[str, str] | None = None,
+           owns: frozenset[str] = frozenset()) -> DeployResult:
+    """Upload `text` as `path` (and the `more` files: path → text) in a new stage of `package`, unless the
+    active stage has all of them already. The active stage's other files are kept, except those with the
+    name of one of ours, or in `owns` (file names), in any directory: the same objects from an earlier
+    deployment into another zone, which would be defined twice."""
     pkg = api.package(package)
     if pkg is None:
         api.create_package(package)
         pkg = {"name": package, "active-stage": "", "stages": []}
     active = pkg.get("active-stage") or ""
-    files = {path: text}
+    files = {path: text, **(more or {})}
     if active:
-        if api.file(package, active, path) == text:
+        if all(api.file(package, active, p) == t for p, t in files.items()):
             return DeployResult("unchanged", active)
+        mine = {p.rsplit("/", 1)[-1] for p in files} | owns
         for other in api.stage_files(package, active) or []:
-            if other != path and other.startswith(_OWN_DIRS):
+            if other not in files and other.startswith(_OWN_DIRS) and other.rsplit("/", 1)[-1] not in mine:
                 content = api.file(package, active, other)
                 if content is not None:
                     files[other] = content
@@ -276,6 +284,16 @@ def deploy(api: IcingaApi, package: str, path: str, text: str, wait: float = 120
     except ApiError as e:
         result.warnings.append(f"deployed, but old stages were not deleted: {e}")
     return result
+
+
+def zone_stage_path(prefix: str, parent: str) -> str:
+    """Where the parent zone's watch on a satellite zone goes inside a stage (render_icinga2.render_zone)."""
+    return f"zones.d/{parent}/{zone_file(prefix)}"
+
+
+def zone_file(prefix: str) -> str:
+    """The file name of the parent zone's watch, wherever it is."""
+    return f"{render_icinga2.zone_host(prefix)}.conf"
 
 
 def stage_path(prefix: str, zone: str | None) -> str:

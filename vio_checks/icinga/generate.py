@@ -137,6 +137,42 @@ def output_path(output: str, fmt: str, prefix: str, zone: str | None) -> Path:
     return path
 
 
+def parent_zone(args: argparse.Namespace) -> str | None:
+    """The zone that watches `--zone` (`--parent-zone`), or None: no --zone, or --zone is that zone itself
+    (objects checked by the parent's own endpoints need no cluster-zone watch)."""
+    zone = getattr(args, "zone", None)
+    parent = getattr(args, "parent_zone", None) or render_icinga2.PARENT_ZONE
+    return parent if zone and zone != parent else None
+
+
+def zone_parents(zone: str | None, parent: str | None) -> dict[str, str | None]:
+    """The Zone objects a validation needs: the zone, below its parent when there is one."""
+    if not zone:
+        return {}
+    return {parent: None, zone: parent} if parent else {zone: None}
+
+
+def zone_path(output: str, prefix: str, parent: str) -> Path:
+    """The parent zone's file of a directory --output: `<dir>/zones.d/<parent>/<prefix>-zone.conf`."""
+    return Path(output) / "zones.d" / parent / f"{render_icinga2.zone_host(prefix)}.conf"
+
+
+def outputs(topo: o.Objects, fmt: str, opts: RenderOptions, output: str,
+            parent: str | None) -> list[tuple[Path, str]]:
+    """(path, text) of every file to write: the objects, and with a satellite --zone the parent zone's watch
+    (`render_icinga2.render_zone`), which needs a directory --output (it goes to another zones.d/ directory).
+    For `--output -` the paths are `-` and the texts go to stdout one after the other."""
+    files = [(output_path(output, fmt, topo.prefix, opts.zone) if output != "-" else Path("-"),
+              render(topo, fmt, opts))]
+    if fmt != "icinga2" or not opts.zone or not parent:
+        return files
+    if output != "-" and not (Path(output).is_dir() or output.endswith(os.sep)):
+        raise GenerateError(f"--zone {opts.zone} writes two files (zones.d/{opts.zone}/ and "
+                            f"zones.d/{parent}/): --output must be a directory (e.g. /etc/icinga2)")
+    zone_file = zone_path(output, topo.prefix, parent) if output != "-" else Path("-")
+    return [*files, (zone_file, render_icinga2.render_zone(topo, opts.zone, parent))]
+
+
 def unchanged(path: Path, data: bytes) -> bool:
     try:
         return path.read_bytes() == data
@@ -221,11 +257,13 @@ def _user_group() -> tuple[str, str]:
         return str(os.getuid()), str(os.getgid())
 
 
-def validate_icinga2(files: list[Path], conf_dir: Path, zones: list[str] | None = None,
-                     binary: str | None = None, extra: list[Path] | None = None, keep: Path | None = None,
+def validate_icinga2(files: list[Path], conf_dir: Path,
+                     zones: list[str] | dict[str, str | None] | None = None, binary: str | None = None,
+                     extra: list[Path] | None = None, keep: Path | None = None,
                      timeout: float = 300) -> Validation:
     """`icinga2 daemon -C` on a throw-away tree: ITL + plugins, our commands.conf and templates.conf, a Zone
-    object per zone named, any `extra` files, and `files`. Stock paths are redirected into the tree (into
+    object per zone named (a dict: zone → its parent zone or None), any `extra` files, and `files`. Stock
+    paths are redirected into the tree (into
     `keep` when given, which then holds the objects file for `icinga2 object list` afterwards)."""
     exe = _find(binary, ("icinga2",))
     with tempfile.TemporaryDirectory(prefix="vio-icinga-validate-") as tmp:
@@ -235,8 +273,10 @@ def validate_icinga2(files: list[Path], conf_dir: Path, zones: list[str] | None 
                  'const VioChecksDir = "/usr/local/bin"']
         for f in (conf_dir / "commands.conf", conf_dir / "templates.conf", *(extra or [])):
             lines.append(f"include {render_icinga2.string(str(f), macros=False)}")
-        for zone in zones or []:
-            lines.append(f"object Zone {render_icinga2.string(zone, macros=False)} {{ }}")
+        parents = zones if isinstance(zones, dict) else dict.fromkeys(zones or [])
+        for zone, parent in parents.items():
+            body = f" parent = {render_icinga2.string(parent, macros=False)} " if parent else " "
+            lines.append(f"object Zone {render_icinga2.string(zone, macros=False)} {{{body}}}")
         for f in files:
             lines.append(f"include {render_icinga2.string(str(f), macros=False)}")
         main = root / "icinga2.conf"
@@ -284,12 +324,16 @@ def _run(cmd: list[str], timeout: float) -> Validation:
     return Validation(p.returncode == 0, p.stdout + p.stderr, time.monotonic() - start)
 
 
-def validate_text(text: str, fmt: str, conf_dir: Path, filename: str, zone: str | None = None,
-                  binary: str | None = None) -> Validation:
-    """Validate generated text as it will be installed (a copy in a temporary directory)."""
+def validate_texts(files: list[tuple[str, str]], fmt: str, conf_dir: Path,
+                   zones: dict[str, str | None] | None = None, binary: str | None = None) -> Validation:
+    """Validate several generated texts together ((file name, text) pairs), as they will be installed."""
     with tempfile.TemporaryDirectory(prefix="vio-icinga-new-") as tmp:
-        path = Path(tmp) / filename
-        path.write_text(text, encoding="utf-8")
+        paths = []
+        for i, (filename, text) in enumerate(files):
+            path = Path(tmp) / str(i) / filename
+            path.parent.mkdir()
+            path.write_text(text, encoding="utf-8")
+            paths.append(path)
         if fmt == "icinga2":
-            return validate_icinga2([path], conf_dir, [zone] if zone else None, binary)
-        return validate_nagios([path], conf_dir, binary)
+            return validate_icinga2(paths, conf_dir, zones or None, binary)
+        return validate_nagios(paths, conf_dir, binary)

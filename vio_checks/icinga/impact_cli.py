@@ -105,7 +105,7 @@ def run_rootcause(args: argparse.Namespace) -> int:
     if args.api_url:
         try:
             api = IcingaApi(args.api_url, args.api_user, _password(args), args.ca_file,
-                            timeout=args.api_timeout, retries=args.retries)
+                            timeout=args.api_timeout, retries=args.retries, server_name=args.tls_server_name)
             live = icinga_states(api, keys, {k for k in keys if topo.nodes[k].is_host})
         except (IcingaUnavailable, ApiError) as e:
             print(f"vio-icinga: Icinga API unavailable: {e}", file=sys.stderr)

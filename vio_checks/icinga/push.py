@@ -348,7 +348,7 @@ def make_target(args: argparse.Namespace):
     return IcingaTarget(args.api_url, args.api_user, _password(args), args.ca_file,
                         check_source=args.check_source or socket.getfqdn(), ttl=settings_of(args).ttl,
                         concurrency=args.concurrency, timeout=args.api_timeout, retries=args.retries,
-                        backoff=args.retry_delay)
+                        backoff=args.retry_delay, server_name=args.tls_server_name)
 
 
 def settings_of(args: argparse.Namespace) -> passive.Passive:

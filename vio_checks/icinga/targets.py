@@ -3,7 +3,6 @@ concurrency, retries while Icinga is busy) or the Nagios 4 external command file
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import logging
@@ -18,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from vio_checks.icinga import https
 from vio_checks.icinga.bulk import Outcome, split_output
 from vio_checks.text import inert
 
@@ -98,7 +98,8 @@ class IcingaTarget:
 
     def __init__(self, url: str, user: str, password: str, ca_file: str | None = None, *,
                  check_source: str, ttl: float, concurrency: int = 4, timeout: float = 30.0,
-                 retries: int = 5, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 retries: int = 5, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep,
+                 server_name: str | None = None) -> None:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("https", "http") or not parsed.hostname:
             raise TargetError(f"--api-url {url!r}: use https://HOST:5665", EXIT_CONFIG)
@@ -107,14 +108,14 @@ class IcingaTarget:
         self.port = parsed.port or (443 if parsed.scheme == "https" else 80)
         self.base_path = parsed.path.rstrip("/")
         self.context = None
+        self.server_name = server_name
         if parsed.scheme == "https":
             try:
-                self.context = ssl.create_default_context(cafile=ca_file)
-            except (OSError, ssl.SSLError) as e:
-                raise TargetError(f"cannot load --ca-file {ca_file}: {e}", EXIT_CONFIG) from None
-        token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        self.headers = {"Authorization": f"Basic {token}", "Accept": "application/json",
-                        "Content-Type": "application/json", "Connection": "keep-alive"}
+                self.context = https.tls_context(ca_file)
+            except ValueError as e:
+                raise TargetError(str(e), EXIT_CONFIG) from None
+        self.headers = {**https.auth_headers(user, password), "Content-Type": "application/json",
+                        "Connection": "keep-alive"}
         self.check_source = check_source
         self.ttl = ttl
         self.concurrency = max(1, concurrency)
@@ -134,11 +135,8 @@ class IcingaTarget:
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            if self.scheme == "https":
-                conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
-                                                   context=self.context)
-            else:
-                conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            conn = https.connection(self.scheme, self.host, self.port, self.timeout, self.context,
+                                    self.server_name)
             self._local.conn = conn
             with self._count:
                 self.connections += 1
@@ -192,7 +190,8 @@ class IcingaTarget:
                     continue
                 problem = f"cannot reach {self.url}: {e or type(e).__name__}"
             except ssl.SSLError as e:
-                self._fatal = TargetError(f"TLS error talking to {self.url}: {e} (check --ca-file)",
+                self._fatal = TargetError(f"TLS error talking to {self.url}: {e} (check --ca-file and "
+                                          "--tls-server-name)",
                                           EXIT_UNAVAILABLE)
                 raise self._fatal from None
             except (OSError, http.client.HTTPException) as e:
