@@ -613,7 +613,7 @@ apply Notification "e2e" to Service {{
         old_pid = self._worker_pid()
         r = cloud.run("vio-icinga", "deploy", *self.deploy_args(), *extra,
                       env={"VIO_ICINGA_API_PASSWORD": API_PASSWORD, **DEPLOY_ENV})
-        assert r.rc == 0, f"vio-icinga deploy failed:\n{r}\n{self.log_tail()}"
+        assert r.rc in (0, 1), f"vio-icinga deploy failed:\n{r}\n{self.log_tail()}"  # unchanged / deployed
         if "deployed" not in r.stdout:  # unchanged: nothing uploaded, no reload
             return
         # A successful stage makes Icinga reload: a new worker process takes over the same port.

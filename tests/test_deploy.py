@@ -188,7 +188,7 @@ def deploy(cache: Path, url: str, *args: object, password: str | None = "s3cret"
 def test_deploy_then_unchanged_then_changed(cache):
     with FakeIcinga() as api:
         first = deploy(cache, api.url)
-        assert first.returncode == 0, first.stderr
+        assert first.returncode == 1, first.stderr  # 1: deployed (changed), as generate's exit codes
         assert "deployed vio-checks/conf.d/vio-demo-RegionOne.conf" in first.stdout
         files = api.active_files()
         assert list(files) == [f"conf.d/{P}.conf"]
@@ -199,13 +199,14 @@ def test_deploy_then_unchanged_then_changed(cache):
         again = deploy(cache, api.url)
         assert again.returncode == 0, again.stderr
         assert [r for r in api.requests if r[0] == "POST"] == posts  # nothing uploaded
-        assert again.stdout == ""
+        assert again.stdout.startswith(f"vio-icinga: vio-checks/conf.d/{P}.conf unchanged (stage ")
+        assert len(again.stdout.splitlines()) == 1 and again.stderr == ""
 
         inv = small_inventory()
         inv.servers = [s for s in inv.servers if s.name != "db-01"]
         store_inventory(cache, inv)
         third = deploy(cache, api.url)
-        assert third.returncode == 0, third.stderr
+        assert third.returncode == 1, third.stderr
         assert uid("vm", "db-01") not in api.active_files()[f"conf.d/{P}.conf"]
         assert len(api.packages["vio-checks"]["stages"]) == 1  # the old stages were deleted
 
@@ -219,7 +220,7 @@ def test_dialect_follows_the_icinga_version(cache):
         assert "rejected stage" in p.stderr and "redundancy_group" in p.stderr
         assert api.packages["vio-checks"]["active"] == ""  # nothing activated
         ok = deploy(cache, api.url, "--icinga-version", "2.13")
-        assert ok.returncode == 0, ok.stderr
+        assert ok.returncode == 1, ok.stderr
 
 
 def test_other_files_in_the_package_are_kept(cache):
@@ -228,7 +229,7 @@ def test_other_files_in_the_package_are_kept(cache):
             "conf.d/vio-other-region.conf": 'object Host "other" { check_command = "dummy" }\n',
             "status": "0\n", "startup.log": ""}}}
         p = deploy(cache, api.url, "--zone", "master")
-        assert p.returncode == 0, p.stderr
+        assert p.returncode == 1, p.stderr
         assert sorted(api.active_files()) == ["conf.d/vio-other-region.conf", f"zones.d/master/{P}.conf"]
         assert 'zone = "master"' in api.active_files()[f"zones.d/master/{P}.conf"]
         assert "old" not in api.packages["vio-checks"]["stages"]
@@ -238,7 +239,7 @@ def test_busy_api_is_retried_then_given_up(cache):
     with FakeIcinga() as api:
         api.busy = 2
         p = deploy(cache, api.url)
-        assert p.returncode == 0, p.stderr
+        assert p.returncode == 1, p.stderr
         api.busy = 100
         p = deploy(cache, api.url, "--icinga-version", "2.13", "--package", "other")
         assert p.returncode == 3
@@ -253,7 +254,9 @@ def test_unreachable_and_unauthorized(cache):
     assert p.returncode == 3 and "cannot reach" in p.stderr and p.stderr.count("\n") == 1
     with FakeIcinga() as api:
         p = deploy(cache, api.url, password="wrong")
-        assert p.returncode == 3 and "HTTP 401" in p.stderr and "password" in p.stderr
+        # refused: a configuration to fix (2), not an outage to wait out (3)
+        assert p.returncode == 2 and "HTTP 401" in p.stderr and "check --api-user and the password" in p.stderr
+        assert p.stderr.count("\n") == 1 and p.stdout == ""
         p = deploy(cache, api.url, password=None)
         assert p.returncode == 2 and "no API password" in p.stderr
 
@@ -263,7 +266,7 @@ def test_password_file(cache, tmp_path):
     secret.write_text("s3cret\n")
     with FakeIcinga() as api:
         p = deploy(cache, api.url, "--api-password-file", secret, password=None)
-        assert p.returncode == 0, p.stderr
+        assert p.returncode == 1, p.stderr
 
 
 def test_client_waits_for_the_asynchronous_validation():
@@ -295,9 +298,9 @@ def test_tls_with_ca_file(cache, tmp_path):
     context.load_cert_chain(cert, key)
     with FakeIcinga(tls=context) as api:
         untrusted = deploy(cache, api.url, "--retries", "0")
-        assert untrusted.returncode == 3 and "TLS" in untrusted.stderr
+        assert untrusted.returncode == 2 and "TLS" in untrusted.stderr  # a configuration to fix
         trusted = deploy(cache, api.url, "--ca-file", cert)
-        assert trusted.returncode == 0, trusted.stderr
+        assert trusted.returncode == 1, trusted.stderr
 
 
 @pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl to make a test certificate")
@@ -315,18 +318,18 @@ def test_tls_server_name_verifies_an_endpoint_name_at_another_address(cache, tmp
     with FakeIcinga(tls=context) as api:
         assert api.url.startswith("https://127.0.0.1:")
         wrong_name = deploy(cache, api.url, "--ca-file", cert, "--retries", "0")
-        assert wrong_name.returncode == 3 and "TLS error" in wrong_name.stderr, wrong_name.stderr
+        assert wrong_name.returncode == 2 and "TLS error" in wrong_name.stderr, wrong_name.stderr
         assert "--tls-server-name" in wrong_name.stderr and wrong_name.stderr.count("\n") == 1
         other = deploy(cache, api.url, "--ca-file", cert, "--tls-server-name", "satellite-regiontwo", "--retries", "0")
-        assert other.returncode == 3 and "TLS error" in other.stderr
+        assert other.returncode == 2 and "TLS error" in other.stderr
         p = deploy(cache, api.url, "--ca-file", cert, "--tls-server-name", "satellite-regionone")
-        assert p.returncode == 0, p.stderr
+        assert p.returncode == 1, p.stderr
 
 
 def test_satellite_zone_deploys_the_parent_zones_watch_too(cache):
     with FakeIcinga() as api:
         p = deploy(cache, api.url, "--zone", "vio-regionone")
-        assert p.returncode == 0, p.stderr
+        assert p.returncode == 1, p.stderr
         files = api.active_files()
         assert sorted(files) == [f"zones.d/master/{P}-zone.conf", f"zones.d/vio-regionone/{P}.conf"]
         watch = files[f"zones.d/master/{P}-zone.conf"]
@@ -337,9 +340,9 @@ def test_satellite_zone_deploys_the_parent_zones_watch_too(cache):
         assert again.returncode == 0 and [r for r in api.requests if r[0] == "POST"] == posts  # unchanged
         # another parent zone: the watch moves (the old one would define its host twice)
         p = deploy(cache, api.url, "--zone", "vio-regionone", "--parent-zone", "emea")
-        assert p.returncode == 0, p.stderr
+        assert p.returncode == 1, p.stderr
         assert sorted(api.active_files()) == [f"zones.d/emea/{P}-zone.conf", f"zones.d/vio-regionone/{P}.conf"]
         # the master checks the cloud itself again: no satellite zone, no watch, the objects moved
         p = deploy(cache, api.url)
-        assert p.returncode == 0, p.stderr
+        assert p.returncode == 1, p.stderr
         assert sorted(api.active_files()) == [f"conf.d/{P}.conf"]

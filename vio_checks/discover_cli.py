@@ -37,6 +37,9 @@ from vio_checks.runtime import guard_timeout, pipe_safe, setup_logging
 from vio_checks.summary import as_json, iso_utc
 from vio_checks.summary import describe as describe_inventory
 
+#: Exit codes (README, "Exit codes"): swept or listed; the sweep failed or bad options.
+EXIT_OK, EXIT_FAILED = 0, 2
+
 
 def since_arg(text: str) -> float:
     """argparse type: a duration back from now, or an ISO 8601 time → POSIX seconds."""
@@ -89,7 +92,7 @@ def print_events(args: argparse.Namespace) -> int:
     except VioError as e:
         print(json.dumps({"error": str(e)}) if args.json else f"vio-discover: {e}",
               file=sys.stdout if args.json else sys.stderr)
-        return 2
+        return EXIT_FAILED
     events.reverse()
     if args.json:
         print(json.dumps([{**e.as_dict(), "time": iso_utc(e.time)} for e in events], indent=1))
@@ -99,7 +102,7 @@ def print_events(args: argparse.Namespace) -> int:
         if not events:
             print("no events" + (" in that period" if args.since else " yet (the log starts with the "
                                                                    "second sweep)"))
-    return 0
+    return EXIT_OK
 
 
 @pipe_safe
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"error": message}))
         else:
             print(f"vio-discover: {message}", file=sys.stderr)
-        return 2
+        return EXIT_FAILED
     # The stored inventory names the region of the options only (object names derive from it); the JSON
     # also names the one clouds.yaml gives, which is what the sweep talked to.
     from vio_checks.cloud import configured_region  # the sweep has imported the SDK already
@@ -141,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         if not result.swept:
             lines[0] += " (swept by another process; waited for it)"
         print("\n".join(lines))
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

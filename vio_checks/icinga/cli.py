@@ -41,7 +41,8 @@ from vio_checks.icinga.passive import DEFAULT_INTERVAL, DEFAULT_TTL, HEARTBEAT_R
 from vio_checks.options import duration
 from vio_checks.runtime import pipe_safe, setup_logging
 
-EXIT_DEPLOYED, EXIT_REJECTED, EXIT_UNAVAILABLE = 0, 2, 3
+#: deploy's exit codes: like generate's (0 unchanged, 1 changed), then rejected/misconfigured, unavailable.
+EXIT_UNCHANGED, EXIT_DEPLOYED, EXIT_REJECTED, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
 
 # --- shared options -----------------------------------------------------------------------------------
@@ -166,18 +167,20 @@ def run_deploy(args: argparse.Namespace) -> int:
     except (g.GenerateError, ValueError) as e:
         print(f"vio-icinga: {e}", file=sys.stderr)
         return EXIT_REJECTED
-    except (d.ApiError, VioError) as e:
+    except (d.ApiUnavailable, VioError) as e:  # unreachable, busy, or no inventory: try again later
         print(f"vio-icinga: {e}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except d.ApiError as e:  # the API refused us (401, 403, 400 ...): fix the configuration
+        print(f"vio-icinga: {e}", file=sys.stderr)
+        return EXIT_REJECTED
     except Exception as e:
         print(f"vio-icinga: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return EXIT_REJECTED
     for warning in outcome.warnings:
         print(f"vio-icinga: {warning}", file=sys.stderr)
     if outcome.status == "unchanged":
-        if args.verbose:
-            print(f"vio-icinga: {args.package}/{path} unchanged (stage {outcome.stage})", file=sys.stderr)
-        return EXIT_DEPLOYED
+        print(f"vio-icinga: {args.package}/{path} unchanged (stage {outcome.stage})")
+        return EXIT_UNCHANGED
     if outcome.status == "failed":
         print(f"vio-icinga: Icinga rejected stage {outcome.stage} of {args.package}; the active config "
               f"stays. startup.log:\n{outcome.log_excerpt}", file=sys.stderr)

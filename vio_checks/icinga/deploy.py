@@ -160,7 +160,9 @@ class IcingaApi:
                 if e.code in RETRY_STATUSES:
                     problem = f"{method} {path}: HTTP {e.code} ({message})"
                 else:
-                    hint = " (check --api-user and the password)" if e.code == 401 else ""
+                    hint = {401: " (check --api-user and the password)",
+                            403: " (check --api-user and the password: that ApiUser lacks the permissions "
+                                 "config/* and status/query)"}.get(e.code, "")
                     raise ApiError(f"{method} {path}: HTTP {e.code}: {message}{hint}") from None
             except urllib.error.URLError as e:
                 reason = e.reason

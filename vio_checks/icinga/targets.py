@@ -191,8 +191,7 @@ class IcingaTarget:
                 problem = f"cannot reach {self.url}: {e or type(e).__name__}"
             except ssl.SSLError as e:
                 self._fatal = TargetError(f"TLS error talking to {self.url}: {e} (check --ca-file and "
-                                          "--tls-server-name)",
-                                          EXIT_UNAVAILABLE)
+                                          "--tls-server-name)", EXIT_CONFIG)
                 raise self._fatal from None
             except (OSError, http.client.HTTPException) as e:
                 problem = f"cannot reach {self.url}: {e or type(e).__name__}"

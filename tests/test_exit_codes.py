@@ -1,0 +1,51 @@
+"""README's "Exit codes" table is what the code returns: for every command, the codes the table fills in
+are the codes the command defines (and a dash where it has none)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nagiosplugin
+
+from vio_checks import discover_cli
+from vio_checks.icinga import cli, generate, impact_cli, targets
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+#: table row (its first cell) → the codes the code defines for that command.
+CODE = {
+    "`check_vio_*`": {s.code for s in (nagiosplugin.Ok, nagiosplugin.Warn, nagiosplugin.Critical,
+                                       nagiosplugin.Unknown)},
+    "`vio-discover`": {discover_cli.EXIT_OK, discover_cli.EXIT_FAILED},
+    "`vio-icinga generate`": {generate.EXIT_UNCHANGED, generate.EXIT_CHANGED, generate.EXIT_ERROR},
+    "`vio-icinga deploy`": {cli.EXIT_UNCHANGED, cli.EXIT_DEPLOYED, cli.EXIT_REJECTED, cli.EXIT_UNAVAILABLE},
+    "`vio-icinga push`": {targets.EXIT_OK, targets.EXIT_PARTIAL, targets.EXIT_CONFIG, targets.EXIT_UNAVAILABLE},
+    "`vio-icinga impact`, `rootcause`": {impact_cli.EXIT_OK, impact_cli.EXIT_BAD_OPTIONS, impact_cli.EXIT_UNKNOWN},
+    "`vio-icinga systemd-units`, `commands`, `export`, `director-basket`": {0, 2},
+}
+
+
+def readme_table() -> dict[str, dict[int, str]]:
+    text = README.read_text()
+    section = text[text.index("## Exit codes"):]
+    section = section[:section.index("\n## ", 3)]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].startswith("`"):
+            rows[cells[0]] = {code: cells[code + 1] for code in range(4)}
+    return rows
+
+
+def test_readme_exit_codes_are_the_codes_of_each_command():
+    table = readme_table()
+    assert set(table) == set(CODE)
+    for command, cells in table.items():
+        documented = {code for code, text in cells.items() if text not in ("–", "-", "")}
+        assert documented == CODE[command], (command, cells)
+
+
+def test_deploy_exit_codes_follow_generate():
+    """`... && systemctl reload`-style scripting: 0 unchanged and 1 changed mean the same for both."""
+    assert (cli.EXIT_UNCHANGED, cli.EXIT_DEPLOYED) == (generate.EXIT_UNCHANGED, generate.EXIT_CHANGED)
+    assert re.search(r"SuccessExitStatus=1", (README.parent / "icinga/systemd/vio-icinga.service").read_text())
