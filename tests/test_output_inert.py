@@ -82,3 +82,21 @@ def test_nul_surrogate_and_length():
     long = inert("x" * 10_000)
     assert len(long) == MAX_LEN and long.endswith("…")
     assert one_line("a\u2028b\u202ec") == "a b c"
+
+
+def _one_line_slow(text: str) -> str:
+    """one_line without its fast path: every character through the translation and the split."""
+    from vio_checks import text as t
+
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = re.sub(t._SURROGATE, "\ufffd", text)
+    return " ".join(text.translate(t._ONE_LINE).split())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(ANY_TEXT, st.text(st.sampled_from("ab |\t\u2028\u00a0\u3000\u200e"), max_size=12)))
+def test_one_line_fast_path_changes_nothing(text):
+    """The shortcut for text that needs nothing gives exactly what the full treatment gives."""
+    assert one_line(text) == _one_line_slow(text)

@@ -27,6 +27,10 @@ _SURROGATE = "[\ud800-\udfff]"
 def one_line(text: object) -> str:
     """`text` as one line of valid Unicode without `|`: controls become spaces, runs of space one."""
     s = "" if text is None else str(text)
+    # Most cloud strings need nothing: printable (no control, format or separator character but the
+    # ASCII space, no surrogate), no `|`, no run of spaces and none at either end.
+    if s.isprintable() and "|" not in s and "  " not in s and s[:1] != " " and s[-1:] != " ":
+        return s
     try:
         s.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates, the only str UTF-8 cannot encode
