@@ -466,3 +466,42 @@ def test_two_regions_in_two_zones_never_collide(tmp_path):
     ok(validate_icinga2(files, ICINGA_DIR, extra=[ICINGA_DIR / "zones.conf.example"]))
     watches = [f.read_text() for f in files[1::2]]
     assert 'object Host "vio-demo-RegionOne-zone"' in watches[0] and 'object Host "vio-demo-RegionTwo-zone"' in watches[1]
+
+
+@needs_icinga2
+def test_validate_says_what_and_checks_the_live_tree(tmp_path, cache):
+    """--validate names what it validated against; --validate-with validates inside a copy of the live
+    configuration, so an old copy of our objects elsewhere in it (a duplicate) is caught before the write."""
+    etc = tmp_path / "etc-icinga2"
+    (etc / "conf.d").mkdir(parents=True)
+    shutil.copy(ICINGA_DIR / "commands.conf", etc / "vio-commands.conf")
+    shutil.copy(ICINGA_DIR / "templates.conf", etc / "vio-templates.conf")
+    (etc / "icinga2.conf").write_text('include <itl>\ninclude <plugins>\nconst PluginDir = "/usr/lib/nagios/plugins"\n'
+                                      'const VioChecksDir = "/usr/local/bin"\n'
+                                      'include "vio-commands.conf"\ninclude "vio-templates.conf"\n'
+                                      'include_recursive "conf.d"\n')
+    out = etc / "conf.d" / "vio"
+    out.mkdir()
+    first = generate(cache, "--output", out, "--validate")
+    assert first.returncode == 1 and "validated " in first.stdout and "with the shipped files of " in \
+        first.stdout and "(icinga2 daemon -C, " in first.stdout, first.stdout
+    old = etc / "conf.d" / "vio-old.conf"  # the admin's earlier copy, under another name
+    shutil.copy(out / f"{P}.conf", old)
+    inv = small_inventory()  # web-01 migrates: the new file differs
+    web = next(s for s in inv.servers if s.name == "web-01")
+    web.hypervisor_hostname, web.host = "domain-c9(Cluster-B)", "vio-compute-02"
+    store_inventory(cache, inv)
+    before = (out / f"{P}.conf").read_bytes()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert generate(cache, "--output", plain, "--validate").returncode == 1  # alone it is fine
+    live = generate(cache, "--output", out, "--validate-with", etc)
+    assert live.returncode == 2 and "inside a copy of the live configuration" in live.stderr, live.stderr
+    assert "re-defined" in live.stderr and (out / f"{P}.conf").read_bytes() == before  # not written
+    old.unlink()
+    ok_ = generate(cache, "--output", out, "--validate-with", etc)
+    assert ok_.returncode == 1 and f"inside a copy of the live configuration {etc}" in ok_.stdout, ok_.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outside = generate(cache, "--output", elsewhere, "--validate-with", etc)
+    assert outside.returncode == 2 and "is outside it" in outside.stderr

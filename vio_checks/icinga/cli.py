@@ -28,6 +28,7 @@ from vio_checks.icinga import (
     director,
     export,
     impact_cli,
+    live,
     parse_version,
     push,
     render_icinga2,
@@ -86,9 +87,11 @@ def _generate(args: argparse.Namespace) -> int:
         raise g.GenerateError("--zone is an Icinga 2 concept; it needs --format icinga2")
     topo_opts = g.topology_options(args)
     render_opts = g.render_options(args)
-    validate = args.validate or bool(args.on_change)
+    if args.validate_with and args.format != "icinga2":
+        raise g.GenerateError("--validate-with is for Icinga 2 (--format icinga2)")
+    validate = args.validate or bool(args.on_change) or bool(args.validate_with)
     conf_dir = None
-    if validate and args.output != "-":
+    if validate and args.output != "-" and not args.validate_with:
         conf_dir = Path(args.conf_dir) if args.conf_dir else g.default_conf_dir()
         if conf_dir is None or not (conf_dir / "commands.conf").is_file():
             raise g.GenerateError("--validate needs the shipped icinga/ directory (commands.conf, "
@@ -106,16 +109,21 @@ def _generate(args: argparse.Namespace) -> int:
             print(f"vio-icinga: {', '.join(str(p) for p, _ in files)} unchanged", file=sys.stderr)
         return g.EXIT_UNCHANGED
     if validate:  # all files together (the zone's objects and the parent's watch refer to each other)
-        assert conf_dir is not None
         binary = args.icinga2_bin if args.format == "icinga2" else args.nagios_bin
-        v = g.validate_texts([(p.name, text) for p, text in files], args.format, conf_dir,
-                             g.zone_parents(args.zone, g.parent_zone(args)), binary)
+        what = "icinga2 daemon -C" if args.format == "icinga2" else "nagios -v"
+        names = " and ".join(str(p) for p, _ in files)
+        if args.validate_with:
+            v = live.validate_in_tree(files, Path(args.validate_with), binary)
+            scope = f"inside a copy of the live configuration {args.validate_with}"
+        else:
+            assert conf_dir is not None
+            v = g.validate_texts([(p.name, text) for p, text in files], args.format, conf_dir,
+                                 g.zone_parents(args.zone, g.parent_zone(args)), binary)
+            scope = f"with the shipped files of {conf_dir}"
         if not v.ok:
-            what = "icinga2 daemon -C" if args.format == "icinga2" else "nagios -v"
-            names = " and ".join(str(p) for p, _ in files)
-            raise g.GenerateError(f"{what} rejected the new config; {names} left as they were:\n{v.errors()}")
-        if args.verbose:
-            print(f"vio-icinga: validated in {v.seconds:.1f} s", file=sys.stderr)
+            raise g.GenerateError(f"{what} rejected the new config ({scope}); {names} left as they "
+                                  f"were:\n{v.errors()}")
+        print(f"vio-icinga: validated {names} {scope} ({what}, {v.seconds:.1f} s)")
     for path, data in changed:
         g.write_atomic(path, data)
     hosts = sum(1 for n in topo.nodes.values() if n.is_host)
@@ -246,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--conf-dir", metavar="DIR",
                      help="the shipped icinga/ directory for --validate (default: $VIO_ICINGA_CONF_DIR, "
                           "<prefix>/share/vio-checks/icinga, or the source tree's)")
+    gen.add_argument("--validate-with", metavar="DIR",
+                     help="validate inside a copy of the live configuration tree DIR (e.g. /etc/icinga2) "
+                          "with the new files in their places, so a duplicate object with an old file is "
+                          "caught before the write; the output must be inside DIR; implies --validate")
     gen.add_argument("--icinga2-bin", metavar="PATH", help="icinga2 binary for --validate")
     gen.add_argument("--nagios-bin", metavar="PATH", help="nagios4 binary for --validate")
     add_render_options(gen)
