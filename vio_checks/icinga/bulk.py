@@ -145,6 +145,7 @@ class Evaluator:
         self.result = result
         self.shared = {k: getattr(shared, k) for k in SHARED_OPTIONS if hasattr(shared, k)} if shared else {}
         self._parsers: dict[str, tuple[Any, argparse.ArgumentParser]] = {}
+        self._defaults: dict[str, argparse.Namespace | None] = {}
 
     def _parser(self, command: str):
         if command not in self._parsers:
@@ -174,7 +175,7 @@ class Evaluator:
         out = io.StringIO()
         try:  # a bad option: the parser prints the executable's UNKNOWN line and usage, and exits 3
             with contextlib.redirect_stdout(out):
-                args = parser.parse_args(argv)
+                args = self._plain_args(command, parser, node.check.args) or parser.parse_args(argv)
                 for name, value in self.shared.items():
                     if hasattr(args, name):
                         setattr(args, name, value)
@@ -186,6 +187,41 @@ class Evaluator:
             code = e.code if isinstance(e.code, int) else 3
             return Outcome(code, out.getvalue(), started, time.time())
         return spec, args
+
+    def _plain_args(self, command: str, parser: argparse.ArgumentParser,
+                    node_args: tuple[tuple[str, str | None], ...]) -> argparse.Namespace | None:
+        """What parse_args would give, without its machinery, for the usual generated arguments: string
+        values (`--id UUID`) and flags (`--state-only`) on top of the parser's defaults. None for anything
+        else (a typed or repeated option, a value argparse could take for an option, exclusive options
+        together): then argparse itself parses, and says what is wrong."""
+        if command not in self._defaults:
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                    self._defaults[command] = parser.parse_args([])
+            except SystemExit:
+                self._defaults[command] = None
+        base = self._defaults[command]
+        if base is None:
+            return None
+        values: dict[str, Any] = {}
+        for option, value in node_args:
+            action = parser._option_string_actions.get(option)
+            if action is None or action.dest in values:
+                return None
+            if value is None and isinstance(action, argparse._StoreTrueAction):
+                values[action.dest] = True
+            elif (value is not None and type(action) is argparse._StoreAction and action.type is None
+                  and action.choices is None and action.nargs is None and not value.startswith("-")):
+                values[action.dest] = value
+            else:
+                return None
+        for group in parser._mutually_exclusive_groups:
+            if sum(1 for a in group._group_actions if a.dest in values) > 1:
+                return None
+        args = argparse.Namespace(**{k: list(v) if isinstance(v, list) else v for k, v in vars(base).items()})
+        for dest, value in values.items():
+            setattr(args, dest, value)
+        return args
 
     def evaluate(self, node: o.Node, now: float | None = None) -> Outcome:
         """The node's exit code and plugin output (never raises: a failure is UNKNOWN, as it would be)."""
