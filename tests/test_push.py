@@ -499,3 +499,28 @@ def test_plain_arguments_are_what_argparse_gives(demo_cloud, monkeypatch):
     assert ev._plain_args("vio_vm", parser, (("--id", "-x"),)) is None  # argparse would read an option
     assert ev._plain_args("vio_vm", parser, (("--id", "a"), ("--id", "b"))) is None
     assert ev._plain_args("vio_vm", parser, (("--no-such-option", "a"),)) is None
+
+
+def test_read_response_forms():
+    """The pusher's HTTP/1.1 response reader: length, chunked, Connection: close, HTTP/1.0, a closed
+    keep-alive connection (RemoteDisconnected: the caller reconnects) and garbage."""
+    import http.client
+    import io
+
+    def read(raw: bytes):
+        return targets.read_response(io.BufferedReader(io.BytesIO(raw)))
+
+    assert read(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}") == \
+        (200, b"{}", False)
+    assert read(b"HTTP/1.1 503 Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n") == \
+        (503, b"", True)
+    assert read(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n") == \
+        (200, b"abcde", False)
+    assert read(b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx") == (200, b"x", True)
+    assert read(b"HTTP/1.1 200 OK\r\n\r\nuntil close") == (200, b"until close", True)
+    with pytest.raises(http.client.RemoteDisconnected):
+        read(b"")
+    with pytest.raises(http.client.BadStatusLine):
+        read(b"SSH-2.0-OpenSSH\r\n")
+    with pytest.raises(http.client.IncompleteRead):
+        read(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")
