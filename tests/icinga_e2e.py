@@ -119,6 +119,17 @@ def require(binary: str, packages: str) -> None:
     pytest.skip(message)
 
 
+def die_with_parent() -> None:
+    """preexec_fn: the daemon gets SIGTERM when the process that started it dies (a test run killed by a
+    timeout must not leave an icinga2 or nagios4 behind)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -548,7 +559,8 @@ apply Notification "e2e" to Service {{
             out = open(self.root / "daemon.out", "ab")  # noqa: SIM115 - closed with the process
             self.proc = subprocess.Popen([ICINGA2, "daemon", "-c", str(conf), *self.defines()],
                                          env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+                                         stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=die_with_parent)
             out.close()
             try:
                 wait_for(self._ready, timeout, "the Icinga 2 API (/v1/status)", interval=0.1)
@@ -826,7 +838,8 @@ define contactgroup {{
         assert p.returncode == 0, f"nagios4 -v rejected the config:\n{p.stdout}{p.stderr}"
         out = open(self.root / "daemon.out", "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen([NAGIOS4, str(cfg)], env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=die_with_parent)
         out.close()
 
         def ready():
