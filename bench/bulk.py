@@ -125,7 +125,7 @@ def figure_bulk(clouds: list, rounds: int, workdir: Path, active_cpu: tuple[floa
                 log: Callable[[str], None]) -> dict:
     """7. Full and unchanged push rounds per cloud size against one real icinga2 (redeployed per size)."""
     res: dict[str, Any] = {"active_cpu": active_cpu[0], "active_cpu_from": active_cpu[1], "sizes": [],
-                           "cores": os.cpu_count(), "rounds": rounds, "concurrency": 4}
+                           "cores": os.cpu_count(), "rounds": rounds, "concurrency": 8}
     if not os.access(e2e.ICINGA2, os.X_OK):
         res["skipped"] = f"{e2e.ICINGA2} not installed"
         return res

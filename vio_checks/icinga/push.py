@@ -442,8 +442,8 @@ def register(subparsers) -> None:
     add_api_options(a, "actions/process-check-result", url=False)
     a.add_argument("--check-source", metavar="NAME",
                    help="check_source of the results (default: this host's name)")
-    a.add_argument("--concurrency", type=int_range(1, 64), default=4, metavar="N",
-                   help="requests in flight, each worker on its own keep-alive connection (default: 4)")
+    a.add_argument("--concurrency", type=int_range(1, 64), default=8, metavar="N",
+                   help="requests in flight, each worker on its own keep-alive connection (default: 8)")
     r = p.add_argument_group("rounds")
     r.add_argument("--once", action="store_true", help="run one round and exit (for a timer)")
     r.add_argument("--interval", type=duration, default=60.0, metavar="DURATION",
