@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import yaml
+from conftest import CloudEnv
 
 from vio_checks.cache import Store, namespace
 
-from conftest import CloudEnv
 from .vcsim import VCenterSim
 
 
