@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -30,6 +31,10 @@ def test_the_vcenter_sweep_lands_in_the_same_snapshot(joined_cloud, tmp_path: Pa
     env = CloudEnv(joined_cloud.sim, tmp_path)
     r = env.sweep("--vcenter-credentials", credentials_file(joined_cloud.vc, tmp_path))
     assert "vcsim-secret-password" not in r.stdout + r.stderr
+    out = json.loads(r.stdout)["vsphere"]
+    assert (out["vcenter"], out["error"], out["counts"]["esxi_hosts"]) == (joined_cloud.vc.instance_uuid, None, 6)
+    text = env.run("vio-discover", "--vcenter-credentials", credentials_file(joined_cloud.vc, tmp_path))
+    assert "6 ESXi hosts (6 connected)" in text.stdout, str(text)
     snap = current(env)
     vs = snap.meta.vsphere
     assert vs.error is None and vs.vcenter.instance_uuid == joined_cloud.vc.instance_uuid
@@ -68,6 +73,7 @@ def test_a_vcenter_failure_never_fails_the_openstack_part(joined_cloud, tmp_path
     snap = current(env)
     assert snap.meta.vsphere.error.startswith("vSphere layer unavailable: vCenter 127.0.0.1: login failed")
     assert snap.all("servers") and snap.all("esxi_hosts") == [] and "esxi_hosts" not in snap.meta.counts
+    assert json.loads(r.stdout)["vsphere"]["error"] == snap.meta.vsphere.error
 
 
 def test_a_credentials_file_open_to_others_is_the_stored_error(healthy_cloud: CloudEnv, tmp_path: Path) -> None:
