@@ -49,7 +49,7 @@ def test_basket_carries_every_command_argument_and_template_of_the_conf_files():
         (s, n) for s in ("HostTemplate", "ServiceTemplate", "Dependency") for n in basket[s])
     vm = basket["HostTemplate"]["vio-vm-host"]
     assert (vm["imports"], vm["check_command"], vm["check_interval"], vm["max_check_attempts"]) == \
-        (["vio-host"], "vio_vm", "300", "5")
+        (["vio-host"], "vio_vm", "300", "6")
 
 
 def test_dependency_apply_rules_set_what_the_template_sets():

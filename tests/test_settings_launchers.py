@@ -157,8 +157,8 @@ def test_the_comparison_sees_a_changed_setting():
     """Not vacuous: an edited attempt, interval or command in either file is reported."""
     conf = (ICINGA_DIR / "templates.conf").read_text()
     vm_block = conf.index('template Host "vio-vm-host"')
-    edited = conf[:vm_block] + conf[vm_block:].replace("max_check_attempts = 5", "max_check_attempts = 3", 1)
-    assert icinga_differences(edited) == ["vio-vm-host: max_check_attempts is 3, settings say 5"]
+    edited = conf[:vm_block] + conf[vm_block:].replace("max_check_attempts = 6", "max_check_attempts = 3", 1)
+    assert icinga_differences(edited) == ["vio-vm-host: max_check_attempts is 3, settings say 6"]
     edited = conf.replace('check_command = "vio_volume"', 'check_command = "vio_vm"')
     assert icinga_differences(edited) == ["vio-volume-service: check_command is 'vio_vm', settings say 'vio_volume'"]
     edited = conf.replace("  retry_interval = 30s\n", "  retry_interval = 1m\n", 1)  # vio-host: all hosts inherit

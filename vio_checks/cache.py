@@ -72,6 +72,15 @@ INDEXES: dict[str, dict[str, Callable[[Any], Iterable[str | None]]]] = {
     "agents": {"name": lambda a: (f"{a.binary}@{a.host}",), "host": lambda a: (a.host,)},
     "projects": {"name": lambda p: (p.name,)},
     "endpoints": {},
+    "vsphere_clusters": {"name": lambda c: (c.name,), "hypervisor": lambda c: (c.hypervisor,)},
+    "esxi_hosts": {
+        "name": lambda h: (h.name,),
+        "cluster": lambda h: (h.cluster,),
+        "hypervisor": lambda h: (h.hypervisor,),
+    },
+    "vsphere_vms": {"server": lambda v: (v.server_id,), "host": lambda v: (v.host,)},
+    "datastores": {"name": lambda d: (d.name,), "host": lambda d: tuple(m.host for m in d.mounts)},
+    "vsphere_alarms": {"entity": lambda a: (a.entity,)},
 }
 
 _SETTINGS = {

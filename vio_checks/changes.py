@@ -92,6 +92,7 @@ def changes(
         events += _diff_hypervisors(previous.hypervisors, new.hypervisors, now)
         events += _diff_simple(previous.volumes, new.volumes, "volume", start, now)
         events += _diff_simple(previous.routers, new.routers, "router", start, now)
+        events += _diff_vsphere(previous, new, servers, now)
     projects = {p.id: p.name for p in new.projects if p.name}
     for e in events:
         e.project = projects.get(e.project, e.project)
@@ -143,6 +144,49 @@ def _diff_simple(before: list, after: list, what: str, start: float, now: float)
     events += [Event(now, f"{what}_deleted", i, o.name, o.project_id) for i, o in old.items() if i not in new]
     return events
 
+
+
+def _diff_vsphere(previous: Inventory, new: Inventory, servers: dict[str, Server], now: float) -> list[Event]:
+    """ESXi hosts going down or up, and VMs moving between ESXi hosts: `vm_vmotion` (vMotion, DRS), or,
+    when the host they left went down, vSphere HA's restarts told with that host's `esxi_down` event.
+
+    Only between two sweeps that both read vCenter (a failed vCenter sweep has no hosts: no events)."""
+    if not previous.esxi_hosts or not new.esxi_hosts:
+        return []
+    old_hosts = {h.moref: h for h in previous.esxi_hosts}
+    hosts = {h.moref: h for h in new.esxi_hosts}
+
+    def name(moref: str | None) -> str:
+        h = hosts.get(moref or "") or old_hosts.get(moref or "")
+        return h.name if h else (moref or "?")
+
+    went_down = {m for m, h in hosts.items() if h.down and m in old_hosts and not old_hosts[m].down}
+    before = {v.server_id: v for v in previous.vsphere_vms if v.server_id}
+    events: list[Event] = []
+    restarted: dict[str, list[str]] = {}
+    for v in new.vsphere_vms:
+        old = before.get(v.server_id or "")
+        if old is None or not old.host or not v.host or old.host == v.host:
+            continue
+        s = servers.get(v.server_id or "")
+        base = dict(id=v.server_id or v.moref, name=s.name if s else v.name,
+                    project=s.project_id if s else "", from_=name(old.host), to=name(v.host))
+        if old.host in went_down:
+            restarted.setdefault(old.host, []).append(name(v.host))
+            events.append(Event(now, "vm_ha_restarted", cause=f"vSphere HA: ESXi host {name(old.host)} went "
+                                                              "down", **base))
+        else:
+            events.append(Event(now, "vm_vmotion", cause="vMotion / DRS", **base))
+    for moref, h in sorted(hosts.items()):
+        old = old_hosts.get(moref)
+        if old is None or old.down == h.down:
+            continue
+        cause = None
+        if moref in restarted:
+            targets = sorted(set(restarted[moref]))
+            cause = f"vSphere HA restarted {len(restarted[moref])} VMs on {', '.join(targets)}"
+        events.append(Event(now, "esxi_down" if h.down else "esxi_up", moref, h.name, cause=cause))
+    return events
 
 
 def describe(e: Event, clock_text: str) -> str:

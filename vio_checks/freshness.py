@@ -171,7 +171,7 @@ def distrusted(previous: Snapshot | None, inv: Inventory) -> str | None:
 
 
 #: The kinds whose changes become events (reading only these keeps the diff cheap at 10,000 VMs).
-TRACKED = ("hypervisors", "servers", "volumes", "routers")
+TRACKED = ("hypervisors", "servers", "volumes", "routers", "esxi_hosts", "vsphere_vms")
 
 
 def record_sweep(store: Store, inv: Inventory, retention: float = DEFAULT_RETENTION,

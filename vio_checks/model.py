@@ -1,11 +1,9 @@
 """The plain inventory model: one class per kind of object, and the links between them.
 
-Discovery fills these from the API; the cache stores them; judges, checks and the generator read
-them. Nothing here does I/O or knows about openstacksdk. Timestamps are POSIX seconds (UTC) or None.
-
-The classes are plain (an explicit __init__, equality and repr by attributes as a dataclass has them), not
-dataclasses: every check run loads this module, and building 16 dataclasses cost more than the rest of a
-warm check's own work. A pickle holds the class and the instance's attributes, as it did for the dataclasses.
+Discovery fills these from the API; the cache stores them; judges, checks and the generator read them. No
+I/O, no openstacksdk. Timestamps are POSIX seconds (UTC) or None. Plain classes (explicit __init__, equality
+and repr by attributes), not dataclasses: every check loads this module, and building 16 dataclasses cost
+more than a warm check's own work. A pickle holds the class and the instance's attributes, as before.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
-SCHEMA = 3
+SCHEMA = 4
 
 #: The disabled reason the VMware driver writes on its nova-compute service. It writes it when it loses
 #: vCenter, and again when it re-enables the service, so the reason alone proves nothing.
@@ -22,24 +20,21 @@ VMWARE_HOST_STATE_REASON = "set by vmwareapi host_state"
 
 
 def vcenter_lost(status: str, state: str, reason: str | None) -> bool:
-    """The one rule for "the VMware driver lost vCenter": its reason AND the service disabled (or down).
-
-    `status`/`state`/`reason` are a nova-compute service's (as os-services or os-hypervisors report it).
-    """
+    """The one rule for "the VMware driver lost vCenter": its reason AND a nova-compute service disabled (or
+    down), as os-services or os-hypervisors report them."""
     return (reason or "").strip().lower() == VMWARE_HOST_STATE_REASON and (
         status == "disabled" or state == "down"
     )
 
 
 #: Which API reports each record class, for "Nova reported no status".
-_SOURCE = {"Hypervisor": "Nova", "Server": "Nova", "Volume": "Cinder", "Port": "Neutron", "Agent": "Neutron"}
+_SOURCE = {"Hypervisor": "Nova", "Server": "Nova", "Volume": "Cinder", "Port": "Neutron", "Agent": "Neutron",
+           **dict.fromkeys(("Cluster", "EsxHost", "VsVm", "Datastore"), "vCenter")}
 
 
 def unreported(obj: object) -> str | None:
-    """`Nova reported no status` when the sweep's record lacks a field its judgement needs, else None.
-
-    normalize.py lists such fields (absent, null or empty in the API reply) in the record's `missing`.
-    """
+    """`Nova reported no status` when the sweep's record lacks a field its judgement needs (normalize.py
+    lists such fields, absent, null or empty in the API reply, in the record's `missing`), else None."""
     missing = getattr(obj, "missing", ())
     if not missing:
         return None
@@ -441,7 +436,7 @@ class Meta(Record):
 
     def __init__(self, cloud: str, region: str | None, fetched_at: float, seconds: float, requests: int,
                  counts: dict[str, int] | None = None, compute_microversion: str | None = None,
-                 schema: int = SCHEMA) -> None:
+                 schema: int = SCHEMA, vsphere: Record | None = None) -> None:
         self.cloud = cloud
         self.region = region
         self.fetched_at = fetched_at
@@ -450,8 +445,11 @@ class Meta(Record):
         self.counts = {} if counts is None else counts
         self.compute_microversion = compute_microversion
         self.schema = schema
+        self.vsphere = vsphere  # a vsphere.records.VSphereMeta; None: the vSphere layer is not configured
 
 
+#: The optional vSphere layer's kinds: empty, and not in Meta.counts, when the layer is not configured.
+VSPHERE_KINDS = ("vsphere_clusters", "esxi_hosts", "vsphere_vms", "datastores", "vsphere_alarms")
 #: Kind name → class, in the order a sweep fills and a summary lists them.
 KINDS: dict[str, type] = {
     "hypervisors": Hypervisor,
@@ -466,6 +464,7 @@ KINDS: dict[str, type] = {
     "agents": Agent,
     "projects": Project,
     "endpoints": Endpoint,
+    **dict.fromkeys(VSPHERE_KINDS, Record),  # vio_checks.vsphere.records' classes (they import this module)
 }
 
 
@@ -478,7 +477,7 @@ class Inventory(Record):
                  volume_services: list[Service] | None = None, ports: list[Port] | None = None,
                  networks: list[Network] | None = None, routers: list[Router] | None = None,
                  agents: list[Agent] | None = None, projects: list[Project] | None = None,
-                 endpoints: list[Endpoint] | None = None) -> None:
+                 endpoints: list[Endpoint] | None = None, **vsphere: list) -> None:
         self.meta = meta
         self.hypervisors = [] if hypervisors is None else hypervisors
         self.servers = [] if servers is None else servers
@@ -492,6 +491,8 @@ class Inventory(Record):
         self.agents = [] if agents is None else agents
         self.projects = [] if projects is None else projects
         self.endpoints = [] if endpoints is None else endpoints
+        for kind in VSPHERE_KINDS:
+            setattr(self, kind, vsphere.get(kind) or [])
 
     def of_kind(self, kind: str) -> list:
         """The objects of one kind (a key of KINDS)."""

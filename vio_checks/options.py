@@ -257,6 +257,11 @@ CLOUD_OPTIONS: tuple[Option, ...] = (
            help="cloud entry in clouds.yaml (default: $OS_CLOUD, else the OS_* variables)"),
     Option(("--os-region-name",), metavar="REGION", env="OS_REGION_NAME", common=True, group=CLOUD_GROUP,
            help="region (default: $OS_REGION_NAME, else the cloud's own)"),
+    Option(("--vcenter-credentials",), metavar="FILE", env="VIO_VCENTER_CREDENTIALS", common=True,
+           group=CLOUD_GROUP,
+           help="the vSphere layer: a YAML file (mode 0600) with vCenter's host, user and password; without "
+                "it, the cloud's clouds.yaml entry's vsphere: mapping, if any (pip install "
+                "'vio-checks[vsphere]')"),
 )
 
 CACHE_DIR = Option(("--cache-dir",), metavar="DIR", env="VIO_CHECKS_CACHE_DIR", common=True,
@@ -361,13 +366,9 @@ def store_for(args: argparse.Namespace) -> Store:
 def sweeper(args: argparse.Namespace, store: Store):
     """A function deadline → Inventory that sweeps the cloud the options name (imports the SDK lazily)."""
     def run(deadline: float):
-        from vio_checks.cloud import CloudClient
-        from vio_checks.sweep import sweep
+        from vio_checks.sweep import run as run_sweep
 
-        client = CloudClient(args.os_cloud, args.os_region_name, deadline,
-                             auth_state_file=store.directory / "auth-state.json")
-        return sweep(client, args.os_cloud or "envvars", args.os_region_name,
-                     page_size=getattr(args, "page_size", 1000))
+        return run_sweep(args, store.directory / "auth-state.json", deadline)
 
     return run
 

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from vio_checks.model import Inventory
+from vio_checks.text import inert
 
 #: What `vio-discover --json` counts, in its documented order.
 JSON_COUNTS = ("hypervisors", "servers", "volumes", "ports", "networks", "routers", "agents",
@@ -53,6 +54,16 @@ def describe(inv: Inventory) -> list[str]:
     width = max(len(r[0]) for r in rows)
     for label, objects, detail in rows:
         lines.append(f"  {label:<{width}} {len(objects):>6}" + (f"  {detail}" if detail else ""))
+    vs = m.vsphere
+    if vs is not None and vs.error:
+        lines.append(f"  {inert(vs.error)}")
+    elif vs is not None:
+        states = _breakdown(h.connection_state for h in inv.esxi_hosts) or "none"
+        lines.append(f"  vSphere: {inert(vs.vcenter.name) or 'vCenter'} {inert(vs.vcenter.instance_uuid)} "
+                     f"swept in {vs.seconds:.2f} s with {vs.requests} calls: {len(inv.esxi_hosts)} ESXi "
+                     f"hosts ({states}"
+                     + f"), {len(inv.vsphere_vms)} joined VMs, {len(inv.datastores)} datastores"
+                     + "".join(f", {n} {k.replace('_', ' ')} not joined" for k, n in vs.unjoined.items()))
     return lines
 
 
@@ -66,4 +77,9 @@ def as_json(inv: Inventory) -> dict:
         "seconds": m.seconds,
         "requests": m.requests,
         "counts": {k: len(inv.of_kind(k)) for k in JSON_COUNTS},
+        **({} if m.vsphere is None else {"vsphere": {
+            "vcenter": m.vsphere.vcenter.instance_uuid if m.vsphere.vcenter else None,
+            "error": m.vsphere.error, "seconds": m.vsphere.seconds, "requests": m.vsphere.requests,
+            "counts": {k: len(inv.of_kind(k)) for k in ("esxi_hosts", "vsphere_vms", "datastores")},
+            "unjoined": m.vsphere.unjoined}}),
     }

@@ -16,7 +16,7 @@ from typing import Any
 
 from vio_checks import normalize
 from vio_checks.errors import SweepError
-from vio_checks.model import KINDS, Inventory, Meta, Router, routers_by_network
+from vio_checks.model import KINDS, VSPHERE_KINDS, Inventory, Meta, Router, routers_by_network
 
 log = logging.getLogger(__name__)
 #: One line per HTTP request of the sweep (method, path, status, ms): the checks' and vio-discover's -vvv.
@@ -118,8 +118,96 @@ def sweep(
     client.save_auth_state()
     inv.meta.seconds = round(time.monotonic() - started, 3)
     inv.meta.requests = client.requests
-    inv.meta.counts = {kind: len(inv.of_kind(kind)) for kind in KINDS}
+    inv.meta.counts = {kind: len(inv.of_kind(kind)) for kind in KINDS if kind not in VSPHERE_KINDS}
     return inv
+
+
+#: The share of what is left of -t that the vCenter sweep keeps for itself when the layer is configured.
+VSPHERE_SHARE = 0.3
+
+
+def run(args: Any, auth_state_file: Any, deadline: float) -> Inventory:
+    """The sweep the options ask for: the OpenStack part, then vCenter's when the vSphere layer is
+    configured (--vcenter-credentials FILE, else a `vsphere:` mapping in the cloud's clouds.yaml entry).
+
+    Without the layer configured this is `sweep` alone, and pyVmomi is never imported.
+    """
+    from vio_checks.cloud import CloudClient
+
+    client = CloudClient(args.os_cloud, args.os_region_name, deadline, auth_state_file=auth_state_file)
+    path = getattr(args, "vcenter_credentials", None)
+    mapping = None if path else (getattr(client.conn.config, "config", None) or {}).get("vsphere")
+    configured = bool(path) or mapping is not None
+    if configured:
+        client.deadline = time.monotonic() + (deadline - time.monotonic()) * (1 - VSPHERE_SHARE)
+    inv = sweep(client, args.os_cloud or "envvars", args.os_region_name,
+                page_size=getattr(args, "page_size", DEFAULT_PAGE_SIZE))
+    if configured:
+        add_vsphere(inv, path, mapping, args.os_cloud or "envvars", deadline)
+    return inv
+
+
+def add_vsphere(inv: Inventory, path: str | None, mapping: Any, cloud: str, deadline: float) -> None:
+    """Sweep vCenter into `inv` within the deadline; a failure is stored as `inv.meta.vsphere.error`, never
+    raised (the OpenStack part stands)."""
+    from vio_checks.vsphere import UNAVAILABLE, VSphereError
+    from vio_checks.vsphere.connect import Credentials, describe, load_credentials
+    from vio_checks.vsphere.records import VSphereMeta
+
+    started = time.monotonic()
+    secret = ""
+    try:
+        creds = (load_credentials(path) if path
+                 else Credentials.from_mapping(mapping, f"clouds.yaml cloud {cloud}"))
+        secret = creds.password
+        budget = deadline - time.monotonic()
+        if budget < 1.0:
+            raise VSphereError("no time left of -t for the vCenter sweep")
+        from vio_checks.vsphere.sweep import collect  # only now: pyVmomi
+
+        vs = collect(creds, budget)
+    except Exception as e:  # VSphereError, or anything else: the OpenStack part must stand
+        why = str(e) if isinstance(e, VSphereError) else f"{type(e).__name__}: {describe(e, secret)}"
+        log.warning("%s: %s", UNAVAILABLE, why)
+        inv.meta.vsphere = VSphereMeta(error=f"{UNAVAILABLE}: {why}",
+                                       seconds=round(time.monotonic() - started, 3))
+        return
+    apply_vsphere(inv, vs)
+
+
+def apply_vsphere(inv: Inventory, vs: Any) -> None:
+    """Join a VSphereInventory to the OpenStack part of `inv` and add its records (pure).
+
+    Every cluster, ESXi host and datastore is kept (with the Nova hypervisor of its cluster when it has one);
+    of the VMs only those that are Nova servers: the others (VIO's own, other VMs) are counted.
+    """
+    from vio_checks.vsphere.join import join
+    from vio_checks.vsphere.records import VSphereMeta
+
+    j = join(vs, inv.hypervisors, inv.servers)
+    hv_of_cluster = {c: hv for hv, c in j.cluster_of_hypervisor.items()}
+    server_of_vm = {vm: s for s, vm in j.vm_of_server.items()}
+    alarms: dict[str, list] = {}
+    for a in sorted(vs.alarms, key=lambda a: (a.status != "red", a.name or a.alarm)):
+        alarms.setdefault(a.entity, []).append(a.name or a.alarm)
+    for c in vs.clusters:
+        c.hypervisor = hv_of_cluster.get(c.moref)
+    for h in vs.hosts:
+        h.hypervisor = hv_of_cluster.get(h.cluster or "")
+        h.alarms = alarms.get(h.moref, [])
+    for d in vs.datastores:
+        d.alarms = alarms.get(d.moref, [])
+    for v in vs.vms:
+        v.server_id = server_of_vm.get(v.moref)
+    inv.vsphere_clusters, inv.esxi_hosts, inv.datastores = vs.clusters, vs.hosts, vs.datastores
+    inv.vsphere_vms = [v for v in vs.vms if v.server_id]
+    inv.vsphere_alarms = vs.alarms
+    unjoined = {"vms": j.unjoined_vms, "ambiguous_vms": j.ambiguous_vms,
+                "servers_without_vm": len(j.servers_without_vm), "unknown_clusters": len(j.unknown_clusters),
+                "misplaced": len(j.misplaced)}
+    inv.meta.vsphere = VSphereMeta(vs.vcenter, None, round(vs.seconds, 3), vs.requests,
+                                   {k: n for k, n in unjoined.items() if n})
+    inv.meta.counts.update({kind: len(inv.of_kind(kind)) for kind in VSPHERE_KINDS})
 
 
 def _migrations(client: Any, compute: Any, version: tuple[int, int], page_size: int, since: float) -> list:

@@ -12,10 +12,13 @@ child is unreachable only when every one of them failed. A service also has its 
     cloud host <prefix>                           check_vio_discovery
       ├─ services: aggregates (nova-services, vms, ...) and one per nova-compute / cinder-volume / L3 agent
       ├─ hypervisor host  ── parent: its nova-compute service       (service: capacity)
+      │    ├─ ESXi host   ── parent: its cluster's hypervisor host  (the vSphere layer only)
+      │    │    └─ VM host ── parent: the ESXi host it runs on
       │    └─ VM host     ── parent: its hypervisor host            (address: floating, else first fixed IP)
       │         ├─ port-<id>    ── parent: the router serving the port's network (lowest id)
       │         └─ volume-<id>  ── parent: the cinder-volume service of its backend
       ├─ router host      ── parent: its L3 agent service (HA: all of them, redundant); NSX: neutron-agents
+      ├─ services: one per datastore (the vSphere layer only)
       └─ cinder backend host (container)  ── parent: its cinder-volume service
            └─ volume-<id> (attached to no monitored VM) ── parent: the cinder-volume service
 """
@@ -44,10 +47,12 @@ INTERFACE = "interface"
 VOLUME = "volume"
 ROUTER = "router"
 BACKEND = "volume-backend"
+ESXI = "esxi"  # the vSphere layer
+DATASTORE = "datastore"
 
 #: Host kinds and service kinds, in the order the generated config lists them.
-HOST_KINDS = (CLOUD, HYPERVISOR, ROUTER, BACKEND, VM)
-SERVICE_KINDS = (AGGREGATE, COMPUTE_SERVICE, VOLUME_SERVICE, L3_AGENT, CAPACITY, INTERFACE, VOLUME)
+HOST_KINDS = (CLOUD, HYPERVISOR, ESXI, ROUTER, BACKEND, VM)
+SERVICE_KINDS = (AGGREGATE, COMPUTE_SERVICE, VOLUME_SERVICE, L3_AGENT, DATASTORE, CAPACITY, INTERFACE, VOLUME)
 KIND_ORDER = {k: i for i, k in enumerate(HOST_KINDS + SERVICE_KINDS)}
 
 #: What `--kinds` selects (the cloud host and its service aggregates are always there).
@@ -263,6 +268,8 @@ class Look(Protocol):
     def aggregates(self) -> list[Node]: ...
     def service(self, obj: Any, kind: str) -> Node: ...
     def hypervisor(self, hv: Any, parent: str) -> tuple[Node, Node]: ...
+    def esxi(self, host: Any, parent: str) -> Node: ...
+    def datastore(self, ds: Any) -> Node: ...
     def router(self, router: Any, parents: tuple[str, ...], redundancy_group: str | None,
                networks: list[str]) -> Node: ...
     def vm(self, server: Server, parent: str, hypervisor: Any, hypervisor_key: str | None) -> Node: ...
@@ -290,6 +297,7 @@ class _Builder:
         self.cloud_host()
         self.service_nodes()
         self.hypervisors()
+        self.esxi_hosts()
         self.routers()
         self.vms()
         self.ports()
@@ -339,6 +347,21 @@ class _Builder:
             self.topo.add(capacity)
             self.hv_by_hostname[hv.hostname] = host.key
 
+    def esxi_hosts(self) -> None:
+        """The vSphere layer (with the hypervisors): ESXi hosts below their cluster's hypervisor, and a
+        service per datastore on the cloud host. Without the layer the inventory has none of either."""
+        self.esxi_keys: dict[str, str] = {}
+        self.esxi_of_server = {v.server_id: v.host for v in self.inv.vsphere_vms if v.server_id and v.host}
+        if "hypervisors" not in self.kinds or not self.inv.esxi_hosts:
+            return
+        self.look.begin("esxi")
+        for h in sorted(self.inv.esxi_hosts, key=lambda h: h.moref):
+            parent = self.hv_by_hostname.get(h.hypervisor or "")
+            if parent is not None:  # a cluster Nova does not use (VIO's management cluster): left out
+                self.esxi_keys[h.moref] = self.topo.add(self.look.esxi(h, parent)).key
+        for d in sorted(self.inv.datastores, key=lambda d: d.moref):
+            self.topo.add(self.look.datastore(d))
+
     def routers(self) -> None:
         """Router hosts, and which routers serve which network (from routers and their interface ports)."""
         self.router_keys: dict[str, str] = {}
@@ -380,7 +403,11 @@ class _Builder:
         return self.hv_by_hostname.get(hv.hostname) if hv is not None else None
 
     def _vm_parent(self, s: Server) -> str:
-        """The VM's hypervisor, else its nova-compute service, else the cloud."""
+        """The ESXi host its vSphere VM runs on, else its hypervisor, else its nova-compute service, else
+        the cloud."""
+        esxi = self.esxi_keys.get(self.esxi_of_server.get(s.id, ""))
+        if esxi:
+            return esxi
         hv = self._vm_hypervisor(s)
         if hv:
             return hv

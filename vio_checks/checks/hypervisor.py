@@ -76,11 +76,25 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     h = select_one(snap, "hypervisors", args, "hypervisor", id_falls_back_to_name=True)
     if h is not None:
         where = Placement([h], snap.find("compute_services", "host", h.service_host))
-        return judge_hypervisor(h, where.service_of_hypervisor(h), opts, now)
+        return _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now))
     hypervisors = snap.all("hypervisors")
     where = Placement(hypervisors, snap.all("compute_services"))
-    items = [(h.label, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now)) for h in hypervisors]
+    items = [(h.label, _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now)))
+             for h in hypervisors]
     return aggregate(items, "hypervisors", args.warning, args.critical, ignore_states=args.ignore_states)
+
+
+def _below(snap, h, v: Verdict) -> Verdict:
+    """With the vSphere layer: CRITICAL when every ESXi host of the hypervisor's cluster is down (one
+    down host leaves it UP: check_vio_esxi reports that host)."""
+    if getattr(snap.meta, "vsphere", None) is None:
+        return v
+    from vio_checks.judge.esxi import cluster_down
+
+    down = cluster_down(snap.find("esxi_hosts", "hypervisor", h.hostname), h.label)
+    if down is not None:
+        v.findings[:0] = down.findings
+    return v
 
 
 SPEC = CheckSpec(

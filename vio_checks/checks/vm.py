@@ -108,12 +108,25 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     if server is not None:
         history = EventLog(snap.store).for_object(server.id, now - args.window)
         project = snap.get("projects", server.project_id) if server.project_id else None
-        return judge_vm(server, where.hypervisor_of(server), where.service_of(server), opts, now,
-                        notes=history_notes(history, now), project=project.name if project else None)
+        v = judge_vm(server, where.hypervisor_of(server), where.service_of(server), opts, now,
+                     notes=history_notes(history, now), project=project.name if project else None)
+        if snap.meta.vsphere is None:
+            return v
+        from vio_checks.judge.esxi import on_esxi
+
+        vms = snap.find("vsphere_vms", "server", server.id)
+        host = snap.get("esxi_hosts", vms[0].host) if len(vms) == 1 and vms[0].host else None
+        return on_esxi(v, host, vms[0].power_state if vms else None)
     selection = selection_from_args(args, snap)
     servers = [s for s in snap.all("servers") if selection.server_selected(s)]
     items = [(s.name or s.id, judge_vm(s, where.hypervisor_of(s), where.service_of(s), opts, now))
              for s in servers]
+    if snap.meta.vsphere is not None:  # a VM on a down ESXi host is unverified, as on a down hypervisor
+        from vio_checks.judge.esxi import on_esxi
+
+        hosts = {h.moref: h for h in snap.all("esxi_hosts")}
+        host_of = {v.server_id: hosts.get(v.host) for v in snap.all("vsphere_vms")}
+        items = [(label, on_esxi(v, host_of.get(s.id))) for (label, v), s in zip(items, servers, strict=True)]
     verdict = aggregate(items, "VMs", args.warning, args.critical, ignore_states=args.ignore_states)
     verdict.perf += status_perf(servers)
     return verdict

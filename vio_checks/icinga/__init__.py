@@ -42,6 +42,8 @@ COMMANDS: dict[str, str] = {
     "vio_volume": "check_vio_volume",
     "vio_interface": "check_vio_interface",
     "vio_router": "check_vio_router",
+    "vio_esxi": "check_vio_esxi",
+    "vio_datastore": "check_vio_datastore",
 }
 
 #: Check module (vio_checks.checks.<module>) per CheckCommand, for options and help texts.

@@ -16,8 +16,8 @@ from vio_checks.judge.timefmt import clock
 from vio_checks.text import inert, one_line
 
 #: The order impact lists kinds in.
-IMPACT_ORDER = (t.HYPERVISOR, t.ROUTER, t.VM, t.INTERFACE, t.VOLUME, t.CAPACITY, t.BACKEND, t.COMPUTE_SERVICE,
-                t.VOLUME_SERVICE, t.L3_AGENT, t.AGGREGATE, t.CLOUD)
+IMPACT_ORDER = (t.HYPERVISOR, t.ESXI, t.ROUTER, t.VM, t.INTERFACE, t.VOLUME, t.CAPACITY, t.BACKEND,
+                t.COMPUTE_SERVICE, t.VOLUME_SERVICE, t.L3_AGENT, t.DATASTORE, t.AGGREGATE, t.CLOUD)
 #: How many names per kind the text output of impact lists (--json lists all).
 LIST_LIMIT = 10
 

@@ -273,7 +273,9 @@ class IcingaLook:
                                   ("service", "capacity", "hypervisor capacity")],
                   "routers": [("host", "routers", "routers")], "vms": [("host", "vms", "VMs")],
                   "interfaces": [("service", "interfaces", "VM interfaces (ports)")],
-                  "volumes": [("service", "volumes", "volumes")]}[section]
+                  "volumes": [("service", "volumes", "volumes")],
+                  "esxi": [("host", "esxi-hosts", "ESXi hosts"), ("service", "datastores", "datastores")],
+                  }[section]
         for type_, suffix, what in groups:
             name = f"{self.prefix}-{suffix}"
             self.kind_groups[suffix] = self.topo.add_group(type_, name, f"{self.label}: {what}")
@@ -333,6 +335,31 @@ class IcingaLook:
                         vars=cap_vars,
                         parents=(parent,), groups=(self.kind_groups["capacity"], sgroup))
         return host, capacity
+
+    def esxi(self, host: Any, parent: str) -> Node:
+        """An ESXi host (vSphere layer) below its cluster's hypervisor host, in that hypervisor's group."""
+        v = self.base_vars(t.ESXI, host.moref)
+        v.update(vio_name=host.name, vio_cluster_moref=host.cluster, vio_hypervisor_hostname=host.hypervisor)
+        groups = [self.kind_groups["esxi-hosts"]]
+        if parent in self.hv_groups:
+            groups.append(self.hv_groups[parent][0])
+        node = Node(kind=t.ESXI, host=self.name("esxi", host.moref), service=None,
+                    display_name=host.name or host.moref, object_id=host.moref,
+                    check=Check("vio_esxi", (("--id", host.moref),)), vars=v, parents=(parent,),
+                    address=ip_address(host.name), groups=tuple(groups))
+        self.urls(node, {"id": host.moref, "name": host.name, "hypervisor": host.hypervisor})
+        return node
+
+    def datastore(self, ds: Any) -> Node:
+        """A datastore (vSphere layer): a service of the cloud host."""
+        v = self.base_vars(t.DATASTORE, ds.moref)
+        v.update(vio_name=ds.name, vio_datastore_type=ds.type)
+        node = Node(kind=t.DATASTORE, host=self.prefix, service=object_name(f"datastore-{ds.moref}"),
+                    display_name=f"datastore {ds.name}", object_id=ds.moref,
+                    check=Check("vio_datastore", (("--id", ds.moref),)), vars=v,
+                    groups=(self.kind_groups["datastores"],))
+        self.urls(node, {"id": ds.moref, "name": ds.name})
+        return node
 
     def router(self, router: Any, parents: tuple[str, ...], redundancy_group: str | None,
                networks: list[str]) -> Node:

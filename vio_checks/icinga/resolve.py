@@ -21,6 +21,8 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     t.VOLUME_SERVICE: ("cinder-volume service", "cinder-volume services"),
     t.L3_AGENT: ("L3 agent", "L3 agents"),
     t.HYPERVISOR: ("hypervisor", "hypervisors"),
+    t.ESXI: ("ESXi host", "ESXi hosts"),
+    t.DATASTORE: ("datastore", "datastores"),
     t.CAPACITY: ("capacity service", "capacity services"),
     t.ROUTER: ("router", "routers"),
     t.BACKEND: ("cinder backend", "cinder backends"),
@@ -84,7 +86,7 @@ def resolve(topo: o.Objects, text: str) -> o.Node:
 
 def describe(topo: o.Objects, node: o.Node) -> str:
     """`VM web-01`, `hypervisor domain-c8`, `nova-compute on vio-compute-01`, `interface ... of VM web-01`."""
-    if node.kind in (t.VM, t.HYPERVISOR, t.ROUTER):
+    if node.kind in (t.VM, t.HYPERVISOR, t.ESXI, t.ROUTER):
         return f"{KIND_LABELS[node.kind][0]} {inert(node.display_name)}"
     if node.kind in (t.INTERFACE, t.VOLUME, t.CAPACITY) and node.host in topo.nodes:
         host = topo.nodes[node.host]

@@ -45,10 +45,12 @@ NODE_TEMPLATES: tuple[Template, ...] = (
     Template("vio-hypervisor-host", "Host", "vio-host", 120, 4, "vio_hypervisor"),
     Template("vio-router-host", "Host", "vio-host", 120, 4, "vio_router"),
     Template("vio-volume-backend-host", "Host", "vio-host", 300, 4, "dummy"),
-    Template("vio-vm-host", "Host", "vio-host", 300, 5, "vio_vm"),
+    Template("vio-esxi-host", "Host", "vio-host", 120, 5, "vio_esxi"),
+    Template("vio-vm-host", "Host", "vio-host", 300, 6, "vio_vm"),
     Template("vio-capacity-service", "Service", "vio-service", 300, 5, "vio_hypervisor"),
-    Template("vio-interface-service", "Service", "vio-service", 300, 6, "vio_interface"),
-    Template("vio-volume-service", "Service", "vio-service", 300, 6, "vio_volume"),
+    Template("vio-datastore-service", "Service", "vio-service", 300, 3, "vio_datastore"),
+    Template("vio-interface-service", "Service", "vio-service", 300, 7, "vio_interface"),
+    Template("vio-volume-service", "Service", "vio-service", 300, 7, "vio_volume"),
 )
 
 #: Nagios only: the service that stands for a host other services depend on (a router), as that host.
@@ -58,6 +60,8 @@ NAGIOS_STATE_TEMPLATE = Template("vio-host-state-service", "Service", "vio-servi
 TEMPLATES: dict[str, str] = {
     t.CLOUD: "vio-cloud-host",
     t.HYPERVISOR: "vio-hypervisor-host",
+    t.ESXI: "vio-esxi-host",
+    t.DATASTORE: "vio-datastore-service",
     t.ROUTER: "vio-router-host",
     t.BACKEND: "vio-volume-backend-host",
     t.VM: "vio-vm-host",

@@ -8,12 +8,15 @@ one-line message a check prints when it is missing.
 
 from __future__ import annotations
 
-import importlib.util
-
 from vio_checks.errors import VioError
 
 #: What a check that needs the layer says when pyVmomi is not installed.
-MISSING_PYVMOMI = "the vSphere layer needs pyVmomi: pip install 'vio-checks[vsphere]'"
+MISSING_PYVMOMI = "pyVmomi is not installed: pip install 'vio-checks[vsphere]'"
+#: What a check of the layer says when the sweep was not asked to read a vCenter.
+NOT_CONFIGURED = ("vSphere layer not configured (--vcenter-credentials FILE, or a vsphere: mapping in the "
+                  "cloud's clouds.yaml entry)")
+#: How a vCenter failure is stored and told (the OpenStack part of the sweep stands).
+UNAVAILABLE = "vSphere layer unavailable"
 
 
 class VSphereError(VioError):
@@ -22,6 +25,8 @@ class VSphereError(VioError):
 
 def have_pyvmomi() -> bool:
     """pyVmomi is importable (without importing it)."""
+    import importlib.util
+
     return importlib.util.find_spec("pyVmomi") is not None
 
 

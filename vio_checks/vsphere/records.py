@@ -34,6 +34,11 @@ class Cluster(Record):
         self.name = name
         self.overall_status = overall_status
         self.missing = missing
+        self.hypervisor: str | None = None  # the Nova hypervisor's hostname (set by the join)
+
+    @property
+    def id(self) -> str:
+        return self.moref
 
 
 class EsxHost(Record):
@@ -50,6 +55,18 @@ class EsxHost(Record):
         self.maintenance = maintenance
         self.overall_status = overall_status
         self.missing = missing
+        self.hypervisor: str | None = None  # its cluster's Nova hypervisor hostname (set by the join)
+        self.alarms: list[str] = []  # names (or morefs) of the alarms triggered on it, red first
+
+    @property
+    def id(self) -> str:
+        return self.moref
+
+    @property
+    def down(self) -> bool:
+        """Not serving VMs: disconnected, not responding, or not powered on (None: unknown is not down)."""
+        return self.connection_state in ("disconnected", "notResponding") or self.power_state in (
+            "poweredOff", "standBy")
 
 
 class VsVm(Record):
@@ -63,6 +80,11 @@ class VsVm(Record):
         self.host = host
         self.power_state = power_state
         self.missing = missing
+        self.server_id: str | None = None  # the Nova server it is (set by the join)
+
+    @property
+    def id(self) -> str:
+        return self.moref
 
 
 class Mount(Record):
@@ -88,6 +110,11 @@ class Datastore(Record):
         self.free = free
         self.mounts = [] if mounts is None else mounts
         self.missing = missing
+        self.alarms: list[str] = []  # names (or morefs) of the alarms triggered on it
+
+    @property
+    def id(self) -> str:
+        return self.moref
 
 
 class Alarm(Record):
@@ -103,6 +130,10 @@ class Alarm(Record):
         self.status = status
         self.time = time
         self.acknowledged = acknowledged
+
+    @property
+    def id(self) -> str:
+        return self.key
 
 
 class VSphereInventory(Record):
@@ -125,3 +156,16 @@ class VSphereInventory(Record):
     def counts(self) -> dict[str, int]:
         """Objects per kind, for the sweep's summary."""
         return {k: len(getattr(self, k)) for k in ("clusters", "hosts", "vms", "datastores", "alarms")}
+
+
+class VSphereMeta(Record):
+    """The vSphere layer's part of a sweep's Meta: which vCenter and its cost, or why it is unavailable."""
+
+    def __init__(self, vcenter: VCenter | None = None, error: str | None = None, seconds: float = 0.0,
+                 requests: int = 0, unjoined: dict[str, int] | None = None) -> None:
+        self.vcenter = vcenter
+        self.error = error  # "vSphere layer unavailable: ..." (then the vSphere kinds are empty)
+        self.seconds = seconds
+        self.requests = requests
+        #: what did not join the OpenStack inventory (vsphere.join.Join's counts)
+        self.unjoined = {} if unjoined is None else unjoined

@@ -1,0 +1,102 @@
+"""check_vio_esxi: an ESXi host below a Nova hypervisor (vSphere layer), or a cluster's hosts at once."""
+
+from __future__ import annotations
+
+from vio_checks.checks.base import (
+    SELECTION_GROUP,
+    THRESHOLD_GROUP,
+    CheckSpec,
+    main_for,
+    range_arg,
+    selector_options,
+)
+from vio_checks.checks.select import NotFound, select_one
+from vio_checks.errors import VioError
+from vio_checks.judge.esxi import EsxiOptions, judge_esxi, judge_hosts
+from vio_checks.judge.timefmt import age
+from vio_checks.judge.verdict import Verdict
+from vio_checks.options import FLAG, Option
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+EPILOG = """\
+needs the vSphere layer: --vcenter-credentials FILE (or a vsphere: mapping in the cloud's clouds.yaml
+entry) on the command that sweeps, and pyVmomi (pip install 'vio-checks[vsphere]').
+
+states:
+  CRITICAL  the host is disconnected, not responding, powered off or in standby; overall status red
+  WARNING   in maintenance mode (OK with --allow-maintenance); overall status yellow
+  UNKNOWN   vCenter reported no state for it (counted as unverified in an aggregate); the vSphere layer
+            is not configured or was unavailable at the last sweep; --id/--name/--cluster not found
+  aggregate (--cluster, or nothing: every host): "4 of 5 ESXi hosts connected"; -w/-c are Nagios ranges
+            on the number of connected hosts (-c 1: is CRITICAL when none is); without them the worst
+            host's state counts
+
+example:
+  check_vio_esxi --os-cloud vio --vcenter-credentials /etc/vio-checks/vcenter.yaml --name esx-03
+  VIO ESXI CRITICAL - ESXi host esx-03 is not responding
+"""
+
+GROUP = "ESXi host"
+
+OPTIONS = (
+    *selector_options("ESXi host", id_help="the host's vCenter moref (host-21)"),
+    Option(("--cluster",), metavar="CLUSTER", group=SELECTION_GROUP, exclusive="object",
+           help="every ESXi host of one cluster: its name, moref or Nova hypervisor hostname"),
+    Option(("--allow-maintenance",), kind=FLAG, group=GROUP,
+           help="a host in maintenance mode is OK (default: WARNING)"),
+    Option(("-w", "--warning"), type=range_arg, metavar="RANGE", group=THRESHOLD_GROUP,
+           help="aggregate: WARNING when the number of connected hosts is outside RANGE (e.g. 2:)"),
+    Option(("-c", "--critical"), type=range_arg, metavar="RANGE", group=THRESHOLD_GROUP,
+           help="aggregate: CRITICAL when the number of connected hosts is outside RANGE (e.g. 1:)"),
+)
+
+
+def require_layer(snap) -> None:
+    """Raise VioError (one UNKNOWN line) unless the snapshot holds the vSphere layer."""
+    from vio_checks.vsphere import MISSING_PYVMOMI, NOT_CONFIGURED, have_pyvmomi
+
+    vs = getattr(snap.meta, "vsphere", None)
+    if vs is None:
+        raise VioError(NOT_CONFIGURED if have_pyvmomi() else MISSING_PYVMOMI)
+    if vs.error:
+        raise VioError(vs.error)
+
+
+def find_cluster(snap, ref: str):
+    """The vSphere cluster by moref, name or Nova hypervisor hostname (NotFound otherwise)."""
+    found = snap.get("vsphere_clusters", ref)
+    if found is not None:
+        return found
+    for index in ("name", "hypervisor"):
+        matches = snap.find("vsphere_clusters", index, ref)
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise NotFound(f"{len(matches)} clusters are named {ref!r}: use its moref")
+    raise NotFound(f"cluster {ref} not found in inventory (age {age(snap.age())})")
+
+
+def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
+    require_layer(snap)
+    opts = EsxiOptions(allow_maintenance=args.allow_maintenance)
+    host = select_one(snap, "esxi_hosts", args, "ESXi host", id_falls_back_to_name=True)
+    if host is not None:
+        return judge_esxi(host, opts)
+    if args.cluster:
+        cluster = find_cluster(snap, args.cluster)
+        hosts = snap.find("esxi_hosts", "cluster", cluster.moref)
+        return judge_hosts(hosts, f"cluster {cluster.name}", opts, args.warning, args.critical)
+    return judge_hosts(snap.all("esxi_hosts"), "vCenter", opts, args.warning, args.critical)
+
+
+SPEC = CheckSpec(
+    name="esxi",
+    description="Check an ESXi host (vSphere layer) from the cached inventory, or a cluster's hosts.",
+    evaluate=evaluate,
+    options=OPTIONS,
+    epilog=EPILOG,
+)
+main = main_for(SPEC)

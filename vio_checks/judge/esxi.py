@@ -1,0 +1,144 @@
+"""ESXi host state (vCenter's HostSystem), one host or a cluster's hosts (pure: no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst
+from vio_checks.model import unreported
+from vio_checks.text import inert
+
+#: vSphere's connection states, as a person reads them.
+_CONNECTION = {"connected": "connected", "disconnected": "disconnected", "notResponding": "not responding"}
+_POWER = {"poweredOn": "powered on", "poweredOff": "powered off", "standBy": "in standby"}
+MAX_LISTED = 3
+
+
+@dataclass(frozen=True)
+class EsxiOptions:
+    allow_maintenance: bool = False  # a host in maintenance mode is OK (default: WARNING)
+
+
+def host_label(h) -> str:
+    """An ESXi host's name as people know it (inert)."""
+    return inert(h.name) or inert(h.moref)
+
+
+def judge_esxi(h, opts: EsxiOptions = EsxiOptions()) -> Verdict:
+    """Connection, power, maintenance mode and overall status of one ESXi host (a records.EsxHost)."""
+    v = Verdict()
+    label = host_label(h)
+    missing = unreported(h)
+    if missing:
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
+    connection = _CONNECTION.get(h.connection_state, inert(h.connection_state, 40) or "?")
+    power = _POWER.get(h.power_state, inert(h.power_state, 40) or "?")
+    if h.connection_state in ("disconnected", "notResponding"):
+        v.add(State.CRITICAL, f"ESXi host {label} is {connection}")
+    elif h.power_state in ("poweredOff", "standBy"):
+        v.add(State.CRITICAL, f"ESXi host {label} is {power}")
+    elif h.connection_state != "connected" or h.power_state != "poweredOn":
+        if not missing:
+            v.add(State.UNKNOWN,
+                  f"ESXi host {label}: connection {connection}, power {power}: state unverified")
+            v.unverified = True
+    else:
+        if h.maintenance:
+            v.add(State.OK if opts.allow_maintenance else State.WARNING,
+                  f"ESXi host {label} is in maintenance mode")
+        status = h.overall_status
+        alarms = f" (alarms: {', '.join(inert(a, 80) for a in h.alarms[:MAX_LISTED])})" if h.alarms else ""
+        if status == "red":
+            v.add(State.CRITICAL, f"ESXi host {label}: overall status red{alarms}")
+        elif status == "yellow":
+            v.add(State.WARNING, f"ESXi host {label}: overall status yellow{alarms}")
+        elif status not in ("green", "red", "yellow") and not missing:
+            v.add(State.UNKNOWN, f"ESXi host {label}: overall status {inert(status, 40) or 'not reported'}")
+    if not v.findings or v.state == State.OK:
+        mm = ", in maintenance mode (allowed)" if h.maintenance else ""
+        v.add(State.OK, f"ESXi host {label} is {connection} and {power}{mm}: status "
+                        f"{inert(h.overall_status, 40) or '?'}")
+    v.details.append(f"ESXi host {inert(h.name)} (moref {inert(h.moref)}, cluster "
+                     f"{inert(h.cluster) or '-'}, hypervisor {inert(h.hypervisor) or '-'})")
+    return v
+
+
+def is_down(h) -> bool:
+    """The host serves no VM: disconnected, not responding, powered off or in standby."""
+    return h.down  # records.EsxHost.down: the one rule
+
+
+def judge_hosts(hosts: Sequence, what: str, opts: EsxiOptions = EsxiOptions(), warning: str | None = None,
+                critical: str | None = None) -> Verdict:
+    """A set of ESXi hosts (a cluster's): "4 of 5 hosts connected". -w/-c are Nagios ranges on the number
+    of connected hosts (`-c 1:`: CRITICAL when none is); without them the worst host's state counts."""
+    verdicts = [(h, judge_esxi(h, opts)) for h in hosts]
+    total = len(hosts)
+    up = sum(1 for h in hosts if h.connection_state == "connected" and h.power_state == "poweredOn")
+    unverified = sum(1 for _, hv in verdicts if hv.unverified)
+    maintenance = sum(1 for h in hosts if h.maintenance)
+    out = Verdict()
+    problems = sorted(((h, hv) for h, hv in verdicts if hv.state != State.OK and not hv.unverified),
+                      key=lambda p: (-p[1].state.rank, p[0].name))
+    if warning or critical:
+        state = check_range(up, parse_range(warning), parse_range(critical))
+        ranges = ", ".join(f"{flag} {r}" for flag, r in (("-w", warning), ("-c", critical)) if r)
+        out.rule = f"the number of connected ESXi hosts ({up}) against {ranges}"
+    else:
+        state = worst(hv.state for _, hv in problems if hv.state != State.UNKNOWN)
+        out.rule = "the worst state of the ESXi hosts (no -w/-c)"
+    text = f"{inert(what)}: {up} of {total} ESXi hosts connected" if total else \
+        f"{inert(what)}: no ESXi hosts in the inventory"
+    if unverified:
+        text += f", {unverified} unverified"
+    if problems:
+        more = f" (+{len(problems) - MAX_LISTED} more)" if len(problems) > MAX_LISTED else ""
+        text += ": " + "; ".join(hv.summary for _, hv in problems[:MAX_LISTED]) + more
+    out.add(state, text)
+    out.details += [f"{hv.state.name}: {hv.summary}" for _, hv in problems]
+    out.perf = [
+        Perf("hosts_connected", up, warn=warning, crit=critical, min=0, max=total),
+        Perf("hosts", total, min=0),
+        Perf("hosts_maintenance", maintenance, min=0, max=total),
+        Perf("unverified", unverified, min=0, max=total),
+    ]
+    return out
+
+
+def cluster_down(hosts: Sequence, label: str) -> Verdict | None:
+    """CRITICAL when every ESXi host of a cluster is down (the hypervisor serves nothing), else None."""
+    if hosts and all(is_down(h) for h in hosts):
+        v = Verdict()
+        v.add(State.CRITICAL, f"{inert(label)}: all {len(hosts)} ESXi hosts are down")
+        return v
+    return None
+
+
+def on_esxi(v: Verdict, host, vm_power: str | None = None) -> Verdict:
+    """A VM's verdict told with the ESXi host its vSphere VM runs on (`host`: a records.EsxHost or None).
+
+    On a down host the VM's own state cannot be verified: UNKNOWN and unverified, whatever Nova said.
+    """
+    if host is None:
+        return v
+    label = host_label(host)
+    if is_down(host) and not v.unverified:
+        first = v.findings[0].text if v.findings else "the VM"
+        name = first.split(" ", 1)[0].rstrip(":")
+        v.findings = []
+        v.unverified = True
+        connection = _CONNECTION.get(host.connection_state) or _POWER.get(host.power_state, "down")
+        v.add(State.UNKNOWN, f"{name}: ESXi host {label} is {connection}: state unverified")
+    else:
+        state = v.state
+        for f in v.findings:
+            if f.state == state:
+                f.text += f" (ESXi host {label})"
+                break
+    v.details.append(f"ESXi host {label} (moref {inert(host.moref)}): "
+                     f"{_CONNECTION.get(host.connection_state, inert(host.connection_state, 40) or '?')}, "
+                     f"{_POWER.get(host.power_state, inert(host.power_state, 40) or '?')}"
+                     + (f"; vSphere VM {inert(vm_power, 40)}" if vm_power else ""))
+    return v
