@@ -505,3 +505,17 @@ def test_validate_says_what_and_checks_the_live_tree(tmp_path, cache):
     elsewhere.mkdir()
     outside = generate(cache, "--output", elsewhere, "--validate-with", etc)
     assert outside.returncode == 2 and "is outside it" in outside.stderr
+
+
+def test_settings_come_from_options_the_cache_dir_not_from_the_environment(monkeypatch):
+    """The cloud the generator used is every check's; the cache directory only when given as an option:
+    a satellite's checks keep their own cache, whatever VIO_CHECKS_CACHE_DIR the generator ran with."""
+    from vio_checks.icinga import cli as icli
+    from vio_checks.icinga.generate import settings_vars
+
+    monkeypatch.setenv("VIO_CHECKS_CACHE_DIR", "/tmp/generator-cache")
+    monkeypatch.setenv("OS_CLOUD", "vio")
+    args = icli.build_parser().parse_args(["generate", "--max-age", "5m", "--cache-only"])
+    assert settings_vars(args) == {"vio_os_cloud": "vio", "vio_max_age": "300s", "vio_cache_only": True}
+    args = icli.build_parser().parse_args(["generate", "--cache-dir", "/var/cache/vio-checks"])
+    assert settings_vars(args) == {"vio_os_cloud": "vio", "vio_cache_dir": "/var/cache/vio-checks"}

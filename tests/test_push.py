@@ -524,3 +524,19 @@ def test_read_response_forms():
         read(b"SSH-2.0-OpenSSH\r\n")
     with pytest.raises(http.client.IncompleteRead):
         read(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")
+
+
+def test_a_refused_round_is_a_refused_round(demo_cloud):
+    """A 401 while a level is being sent (in the background, while the next is judged) ends the round with
+    exit 2 and the API's reason, as a 401 on the first request always did: never '0 errors', never a
+    traceback."""
+    cloud = demo_cloud
+    cloud.sweep()
+    api = _Api([401] * 1000)
+    try:
+        r = cloud.run("vio-icinga", "push", "--api-url", api.url, "--api-user", "u", "--once", *FRESH,
+                      env={"VIO_ICINGA_API_PASSWORD": "wrong"})
+    finally:
+        api.close()
+    assert r.rc == 2 and "HTTP 401" in r.stderr and "check --api-user and the password" in r.stderr, str(r)
+    assert "Traceback" not in r.stderr + r.stdout and "0 errors" not in r.stdout

@@ -104,11 +104,15 @@ def render_options(args: argparse.Namespace, version: tuple[int, int, int] | Non
 def settings_vars(args: argparse.Namespace) -> dict[str, str | bool]:
     """The checks' shared settings (cloud, region, cache directory, freshness, event log) given to the
     generator, as the custom vars the CheckCommands read: given once, written on every object. A setting
-    left at the checks' own default is not written (each check has the same default)."""
+    left at the checks' own default is not written (each check has the same default). The cloud and region
+    are the ones the generator used (an option or OS_CLOUD / OS_REGION_NAME: the checks must judge the same
+    cloud); a cache setting only when given as an option: the cache directory belongs to the node that runs
+    the checks (a satellite's is its own), not to the generator's environment."""
     out: dict[str, str | bool] = {}
     for option in (*CLOUD_OPTIONS, *cache_options()):
         value = getattr(args, option.dest, None)
-        if value in (None, "", False) or value == option.default:
+        unset = option.default if option in CLOUD_OPTIONS else option.current_default()
+        if value in (None, "", False) or value == unset:
             continue
         if value is True:
             out[common_var(option.long)] = True

@@ -197,6 +197,7 @@ class Delivering:
         self.total = Delivery()
         self._held: list[Item] = []
         self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
 
     def send(self, items: list[Item]) -> None:
         if isinstance(self.target, NagiosTarget):
@@ -212,23 +213,32 @@ class Delivering:
             self._thread.start()
 
     def _deliver(self, items: list[Item]) -> None:
-        part = self.target.deliver(items)
+        try:
+            part = self.target.deliver(items)
+        except BaseException as e:  # e.g. TargetError (401, TLS): raised again in the round's thread
+            self._failure = e
+            return
         self.total.sent += part.sent
         self.total.errors.update(part.errors)
         self.total.requests += part.requests
         self.total.unavailable = self.total.unavailable or part.unavailable
 
     def wait(self) -> None:
+        """Wait for the level being sent; re-raise what stopped it."""
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
 
     def finish(self) -> Delivery:
         """Wait for the last level (Nagios: write everything); what was delivered."""
         self.wait()
         if self._held:
-            self._deliver(sorted(self._held, key=lambda i: i.level))
-            self._held = []
+            held, self._held = sorted(self._held, key=lambda i: i.level), []
+            self._deliver(held)
+            self.wait()
         return self.total
 
 
