@@ -13,6 +13,7 @@ from vio_checks.icinga import objects as o
 from vio_checks.model import Volume
 from vio_checks.vsphere.join import join
 from vio_checks.vsphere.normalize import RawObject, Ref, inventory
+from vio_checks.vsphere.records import Datastore
 from vio_sim import Simulator
 
 from .conftest import JoinedCloud
@@ -64,6 +65,13 @@ class VolumeCloud(JoinedCloud):
 
     datastore_of_volume: dict[str, str]
     unbacked: str
+
+
+def test_a_datastore_cached_before_the_volume_join_has_no_volumes() -> None:
+    """A snapshot pickled by the previous release has Datastore records without `volumes`: the tree reads []."""
+    d = Datastore("datastore-5", "ds-01")
+    del d.__dict__["volumes"]
+    assert d.volumes == []
 
 
 @pytest.fixture
