@@ -178,13 +178,14 @@ def add_vsphere(inv: Inventory, path: str | None, mapping: Any, cloud: str, dead
 def apply_vsphere(inv: Inventory, vs: Any) -> None:
     """Join a VSphereInventory to the OpenStack part of `inv` and add its records (pure).
 
-    Every cluster, ESXi host and datastore is kept (with the Nova hypervisor of its cluster when it has one);
-    of the VMs only those that are Nova servers: the others (VIO's own, other VMs) are counted.
+    Every cluster, ESXi host and datastore is kept (with the Nova hypervisor of its cluster when it has one,
+    and the Cinder volumes whose shadow VM it holds); of the VMs only those that are Nova servers: the others
+    (VIO's own, other VMs) are counted, the volumes' shadow VMs are told by their datastore's `volumes`.
     """
     from vio_checks.vsphere.join import join
     from vio_checks.vsphere.records import VSphereMeta
 
-    j = join(vs, inv.hypervisors, inv.servers)
+    j = join(vs, inv.hypervisors, inv.servers, inv.volumes)
     hv_of_cluster = {c: hv for hv, c in j.cluster_of_hypervisor.items()}
     server_of_vm = {vm: s for s, vm in j.vm_of_server.items()}
     alarms: dict[str, list] = {}
@@ -195,8 +196,12 @@ def apply_vsphere(inv: Inventory, vs: Any) -> None:
     for h in vs.hosts:
         h.hypervisor = hv_of_cluster.get(h.cluster or "")
         h.alarms = alarms.get(h.moref, [])
+    volumes_of: dict[str, list[str]] = {}
+    for vol, ds in sorted(j.volume_datastore.items()):
+        volumes_of.setdefault(ds, []).append(vol)
     for d in vs.datastores:
         d.alarms = alarms.get(d.moref, [])
+        d.volumes = volumes_of.get(d.moref, [])
     for v in vs.vms:
         v.server_id = server_of_vm.get(v.moref)
     inv.vsphere_clusters, inv.esxi_hosts, inv.datastores = vs.clusters, vs.hosts, vs.datastores
@@ -204,7 +209,8 @@ def apply_vsphere(inv: Inventory, vs: Any) -> None:
     inv.vsphere_alarms = vs.alarms
     unjoined = {"vms": j.unjoined_vms, "ambiguous_vms": j.ambiguous_vms,
                 "servers_without_vm": len(j.servers_without_vm), "unknown_clusters": len(j.unknown_clusters),
-                "misplaced": len(j.misplaced)}
+                "misplaced": len(j.misplaced), "volumes_without_backing": len(j.volumes_without_backing),
+                "ambiguous_backings": len(j.ambiguous_backings)}
     inv.meta.vsphere = VSphereMeta(vs.vcenter, None, round(vs.seconds, 3), vs.requests,
                                    {k: n for k, n in unjoined.items() if n})
     inv.meta.counts.update({kind: len(inv.of_kind(kind)) for kind in VSPHERE_KINDS})

@@ -21,6 +21,9 @@ child is unreachable only when every one of them failed. A service also has its 
       ├─ services: one per datastore (the vSphere layer only)
       └─ cinder backend host (container)  ── parent: its cinder-volume service
            └─ volume-<id> (attached to no monitored VM) ── parent: the cinder-volume service
+
+    With the vSphere layer, a volume whose VMDK the join placed on a datastore has that datastore's service
+    as its one parent instead of the cinder-volume service (wherever the volume service sits).
 """
 
 from __future__ import annotations
@@ -351,6 +354,7 @@ class _Builder:
         """The vSphere layer (with the hypervisors): ESXi hosts below their cluster's hypervisor, and a
         service per datastore on the cloud host. Without the layer the inventory has none of either."""
         self.esxi_keys: dict[str, str] = {}
+        self.datastore_keys: dict[str, str] = {}  # Cinder volume id → its datastore's service key
         self.esxi_of_server = {v.server_id: v.host for v in self.inv.vsphere_vms if v.server_id and v.host}
         if "hypervisors" not in self.kinds or not self.inv.esxi_hosts:
             return
@@ -360,7 +364,8 @@ class _Builder:
             if parent is not None:  # a cluster Nova does not use (VIO's management cluster): left out
                 self.esxi_keys[h.moref] = self.topo.add(self.look.esxi(h, parent)).key
         for d in sorted(self.inv.datastores, key=lambda d: d.moref):
-            self.topo.add(self.look.datastore(d))
+            key = self.topo.add(self.look.datastore(d)).key
+            self.datastore_keys.update(dict.fromkeys(d.volumes, key))
 
     def routers(self) -> None:
         """Router hosts, and which routers serve which network (from routers and their interface ports)."""
@@ -442,13 +447,14 @@ class _Builder:
                 continue  # its project is filtered out, or it belongs to a VM left out on purpose
             attached = sorted({a.server_id for a in vol.attachments if a.server_id})
             on_vms = [sid for sid in attached if sid in self.vm_keys]
-            parent = self.volume_svc.get(vol.service_host or "") or self.aggregate[CINDER_SERVICES]
+            service = self.volume_svc.get(vol.service_host or "") or self.aggregate[CINDER_SERVICES]
+            parent = self.datastore_keys.get(vol.id) or service
             if on_vms:
                 for sid in on_vms:
                     self.topo.add(self.look.volume(vol, self.vm_keys[sid], parent, servers.get(sid)))
                 continue
             backend = self.look.backend(vol.service_host,
-                                        parent if vol.service_host else self.aggregate[CINDER_SERVICES])
+                                        service if vol.service_host else self.aggregate[CINDER_SERVICES])
             if backend.key not in self.topo:
                 self.topo.add(backend)
             self.topo.add(self.look.volume(vol, backend.key, parent, None))

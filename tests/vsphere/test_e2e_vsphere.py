@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from conftest import CloudEnv
-from icinga_e2e import DOWN, HARD, ICINGA2, OK, PREFIX, UP, Icinga2, make_pki, require
+from icinga_e2e import CRITICAL, DOWN, HARD, ICINGA2, OK, PREFIX, UP, Icinga2, make_pki, require
 
 from .test_snapshot import credentials_file
+from .vcsim import back_volumes
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +18,18 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def vs_e2e(joined_cloud, tmp_path: Path, tmp_path_factory):
     """(joined cloud, its CloudEnv with the vSphere layer, Icinga 2 with the tree deployed, nothing checked)."""
+    yield from _deployed(joined_cloud, tmp_path, tmp_path_factory)
+
+
+@pytest.fixture
+def vs_e2e_volumes(joined_cloud, tmp_path: Path, tmp_path_factory):
+    """`vs_e2e` with a shadow VM per Cinder volume on the simulator's one datastore, as the VMDK driver keeps."""
+    volumes = joined_cloud.sim.dump()["volumes"]
+    back_volumes(joined_cloud.vc, volumes, joined_cloud.vc.inventory()["datastores"])
+    yield from _deployed(joined_cloud, tmp_path, tmp_path_factory)
+
+
+def _deployed(joined_cloud, tmp_path: Path, tmp_path_factory):
     require(ICINGA2, "icinga2-bin icinga2-common")
     pki = make_pki(tmp_path_factory.mktemp("icinga-pki"))
     env = CloudEnv(joined_cloud.sim, tmp_path / "cloud")
@@ -83,3 +96,21 @@ def test_all_hosts_of_a_cluster_down_the_hypervisor_is_the_root(vs_e2e):
             assert not o.reachable, str(o)
     objs = icinga.objects()
     assert objs[PREFIX].state == OK
+
+
+def test_an_inaccessible_datastore_pages_once_and_its_volumes_are_unreachable(vs_e2e_volumes):
+    joined, env, icinga = vs_e2e_volumes
+    icinga.drive()
+    assert icinga.notified() == [], icinga.report()
+    ds = icinga.one("datastore")
+    volumes = [o for o in icinga.below(ds.name) if o.vars.get("vio_kind") == "volume"]
+    assert len(volumes) == len(joined.sim.dump()["volumes"]), icinga.report()
+
+    joined.vc.stage_datastore(ds.vars["vio_id"], accessible=False)
+    env.sweep()
+    objs = icinga.drive()
+
+    assert (objs[ds.name].state, objs[ds.name].state_type) == (CRITICAL, HARD), str(objs[ds.name])
+    assert icinga.notified() == [ds.name], icinga.report()
+    assert all(not objs[v.name].reachable for v in volumes), icinga.report()
+    assert all(o.reachable for o in icinga.find("vm")), icinga.report()

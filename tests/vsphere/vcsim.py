@@ -5,7 +5,9 @@
 version. `VCenterSim` runs one simulator (killed on stop, and by itself when our stdin closes).
 `bind_scenario` renames a vio-sim scenario's hypervisors as Nova's VMware driver would for that vCenter;
 `populate` creates one VM per simulated Nova server, with `config.instanceUuid` = the server id, on a host of
-the cluster matching its hypervisor.
+the cluster matching its hypervisor; `back_volumes` creates the shadow VM Cinder's VMDK driver keeps for a
+volume (named `volume-<id>`, instance UUID and extraConfig `cinder.volume.id` = the volume id, powered off)
+with its files on a datastore.
 """
 
 from __future__ import annotations
@@ -172,16 +174,20 @@ class VCenterSim:
         view.DestroyView()
         return {"clusters": clusters, "datastores": datastores}
 
-    def create_vm(self, name: str, instance_uuid: str, host: str, power_on: bool = True) -> str:
-        """A VM on an ESXi host with the given instance UUID; its moref."""
+    def create_vm(self, name: str, instance_uuid: str | None, host: str, power_on: bool = True,
+                  datastore: str | None = None, extra_config: dict[str, str] | None = None) -> str:
+        """A VM on an ESXi host with the given instance UUID (None: the simulator picks one), its files on
+        the named datastore (default: the datacenter's first); its moref."""
         from pyVim.task import WaitForTask
         from pyVmomi import vim
         content = self.si.RetrieveContent()
         host_obj = vim.HostSystem(host, self.si._stub)
         datacenter = content.rootFolder.childEntity[0]
-        ds = datacenter.datastore[0].name
+        ds = datastore or datacenter.datastore[0].name
         spec = vim.vm.ConfigSpec(name=name, instanceUuid=instance_uuid, guestId="otherGuest64", numCPUs=1,
-                                 memoryMB=64, files=vim.vm.FileInfo(vmPathName=f"[{ds}]"))
+                                 memoryMB=64, files=vim.vm.FileInfo(vmPathName=f"[{ds}]"),
+                                 extraConfig=[vim.option.OptionValue(key=k, value=v)
+                                              for k, v in (extra_config or {}).items()])
         task = datacenter.vmFolder.CreateVM_Task(config=spec, pool=host_obj.parent.resourcePool, host=host_obj)
         WaitForTask(task)
         vm = task.info.result
@@ -232,4 +238,22 @@ def populate(vc: VCenterSim, servers: list[dict], skip_status: tuple[str, ...] =
                                     power_on=s.get("status") not in ("SHUTOFF", "SUSPENDED"))
         if time.monotonic() - start > 120:
             raise RuntimeError("populating the simulator takes too long")
+    return out
+
+
+def back_volumes(vc: VCenterSim, volumes: list[dict], datastores: list[str], by_name_only: tuple[str, ...] = ()
+                 ) -> dict[str, str]:
+    """A shadow VM per Cinder volume (dicts as vio-sim dumps them), as the VMDK driver creates it, the n-th
+    volume's files on the n-th datastore (round robin); {volume id: datastore name}.
+
+    The volumes in `by_name_only` get what an older driver set: the name, no instance UUID, no extraConfig.
+    """
+    hosts = [h for hs in vc.inventory()["clusters"].values() for h in hs]
+    out = {}
+    for n, v in enumerate(volumes):
+        ds = datastores[n % len(datastores)]
+        old = v["id"] in by_name_only
+        vc.create_vm(f"volume-{v['id']}", None if old else v["id"], hosts[n % len(hosts)], power_on=False,
+                     datastore=ds, extra_config=None if old else {"cinder.volume.id": v["id"]})
+        out[v["id"]] = ds
     return out

@@ -44,7 +44,8 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     "ClusterComputeResource": ("name", "overallStatus", "triggeredAlarmState"),
     "HostSystem": ("name", "parent", "runtime.connectionState", "runtime.powerState",
                    "runtime.inMaintenanceMode", "overallStatus", "triggeredAlarmState"),
-    "VirtualMachine": ("name", "config.instanceUuid", "runtime.host", "runtime.powerState"),
+    # `datastore`: where a Cinder volume's shadow VM keeps its VMDK (the join's volume → datastore)
+    "VirtualMachine": ("name", "config.instanceUuid", "runtime.host", "runtime.powerState", "datastore"),
     "Datastore": ("name", "summary.type", "summary.accessible", "summary.capacity", "summary.freeSpace",
                   "host", "triggeredAlarmState"),
     # the root folder only for its triggered alarms, which in vCenter include every descendant's
@@ -121,6 +122,7 @@ def vm(o: RawObject) -> VsVm:
         host=_ref_value(p.get("runtime.host"), "HostSystem"),
         power_state=_text(p.get("runtime.powerState")),
         missing=_missing(o),
+        datastores=sorted({d for d in (_ref_value(r, "Datastore") for r in p.get("datastore") or ()) if d}),
     )
 
 

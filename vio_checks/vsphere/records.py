@@ -70,16 +70,20 @@ class EsxHost(Record):
 
 
 class VsVm(Record):
-    """A vSphere VM; `instance_uuid` is Nova's server id for an OpenStack instance, `host` its ESXi host."""
+    """A vSphere VM; `instance_uuid` is Nova's server id for an OpenStack instance (a Cinder volume's id for
+    the VMDK driver's shadow VM), `host` its ESXi host, `datastores` the morefs of the datastores its files
+    are on."""
 
     def __init__(self, moref: str, name: str, instance_uuid: str | None = None, host: str | None = None,
-                 power_state: str = "", missing: tuple[str, ...] = ()) -> None:
+                 power_state: str = "", missing: tuple[str, ...] = (),
+                 datastores: list[str] | None = None) -> None:
         self.moref = moref
         self.name = name
         self.instance_uuid = instance_uuid
         self.host = host
         self.power_state = power_state
         self.missing = missing
+        self.datastores = [] if datastores is None else datastores
         self.server_id: str | None = None  # the Nova server it is (set by the join)
 
     @property
@@ -97,7 +101,11 @@ class Mount(Record):
 
 
 class Datastore(Record):
-    """A datastore: accessibility, capacity and free space in bytes, the hosts that mount it."""
+    """A datastore: accessibility, capacity and free space in bytes, the hosts that mount it, and the Cinder
+    volumes whose VMDK (their shadow VM) it holds."""
+
+    #: read by the tree: a snapshot written before volumes were joined has no instance attribute
+    volumes: list[str] = []  # noqa: RUF012  # never mutated: __init__ gives each record its own
 
     def __init__(self, moref: str, name: str, type: str = "", accessible: bool | None = None,
                  capacity: int | None = None, free: int | None = None, mounts: list[Mount] | None = None,
@@ -111,6 +119,7 @@ class Datastore(Record):
         self.mounts = [] if mounts is None else mounts
         self.missing = missing
         self.alarms: list[str] = []  # names (or morefs) of the alarms triggered on it
+        self.volumes: list[str] = []  # ids of the Cinder volumes backed here (set by the join)
 
     @property
     def id(self) -> str:
