@@ -99,7 +99,7 @@ def test_director_basket_import_sync_deploy_and_the_suppression_holds(director):
         got = json.loads(d.cli("command", "show", command, "--json").stdout)
         assert set(got.get("arguments", {})) == set(spec["arguments"]), command
     tpl = json.loads(d.cli("host", "show", "vio-vm-host", "--json").stdout)
-    assert (tpl["check_command"], tpl["max_check_attempts"], tpl["icon_image"]) == ("vio_vm", "5", "desktop"), tpl
+    assert (tpl["check_command"], tpl["max_check_attempts"], tpl["icon_image"]) == ("vio_vm", "6", "desktop"), tpl
 
     # 2. the inventory: export → import sources → sync rules (groups first) → deploy
     r = cloud.run("vio-icinga", "export", "--json")
