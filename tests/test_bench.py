@@ -37,6 +37,8 @@ def test_bench_quick_writes_a_report(tmp_path):
     assert all(f4["checks"] > 0 and f4["sweeps"] >= 1 for f4 in results["4"])
     assert all(f4["timeout"] == 60 for f4 in results["4"])  # -t of the stampede, stated in the report
     assert results["5"]["warm"]["median"] > 0 and results["5"]["plain"]["median"] > 0
+    for fmt, v in results["6"]["validate"].items():  # the report reads generate's "validated" line
+        assert "skipped" in v or (v["rc"] == 1 and v["seconds"] is not None), (fmt, v)
 
 
 @pytest.mark.slow
