@@ -302,11 +302,14 @@ def profile(f7: dict, add: Callable[[str], None], fmt_s: Callable[[float], str])
                    "CPU is not what sets the wall")
         add("With icinga2 pinned to one core and the pusher to the other the round takes "
             f"{fmt_s(p['wall'])}, {why}.")
-    add("What would change it: sending while judging (push.py judges the whole tree, then delivers; "
-        "streaming results into the send pool would hide most of the judging time), more requests in "
-        "flight (`--concurrency`), and icinga2 on cores of its own, as in production. The unchanged round "
-        f"({fmt_s(s['unchanged']['wall'])}) is the judging alone: every object is judged to find what "
-        "changed, and nothing is sent. `tests/test_bench.py` asserts the counts of the quick run: one "
-        "request per object in a full round, every object in icinga2 with a result after it, at most one "
-        "sent (the discovery host, whose output carries the inventory's age) in the unchanged round.")
+    add("How the pusher gets there: it judges level by level and sends each level while judging the next "
+        "(a level starts once the level above is processed: parents first), the usual generated arguments "
+        "skip argparse, text that needs no escaping is returned as it is, the HTTP exchange is written and "
+        f"read without http.client's per-request header work, and {f7['concurrency']} requests are in "
+        "flight. What would change it further: icinga2 on cores of its own, as in production. The unchanged "
+        f"round ({fmt_s(s['unchanged']['wall'])}, {s['unchanged']['sent']} sent) is mostly the judging: "
+        "every object is judged to find what changed; what is sent is the cloud host (the heartbeat), every "
+        "problem and what is below one. `tests/test_bench.py` asserts the counts of the quick run: one request per "
+        "object in a full round, every object in icinga2 with a result after it, and an unchanged round that "
+        "sends only that.")
     add("")
