@@ -309,7 +309,7 @@ def profile(f7: dict, add: Callable[[str], None], fmt_s: Callable[[float], str])
         "flight. What would change it further: icinga2 on cores of its own, as in production. The unchanged "
         f"round ({fmt_s(s['unchanged']['wall'])}, {s['unchanged']['sent']} sent) is mostly the judging: "
         "every object is judged to find what changed; what is sent is the cloud host (the heartbeat), every "
-        "problem and what is below one. `tests/test_bench.py` asserts the counts of the quick run: one request per "
-        "object in a full round, every object in icinga2 with a result after it, and an unchanged round that "
-        "sends only that.")
+        "problem and what is below one. `tests/test_bench.py` asserts the counts of the quick run: one "
+        "request per object in a full round, every object in icinga2 with a result after it, and an "
+        "unchanged round that sends only that.")
     add("")
