@@ -48,6 +48,7 @@ from icinga_e2e import (
     Icinga2,
     free_port,
     make_pki,
+    notification_conf,
     notify_script,
     wait_for,
 )
@@ -156,28 +157,7 @@ object FileLogger "main-log" {{
         """The master's notifications, as in the single-node harness: one line per notification in
         notifications.log (`notified()`). Outside zones.d, so never synced: the satellites send none."""
         notify = notify_script(self.root / "notify.sh", self.notify_log)
-        return f"""
-object NotificationComponent "notification" {{ }}
-object User "e2e" {{ enable_notifications = true }}
-object NotificationCommand "e2e-host" {{
-  command = [ "{notify}", "$host.name$", "$notification.type$", "$host.state$" ]
-}}
-object NotificationCommand "e2e-service" {{
-  command = [ "{notify}", "$host.name$!$service.name$", "$notification.type$", "$service.state$" ]
-}}
-apply Notification "e2e" to Host {{
-  command = "e2e-host"
-  users = [ "e2e" ]
-  interval = 0
-  assign where true
-}}
-apply Notification "e2e" to Service {{
-  command = "e2e-service"
-  users = [ "e2e" ]
-  interval = 0
-  assign where true
-}}
-"""
+        return 'object NotificationComponent "notification" { }\n' + notification_conf(notify)
 
     def api(self, method: str, path: str, body=None, timeout: float = 10):
         if self._opener is None:

@@ -176,6 +176,32 @@ def notify_script(path: Path, log: Path) -> Path:
 # --- Icinga 2 ----------------------------------------------------------------------------------------
 
 
+def notification_conf(notify: Path) -> str:
+    """The test user, and a notification of every host and service problem through `notify` (one line
+    per notification in its log): what `notified()` reads."""
+    return f"""
+object User "e2e" {{ enable_notifications = true }}
+object NotificationCommand "e2e-host" {{
+  command = [ "{notify}", "$host.name$", "$notification.type$", "$host.state$" ]
+}}
+object NotificationCommand "e2e-service" {{
+  command = [ "{notify}", "$host.name$!$service.name$", "$notification.type$", "$service.state$" ]
+}}
+apply Notification "e2e" to Host {{
+  command = "e2e-host"
+  users = [ "e2e" ]
+  interval = 0
+  assign where true
+}}
+apply Notification "e2e" to Service {{
+  command = "e2e-service"
+  users = [ "e2e" ]
+  interval = 0
+  assign where true
+}}
+"""
+
+
 def state_defines(root: Path) -> list[str]:
     """`-D` overrides that keep every file icinga2 writes (state, logs, crash reports, pid) under root."""
     out = []
@@ -526,26 +552,7 @@ object FileLogger "main-log" {{
 include "{ICINGA_DIR / 'commands.conf'}"
 include "{self.templates}"
 
-object User "e2e" {{ enable_notifications = true }}
-object NotificationCommand "e2e-host" {{
-  command = [ "{notify}", "$host.name$", "$notification.type$", "$host.state$" ]
-}}
-object NotificationCommand "e2e-service" {{
-  command = [ "{notify}", "$host.name$!$service.name$", "$notification.type$", "$service.state$" ]
-}}
-apply Notification "e2e" to Host {{
-  command = "e2e-host"
-  users = [ "e2e" ]
-  interval = 0
-  assign where true
-}}
-apply Notification "e2e" to Service {{
-  command = "e2e-service"
-  users = [ "e2e" ]
-  interval = 0
-  assign where true
-}}
-"""
+{notification_conf(notify)}"""
         path = self.root / "icinga2.conf"
         path.write_text(conf)
         return path
