@@ -829,7 +829,7 @@ define contactgroup {{
                # host checks of an unreachable host's children: no cached results, no predictive checks
                "cached_host_check_horizon=0", "cached_service_check_horizon=0",
                "enable_predictive_host_dependency_checks=0", "enable_predictive_service_dependency_checks=0",
-               "soft_state_dependencies=0", "use_aggressive_host_checking=0",
+               "soft_state_dependencies=1", "use_aggressive_host_checking=0",
                # passive mode: a DOWN result of a host whose parent is down is UNREACHABLE (README)
                "translate_passive_host_checks=1", "passive_host_checks_are_soft=0", "log_passive_checks=1",
                "illegal_object_name_chars=`~!$%^&*|'\"<>?,()=",

@@ -162,6 +162,54 @@ def test_hypervisor_down_only_its_nova_compute_alerts(e2e):
     assert data["object"]["reachable"] is False and data["object"]["state"] == "DOWN"
 
 
+def test_a_child_ahead_of_its_parent_is_held_until_the_parent_is_judged(e2e):
+    """The race one more attempt cannot win alone: the hypervisor turns HARD while its nova-compute service,
+    checked late, is only SOFT. The hypervisor is unreachable already and does not notify; the service alone
+    does once HARD."""
+    cloud, icinga = e2e
+    healthy(icinga)
+    root = f"{PREFIX}!nova-compute@vio-compute-01"
+    hv = icinga.one("hypervisor", vio_compute_host="vio-compute-01").name
+    cloud.sim.patch("compute_services", "nova-compute@vio-compute-01", state="down")
+    cloud.sweep()
+    objs = icinga.check([root])
+    assert objs[root].problem and not objs[root].hard, str(objs[root])
+    icinga.settle([hv])
+    icinga.quiet()
+    objs = icinga.objects()
+    assert (objs[hv].state, objs[hv].hard, objs[hv].reachable) == (DOWN, True, False), str(objs[hv])
+    assert icinga.notifications() == [], icinga.report()
+    icinga.settle([root])
+    icinga.quiet()
+    assert icinga.notified() == [root], icinga.report()
+
+
+def test_a_held_notification_goes_out_when_the_parent_recovers_and_the_child_does_not(e2e):
+    """A VM in ERROR turns HARD while its hypervisor has one failed check: held. The hypervisor recovers, the
+    VM does not: the VM is its own root cause now, and Icinga sends the notification it held."""
+    cloud, icinga = e2e
+    healthy(icinga)
+    hv = icinga.one("hypervisor", vio_compute_host="vio-compute-01").name
+    vm = icinga.one("vm", vio_name="web-01").name
+    cloud.sim.patch("compute_services", "nova-compute@vio-compute-01", state="down")
+    cloud.sim.patch("servers", "web-01", status="ERROR", fault={"message": "disk full", "code": 500})
+    cloud.sweep()
+    assert icinga.check([hv])[hv].state == DOWN
+    icinga.settle([vm])
+    icinga.quiet()
+    objs = icinga.objects()
+    assert (objs[vm].state, objs[vm].hard, objs[vm].reachable) == (DOWN, True, False), str(objs[vm])
+    assert icinga.notifications() == [], icinga.report()
+
+    cloud.sim.patch("compute_services", "nova-compute@vio-compute-01", state="up")
+    cloud.sweep()
+    assert icinga.check([hv])[hv].state == UP
+    assert icinga.check([vm])[vm].state == DOWN  # after the parent's recovery: Icinga waits for this check
+    wait_for(lambda: vm in icinga.notified(), 30, f"the held notification of {vm}")
+    icinga.quiet()
+    assert icinga.notified() == [vm], icinga.report()
+
+
 # --- 3. vCenter lost --------------------------------------------------------------------------------------------
 
 
