@@ -19,7 +19,6 @@ exponential backoff; past the retries an ApiUnavailable is raised.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import ssl
 import time
@@ -78,9 +77,6 @@ def api_password(password_file: str | None) -> str:
         raise ValueError("no API password: use --api-password-file or VIO_ICINGA_API_PASSWORD")
     return password
 
-log = logging.getLogger(__name__)
-
-RETRY_STATUSES = frozenset({423, 502, 503, 504})
 #: Stage entries that are Icinga's, not config we uploaded.
 _OWN_DIRS = ("conf.d/", "zones.d/")
 
@@ -149,7 +145,7 @@ class IcingaApi:
         """JSON (or, raw=True, text) of a request; retries busy/unreachable; raises ApiError otherwise.
 
         `not_found`: the value to return for a 404 instead of raising."""
-        attempt = 0
+        retry = https.Retries(self.retries, self.backoff, self.sleep)
         while True:
             try:
                 return self._once(method, path, body, raw)
@@ -157,7 +153,7 @@ class IcingaApi:
                 if e.code == 404 and not_found is not ApiError:
                     return not_found
                 message = _error_text(e)
-                if e.code in RETRY_STATUSES:
+                if e.code in https.RETRY_STATUSES:
                     problem = f"{method} {path}: HTTP {e.code} ({message})"
                 else:
                     hint = {401: " (check --api-user and the password)",
@@ -172,12 +168,7 @@ class IcingaApi:
                 problem = f"cannot reach {self.base}: {reason}"
             except OSError as e:  # timeouts, resets, refused connections
                 problem = f"cannot reach {self.base}: {e}"
-            if attempt >= self.retries:
-                raise ApiUnavailable(f"{problem}; gave up after {attempt + 1} attempts")
-            delay = min(30.0, self.backoff * 2 ** attempt)
-            log.info("%s; retrying in %.0f s", problem, delay)
-            self.sleep(delay)
-            attempt += 1
+            retry.pause(problem, ApiUnavailable)
 
     # --- endpoints ---------------------------------------------------------------------------
 

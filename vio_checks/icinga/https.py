@@ -16,14 +16,44 @@ from __future__ import annotations
 import base64
 import functools
 import http.client
+import logging
 import ssl
 import urllib.request
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+#: Statuses that mean "busy, try again": another config update (423), a reload (503), a proxy's 502/504.
+RETRY_STATUSES = frozenset({423, 502, 503, 504})
 
 
 def auth_headers(user: str, password: str) -> dict[str, str]:
     """Basic auth and JSON accept headers (the password only ever goes into the Authorization header)."""
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     return {"Authorization": f"Basic {token}", "Accept": "application/json"}
+
+
+class Retries:
+    """Exponential backoff for one request: `backoff`, 2x, 4x ... seconds (at most 30) between attempts.
+
+        retry = Retries(self.retries, self.backoff, self.sleep)
+        while True:
+            ...                                  # on a retryable failure:
+            retry.pause(problem, ApiUnavailable)  # raises ApiUnavailable after the last attempt
+    """
+
+    def __init__(self, retries: int, backoff: float, sleep: Callable[[float], None]) -> None:
+        self.retries, self.backoff, self.sleep = retries, backoff, sleep
+        self.attempt = 0
+
+    def pause(self, problem: str, give_up: Callable[[str], Exception]) -> None:
+        """Sleep before the next attempt, or raise give_up("<problem>; gave up after N attempts")."""
+        if self.attempt >= self.retries:
+            raise give_up(f"{problem}; gave up after {self.attempt + 1} attempts")
+        delay = min(30.0, self.backoff * 2 ** self.attempt)
+        log.info("%s; retrying in %.1f s", problem, delay)
+        self.sleep(delay)
+        self.attempt += 1
 
 
 def tls_context(ca_file: str | None) -> ssl.SSLContext:

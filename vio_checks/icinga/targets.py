@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import logging
 import os
 import ssl
 import stat
@@ -21,13 +20,9 @@ from vio_checks.icinga import https
 from vio_checks.icinga.bulk import Outcome, split_output
 from vio_checks.text import inert
 
-log = logging.getLogger(__name__)
-
 #: Exit codes of a push round (vio-icinga's convention): all sent, some failed, configuration, unavailable.
 EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
-#: Statuses that mean "busy, try again": another config update (423), a reload (503), a proxy's 502/504.
-RETRY_STATUSES = frozenset({423, 502, 503, 504})
 #: The service Nagios configs carry on a host that is a service's parent (render_nagios.STATE_SERVICE).
 NAGIOS_STATE_SERVICE = "state"
 #: Nagios 4 reads at most this many bytes of one external command (MAX_EXTERNAL_COMMAND_LENGTH 8192).
@@ -189,7 +184,7 @@ class IcingaTarget:
         if self._fatal is not None:
             raise self._fatal
         data = json.dumps(self.body(item)).encode()
-        attempt, stale_retry = 0, True
+        retry, stale_retry = https.Retries(self.retries, self.backoff, self.sleep), True
         while True:
             try:
                 status, payload = self._post(data)
@@ -210,15 +205,10 @@ class IcingaTarget:
                         " (the ApiUser needs permission actions/process-check-result)"
                     self._fatal = TargetError(f"POST {self.PATH}: HTTP {status}{hint}", EXIT_CONFIG)
                     raise self._fatal
-                if status not in RETRY_STATUSES:
+                if status not in https.RETRY_STATUSES:
                     return _result_error(status, payload)
                 problem = f"POST {self.PATH}: HTTP {status}"
-            if attempt >= self.retries:
-                raise ConnectionError(f"{problem}; gave up after {attempt + 1} attempts")
-            delay = min(30.0, self.backoff * 2 ** attempt)
-            log.info("%s; retrying in %.1f s", problem, delay)
-            self.sleep(delay)
-            attempt += 1
+            retry.pause(problem, ConnectionError)
 
     def deliver(self, items: list[Item]) -> Delivery:
         """Submit a batch with `concurrency` workers, each on its own keep-alive connection."""
