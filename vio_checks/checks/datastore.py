@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, range_arg, selector_options
-from vio_checks.checks.esxi import require_layer
+from vio_checks.checks.esxi import NEEDS_LAYER, require_layer
 from vio_checks.checks.select import select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.datastore import DatastoreOptions, judge_datastore
@@ -14,9 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
-EPILOG = """\
-needs the vSphere layer: --vcenter-credentials FILE (or a vsphere: mapping in the cloud's clouds.yaml
-entry) on the command that sweeps, and pyVmomi (pip install 'vio-checks[vsphere]').
+EPILOG = NEEDS_LAYER + """\
 
 states:
   CRITICAL  the datastore is not accessible; free space below --free-critical (default 5 %)

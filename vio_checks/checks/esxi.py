@@ -21,10 +21,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
-EPILOG = """\
+#: The first paragraph of every vSphere-layer check's --help.
+NEEDS_LAYER = """\
 needs the vSphere layer: --vcenter-credentials FILE (or a vsphere: mapping in the cloud's clouds.yaml
 entry) on the command that sweeps, and pyVmomi (pip install 'vio-checks[vsphere]').
+"""
 
+EPILOG = NEEDS_LAYER + """
 states:
   CRITICAL  the host is disconnected, not responding, powered off or in standby; overall status red
   WARNING   in maintenance mode (OK with --allow-maintenance); overall status yellow
