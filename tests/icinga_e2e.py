@@ -23,6 +23,7 @@ generated objects carry (vars.vio_kind, vio_compute_host, vio_id ...), read back
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -164,6 +165,28 @@ def stop_process(proc: subprocess.Popen, grace: float = 20.0) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait(5)
+
+
+@contextlib.contextmanager
+def log_tail_on_failure(daemon):
+    """The daemon's log tail printed when the block fails (pytest shows it with the failure)."""
+    try:
+        yield daemon
+    except BaseException:
+        print(daemon.log_tail())
+        raise
+
+
+@contextlib.contextmanager
+def running(daemon):
+    """The daemon (a Core or a Cluster) started for the block and stopped after it, whatever happens; its
+    log tail printed when starting or the block fails."""
+    try:
+        with log_tail_on_failure(daemon):
+            daemon.start()
+            yield daemon
+    finally:
+        daemon.stop()
 
 
 def notify_script(path: Path, log: Path) -> Path:

@@ -28,7 +28,18 @@ import json
 
 import pytest
 from icinga_cluster import MASTER_ZONE, Cluster, cluster_pki
-from icinga_e2e import API_PASSWORD, CRITICAL, DOWN, HARD, ICINGA2, OK, UP, require, wait_for
+from icinga_e2e import (
+    API_PASSWORD,
+    CRITICAL,
+    DOWN,
+    HARD,
+    ICINGA2,
+    OK,
+    UP,
+    log_tail_on_failure,
+    require,
+    wait_for,
+)
 
 pytestmark = pytest.mark.distributed
 
@@ -102,7 +113,7 @@ def start_regions(make_cluster, cloud, zones=(ONE, TWO), *extra: str) -> Cluster
     """A master and a satellite per zone; each zone's region deployed on the master, every object in its
     region's zone (the zone hosts in the master's), and synced."""
     cluster = make_cluster(cloud.env, list(zones), {(MASTER_ZONE, "self.conf"): SELF})
-    try:
+    with log_tail_on_failure(cluster):
         for zone in zones:
             cluster.master.deploy(cloud, "--os-region-name", REGIONS[zone], "--zone", zone, *extra,
                                   expect_host=PREFIXES[zone])
@@ -111,9 +122,6 @@ def start_regions(make_cluster, cloud, zones=(ONE, TWO), *extra: str) -> Cluster
         assert not wrong, f"objects in the wrong zone: {wrong}"
         for zone in zones:
             cluster.wait_synced(zone, PREFIXES[zone])
-    except BaseException:
-        print(cluster.log_tail())
-        raise
     return cluster
 
 
@@ -153,7 +161,7 @@ def test_each_region_is_checked_by_its_satellite_and_a_hypervisor_failure_stays_
     cloud = regions
     cluster = start_regions(make_cluster, cloud)
     master, one, two = cluster.master, cluster.satellites[ONE], cluster.satellites[TWO]
-    try:
+    with log_tail_on_failure(cluster):
         # every region's objects in its zone, the zone hosts in the master zone; each satellite got its own
         zones = master.zone_of()
         wrong = {n: z for n, z in zones.items() if z != expected_zone(n)}
@@ -199,15 +207,12 @@ def test_each_region_is_checked_by_its_satellite_and_a_hypervisor_failure_stays_
         # RegionOne untouched
         bad = [str(o) for n, o in objs.items() if zones[n] == ONE and (o.state != OK or not o.reachable)]
         assert not bad, bad
-    except BaseException:
-        print(cluster.log_tail())
-        raise
 
 
 def test_stopped_satellite_is_its_zone_host_down_and_its_region_unreachable_on_the_master(regions, make_cluster):
     cluster = start_regions(make_cluster, regions)
     master = cluster.master
-    try:
+    with log_tail_on_failure(cluster):
         objs = healthy(cluster)
         assert unreachable(master) == (0, 0)
         zones = master.zone_of()
@@ -240,9 +245,6 @@ def test_stopped_satellite_is_its_zone_host_down_and_its_region_unreachable_on_t
         assert master.objects()[link].state == UP
         assert unreachable(master) == (0, 0), master.report()
         assert master.notified("RECOVERY") == [link]
-    except BaseException:
-        print(cluster.log_tail())
-        raise
 
 
 def test_bulk_push_to_a_satellites_own_api_reaches_the_master(regions, make_cluster):
@@ -251,7 +253,7 @@ def test_bulk_push_to_a_satellites_own_api_reaches_the_master(regions, make_clus
     cloud = regions
     cluster = start_regions(make_cluster, cloud, (ONE,), "--mode", "passive")
     master, one = cluster.master, cluster.satellites[ONE]
-    try:
+    with log_tail_on_failure(cluster):
         sweep_on(cloud, one, "RegionOne")
         env = {"VIO_ICINGA_API_PASSWORD": API_PASSWORD, "VIO_CHECKS_CACHE_DIR": str(one.cache_dir)}
         push = ["vio-icinga", "push", "--once", "--os-region-name", "RegionOne", "--check-source", one.node]
@@ -270,9 +272,6 @@ def test_bulk_push_to_a_satellites_own_api_reaches_the_master(regions, make_clus
         bad = [str(objs[n]) for n in names if objs[n].state != OK]
         assert not bad, bad
         assert {objs[n].vars.get("vio_kind") for n in names} >= {"cloud", "hypervisor", "vm", "interface"}
-    except BaseException:
-        print(cluster.log_tail())
-        raise
 
 
 def test_zones_conf_example_has_the_harness_zones(tmp_path):

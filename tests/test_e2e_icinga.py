@@ -36,6 +36,7 @@ from icinga_e2e import (
     Icinga2,
     make_pki,
     require,
+    running,
     wait_for,
 )
 
@@ -60,14 +61,10 @@ def e2e(make_cloud, icinga_pki, tmp_path, request):
     cloud.sweep()
     icinga = Icinga2(tmp_path / "icinga2", icinga_pki, cloud.env)
     try:
-        icinga.start()
-        icinga.deploy(cloud, expect_host=PREFIX)
-        yield cloud, icinga
-    except BaseException:
-        print(icinga.log_tail())
-        raise
+        with running(icinga):
+            icinga.deploy(cloud, expect_host=PREFIX)
+            yield cloud, icinga
     finally:
-        icinga.stop()
         _record(request, icinga)
 
 
@@ -412,8 +409,7 @@ def test_fault_to_notification_within_the_formula(make_cloud, icinga_pki, tmp_pa
     icinga.timers = True
     icinga.templates = scaled_templates(tmp_path / "templates-scaled.conf")
     max_age = settings.DEFAULT_MAX_AGE / SCALE
-    try:
-        icinga.start()
+    with running(icinga):
         icinga.deploy(cloud, "--max-age", f"{max_age:g}s", expect_host=PREFIX)
         wait_for(lambda: all(o.checked and o.state == OK and o.hard for o in icinga.objects().values()), 90,
                  "every object checked and OK on Icinga's own timers")
@@ -430,8 +426,3 @@ def test_fault_to_notification_within_the_formula(make_cloud, icinga_pki, tmp_pa
         icinga.quiet()
         assert icinga.notified() == [root], icinga.report()
         print(f"fault → notification: {elapsed:.1f} s (formula: {bound:.1f} s, 1/{SCALE} of the defaults)")
-    except BaseException:
-        print(icinga.log_tail())
-        raise
-    finally:
-        icinga.stop()

@@ -16,7 +16,7 @@ import shutil
 
 import pytest
 from conftest import CloudEnv
-from icinga_e2e import DOWN, E2E_SCENARIO, HARD, NAGIOS4, PREFIX, Nagios4, require
+from icinga_e2e import DOWN, E2E_SCENARIO, HARD, NAGIOS4, PREFIX, Nagios4, require, running
 
 pytestmark = pytest.mark.e2e
 
@@ -30,14 +30,8 @@ def nagios(make_cloud, tmp_path):
     core = Nagios4(tmp_path / "nagios", cloud.env)
     core.root.mkdir(parents=True)
     core.generate(cloud)
-    try:
-        core.start()
+    with running(core):
         yield cloud, core
-    except BaseException:
-        print(core.log_tail())
-        raise
-    finally:
-        core.stop()
 
 
 def healthy(core: Nagios4) -> None:

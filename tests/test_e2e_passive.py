@@ -27,6 +27,7 @@ from icinga_e2e import (
     Icinga2,
     Nagios4,
     require,
+    running,
     wait_for,
 )
 from test_e2e_icinga import assert_suppressed, icinga_pki  # noqa: F401  (fixture)
@@ -42,14 +43,8 @@ def passive(make_cloud, icinga_pki, tmp_path):  # noqa: F811
     cloud: CloudEnv = make_cloud(copy.deepcopy(E2E_SCENARIO))
     cloud.sweep()
     icinga = Icinga2(tmp_path / "icinga2", icinga_pki, cloud.env)
-    try:
-        icinga.start()
+    with running(icinga):
         yield cloud, icinga
-    except BaseException:
-        print(icinga.log_tail())
-        raise
-    finally:
-        icinga.stop()
 
 
 def healthy(core) -> None:
@@ -163,14 +158,8 @@ def nagios_passive(make_cloud, tmp_path):
     core.root.mkdir(parents=True)
     core.generate(cloud, *PASSIVE)
     core.cloud = cloud
-    try:
-        core.start()
+    with running(core):
         yield cloud, core
-    except BaseException:
-        print(core.log_tail())
-        raise
-    finally:
-        core.stop()
 
 
 def test_nagios_passive_hypervisor_down(nagios_passive):

@@ -267,13 +267,12 @@ def test_push_to_real_icinga2(make_cloud, icinga_pki, tmp_path, monkeypatch):
     changed, one request per object sent."""
     import copy
 
-    from icinga_e2e import API_PASSWORD, E2E_SCENARIO, PREFIX, Icinga2
+    from icinga_e2e import API_PASSWORD, E2E_SCENARIO, PREFIX, Icinga2, running
 
     cloud = make_cloud(copy.deepcopy(E2E_SCENARIO))
     cloud.sweep()
     icinga = Icinga2(tmp_path / "icinga2", icinga_pki, cloud.env)
-    try:
-        icinga.start()
+    with running(icinga):
         icinga.deploy(cloud, expect_host=PREFIX)
         cloud.sim.patch("routers", "router-b", status="ERROR")
         cloud.sweep()
@@ -317,11 +316,6 @@ def test_push_to_real_icinga2(make_cloud, icinga_pki, tmp_path, monkeypatch):
         assert third.rc == 0 and 1 <= s3["changed"] <= s3["sent"] < s1["sent"] / 2, str(third)
         router = next(n for n in topo.nodes.values() if n.kind == t.ROUTER and n.display_name == "router-b")
         assert _results(icinga)[router.key]["state"] == 0
-    except BaseException:
-        print(icinga.log_tail())
-        raise
-    finally:
-        icinga.stop()
 
 
 # --- the Icinga 2 client against a scripted HTTP server ---------------------------------------------

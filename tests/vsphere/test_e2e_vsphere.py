@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CloudEnv
-from icinga_e2e import CRITICAL, DOWN, HARD, ICINGA2, OK, PREFIX, UP, Icinga2, make_pki, require
+from icinga_e2e import CRITICAL, DOWN, HARD, ICINGA2, OK, PREFIX, UP, Icinga2, make_pki, require, running
 
 from .test_snapshot import credentials_file
 from .vcsim import back_volumes
@@ -36,15 +36,9 @@ def _deployed(joined_cloud, tmp_path: Path, tmp_path_factory):
     env.env["VIO_VCENTER_CREDENTIALS"] = str(credentials_file(joined_cloud.vc, tmp_path))
     env.sweep()
     icinga = Icinga2(tmp_path / "icinga2", pki, env.env)
-    try:
-        icinga.start()
+    with running(icinga):
         icinga.deploy(env, expect_host=PREFIX)
         yield joined_cloud, env, icinga
-    except BaseException:
-        print(icinga.log_tail())
-        raise
-    finally:
-        icinga.stop()
 
 
 def _cluster(joined_cloud) -> tuple[str, list[str]]:
