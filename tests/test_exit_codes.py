@@ -49,3 +49,26 @@ def test_deploy_exit_codes_follow_generate():
     """`... && systemctl reload`-style scripting: 0 unchanged and 1 changed mean the same for both."""
     assert (cli.EXIT_UNCHANGED, cli.EXIT_DEPLOYED) == (generate.EXIT_UNCHANGED, generate.EXIT_CHANGED)
     assert re.search(r"SuccessExitStatus=1", (README.parent / "icinga/systemd/vio-icinga.service").read_text())
+
+
+def man_exit_status(h2m: Path) -> dict[str, set[int]]:
+    """The codes an [EXIT STATUS] section of a help2man include file names: command → codes."""
+    text = h2m.read_text()
+    section = text[text.index("[EXIT STATUS]") + len("[EXIT STATUS]"):]
+    section = section[:section.index("\n[")].strip()
+    entries = section.split(".TP\n")[1:] if section.startswith(".TP") else [f".B \n{section}"]
+    out = {}
+    for entry in entries:
+        head, body = entry.split("\n", 1)
+        names = head.removeprefix(".B ").replace("\\-", "-")
+        out[names] = {int(c) for c in re.findall(r"(?:^|[,;] )(\d) ", " ".join(body.split()))}
+    return out
+
+
+def test_the_man_pages_exit_status_is_readmes():
+    """debian/*.h2m (the Debian package's man pages) say what README's table says."""
+    debian = README.parent / "debian"
+    icinga = man_exit_status(debian / "vio-icinga.h2m")
+    got = {f"`vio-icinga {names}`".replace(", ", "`, `"): codes for names, codes in icinga.items()}
+    got["`vio-discover`"] = man_exit_status(debian / "vio-discover.h2m")[""]
+    assert got == {row: codes for row, codes in CODE.items() if row != "`check_vio_*`"}

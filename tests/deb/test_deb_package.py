@@ -10,6 +10,7 @@ repo's venv (it is not in the package); every command under test is the package'
 from __future__ import annotations
 
 import copy
+import gzip
 import os
 import pwd
 import re
@@ -20,7 +21,17 @@ from pathlib import Path
 
 import pytest
 from conftest import CloudEnv, Run
-from icinga_e2e import E2E_SCENARIO, ICINGA2, PREFIX, Icinga2, make_pki, require, state_defines, user_defines
+from icinga_e2e import (
+    E2E_SCENARIO,
+    ICINGA2,
+    PREFIX,
+    Icinga2,
+    make_pki,
+    require,
+    running,
+    state_defines,
+    user_defines,
+)
 from icinga_helpers import icinga_objects
 
 from vio_checks import __version__
@@ -108,6 +119,20 @@ def test_the_files_are_where_debian_looks(package):
     assert not [f for f in owned if "vio_sim" in f or "vio-sim" in f or f.startswith("/usr/local")]
     assert not [f for f in owned if f.startswith("/usr/bin/check_vio_")]
     assert [f for f in owned if f.endswith("/dist-packages/vio_checks/checks/vm.py")]
+
+
+def test_the_commands_on_path_have_man_pages(package, tmp_path):
+    """help2man's pages: the usage of --help, and the exit status from debian/<command>.h2m. Read from the
+    .deb itself: a slim image may exclude /usr/share/man from what dpkg unpacks."""
+    if not DEB.is_file():
+        _not_there(f"{DEB} missing")
+    subprocess.run(["dpkg-deb", "-x", str(DEB), str(tmp_path)], check=True)
+    for tool in TOOLS:
+        page = f"/usr/share/man/man1/{tool}.1.gz"
+        assert page in set(package), page
+        text = gzip.decompress((tmp_path / page.lstrip("/")).read_bytes()).decode()
+        assert re.search(rf'^\.TH {tool.upper()} "?1"? ', text, re.M), text[:300]
+        assert "EXIT STATUS" in text and "usage:" in text, text[:2000]
 
 
 def test_the_packaged_commands_are_the_generated_ones(package):
@@ -303,17 +328,11 @@ def test_icinga_scenario_2_hypervisor_down_with_the_package(package, deb_pki, tm
         cloud = DebCloud(sim, tmp_path / "cloud")
         cloud.sweep()
         icinga = PackagedIcinga2(tmp_path / "icinga2", deb_pki, cloud.env)
-        try:
-            icinga.start()
+        with running(icinga):
             icinga.deploy(cloud, expect_host=PREFIX)
             command = icinga.api("GET", "/v1/objects/checkcommands/vio_vm", timeout=10)["results"][0]["attrs"]
             assert command["command"] == [str(PLUGINS / "check_vio_vm")], command["command"]
             scenarios.test_hypervisor_down_only_its_nova_compute_alerts((cloud, icinga))
-        except BaseException:
-            print(icinga.log_tail())
-            raise
-        finally:
-            icinga.stop()
 
 
 def test_a_check_without_its_library_says_so(package, tmp_path):
