@@ -71,7 +71,9 @@ def test_import_url_adds_sources_and_sync_rules_and_must_be_http(demo_cloud):
         ["hostgroups", "hosts", "servicegroups", "services"]
     assert all(s["settings"]["scheme"] == "HTTPS" for s in data["ImportSource"].values())
     assert {r["object_type"] for r in data["SyncRule"].values()} == {"host", "service", "hostgroup", "servicegroup"}
-    assert all(r["purge_existing"] == "n" for r in data["SyncRule"].values())
+    purges = {r["object_type"]: (r["purge_existing"], r.get("purge_action")) for r in data["SyncRule"].values()}
+    assert purges == {"host": ("y", "delete"), "service": ("y", "delete"), "hostgroup": ("n", None),
+                      "servicegroup": ("n", None)}
     r = demo_cloud.run("vio-icinga", "director-basket", "--import-url", "file:///etc/passwd")
     assert r.rc == 2 and r.stdout == "" and len(r.stderr.splitlines()) == 1, str(r)
 

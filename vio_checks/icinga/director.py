@@ -11,8 +11,10 @@ Director, the .conf files without it.
 
 Director 1.10's REST API import source reads the export from any HTTP(S) URL (a static file served next to
 Icinga Web 2 will do): four sources (hosts, services, host groups, service groups: `extract_property` of
-the one document) and four sync rules, applied groups first. The sync rules never purge: a host removed
-from the cloud stays in Director until removed there (its check then says it is gone, never OK).
+the one document) and four sync rules, applied groups first. The host and service rules purge (delete)
+what the previous import had and this one has not: Director's purge strategy compares the source's own
+import runs, so no object from elsewhere is touched. Group rules never purge (a group may be used by hosts
+of other sources).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ _UNITS = {"s": 1, "m": 60, "h": 3600}
 _SECTIONS = {"Host": "HostTemplate", "Service": "ServiceTemplate", "Dependency": "Dependency"}
 REST_API_SOURCE = "Icinga\\Module\\Director\\Import\\ImportSourceRestApi"
 #: Director object type → (import source name, extract_property, key column), in sync order.
+#: Sync rules that delete the objects the export no longer has (VMs and their services deleted in the cloud).
+PURGED = frozenset({"host", "service"})
 IMPORTS = {"hostgroup": ("vio-checks host groups", "hostgroups", "object_name"),
            "servicegroup": ("vio-checks service groups", "servicegroups", "object_name"),
            "host": ("vio-checks hosts", "hosts", "object_name"),
@@ -128,8 +132,10 @@ def imports(url: str) -> dict[str, dict[str, dict[str, Any]]]:
         fields = [(f"${{{f}}}", f) for f in SYNC_FIELDS[object_type]]
         if object_type in ("host", "service"):
             fields += [("${template}", "import"), ("${groups}", "groups"), ("${vars}", "vars")]
+        purge = {"purge_existing": "y", "purge_action": "delete"} if object_type in PURGED else \
+            {"purge_existing": "n"}
         rules[source] = {"rule_name": source, "object_type": object_type, "update_policy": "override",
-                         "purge_existing": "n", "description": f"{extract} from {source}",
+                         **purge, "description": f"{extract} from {source}",
                          "properties": [{"source": source, "source_expression": expr,
                                          "destination_field": dest, "priority": i, "merge_policy": "override",
                                          "filter_expression": None}
