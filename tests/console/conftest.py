@@ -8,15 +8,13 @@ run; elsewhere the tests are skipped with the reason. VIO_SCREENSHOTS=DIR writes
 from __future__ import annotations
 
 import copy
-import os
-import sys
 from pathlib import Path
 
 import pytest
-from icinga_e2e import E2E_SCENARIO, ICINGA2, IN_CI, PREFIX, make_pki
+from icinga_e2e import E2E_SCENARIO, PREFIX, make_pki
 
 from .browser import Browser
-from .webstack import APT_PACKAGES, ConsoleIcinga2, WebStack, missing
+from .webstack import APT_PACKAGES, ConsoleIcinga2, WebStack, icinga2_missing, missing, require_installed
 
 HERE = Path(__file__).resolve().parent
 #: Deployed as README shows it, with the links a NOC follows from a host (Horizon for VMs, vCenter for clusters).
@@ -33,13 +31,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def console(make_cloud, tmp_path):
     """(cloud, icinga, browser): the e2e cloud deployed to Icinga 2, synced by Icinga DB, a logged-in browser."""
-    gaps = missing() + ([] if os.access(ICINGA2, os.X_OK) else [f"{ICINGA2} (icinga2)"])
-    if gaps:
-        message = f"CONSOLE TESTS NOT RUN: missing {', '.join(gaps)} (apt-get install {APT_PACKAGES})"
-        if IN_CI:
-            pytest.fail(message, pytrace=False)
-        print(f"\n*** {message}", file=sys.stderr)
-        pytest.skip(message)
+    require_installed("CONSOLE", missing() + icinga2_missing(), APT_PACKAGES)
     cloud = make_cloud(copy.deepcopy(E2E_SCENARIO))
     cloud.sweep()
     stack = WebStack(tmp_path / "web")

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import sys
 import time
 
 import pytest
-from icinga_e2e import DOWN, E2E_SCENARIO, HARD, ICINGA2, IN_CI, PREFIX, make_pki, wait_for
+from icinga_e2e import DOWN, E2E_SCENARIO, HARD, PREFIX, make_pki, wait_for
 from test_e2e_icinga import assert_suppressed, healthy
 
 from .director import APT_PACKAGES, Director, DirectorIcinga2, missing
+from .webstack import icinga2_missing, require_installed
 
 EXPORT = "vio.json"
 _DEP = re.compile(r'object Dependency "[^"]+" \{\n(.*?)\n\}', re.S)
@@ -46,13 +45,7 @@ def generated_edges(cloud) -> set[tuple[str, str]]:
 @pytest.fixture
 def director(make_cloud, tmp_path):
     """(cloud, icinga, director): the e2e cloud swept, Icinga 2 (no vio config) and Director kickstarted."""
-    gaps = missing() + ([] if os.access(ICINGA2, os.X_OK) else [f"{ICINGA2} (icinga2)"])
-    if gaps:
-        message = f"DIRECTOR TESTS NOT RUN: missing {', '.join(gaps)} (apt-get install {APT_PACKAGES})"
-        if IN_CI:
-            pytest.fail(message, pytrace=False)
-        print(f"\n*** {message}", file=sys.stderr)
-        pytest.skip(message)
+    require_installed("DIRECTOR", missing() + icinga2_missing(), APT_PACKAGES)
     cloud = make_cloud(copy.deepcopy(E2E_SCENARIO))
     cloud.sweep()
     icinga = DirectorIcinga2(tmp_path / "icinga2", make_pki(tmp_path / "pki"), cloud.env)

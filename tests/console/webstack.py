@@ -13,12 +13,15 @@ unhandled problem, which is not what a NOC sees in a current Icinga Web 2.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
-from icinga_e2e import Icinga2, free_port, stop_process, wait_for
+import pytest
+from icinga_e2e import ICINGA2, IN_CI, Icinga2, free_port, stop_process, wait_for
 
 MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -45,6 +48,23 @@ WEB_PASSWORD = "noc-not-a-secret"
 def missing() -> list[str]:
     """The files of NEEDS that are not installed, with their package."""
     return [f"{path} ({pkg})" for path, pkg in NEEDS.items() if not Path(path).exists()]
+
+
+def require_installed(suite: str, gaps: list[str], apt_packages: str) -> None:
+    """Nothing when `gaps` (missing files with their package, as missing() lists them) is empty; else the
+    suite fails under CI=true and is skipped elsewhere, naming what to install."""
+    if not gaps:
+        return
+    message = f"{suite} TESTS NOT RUN: missing {', '.join(gaps)} (apt-get install {apt_packages})"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    print(f"\n*** {message}", file=sys.stderr)
+    pytest.skip(message)
+
+
+def icinga2_missing() -> list[str]:
+    """The icinga2 binary, if it is not installed, in missing()'s form."""
+    return [] if os.access(ICINGA2, os.X_OK) else [f"{ICINGA2} (icinga2)"]
 
 
 class Daemons:
