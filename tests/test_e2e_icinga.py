@@ -97,6 +97,29 @@ def root_notifications(icinga: Icinga2, scenario: str) -> list[str]:
     return icinga.notified()
 
 
+def assert_only_nova_compute_alerts(icinga, objs) -> str:
+    """Scenario 2's outcome (nova-compute on vio-compute-01 down), however the results reached Icinga: the
+    service alone notifies; its hypervisor, VMs and their services are DOWN/HARD, unreachable and quiet;
+    the other cluster is untouched. Returns the service's name."""
+    root = f"{PREFIX}!nova-compute@vio-compute-01"
+    assert objs[root].state == 2 and objs[root].hard and objs[root].reachable, str(objs[root])
+    assert root_notifications(icinga, "hypervisor down") == [root], icinga.report()
+
+    hv = icinga.one("hypervisor", vio_compute_host="vio-compute-01")
+    assert (hv.state, hv.state_type, hv.reachable) == (DOWN, HARD, False), str(hv)
+    vms = icinga.find("vm", vio_compute_host="vio-compute-01")
+    assert len(vms) == 2 and all(vm.state == DOWN and vm.hard for vm in vms), [str(v) for v in vms]
+    below = icinga.below(hv.name)
+    assert {o.name for o in vms} <= {o.name for o in below}
+    assert {o.vars["vio_kind"] for o in below} == {"capacity", "vm", "interface", "volume"}
+    assert_suppressed(icinga, [hv.name, *(o.name for o in below)], "below the down hypervisor")
+
+    other = icinga.one("hypervisor", vio_compute_host="vio-compute-02")
+    for o in [other, *icinga.below(other.name)]:
+        assert o.state == OK and o.reachable, str(o)
+    return root
+
+
 # --- 1. healthy ---------------------------------------------------------------------------------------------
 
 
@@ -126,24 +149,7 @@ def test_hypervisor_down_only_its_nova_compute_alerts(e2e):
     cloud.sim.patch("compute_services", "nova-compute@vio-compute-01", state="down")
     cloud.sweep()
     objs = icinga.drive()
-
-    root = f"{PREFIX}!nova-compute@vio-compute-01"
-    assert objs[root].state == 2 and objs[root].hard and objs[root].reachable
-    assert root_notifications(icinga, "hypervisor down") == [root], icinga.report()
-
-    hv = icinga.one("hypervisor", vio_compute_host="vio-compute-01")
-    assert (hv.state, hv.state_type, hv.reachable) == (DOWN, HARD, False), str(hv)
-    vms = icinga.find("vm", vio_compute_host="vio-compute-01")
-    assert len(vms) == 2 and all(vm.state == DOWN and vm.hard for vm in vms), [str(v) for v in vms]
-    below = icinga.below(hv.name)
-    assert {o.name for o in vms} <= {o.name for o in below}
-    assert {o.vars["vio_kind"] for o in below} == {"capacity", "vm", "interface", "volume"}
-    assert_suppressed(icinga, [hv.name, *(o.name for o in below)], "below the down hypervisor")
-
-    # the other cluster is untouched
-    other = icinga.one("hypervisor", vio_compute_host="vio-compute-02")
-    for o in [other, *icinga.below(other.name)]:
-        assert o.state == OK and o.reachable, str(o)
+    root = assert_only_nova_compute_alerts(icinga, objs)
 
     # vio-icinga rootcause reads the same story from Icinga's live states
     api = [*icinga.deploy_args(), "--api-user", "e2e"]
