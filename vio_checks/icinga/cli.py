@@ -58,14 +58,7 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     r.add_argument("--parent-zone", metavar="PARENT", default=render_icinga2.PARENT_ZONE,
                    help="with --zone: the zone that watches ZONE and gets its cluster-zone host (default: "
                         f"{render_icinga2.PARENT_ZONE})")
-    for key, what in (("vm", "VM hosts"), ("interface", "interface services"), ("volume", "volume services")):
-        r.add_argument(f"--{key}-interval", type=duration, metavar="DURATION",
-                       help=f"check interval of the {what} (default: the template's, 5m)")
-    r.add_argument("--notes-url", action="append", metavar="KIND=URL",
-                   help="notes_url for objects of KIND (cloud, hypervisor, vm, router, interface, volume); "
-                        "URL may hold {id} {name} {project_id} {project} {hypervisor} {cloud} {region} "
-                        "(repeatable), e.g. vm=https://horizon.example.com/project/instances/{id}/")
-    r.add_argument("--action-url", action="append", metavar="KIND=URL", help="action_url, like --notes-url")
+    g.add_object_options(r)
     m = p.add_argument_group("mode")
     m.add_argument("--mode", choices=MODES, default="active",
                    help="active: Icinga runs a check executable per object (default); passive: `vio-icinga "

@@ -37,9 +37,9 @@ _UNITS = {"s": 1, "m": 60, "h": 3600}
 #: Basket section per template type.
 _SECTIONS = {"Host": "HostTemplate", "Service": "ServiceTemplate", "Dependency": "Dependency"}
 REST_API_SOURCE = "Icinga\\Module\\Director\\Import\\ImportSourceRestApi"
-#: Director object type → (import source name, extract_property, key column), in sync order.
 #: Sync rules that delete the objects the export no longer has (VMs and their services deleted in the cloud).
 PURGED = frozenset({"host", "service"})
+#: Director object type → (import source name, extract_property, key column), in sync order.
 IMPORTS = {"hostgroup": ("vio-checks host groups", "hostgroups", "object_name"),
            "servicegroup": ("vio-checks service groups", "servicegroups", "object_name"),
            "host": ("vio-checks hosts", "hosts", "object_name"),

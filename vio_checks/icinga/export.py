@@ -137,20 +137,14 @@ def run_export(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add `export` to vio-icinga's subcommands (options as generate's)."""
+    from vio_checks.icinga.generate import add_object_options
     from vio_checks.icinga.load import add_topology_options
-    from vio_checks.options import duration
 
     p = subparsers.add_parser(
         "export", help="print the hosts and services as JSON, for Icinga Director's import",
         description="Print the hosts, services and groups `generate` would write, as JSON records for Icinga "
                     "Director's import (README: With Icinga Director); vars.vio_parent carries the tree.")
     p.add_argument("--json", action="store_true", required=True, help="JSON (the only format)")
-    r = p.add_argument_group("objects (as for generate)")
-    for key, what in (("vm", "VM hosts"), ("interface", "interface services"), ("volume", "volume services")):
-        r.add_argument(f"--{key}-interval", type=duration, metavar="DURATION",
-                       help=f"check interval of the {what} (default: the template's, 5m)")
-    r.add_argument("--notes-url", action="append", metavar="KIND=URL",
-                   help="notes_url for objects of KIND, as for generate (repeatable)")
-    r.add_argument("--action-url", action="append", metavar="KIND=URL", help="action_url, like --notes-url")
+    add_object_options(p.add_argument_group("objects (as for generate)"))
     add_topology_options(p)
     p.set_defaults(func=run_export)

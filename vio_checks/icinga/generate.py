@@ -32,7 +32,7 @@ from vio_checks.icinga import (
 )
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.passive import Passive
-from vio_checks.options import CLOUD_OPTIONS, cache_options
+from vio_checks.options import CLOUD_OPTIONS, cache_options, duration
 
 EXIT_UNCHANGED, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 FORMATS = ("icinga2", "nagios")
@@ -58,6 +58,20 @@ def topology_options(args: argparse.Namespace) -> o.Options:
         notes_urls=_url_map(getattr(args, "notes_url", None) or [], "--notes-url"),
         action_urls=_url_map(getattr(args, "action_url", None) or [], "--action-url"),
     )
+
+
+def add_object_options(group: argparse._ArgumentGroup) -> None:
+    """The options render_options() and topology_options() read that generate, deploy and export share:
+    the leaf check intervals, --notes-url and --action-url."""
+    for key, what in (("vm", "VM hosts"), ("interface", "interface services"), ("volume", "volume services")):
+        group.add_argument(f"--{key}-interval", type=duration, metavar="DURATION",
+                           help=f"check interval of the {what} (default: the template's, 5m)")
+    group.add_argument("--notes-url", action="append", metavar="KIND=URL",
+                       help="notes_url for objects of KIND (cloud, hypervisor, vm, router, interface, "
+                            "volume); URL may hold {id} {name} {project_id} {project} {hypervisor} {cloud} "
+                            "{region} (repeatable), e.g. vm=https://horizon.example.com/project/instances/{id}/")
+    group.add_argument("--action-url", action="append", metavar="KIND=URL",
+                       help="action_url, like --notes-url")
 
 
 #: What `--notes-url KIND=...` accepts as KIND, → node kinds.
