@@ -16,13 +16,18 @@ if TYPE_CHECKING:
 
 EPILOG = """\
 states:
-  CRITICAL  the hypervisor is down (its nova-compute service stopped reporting), or vCenter is lost: the
-            VMware driver's reason "set by vmwareapi host_state" on a disabled (or down) nova-compute
-            (the driver leaves that reason on re-enabling it too: enabled and up is fine)
+  CRITICAL  the hypervisor is down: its nova-compute service, which reports it, is down or forced down
+            (or the hypervisor record says down); or vCenter is lost: the VMware driver's reason "set by
+            vmwareapi host_state" on a disabled (or down) nova-compute (the driver leaves that reason on
+            re-enabling it too: enabled and up is fine)
   OK        disabled by an admin, with the reason in the status line ("domain-c8 is disabled:
             maintenance"); --warn-disabled makes it WARNING
   WARNING/CRITICAL  vCPU, RAM or disk usage in % outside the --*-warning/--*-critical ranges
             (defaults: RAM and disk 90/95, vCPU none: overcommit above 100 % is normal on VMware)
+  CRITICAL  with the vSphere layer: no ESXi host of its cluster can run a VM: every host is down
+            (disconnected, not responding, powered off, in standby) or in maintenance mode, at least one
+            down ("all 3 ESXi hosts are down", or "no ESXi host can run a VM: 1 down (...), 2 in
+            maintenance mode (...)"); WARNING when every host is in maintenance mode
   UNKNOWN   Nova's record has no state or status ("Nova reported no state: state unverified"; counted
             as unverified in the aggregate); --id/--name not found or ambiguous
   aggregate (no --id/--name): the worst hypervisor's state, or -w/-c on the number of problem hypervisors
@@ -85,15 +90,16 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
 
 
 def _below(snap, h, v: Verdict) -> Verdict:
-    """With the vSphere layer: CRITICAL when every ESXi host of the hypervisor's cluster is down (one
+    """With the vSphere layer: CRITICAL when no ESXi host of the hypervisor's cluster can run a VM (every
+    one down or in maintenance mode, at least one down), WARNING when all are in maintenance mode (one
     down host leaves it UP: check_vio_esxi reports that host)."""
     if getattr(snap.meta, "vsphere", None) is None:
         return v
-    from vio_checks.judge.esxi import cluster_down
+    from vio_checks.judge.esxi import cluster_unavailable
 
-    down = cluster_down(snap.find("esxi_hosts", "hypervisor", h.hostname), h.label)
-    if down is not None:
-        v.findings[:0] = down.findings
+    unavailable = cluster_unavailable(snap.find("esxi_hosts", "hypervisor", h.hostname), h.label)
+    if unavailable is not None:
+        v.findings[:0] = unavailable.findings
     return v
 
 

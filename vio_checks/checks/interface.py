@@ -8,6 +8,7 @@ from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label, status_perf
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import FLAG, Option, duration
+from vio_checks.reporter import Reporters
 from vio_checks.selection import selection_from_args, selection_options
 from vio_checks.text import inert
 
@@ -25,6 +26,12 @@ states:
   OK        ACTIVE; admin down ("(admin down)", whatever its status; --warn-disabled makes it WARNING);
             DOWN on a VM that is not ACTIVE ("DOWN (VM SHUTOFF)"); DOWN or N/A on router, gateway, DHCP
             and floating IP ports (normal with DVR and NSX: shown, not judged)
+  UNKNOWN   its reporter cannot vouch for it: every L2 agent (OVS, Linux bridge, SR-IOV, DVS, OVSvApp,
+            OVN controller, ...) on its binding host (`binding:host_id`) is dead or did not report
+            whether it is alive ("web-01 port eth0 on private: L2 agent neutron-openvswitch-agent@
+            compute-1 dead (last heartbeat 10:42): state unverified (Neutron last reported ACTIVE)").
+            Such a port is "unverified": its last reported status is shown but not judged. A port bound
+            to a host that runs no L2 agent (NSX), or bound nowhere, is judged on Neutron's record.
   UNKNOWN   Neutron's record has no status ("Neutron reported no status: state unverified"; counted as
             unverified in the aggregate); --id/--name/--server not found or ambiguous
   aggregate (no --id/--name): all VM ports (device_owner compute:*), or every port with --all-ports;
@@ -72,7 +79,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     if port is not None:
         server = snap.get("servers", port.device_id) if port.is_vm_port and port.device_id else None
         network = snap.get("networks", port.network_id) if port.network_id else None
-        return judge_port(port, server, network, opts, now)
+        agents = Reporters(agents=snap.find("agents", "host", port.binding_host or ""))
+        return judge_port(port, server, network, opts, now, agents.port(port, now))
 
     networks = {n.id: n for n in snap.all("networks")}
     if args.server:
@@ -87,12 +95,13 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
                  and selection.port_selected(p, servers.get(p.device_id) if p.is_vm_port else None)]
         what = "ports" if args.all_ports else "VM ports"
 
+    agents = Reporters(agents=snap.all("agents"))
     items, orphans = [], set()
     for p in ports:
         server = servers.get(p.device_id) if p.is_vm_port else None
         network = networks.get(p.network_id)
         label = port_label(p, server, network)
-        items.append((label, judge_port(p, server, network, opts, now)))
+        items.append((label, judge_port(p, server, network, opts, now, agents.port(p, now))))
         if server is None:  # no VM host, so no interface service of its own reports it
             orphans.add(label)
     verdict = aggregate(items, what, args.warning, args.critical, ignore_states=args.ignore_states,

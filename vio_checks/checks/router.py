@@ -18,17 +18,22 @@ EPILOG = """\
 states:
   CRITICAL  status ERROR
   CRITICAL  L3 agents exist in the inventory and the (admin-up) router is hosted by none of them
-            ("not hosted by any L3 agent"), or by none that is alive ("no alive L3 agent")
-  CRITICAL  HA router: none of its alive hosting L3 agents reports ha_state active ("no active L3 agent"),
-            or two or more do ("split brain")
-  WARNING   some, not all, of its hosting L3 agents are dead (an HA router lost its standby, a distributed
-            router lost a node)
+            ("not hosted by any L3 agent"), or by none that is alive ("no alive L3 agent"), or by none
+            that serves it: alive and admin up ("no L3 agent serves it"; with Neutron's default
+            enable_services_on_agents_with_admin_state_down = False an admin-down L3 agent's routers
+            are disabled there)
+  CRITICAL  HA router: none of its serving (alive, admin-up) hosting L3 agents reports ha_state active
+            ("no active L3 agent"), or two or more do ("split brain")
+  WARNING   some, not all, of its hosting L3 agents are dead or admin down (an HA router lost its
+            standby, a distributed router lost a node)
   WARNING   any status other than ACTIVE or ERROR (e.g. stuck in ALLOCATING)
-  UNKNOWN   HA router whose ha_state Neutron did not report (so its active agent cannot be verified)
+  UNKNOWN   HA router whose ha_state Neutron did not report (so its active agent cannot be verified);
+            no hosting L3 agent serves it and Neutron did not report whether some of them are alive
+            or admin up ("state unverified", counted as unverified in the aggregate)
   OK        admin down: a deliberate admin action, noted in the status line ("(admin down)");
             --warn-disabled makes it WARNING; an admin-down router's hosting is only noted
-  OK        ACTIVE, admin up, and (with L3 agents) hosted by alive agents only, an HA router active on
-            exactly one of them
+  OK        ACTIVE, admin up, and (with L3 agents) hosted by alive, admin-up agents only, an HA router
+            active on exactly one of them
   NSX:      the NSX plugins VIO uses run no L3 agents; when the inventory holds no L3 agent at all, a
             router is judged on its own status and admin state alone
   aggregate (no --id/--name): the worst router's state, or -w/-c on the number of problem routers

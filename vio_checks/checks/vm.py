@@ -35,7 +35,8 @@ states:
             --warning-states / --critical-states
   UNKNOWN   the VM's host cannot vouch for it: host_status DOWN/UNKNOWN, its hypervisor down, its
             nova-compute service down, or vCenter lost (the VMware driver's "set by vmwareapi host_state"
-            on a disabled or down nova-compute; the same reason on an enabled, up service is not a loss);
+            on a disabled or down nova-compute; the same reason on an enabled, up service is not a loss),
+            or, with the vSphere layer, the ESXi host its vSphere VM runs on is down;
             also Nova's own status UNKNOWN, or no status in Nova's record ("Nova reported no status").
             Such a VM is "unverified": its last reported status (even ERROR) is shown but not judged.
             Also UNKNOWN: --id/--name not found or ambiguous.

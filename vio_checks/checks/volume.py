@@ -5,18 +5,24 @@ from __future__ import annotations
 from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
 from vio_checks.checks.select import select_one
 from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.datastore import on_datastore
 from vio_checks.judge.verdict import Verdict
 from vio_checks.judge.volume import VolumeOptions, judge_volume, volume_perf
 from vio_checks.options import Option, duration
+from vio_checks.reporter import Reporters
 from vio_checks.selection import selection_from_args, selection_options
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable, Mapping
+
+    from vio_checks.model import Server, Volume
 
 EPILOG = """\
 states:
   CRITICAL  any error status: error, error_deleting, error_backing-up, error_restoring, error_extending
+  CRITICAL  with the vSphere layer: the datastore holding the volume's VMDK is not accessible (named)
   WARNING   a transitional status for longer than --stuck-after, measured from the volume's `updated_at`:
             creating, attaching, detaching, deleting, extending, backing-up, restoring-backup, downloading,
             uploading, retyping, maintenance (younger: OK "attaching for 4 min")
@@ -25,6 +31,12 @@ states:
             so a VM created during the sweep is not flagged)
   OK        available, in-use, awaiting-transfer (a transfer offer may wait for days), reserved ("reserved
             for attaching or shelved": the volume of a SHELVED_OFFLOADED VM stays reserved)
+  UNKNOWN   its reporter cannot vouch for it: the cinder-volume service of its backend (the volume's
+            `host@backend#pool` is served by the service `host@backend`) is down, its state was not
+            reported, or Cinder lists cinder-volume services but none for that backend ("db-data: backend
+            b@vmdk: cinder-volume b@vmdk down since 10:42: state unverified (Cinder last reported
+            in-use)"). Such a volume is "unverified": its last reported status (even an error) is shown
+            but not judged. A volume without a backend (never scheduled) is judged on its own record.
   UNKNOWN   a status Cinder does not document; no status in Cinder's record ("Cinder reported no status:
             state unverified", counted as unverified in the aggregate); --id/--name not found or ambiguous
   aggregate (no --id/--name): the worst volume's state, or -w/-c on the number of problem volumes
@@ -57,16 +69,32 @@ OPTIONS = (
 )
 
 
+def _judge(snap, opts: VolumeOptions, now: float) -> Callable[[Volume, Mapping[str, Server | None]], Verdict]:
+    """judge_volume with what else decides a volume's state: its backend's cinder-volume service (the
+    reporter rule) and, with the vSphere layer, the datastore holding its VMDK."""
+    reporters = Reporters(volume_services=snap.all("volume_services"))
+    on = {}
+    if getattr(snap.meta, "vsphere", None) is not None:
+        on = {vid: d for d in snap.all("datastores") for vid in d.volumes}
+
+    def judge(vol: Volume, servers: Mapping[str, Server | None]) -> Verdict:
+        v = judge_volume(vol, servers, opts, now, reporters.volume(vol, now))
+        return on_datastore(v, vol, on[vol.id]) if vol.id in on else v
+
+    return judge
+
+
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     opts = VolumeOptions(stuck_after=args.stuck_after)
+    judge = _judge(snap, opts, now)
     volume = select_one(snap, "volumes", args, "volume")
     if volume is not None:
         servers = {a.server_id: snap.get("servers", a.server_id) for a in volume.attachments}
-        return judge_volume(volume, servers, opts, now)
+        return judge(volume, servers)
     servers = {s.id: s for s in snap.all("servers")}
     selection = selection_from_args(args, snap)
     volumes = [vol for vol in snap.all("volumes") if selection.volume_selected(vol, servers)]
-    judged = [(vol, judge_volume(vol, servers, opts, now)) for vol in volumes]
+    judged = [(vol, judge(vol, servers)) for vol in volumes]
     items = [(vol.name or vol.id, v) for vol, v in judged]
     verdict = aggregate(items, "volumes", args.warning, args.critical, ignore_states=args.ignore_states)
     verdict.perf += volume_perf(judged)

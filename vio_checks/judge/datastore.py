@@ -56,3 +56,19 @@ def judge_datastore(d, opts: DatastoreOptions = DatastoreOptions()) -> Verdict:
     v.details.append(f"datastore {inert(d.name)} (moref {inert(d.moref)}, type {inert(d.type) or '?'}), "
                      f"mounted and accessible on {mounted} of {len(d.mounts)} hosts")
     return v
+
+
+def on_datastore(v: Verdict, volume, d) -> Verdict:
+    """A volume's verdict told with the datastore holding its VMDK (`d`: a records.Datastore).
+
+    An inaccessible datastore is the volume's own failure, known from vCenter: CRITICAL naming it, whatever
+    Cinder last said (so never "unverified"). Otherwise the datastore is only named in the long output.
+    """
+    label = inert(d.name) or inert(d.moref)
+    if d.accessible is False:
+        v.unverified = False
+        v.add(State.CRITICAL, f"{inert(volume.name) or inert(volume.id)} is on datastore {label}, "
+                              "which is not accessible")
+    access = {True: "accessible", False: "not accessible"}.get(d.accessible, "accessibility not reported")
+    v.details.append(f"on datastore {label} (moref {inert(d.moref)}): {access}")
+    return v

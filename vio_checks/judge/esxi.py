@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst
 from vio_checks.model import unreported
+from vio_checks.reporter import of_esxi_host
 from vio_checks.text import inert
 
 #: vSphere's connection states, as a person reads them.
@@ -107,13 +108,37 @@ def judge_hosts(hosts: Sequence, what: str, opts: EsxiOptions = EsxiOptions(), w
     return out
 
 
-def cluster_down(hosts: Sequence, label: str) -> Verdict | None:
-    """CRITICAL when every ESXi host of a cluster is down (the hypervisor serves nothing), else None."""
-    if hosts and all(is_down(h) for h in hosts):
-        v = Verdict()
+def cluster_unavailable(hosts: Sequence, label: str) -> Verdict | None:
+    """A cluster (one Nova hypervisor) on which no ESXi host can run a VM: CRITICAL when every host is down
+    or in maintenance mode and at least one is down ("all 3 ESXi hosts are down" when all are); WARNING
+    when every host is in maintenance mode (an admin's doing, but nothing runs there). None while some
+    host can run VMs, or whether one can is not known (a host's state not reported): check_vio_esxi
+    judges the hosts themselves."""
+    if not hosts:
+        return None
+    down = [h for h in hosts if is_down(h)]
+    maintenance = [h for h in hosts if not is_down(h) and h.maintenance is True
+                   and h.connection_state == "connected" and h.power_state == "poweredOn"]
+    if len(down) + len(maintenance) < len(hosts):
+        return None
+    v = Verdict()
+    if len(down) == len(hosts):
         v.add(State.CRITICAL, f"{inert(label)}: all {len(hosts)} ESXi hosts are down")
-        return v
-    return None
+    elif down:
+        v.add(State.CRITICAL, f"{inert(label)}: no ESXi host can run a VM: {len(down)} down ("
+              + ", ".join(_listed(down)) + f"), {len(maintenance)} in maintenance mode ("
+              + ", ".join(_listed(maintenance)) + ")")
+    else:
+        v.add(State.WARNING,
+              f"{inert(label)}: no ESXi host can run a VM: all {len(hosts)} in maintenance mode")
+    return v
+
+
+def _listed(hosts: Sequence) -> list[str]:
+    """The first few hosts' names (sorted), `+N more` for the rest."""
+    names = sorted(host_label(h) for h in hosts)
+    more = [f"+{len(names) - MAX_LISTED} more"] if len(names) > MAX_LISTED else []
+    return names[:MAX_LISTED] + more
 
 
 def on_esxi(v: Verdict, host, vm_power: str | None = None) -> Verdict:
@@ -124,13 +149,13 @@ def on_esxi(v: Verdict, host, vm_power: str | None = None) -> Verdict:
     if host is None:
         return v
     label = host_label(host)
-    if is_down(host) and not v.unverified:
+    vouch = of_esxi_host(host)
+    if not vouch.can_vouch and not v.unverified:
         first = v.findings[0].text if v.findings else "the VM"
         name = first.split(" ", 1)[0].rstrip(":")
         v.findings = []
         v.unverified = True
-        connection = _CONNECTION.get(host.connection_state) or _POWER.get(host.power_state, "down")
-        v.add(State.UNKNOWN, f"{name}: ESXi host {label} is {connection}: state unverified")
+        v.add(State.UNKNOWN, f"{name}: {vouch.trouble}: state unverified")
     else:
         state = v.state
         for f in v.findings:

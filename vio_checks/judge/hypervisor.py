@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Perf, State, Threshold, Verdict
 from vio_checks.model import Hypervisor, Service, unreported
+from vio_checks.reporter import of_hypervisor
 from vio_checks.text import inert
 
 MIB = 1024 * 1024
@@ -54,8 +55,10 @@ def judge_hypervisor(h: Hypervisor, service: Service | None, opts: HypervisorOpt
     if lost:
         v.add(State.CRITICAL, f"{label}: vCenter unreachable (nova-compute {inert(h.service_host) or '?'} "
                               "disabled by the VMware driver)")
-    if h.state == "down":
-        v.add(State.CRITICAL, f"{label} is down; {service_text(service, h, now)}")
+    vouch = of_hypervisor(h, service, now)  # its nova-compute: not reporting is its own failure
+    if not vouch.can_vouch:
+        v.add(State.CRITICAL, f"{label} is down; "
+                              + (vouch.trouble if service is not None else service_text(service, h, now)))
     elif h.status == "disabled" and not lost:
         # A deliberate admin action: OK with its reason unless --warn-disabled.
         v.add(State.WARNING if opts.warn_disabled else State.OK, f"{label} is disabled: {reason}")

@@ -10,6 +10,9 @@ Neutron semantics used here:
   or N/A by design with several plugins (DVR, NSX), so their DOWN is shown, not judged.
 - admin down (admin_state_up false) is a deliberate admin action: OK, or WARNING with --warn-disabled.
 - a record without a status (the API left it out) cannot be judged: unverified, never OK.
+- a bound port whose host's L2 agents are all dead (vio_checks.reporter) is unverified too: the agent is
+  what reports it up or down, so its last reported status is shown, not judged. binding_failed and unbound
+  ports have no agent reporting them: judged on Neutron's record.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from vio_checks.judge.timefmt import clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Network, Port, Server, unreported
+from vio_checks.reporter import Vouch, unverified_text
 from vio_checks.text import inert, perf_label
 
 #: Statuses always present in aggregate perfdata, in this order (others when present).
@@ -45,8 +49,10 @@ def port_label(port: Port, server: Server | None, network: Network | None) -> st
 
 
 def judge_port(port: Port, server: Server | None, network: Network | None, opts: InterfaceOptions,
-               now: float) -> Verdict:
-    """The state of one port, given its VM (None when not a VM port or the VM is gone) and network."""
+               now: float, vouch: Vouch | None = None) -> Verdict:
+    """The state of one port, given its VM (None when not a VM port or the VM is gone) and network;
+    `vouch`: whether the L2 agents of its binding host can vouch for it (`reporter.Reporters.port`; None:
+    not asked)."""
     v = Verdict()
     label = port_label(port, server, network)
     status = inert(port.status, 40) or "?"
@@ -58,6 +64,10 @@ def judge_port(port: Port, server: Server | None, network: Network | None, opts:
     if missing:
         v.unverified = True
         v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
+    elif vouch is not None and not vouch.can_vouch:
+        v.unverified = True
+        v.add(State.UNKNOWN, unverified_text(label, vouch, "Neutron", status))
+        v.details += vouch.reasons
     elif not port.admin_state_up:
         # A deliberate admin action: OK unless --warn-disabled.
         v.add(State.WARNING if opts.warn_disabled else State.OK, f"{label} is {status} (admin down)")

@@ -1,8 +1,11 @@
 """Neutron router state, and the L3 agents that host it (when the cloud runs L3 agents at all).
 
 With the NSX plugins VIO uses there are no L3 agents: a router is judged on its own status then. When the
-inventory holds L3 agents, an admin-up router must be hosted by at least one alive agent, and an HA router
-must be active on exactly one alive agent (its `ha_states`, as Neutron reports them per hosting agent).
+inventory holds L3 agents, an admin-up router must be hosted by at least one agent that serves it (alive and
+admin up: vio_checks.reporter; with Neutron's defaults an admin-down agent's routers are disabled there),
+and an HA router must be active on exactly one serving agent (its `ha_states`, as Neutron reports them per
+hosting agent). When no agent is known to serve it and some hosting agent's state was not reported, the
+router is unverified.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from dataclasses import dataclass
 
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Perf, State, Verdict
-from vio_checks.model import Agent, Router
+from vio_checks.model import Agent, Router, unreported
+from vio_checks.reporter import agent_label, not_serving, serves
 from vio_checks.text import inert
 
 HA_ACTIVE = "active"
@@ -26,11 +30,6 @@ class RouterOptions:
 def router_label(r: Router) -> str:
     """The router's name, or its id when it has none (made inert for plugin output)."""
     return inert(r.name) or inert(r.id)
-
-
-def agent_label(a: Agent) -> str:
-    """`binary@host` of an agent (made inert for plugin output)."""
-    return f"{inert(a.binary) or 'agent'}@{inert(a.host) or inert(a.id)}"
 
 
 def _agent_text(a: Agent, r: Router, now: float) -> str:
@@ -89,26 +88,38 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
     missing = [i for i, a in zip(r.agent_ids, hosting, strict=True) if a is None]
     hosting_known = [a for a in hosting if a is not None]
     alive = [a for a in hosting_known if a.alive]
-    dead = [a for a in hosting_known if not a.alive]
+    serving = [a for a in hosting_known if serves(a)]  # the reporter rule: alive and admin up
+    idle = [a for a in hosting_known if not serves(a)]
     total = len(r.agent_ids)
     hosting_text = ""
     if l3_in_cloud or total:
-        dead_names = [agent_label(a) for a in dead]
-        dead_names += [f"agent {inert(i)} (not in inventory)" for i in missing]
+        all_dead = all(not a.alive and not unreported(a) for a in idle)
+        idle_names = [agent_label(a) if all_dead else not_serving(a, now) for a in idle]
+        idle_names += [f"agent {inert(i)} (not in inventory)" for i in missing]
+        unsure = [a for a in idle if unreported(a)]
         if r.admin_state_up:
             if not total:
                 v.add(State.CRITICAL, f"{label} is not hosted by any L3 agent")
-            elif not alive:
+            elif not serving and unsure:
+                v.unverified = True
+                v.add(State.UNKNOWN, f"{label}: no L3 agent known to serve it ({total} hosting: "
+                                     + ", ".join(idle_names) + "): state unverified")
+            elif not serving and all_dead:
                 v.add(State.CRITICAL, f"{label}: no alive L3 agent ({total} hosting, all dead: "
-                                      + ", ".join(dead_names) + ")")
+                                      + ", ".join(idle_names) + ")")
+            elif not serving:
+                v.add(State.CRITICAL, f"{label}: no L3 agent serves it ({total} hosting: "
+                                      + ", ".join(idle_names) + "; an admin-down L3 agent serves no router)")
             else:
-                if len(alive) < total:
-                    v.add(State.WARNING, f"{label}: {_kind(r)} with {total - len(alive)} of {total} hosting "
-                                         "L3 agents dead: " + ", ".join(dead_names))
+                if len(serving) < total:
+                    how = "dead" if all_dead else "not serving"
+                    v.add(State.WARNING, f"{label}: {_kind(r)} with {total - len(serving)} of {total} "
+                                         f"hosting L3 agents {how}: " + ", ".join(idle_names))
                 if r.ha:
-                    _judge_ha(v, r, label, alive)
-        elif total and len(alive) < total:
-            v.details.append(f"{total - len(alive)} of {total} hosting L3 agents dead (router admin down)")
+                    _judge_ha(v, r, label, serving)
+        elif total and len(serving) < total:
+            how = "dead" if all_dead else "not serving"
+            v.details.append(f"{total - len(serving)} of {total} hosting L3 agents {how} (router admin down)")
         hosting_text = f", {len(alive)} of {total} hosting L3 agents alive" if total else \
             ", not hosted by any L3 agent"
         v.perf += [

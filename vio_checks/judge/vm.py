@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from vio_checks.judge.timefmt import age, clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Hypervisor, Record, Server, Service, unreported
+from vio_checks.reporter import hypervisor_label, of_server, unverified_text
 from vio_checks.text import inert, perf_label
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm check does not need it)
@@ -54,48 +55,8 @@ class VmOptions(Record):
         self.critical_states = critical_states  # resting statuses that are critical
 
 
-def hypervisor_label(server: Server, hypervisor: Hypervisor | None) -> str | None:
-    """The cluster name when the hostname carries it, else the hypervisor hostname (or the host); inert."""
-    if hypervisor is not None:
-        label = hypervisor.label
-    elif server.hypervisor_hostname:
-        label = Hypervisor(id="", hostname=server.hypervisor_hostname).label
-    else:
-        label = server.host
-    return inert(label) or None
-
-
 def _on(label: str | None) -> str:
     return f" (on {label})" if label else ""
-
-
-def host_trouble(server: Server, hypervisor: Hypervisor | None, service: Service | None,
-                 now: float) -> tuple[str, list[str]] | None:
-    """Why the VM's host cannot vouch for its state: (short reason, detail lines), or None when it can."""
-    if not server.host and not server.hypervisor_hostname:
-        return None  # never scheduled (e.g. ERROR "No valid host"): Nova's own record is all there is
-    reasons: list[str] = []
-    vcenter_lost = False
-    if service is not None and service.vcenter_lost:
-        vcenter_lost = True
-        reasons.append(f"nova-compute {inert(service.host)} disabled by the VMware driver: "
-                       "vCenter unreachable")
-    elif hypervisor is not None and hypervisor.vcenter_lost:
-        vcenter_lost = True
-        reasons.append(f"hypervisor {inert(hypervisor.hostname)} disabled by the VMware driver: "
-                       "vCenter unreachable")
-    if service is not None and (service.state == "down" or service.forced_down):
-        forced = " (forced down)" if service.forced_down else ""
-        reasons.append(f"compute service {inert(service.host)} down{forced} "
-                       f"since {clock(service.updated, now)}")
-    if hypervisor is not None and hypervisor.state == "down":
-        reasons.append(f"hypervisor {inert(hypervisor.hostname)} state down")
-    if (server.host_status or "").upper() in ("DOWN", "UNKNOWN"):
-        reasons.append(f"Nova reports host_status {inert(server.host_status.upper())} for "
-                       f"{inert(server.host) or '?'}")
-    if not reasons:
-        return None
-    return ("cut off from vCenter" if vcenter_lost else "down"), reasons
 
 
 def _activity(server: Server) -> str:
@@ -122,13 +83,11 @@ def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | N
     status = inert(server.status, 40) or "?"
     missing = unreported(server)
 
-    trouble = host_trouble(server, hypervisor, service, now)
-    if trouble is not None:
-        why, reasons = trouble
+    vouch = of_server(server, hypervisor, service, now)
+    if not vouch.can_vouch:
         v.unverified = True
-        v.add(State.UNKNOWN, f"{name}: hypervisor {hv or '?'} {why}: state unverified "
-                             f"(Nova last reported {status})")
-        v.details += reasons
+        v.add(State.UNKNOWN, unverified_text(name, vouch, "Nova", status))
+        v.details += vouch.reasons
     elif missing:
         v.unverified = True
         v.add(State.UNKNOWN, f"{name}: {missing}: state unverified{_on(hv)}")

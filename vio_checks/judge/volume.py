@@ -10,6 +10,8 @@ Cinder semantics used here (API reference, volume status table):
   may legitimately take days: shown, not judged), reserved ("reserved for attaching or shelved": the
   volume of a SHELVED_OFFLOADED VM stays reserved as long as the VM is shelved).
 - a record without a status (the API left it out) cannot be judged: unverified, never OK.
+- a volume whose backend's cinder-volume service cannot vouch for it (down, or not in Cinder's service
+  list: vio_checks.reporter) is unverified too: its last reported status is shown, not judged.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from vio_checks.judge.timefmt import age, clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Server, Volume, unreported
+from vio_checks.reporter import Vouch, unverified_text
 from vio_checks.text import inert, perf_label
 
 GIB = 1024**3
@@ -46,9 +49,10 @@ def _size(gb: int) -> str:
 
 
 def judge_volume(volume: Volume, servers: Mapping[str, Server | None], opts: VolumeOptions,
-                 now: float) -> Verdict:
+                 now: float, vouch: Vouch | None = None) -> Verdict:
     """The state of one volume. `servers` maps each attachment's server id to its record, None when the
-    server is not in the inventory (deleted)."""
+    server is not in the inventory (deleted); `vouch`: whether its cinder-volume service can vouch for it
+    (`reporter.Reporters.volume`; None: not asked)."""
     v = Verdict()
     name = inert(volume.name) or inert(volume.id)
     status = inert(volume.status, 40) or "?"
@@ -67,6 +71,10 @@ def judge_volume(volume: Volume, servers: Mapping[str, Server | None], opts: Vol
     if missing:
         v.unverified = True
         v.add(State.UNKNOWN, f"{name}: {missing}: state unverified")
+    elif vouch is not None and not vouch.can_vouch:
+        v.unverified = True
+        v.add(State.UNKNOWN, unverified_text(name, vouch, "Cinder", status))
+        v.details += vouch.reasons
     elif status.startswith("error"):
         v.add(State.CRITICAL, f"{name} is {status} ({_size(volume.size_gb)}, backend {backend})")
     elif status in TRANSITIONAL:
