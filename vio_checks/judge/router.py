@@ -89,7 +89,7 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
     hosting_known = [a for a in hosting if a is not None]
     alive = [a for a in hosting_known if a.alive]
     serving = [a for a in hosting_known if serves(a)]  # the reporter rule: alive and admin up
-    idle = [a for a in hosting_known if not serves(a)]
+    idle = sorted((a for a in hosting_known if not serves(a)), key=agent_label)
     total = len(r.agent_ids)
     hosting_text = ""
     if l3_in_cloud or total:
