@@ -10,6 +10,7 @@ import signal
 import time
 from collections.abc import Callable
 
+from .seed import connect
 from .stack import COMPUTE_HOSTS, NETWORK_HOST, SERVICE_DOWN_TIME
 
 BOUND = SERVICE_DOWN_TIME * 3 + 20  # seconds: the service-down time, a report interval or two, a loaded machine
@@ -78,8 +79,45 @@ def test_stopped_cinder_volume_is_critical(real, real_cloud):
     try:
         r = until(real, lambda: Ok(real.run("check_vio_service", "--component", "cinder"), 2), "cinder CRITICAL").run
         assert "cinder-volume@block-1@fake" in r.status, str(r)
+        # its volumes: their reporter is down, so they are unverified, never OK
+        vol = real.run("check_vio_volume", "--name", "vol-free")
+        assert vol.rc == 3 and "cinder-volume block-1@fake down since" in vol.status, str(vol)
+        assert "state unverified (Cinder last reported available)" in vol.status, str(vol)
     finally:
         stack.start_cinder_volume()
+    until(real, lambda: Ok(real.run("check_vio_volume", "--name", "vol-free"), 0), "volume vouched for again")
+
+
+def test_dead_l2_agent_leaves_its_hosts_ports_unverified(real, real_cloud):
+    stack = real_cloud.stack
+    host = COMPUTE_HOSTS[1]
+    conn = connect(stack)
+    (port,) = list(conn.network.ports(device_id=real_cloud.seeded.servers["active2"]))
+    conn.close()
+    stack.set_agent("neutron-openvswitch-agent", host, alive=False)
+    try:
+        r = until(real, lambda: Ok(real.run("check_vio_interface", "--id", port.id), 3), "port unverified").run
+        assert f"L2 agent neutron-openvswitch-agent@{host} dead" in r.status, str(r)
+        assert "state unverified (Neutron last reported ACTIVE)" in r.status, str(r)
+    finally:
+        stack.set_agent("neutron-openvswitch-agent", host, alive=True)
+    until(real, lambda: Ok(real.run("check_vio_interface", "--id", port.id), 0), "port vouched for again")
+
+
+def test_admin_down_l3_agent_serves_no_router(real, real_cloud):
+    """Neutron's default (enable_services_on_agents_with_admin_state_down = False) disables an admin-down
+    L3 agent's routers: a router hosted only there is served by nobody."""
+    conn = connect(real_cloud.stack)
+    (agent,) = list(conn.network.agents(binary="neutron-l3-agent", host=NETWORK_HOST))
+    conn.network.update_agent(agent, admin_state_up=False)
+    try:
+        r = until(real, lambda: Ok(real.run("check_vio_router", "--name", "router1"), 2), "router CRITICAL").run
+        assert f"router1: no L3 agent serves it (1 hosting: neutron-l3-agent@{NETWORK_HOST} admin down" \
+            in r.status, str(r)
+    finally:
+        conn.network.update_agent(agent, admin_state_up=True)
+        conn.close()
+    until(real, lambda: Ok(real.run("check_vio_router", "--name", "router1"), 0), "router OK again")
 
 
 def test_stopped_keystone_means_stale_then_unknown(real, real_cloud):

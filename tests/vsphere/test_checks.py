@@ -144,3 +144,60 @@ def test_the_checks_against_the_simulator(joined_cloud, tmp_path: Path) -> None:
 def _vms(env: CloudEnv) -> list:
     from .test_snapshot import current
     return current(env).all("vsphere_vms")
+
+
+# --- the reporter rule's vSphere cases (issue 20 item 3) ---------------------------------------------
+
+
+@pytest.mark.parametrize(("hosts", "state", "text"), [
+    ([host("a"), host("b", maintenance=True)], None, None),  # one host can run VMs
+    ([host("a", power="poweredOff"), host("b", connection="notResponding")], State.CRITICAL,
+     "Compute-A: all 2 ESXi hosts are down"),
+    ([host("a", maintenance=True), host("b", connection="notResponding"), host("c", maintenance=True)],
+     State.CRITICAL, "Compute-A: no ESXi host can run a VM: 1 down (b), 2 in maintenance mode (a, c)"),
+    ([host("a", maintenance=True), host("b", maintenance=True)], State.WARNING,
+     "Compute-A: no ESXi host can run a VM: all 2 in maintenance mode"),
+    ([host("a", connection="", missing=("runtime.connectionState",)), host("b", power="poweredOff")], None,
+     None),  # whether a can run VMs is not known: check_vio_esxi reports that host
+])
+def test_a_cluster_where_no_host_can_run_a_vm(hosts, state, text) -> None:
+    from vio_checks.judge.esxi import cluster_unavailable
+    v = cluster_unavailable(hosts, "Compute-A")
+    assert (v.state, v.summary) == (state, text) if state else v is None
+
+
+def test_a_volume_on_an_inaccessible_datastore_is_critical_naming_it() -> None:
+    from vio_checks.judge.datastore import on_datastore
+    from vio_checks.judge.volume import VolumeOptions, judge_volume
+    from vio_checks.model import Volume
+    from vio_checks.reporter import Vouch
+
+    vol = Volume("v1", "db-data", status="available", size_gb=5, backend_host="b@vmdk#vmdk", updated=0)
+    ds = Datastore("datastore-5", "ds-01", accessible=False)
+    v = on_datastore(judge_volume(vol, {}, VolumeOptions(), 10), vol, ds)
+    assert (v.state, v.summary) == (State.CRITICAL, "db-data is on datastore ds-01, which is not accessible")
+    # a fact from vCenter: not hidden as "unverified" even when the backend cannot vouch
+    down = judge_volume(vol, {}, VolumeOptions(), 10, Vouch(["cinder-volume b@vmdk"], "backend b@vmdk: down"))
+    v = on_datastore(down, vol, ds)
+    assert v.state == State.CRITICAL and not v.unverified
+    ok = on_datastore(judge_volume(vol, {}, VolumeOptions(), 10), vol, Datastore("datastore-5", "ds-01", accessible=True))
+    assert ok.state == State.OK and "on datastore ds-01 (moref datastore-5): accessible" in ok.details
+
+
+def test_a_cluster_with_hosts_down_or_in_maintenance_is_critical(joined_cloud, tmp_path: Path) -> None:
+    """Some ESXi hosts down, the others in maintenance mode: no host can run a VM, the hypervisor is not
+    "up and enabled"."""
+    vc = joined_cloud.vc
+    env = CloudEnv(joined_cloud.sim, tmp_path)
+    env.env["VIO_VCENTER_CREDENTIALS"] = str(credentials_file(vc, tmp_path))
+    clusters = vc.inventory()["clusters"]
+    c0 = sorted(clusters, key=lambda m: int(m.rsplit("-", 1)[-1]))[0]
+    first, *rest = clusters[c0]
+    vc.stage_host(first, connection="notResponding")
+    for h in rest:
+        vc.stage_host(h, maintenance=True)
+    env.sweep()
+    r = env.run("check_vio_hypervisor", "--id", f"{c0}.{vc.instance_uuid}", "--state-only")
+    assert r.rc == 2, str(r)
+    assert "no ESXi host can run a VM: 1 down (" in r.status and f"{len(rest)} in maintenance mode (" \
+        in r.status, str(r)

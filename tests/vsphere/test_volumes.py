@@ -141,3 +141,18 @@ def test_volumes_hang_below_their_datastore_and_its_failure_explains_theirs(volu
     env.sweep()
     r = env.run("vio-icinga", "rootcause", attached.key)
     assert f"is affected because {ds.display_name} is CRITICAL" in r.lines[0], str(r)
+
+
+def test_a_volume_on_an_inaccessible_datastore_is_critical(volume_cloud: VolumeCloud, tmp_path: Path) -> None:
+    env = _env(volume_cloud, tmp_path)
+    vid, ds_name = sorted(volume_cloud.datastore_of_volume.items())[0]
+    env.sweep()
+    ds = next(d for d in current(env).all("datastores") if d.name == ds_name)
+    r = env.run("check_vio_volume", "--id", vid)
+    assert r.rc == 0, str(r)
+    volume_cloud.vc.stage_datastore(ds.moref, accessible=False)
+    env.sweep()
+    r = env.run("check_vio_volume", "--id", vid)
+    assert r.rc == 2 and f"is on datastore {ds_name}, which is not accessible" in r.status, str(r)
+    other = next(v for v, d in volume_cloud.datastore_of_volume.items() if d != ds_name)
+    assert env.run("check_vio_volume", "--id", other).rc == 0

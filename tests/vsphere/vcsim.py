@@ -140,7 +140,8 @@ class VCenterSim:
         urllib.request.urlopen(urllib.request.Request(self.base + path, data=data), timeout=10).close()
 
     def stage_host(self, ref: str, **state: Any) -> None:
-        """Set a host's connection / power / status directly (what this simulator has no API for)."""
+        """Set a host's connection / power / status / maintenance (true/false) directly (what this
+        simulator has no API for)."""
         self._stage("/vio/host", ref=ref, **state)
 
     def stage_alarm(self, type: str, ref: str, status: str = "red") -> None:

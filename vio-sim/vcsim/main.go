@@ -159,6 +159,9 @@ func stageHost(w http.ResponseWriter, r *http.Request) {
 		if v := r.Form.Get("power"); v != "" {
 			h.Runtime.PowerState = types.HostSystemPowerState(v)
 		}
+		if v := r.Form.Get("maintenance"); v != "" {
+			h.Runtime.InMaintenanceMode = v == "true"
+		}
 		if v := r.Form.Get("status"); v != "" {
 			h.OverallStatus = types.ManagedEntityStatus(v)
 			h.Summary.OverallStatus = types.ManagedEntityStatus(v)
