@@ -140,7 +140,8 @@ def test_volumes_hang_below_their_datastore_and_its_failure_explains_theirs(volu
     volume_cloud.vc.stage_datastore(ds.object_id, accessible=False)
     env.sweep()
     r = env.run("vio-icinga", "rootcause", attached.key)
-    assert f"is affected because {ds.display_name} is CRITICAL" in r.lines[0], str(r)
+    # the volume is CRITICAL itself now (on an inaccessible datastore), and its parent explains it
+    assert f"is unreachable because {ds.display_name} is CRITICAL" in r.lines[0], str(r)
 
 
 def test_a_volume_on_an_inaccessible_datastore_is_critical(volume_cloud: VolumeCloud, tmp_path: Path) -> None:
