@@ -21,7 +21,7 @@ import nagiosplugin
 from vio_checks.errors import InventoryUnavailable, VioError
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
 from vio_checks.model import Record
-from vio_checks.options import CHECK_OPTIONS, Option, add_options, parse_fast, snapshot, type_error
+from vio_checks.options import CHECK_OPTIONS, FastParser, Option, add_options, snapshot, type_error
 from vio_checks.runtime import guard_timeout
 from vio_checks.text import inert, one_line, perf_label
 
@@ -85,6 +85,39 @@ def range_arg(text: str) -> str:
 def check_options(spec: CheckSpec) -> tuple[Option, ...]:
     """Every option of a check, in --help order: its own, then the ones all checks share."""
     return (*spec.options, *CHECK_OPTIONS)
+
+
+#: The options every check shares whose values a monitoring config sets once for all objects (cloud, vCenter,
+#: cache, freshness, events: `Option.common`), by dest: what a caller judging many nodes in one process
+#: (push, rootcause) hands every node from its own options. -t is each command's own budget, not shared.
+SHARED_OPTIONS: tuple[str, ...] = tuple(o.dest for o in CHECK_OPTIONS
+                                        if o.common and o.exposed and o.dest != "timeout")
+
+
+#: The fast parser of each spec (by id, the spec kept to make the id safe), built on first use.
+_FAST: dict[int, tuple[CheckSpec, FastParser]] = {}
+
+
+def check_args(spec: CheckSpec, argv: list[str], shared: dict | None = None) -> argparse.Namespace:
+    """A check's options from its command line, read exactly as its executable reads them: the fast path,
+    else argparse; `shared` (SHARED_OPTIONS dest → value) replaces those values (a bulk caller's own cloud
+    and cache, as the config's shared custom vars would set them); then the spec's validation.
+
+    A bad option or combination prints the executable's UNKNOWN line and usage and raises SystemExit(3).
+    """
+    fast = _FAST.get(id(spec))
+    if fast is None or fast[0] is not spec:
+        fast = _FAST[id(spec)] = (spec, FastParser(check_options(spec)))
+    args = fast[1].parse(argv)
+    if args is None:  # argparse reads (or rejects) what the fast path does not
+        args = build_parser(spec).parse_args(argv)
+    for name, value in (shared or {}).items():
+        setattr(args, name, value)
+    try:
+        spec.validate(args)
+    except ValueError as e:
+        build_parser(spec).error(str(e))
+    return args
 
 
 def build_parser(spec: CheckSpec) -> argparse.ArgumentParser:
@@ -354,13 +387,7 @@ class _Alarm(BaseException):
 
 def run(spec: CheckSpec, argv: list[str] | None = None) -> None:
     """Parse options, judge, print, exit 0..3. Never returns."""
-    args = parse_fast(check_options(spec), sys.argv[1:] if argv is None else argv)
-    if args is None:  # argparse reads (or rejects) what the fast path does not
-        args = build_parser(spec).parse_args(argv)
-    try:
-        spec.validate(args)
-    except ValueError as e:
-        build_parser(spec).error(str(e))
+    args = check_args(spec, sys.argv[1:] if argv is None else argv)
     verbose = min(args.verbose or 0, 3)
     logged = _capture_logs(verbose)
     os.umask(0o077)

@@ -117,7 +117,7 @@ def run_rootcause(args: argparse.Namespace) -> int:
                 return Status(0, topo.nodes[key].is_host)
             return live[key]
     else:
-        judge = judge_states(result.snapshot, now)
+        judge = judge_states(result, args)
         cache: dict[str, Status] = {}
         meta = result.snapshot.inventory().meta
         age = max(0, int(now - meta.fetched_at))

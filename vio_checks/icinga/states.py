@@ -3,44 +3,31 @@ it (in-process), or read live from the Icinga 2 API."""
 
 from __future__ import annotations
 
-import importlib
+import argparse
 import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from vio_checks.checks.base import build_parser
-from vio_checks.icinga import COMMAND_MODULES
+from vio_checks.freshness import Result
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.analysis import Status
+from vio_checks.icinga.bulk import Evaluator, MemorySnapshot, host_state
 from vio_checks.icinga.deploy import ApiError
 
 
-def judge_states(snapshot: Any, now: float) -> Callable[[o.Node], Status]:
-    """A node's state as its check would judge it from this snapshot (in-process, no API call)."""
-    parsers: dict[str, Any] = {}
+def judge_states(result: Result, shared: argparse.Namespace | None = None) -> Callable[[o.Node], Status]:
+    """A node's state and whole output as its check executable would give them from this snapshot
+    (in-process, no API call): judged by push's own `bulk.Evaluator`, so with the same argument reading,
+    shared options (`shared`: the command's cloud and cache options) and stale note."""
+    memory = result if isinstance(result.snapshot, MemorySnapshot) else Result(
+        MemorySnapshot(result.snapshot), result.stale_reason, result.swept, result.error)
+    evaluator = Evaluator(memory, shared)
 
     def judge(node: o.Node) -> Status:
-        command = node.check.command
-        if command not in COMMAND_MODULES:  # the container hosts' dummy check
-            return Status(0, node.is_host, "(no check of its own)")
-        if command not in parsers:
-            spec = importlib.import_module(f"vio_checks.checks.{COMMAND_MODULES[command]}").SPEC
-            parsers[command] = (spec, build_parser(spec))
-        spec, parser = parsers[command]
-        argv: list[str] = []
-        for option, value in node.check.args:
-            argv += [option] if value is None else [f"{option}={value}"]
-        try:
-            args = parser.parse_args(argv)
-            verdict = spec.evaluate(args, snapshot, now)
-        except (SystemExit, Exception) as e:  # a check that cannot judge says UNKNOWN, as it would
-            return Status(3 if not node.is_host else 1, node.is_host, f"cannot judge: {e}")
-        state = int(verdict.state)
-        title = spec.title
-        output = f"{title} {verdict.state.name} - {verdict.summary}"
+        outcome = evaluator.evaluate(node)
         if node.is_host:
-            return Status(0 if state in (0, 1) else 1, True, output)
-        return Status(state, False, output)
+            return Status(host_state(outcome.code), True, outcome.text)
+        return Status(outcome.code, False, outcome.text)
 
     return judge
 
