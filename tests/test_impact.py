@@ -246,7 +246,7 @@ def _attrs(**attrs):
 NO_STATE = {
     "no state attribute": (_attrs(state_type=1.0, last_check_result={"output": "x"}), "no state in Icinga's reply"),
     "state null": (_attrs(state=None, state_type=1.0), "no state in Icinga's reply"),
-    "never checked": (_attrs(state=0.0, has_been_checked=False, last_check_result=None), "never checked (pending)"),
+    "never checked": (_attrs(state=0.0, state_type=1.0, last_check_result=None), "never checked (pending)"),
     "state text": (_attrs(state="0", state_type=1.0), "state '0' is not a"),
     "state bool": (_attrs(state=False, state_type=1.0), "state False is not a"),
     "state out of range": (_attrs(state=7.0, state_type=1.0), "state 7.0 is not a"),
@@ -264,8 +264,8 @@ def test_a_reply_without_a_usable_state_is_unknown_never_up(topo, case):
     vm = by_name(topo, t.VM, "web-01")
     keys = [n.key for n, _ in im.chain(topo, vm)]
     hosts = {k for k in keys if topo.nodes[k].is_host}
-    replies = {k: _attrs(state=0.0, state_type=1.0, has_been_checked=True,
-                         last_check_result={"output": "VIO X OK - fine"}) for k in keys}
+    replies = {k: _attrs(state=0.0, state_type=1.0, last_check_result={"output": "VIO X OK - fine"})
+               for k in keys}
     reply, why = NO_STATE[case]
     replies[HV8] = reply
     live = icinga_states(_Replies(replies), keys, hosts)
@@ -288,7 +288,7 @@ def test_an_object_icinga_does_not_have_is_unknown_never_up(topo):
 
     vm = by_name(topo, t.VM, "web-01")
     keys = [n.key for n, _ in im.chain(topo, vm)]
-    ok = _attrs(state=0.0, state_type=1.0, has_been_checked=True)
+    ok = _attrs(state=0.0, state_type=1.0, last_check_result={"output": "VIO X OK - fine"})
     for reply in ({"results": []}, None, {"results": "x"}, ["x"], {"results": [None]}):
         replies = {k: ok for k in keys}
         replies[NOVA1] = reply

@@ -46,7 +46,7 @@ def icinga_states(api: Any, keys: Iterable[str], hosts: set[str]) -> dict[str, S
     checked) is marked unknown: neither is ever read as UP / OK."""
     out: dict[str, Status] = {}
     attrs = "&".join(f"attrs={a}" for a in ("state", "state_type", "last_state_change", "last_reachable",
-                                            "last_check_result", "has_been_checked"))
+                                            "last_check_result"))
     for key in keys:
         is_host = key in hosts
         plural = "hosts" if is_host else "services"
@@ -82,7 +82,7 @@ def _number(value: Any) -> float | None:
 def _state(attrs: dict, is_host: bool) -> tuple[int | None, str | None]:
     """(state, None) from an object's attrs, or (None, why not): a missing, malformed or out-of-range state,
     or an object never checked (Icinga then reports 0, which is not an UP it saw)."""
-    if attrs.get("has_been_checked") is False:
+    if "last_check_result" in attrs and attrs["last_check_result"] is None:  # Icinga's pending object
         return None, "never checked (pending)"
     if "state" not in attrs or attrs["state"] is None:
         return None, "no state in Icinga's reply"
