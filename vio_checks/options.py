@@ -183,7 +183,9 @@ class FastParser:
         options = tuple(options)
         # (option, its dest): dest is computed once here, not per command line
         self.by_flag = {flag: (o, o.dest) for o in options for flag in o.flags}
-        self.options = tuple((o, o.dest) for o in options if o.kind != VERSION)
+        # the defaults' loop: (option, dest, environment variable, APPEND, a value converted by its type)
+        self.defaults = tuple((o, o.dest, o.env, o.kind == APPEND, o.takes_value) for o in options
+                              if o.kind != VERSION)
 
     def parse(self, argv: list[str]) -> SimpleNamespace | None:
         """See parse_fast."""
@@ -214,12 +216,17 @@ class FastParser:
                 else:
                     values[name] = value
             i += 1
-        for option, name in self.options:
+        environ = os.environ
+        for option, name, env, append, takes_value in self.defaults:
             if name not in values:
-                default = option.current_default()
-                if option.kind == APPEND:
+                if env and env in environ:  # option.current_default(), without its attribute lookups
+                    default = environ[env]
+                else:
+                    default = option.default
+                    default = list(default) if isinstance(default, list) else default
+                if append:
                     default = list(default or [])
-                elif isinstance(default, str) and option.takes_value:  # argparse converts a text default
+                elif isinstance(default, str) and takes_value:  # argparse converts a text default
                     default = _convert(option, default)
                     if default is _REJECTED:
                         return None
