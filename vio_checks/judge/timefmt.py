@@ -18,8 +18,8 @@ def clock(ts: float | None, now: float) -> str:
 
 
 def age(seconds: float | None) -> str:
-    """`12 s`, `4 min`, `3 h 5 min`, `2 d 4 h`; `?` when unknown."""
-    if seconds is None:
+    """`12 s`, `4 min`, `3 h 5 min`, `2 d 4 h`; `?` when unknown (None, or inf: stamped in the future)."""
+    if seconds is None or seconds != seconds or seconds in (float("inf"), float("-inf")):
         return "?"
     s = max(0, int(seconds))
     if s < 120:
