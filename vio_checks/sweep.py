@@ -196,8 +196,9 @@ def confirm_deletions(client: Any, previous: Any, inv: Inventory) -> None:
         if body is None:
             return True  # 404
         found = body.get(key)
-        if isinstance(found, list):  # a filtered services list: gone when it no longer holds this id
-            return not any(isinstance(r, dict) and str(r.get("id")) == str(obj.id) for r in found)
+        if isinstance(found, list):  # a filtered services list (Cinder's has no ids): gone when it lacks it
+            return not any(isinstance(r, dict) and r.get("binary") == obj.binary and r.get("host") == obj.host
+                           for r in found)
         return False
 
     visibility.reconcile(previous, inv, confirm)

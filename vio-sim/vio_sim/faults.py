@@ -69,12 +69,19 @@ def strip_fields(path: str, body: bytes, missing: dict[str, list[str]]) -> bytes
 
 
 def parse_hide(spec: Any) -> frozenset[str] | None:
-    """Validate a fault's hide: a list of object ids, or ["*"] for every object."""
+    """Validate a fault's hide: a list of object ids (binary@host for Cinder's services), or ["*"]."""
     if spec is None:
         return None
     if not isinstance(spec, list) or not all(isinstance(i, str) and i for i in spec):
         raise SimError(400, 'hide is a list of object ids, or ["*"] for all')
     return frozenset(spec)
+
+
+def _ident(record: dict) -> str:
+    """A listed record's id; `binary@host` for Cinder's services, which have none."""
+    if record.get("id") in (None, "") and record.get("binary") and record.get("host"):
+        return f"{record['binary']}@{record['host']}"
+    return str(record.get("id"))
 
 
 def hide_objects(body: bytes, hidden: frozenset[str]) -> bytes:
@@ -93,8 +100,7 @@ def hide_objects(body: bytes, hidden: frozenset[str]) -> bytes:
     for key, value in doc.items():
         if key.endswith("_links") or not isinstance(value, list):
             continue
-        kept = [r for r in value
-                if not (isinstance(r, dict) and ("*" in hidden or str(r.get("id")) in hidden))]
+        kept = [r for r in value if not (isinstance(r, dict) and ("*" in hidden or _ident(r) in hidden))]
         if len(kept) != len(value):
             doc[key] = kept
             changed = True

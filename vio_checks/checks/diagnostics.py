@@ -79,7 +79,7 @@ def freshness_rule(args: argparse.Namespace, result: Result) -> str:
     max_age, max_stale = age(args.max_age), age(args.max_stale)
     if result.swept:
         meta = result.snapshot.meta
-        why = (f"the cached one was {inert(result.note, 200)}" if getattr(result, "note", None)
+        why = (inert(result.note, 200) if getattr(result, "note", None)
                else f"the cached one was missing or older than --max-age {max_age}")
         return f"swept by this run ({why}) in {meta.seconds:.1f} s, {meta.requests} requests"
     if result.stale_reason:
