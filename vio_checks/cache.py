@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterable
 import diskcache
 
 from vio_checks.errors import CacheError
-from vio_checks.model import CLOCK_SKEW, KINDS, SCHEMA, Inventory, Meta, Record
+from vio_checks.judge.timefmt import CLOCK_SKEW
+from vio_checks.model import KINDS, SCHEMA, Inventory, Meta, Record
 
 # A warm check only reads: what only writers, lock holders and odd names need (socket, uuid, pathlib,
 # typing) is imported where it is used.

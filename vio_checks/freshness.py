@@ -17,8 +17,8 @@ from collections.abc import Callable
 from vio_checks.cache import Snapshot, Store
 from vio_checks.errors import CacheError, InventoryUnavailable, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION, EventLog
-from vio_checks.judge.timefmt import age
-from vio_checks.model import CLOCK_SKEW, Inventory, Record
+from vio_checks.judge.timefmt import CLOCK_SKEW, age
+from vio_checks.model import Inventory, Record
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,6 @@ from collections.abc import Iterable
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
 SCHEMA = 5
 
-#: How far in the future a sweep's stamp may be (the clocks of hosts sharing a cache) before its age counts as
-#: unknown (a sweeper whose clock is ahead): such an inventory is never fresh, and is refreshed.
-CLOCK_SKEW = 5.0
-
 #: The disabled reason the VMware driver writes on its nova-compute service. It writes it when it loses
 #: vCenter, and again when it re-enables the service, so the reason alone proves nothing.
 VMWARE_HOST_STATE_REASON = "set by vmwareapi host_state"
@@ -435,28 +431,12 @@ class Project(Record):
         self.enabled = enabled
 
 
-class Kept(Record):
-    """An object missing from a sweep's list but not confirmed deleted: its last known record is kept.
-
-    `since`: the first sweep that did not list it; `last_seen`: the last sweep that did; `why`: what the
-    sweep knows (e.g. "GET /servers/{id} answered: it exists"); `checked_at`: the last direct GET of it.
-    """
-
-    def __init__(self, since: float, last_seen: float, why: str, checked_at: float | None = None) -> None:
-        self.since = since
-        self.last_seen = last_seen
-        self.why = why
-        self.checked_at = checked_at
-
-
 class Meta(Record):
     """What a sweep was: when, how long, how many requests, and against what."""
 
     def __init__(self, cloud: str, region: str | None, fetched_at: float, seconds: float, requests: int,
                  counts: dict[str, int] | None = None, compute_microversion: str | None = None,
-                 schema: int = SCHEMA, vsphere: Record | None = None,
-                 kept: dict[str, dict[str, Kept]] | None = None, neutron_agents: bool | None = None,
-                 confirmations: int = 0) -> None:
+                 schema: int = SCHEMA, vsphere: Record | None = None) -> None:
         self.cloud = cloud
         self.region = region
         self.fetched_at = fetched_at
@@ -466,13 +446,7 @@ class Meta(Record):
         self.compute_microversion = compute_microversion
         self.schema = schema
         self.vsphere = vsphere  # a vsphere.records.VSphereMeta; None: the vSphere layer is not configured
-        #: kind → id → Kept: objects the sweep's lists left out, not confirmed deleted (visibility.py)
-        self.kept = {} if kept is None else kept
-        #: whether Neutron announces the `agent` extension (None: unknown): a property of the cloud, so an
-        #: empty agents list is not read as "NSX" when the cloud has agents
-        self.neutron_agents = neutron_agents
-        #: direct GETs this sweep sent to confirm that objects missing from its lists are deleted
-        self.confirmations = confirmations
+        self.kept, self.confirmations, self.neutron_agents = {}, 0, None  # the sweep sets them: visibility.py
 
 
 #: The optional vSphere layer's kinds: empty, and not in Meta.counts, when the layer is not configured.

@@ -25,10 +25,24 @@ from typing import Any
 
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Finding, State, Verdict
-from vio_checks.model import Inventory, Kept, Meta
+from vio_checks.model import Inventory, Meta, Record
 from vio_checks.text import inert
 
 log = logging.getLogger(__name__)
+
+class Kept(Record):
+    """An object missing from a sweep's list but not confirmed deleted: its last known record is kept.
+
+    `since`: the first sweep that did not list it; `last_seen`: the last sweep that did; `why`: what the
+    sweep knows (e.g. "GET /servers/{id} answered: it exists"); `checked_at`: the last direct GET of it.
+    """
+
+    def __init__(self, since: float, last_seen: float, why: str, checked_at: float | None = None) -> None:
+        self.since = since
+        self.last_seen = last_seen
+        self.why = why
+        self.checked_at = checked_at
+
 
 #: The kinds whose lists must not shrink unnoticed. Not guarded: migrations (a time window), projects
 #: (names only; a 403 lists none), endpoints (the token's catalog), vSphere VMs and alarms (the join and

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vio_checks.judge.timefmt import age, clock
+from vio_checks.judge.timefmt import CLOCK_SKEW, age, clock
 from vio_checks.judge.verdict import Perf, State, Verdict
-from vio_checks.model import CLOCK_SKEW, KINDS, Meta
+from vio_checks.model import KINDS, Meta
 from vio_checks.text import inert
 from vio_checks.visibility import kept_details, kept_summary
 

@@ -6,6 +6,10 @@ import time
 
 from vio_checks.model import FrozenRecord
 
+#: Seconds a sweep's stamp may be in the future (the clocks of hosts sharing a cache) before its age counts as
+#: unknown (a sweeper whose clock is ahead): such an inventory is never fresh, and is refreshed.
+CLOCK_SKEW = 5.0
+
 
 def clock(ts: float | None, now: float) -> str:
     """`10:42` for today (local time), `2026-11-23 10:42` for another day, `?` when unknown."""
