@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
-SCHEMA = 4
+SCHEMA = 5
 
 #: The disabled reason the VMware driver writes on its nova-compute service. It writes it when it loses
 #: vCenter, and again when it re-enables the service, so the reason alone proves nothing.
@@ -446,6 +446,7 @@ class Meta(Record):
         self.compute_microversion = compute_microversion
         self.schema = schema
         self.vsphere = vsphere  # a vsphere.records.VSphereMeta; None: the vSphere layer is not configured
+        self.kept, self.confirmations, self.neutron_agents = {}, 0, None  # the sweep sets them: visibility.py
 
 
 #: The optional vSphere layer's kinds: empty, and not in Meta.counts, when the layer is not configured.

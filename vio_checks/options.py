@@ -389,7 +389,7 @@ def sweeper(args: argparse.Namespace, store: Store):
     def run(deadline: float):
         from vio_checks.sweep import run as run_sweep
 
-        return run_sweep(args, store.directory / "auth-state.json", deadline)
+        return run_sweep(args, store.directory / "auth-state.json", deadline, previous=store.current())
 
     return run
 

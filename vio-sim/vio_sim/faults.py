@@ -68,6 +68,45 @@ def strip_fields(path: str, body: bytes, missing: dict[str, list[str]]) -> bytes
     return json.dumps(doc).encode() if changed else body
 
 
+def parse_hide(spec: Any) -> frozenset[str] | None:
+    """Validate a fault's hide: a list of object ids (binary@host for Cinder's services), or ["*"]."""
+    if spec is None:
+        return None
+    if not isinstance(spec, list) or not all(isinstance(i, str) and i for i in spec):
+        raise SimError(400, 'hide is a list of object ids, or ["*"] for all')
+    return frozenset(spec)
+
+
+def _ident(record: dict) -> str:
+    """A listed record's id; `binary@host` for Cinder's services, which have none."""
+    if record.get("id") in (None, "") and record.get("binary") and record.get("host"):
+        return f"{record['binary']}@{record['host']}"
+    return str(record.get("id"))
+
+
+def hide_objects(body: bytes, hidden: frozenset[str]) -> bytes:
+    """The JSON list reply `body` without the records whose id is in `hidden` ("*": all of them).
+
+    Only lists are filtered (what a cell that is down, a lost role or a filtering proxy does to a list);
+    a reply carrying one record is left alone, so a direct GET still finds the object.
+    """
+    try:
+        doc = json.loads(body or b"null")
+    except ValueError:
+        return body
+    if not isinstance(doc, dict):
+        return body
+    changed = False
+    for key, value in doc.items():
+        if key.endswith("_links") or not isinstance(value, list):
+            continue
+        kept = [r for r in value if not (isinstance(r, dict) and ("*" in hidden or _ident(r) in hidden))]
+        if len(kept) != len(value):
+            doc[key] = kept
+            changed = True
+    return json.dumps(doc).encode() if changed else body
+
+
 class Fault:
     """One injected fault (see ADMIN_HELP): matching, effects, hit counts."""
 
@@ -87,6 +126,7 @@ class Fault:
             "count",
             "message",
             "missing_fields",
+            "hide",
         }
         unknown = set(spec) - known
         if unknown:
@@ -106,6 +146,7 @@ class Fault:
         self.truncated = bool(spec.get("truncated"))
         self.missing_fields = parse_missing_fields(spec.get("missing_fields"))
         self.endless_paging = bool(spec.get("endless_paging"))
+        self.hide = parse_hide(spec.get("hide"))
         self.count = int(spec["count"]) if spec.get("count") is not None else None
         self.remaining = self.count
         self.hits = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, range_arg, selector_options
 from vio_checks.checks.esxi import NEEDS_LAYER, require_layer
-from vio_checks.checks.select import select_one
+from vio_checks.checks.select import as_kept, select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.datastore import DatastoreOptions, judge_datastore
 from vio_checks.judge.verdict import Threshold, Verdict
@@ -45,7 +45,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     opts = DatastoreOptions(free=Threshold.parse(args.free_warning, args.free_critical))
     d = select_one(snap, "datastores", args, "datastore", id_falls_back_to_name=True)
     if d is not None:
-        return judge_datastore(d, opts)
+        return as_kept(snap, "datastores", d, judge_datastore(d, opts), now)
     items = [(d.name, judge_datastore(d, opts)) for d in snap.all("datastores")]
     return aggregate(items, "datastores", args.warning, args.critical, ignore_states=args.ignore_states)
 

@@ -10,7 +10,7 @@ from vio_checks.checks.base import (
     range_arg,
     selector_options,
 )
-from vio_checks.checks.select import NotFound, select_one
+from vio_checks.checks.select import NotFound, as_kept, select_one
 from vio_checks.errors import VioError
 from vio_checks.judge.esxi import EsxiOptions, judge_esxi, judge_hosts
 from vio_checks.judge.timefmt import age
@@ -87,7 +87,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     opts = EsxiOptions(allow_maintenance=args.allow_maintenance)
     host = select_one(snap, "esxi_hosts", args, "ESXi host", id_falls_back_to_name=True)
     if host is not None:
-        return judge_esxi(host, opts)
+        return as_kept(snap, "esxi_hosts", host, judge_esxi(host, opts), now)
     if args.cluster:
         cluster = find_cluster(snap, args.cluster)
         hosts = snap.find("esxi_hosts", "cluster", cluster.moref)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, range_arg, selector_options
-from vio_checks.checks.select import select_one
+from vio_checks.checks.select import as_kept, select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.hypervisor import HypervisorOptions, judge_hypervisor
 from vio_checks.judge.verdict import Threshold, Verdict
@@ -76,7 +76,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     h = select_one(snap, "hypervisors", args, "hypervisor", id_falls_back_to_name=True)
     if h is not None:
         where = Placement([h], snap.find("compute_services", "host", h.service_host))
-        return _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now))
+        return as_kept(snap, "hypervisors", h,
+                       _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now)), now)
     hypervisors = snap.all("hypervisors")
     where = Placement(hypervisors, snap.all("compute_services"))
     items = [(h.label, _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
-from vio_checks.checks.select import resolve, select_one
+from vio_checks.checks.select import as_kept, resolve, select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label, status_perf
 from vio_checks.judge.verdict import Verdict
@@ -72,7 +72,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     if port is not None:
         server = snap.get("servers", port.device_id) if port.is_vm_port and port.device_id else None
         network = snap.get("networks", port.network_id) if port.network_id else None
-        return judge_port(port, server, network, opts, now)
+        return as_kept(snap, "ports", port, judge_port(port, server, network, opts, now), now)
 
     networks = {n.id: n for n in snap.all("networks")}
     if args.server:

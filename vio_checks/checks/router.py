@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
-from vio_checks.checks.select import select_one
+from vio_checks.checks.select import as_kept, select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.router import RouterOptions, judge_router, router_label
 from vio_checks.judge.verdict import Verdict
@@ -29,8 +29,10 @@ states:
             --warn-disabled makes it WARNING; an admin-down router's hosting is only noted
   OK        ACTIVE, admin up, and (with L3 agents) hosted by alive agents only, an HA router active on
             exactly one of them
-  NSX:      the NSX plugins VIO uses run no L3 agents; when the inventory holds no L3 agent at all, a
-            router is judged on its own status and admin state alone
+  UNKNOWN   Neutron announces the agent extension (GET /v2.0/extensions) but listed no agents: the
+            router's L3 hosting is unverified (an empty agents list is not proof of NSX)
+  NSX:      the NSX plugins VIO uses run no L3 agents; when the inventory holds no L3 agent at all (and
+            Neutron does not announce agents), a router is judged on its own status and admin state alone
   aggregate (no --id/--name): the worst router's state, or -w/-c on the number of problem routers
 perfdata (single router, L3 agents only): agents_alive (of agents_total hosting agents), agents_total;
   HA routers also agents_active (alive hosting agents reporting ha_state active);
@@ -59,12 +61,13 @@ OPTIONS = (
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     opts = RouterOptions(warn_disabled=args.warn_disabled)
     agents = {a.id: a for a in snap.all("agents")}
+    has_agents = getattr(snap.meta, "neutron_agents", None)
     r = select_one(snap, "routers", args, "router")
     if r is not None:
-        return judge_router(r, agents, opts, now)
+        return as_kept(snap, "routers", r, judge_router(r, agents, opts, now, has_agents), now)
     selection = selection_from_args(args, snap)
     routers = [r for r in snap.all("routers") if selection.router_selected(r)]
-    items = [(router_label(r), judge_router(r, agents, opts, now)) for r in routers]
+    items = [(router_label(r), judge_router(r, agents, opts, now, has_agents)) for r in routers]
     return aggregate(items, "routers", args.warning, args.critical, ignore_states=args.ignore_states)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
-from vio_checks.checks.select import NotFound, select_one
+from vio_checks.checks.select import NotFound, as_kept, select_one
 from vio_checks.eventlog import EventLog
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.verdict import Verdict
@@ -111,12 +111,12 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         v = judge_vm(server, where.hypervisor_of(server), where.service_of(server), opts, now,
                      notes=history_notes(history, now), project=project.name if project else None)
         if snap.meta.vsphere is None:
-            return v
+            return as_kept(snap, "servers", server, v, now)
         from vio_checks.judge.esxi import on_esxi
 
         vms = snap.find("vsphere_vms", "server", server.id)
         host = snap.get("esxi_hosts", vms[0].host) if len(vms) == 1 and vms[0].host else None
-        return on_esxi(v, host, vms[0].power_state if vms else None)
+        return as_kept(snap, "servers", server, on_esxi(v, host, vms[0].power_state if vms else None), now)
     selection = selection_from_args(args, snap)
     servers = [s for s in snap.all("servers") if selection.server_selected(s)]
     items = [(s.name or s.id, judge_vm(s, where.hypervisor_of(s), where.service_of(s), opts, now))

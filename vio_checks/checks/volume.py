@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
-from vio_checks.checks.select import select_one
+from vio_checks.checks.select import as_kept, select_one
 from vio_checks.judge.aggregate import aggregate
 from vio_checks.judge.verdict import Verdict
 from vio_checks.judge.volume import VolumeOptions, judge_volume, volume_perf
@@ -62,7 +62,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     volume = select_one(snap, "volumes", args, "volume")
     if volume is not None:
         servers = {a.server_id: snap.get("servers", a.server_id) for a in volume.attachments}
-        return judge_volume(volume, servers, opts, now)
+        return as_kept(snap, "volumes", volume, judge_volume(volume, servers, opts, now), now)
     servers = {s.id: s for s in snap.all("servers")}
     selection = selection_from_args(args, snap)
     volumes = [vol for vol in snap.all("volumes") if selection.volume_selected(vol, servers)]

@@ -65,11 +65,13 @@ def _judge_ha(v: Verdict, r: Router, label: str, alive: list[Agent]) -> None:
                               + ", ".join(agent_label(a) for a in active))
 
 
-def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, now: float) -> Verdict:
+def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, now: float,
+                 neutron_agents: bool | None = None) -> Verdict:
     """Status, admin state, L3-agent hosting and (HA routers) active agent of one router.
 
     `agents` maps agent id → Agent for every agent in the inventory: whether any L3 agent exists decides
-    between the L3-agent rules and "NSX: judged on its own status".
+    between the L3-agent rules and "NSX: judged on its own status" — unless Neutron announces the agent
+    extension (`neutron_agents`, the sweep's Meta) and listed none: then its hosting is unverified.
     """
     v = Verdict()
     label = router_label(r)
@@ -120,6 +122,10 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
             v.perf.append(Perf("agents_active", active, "", None, None, 0, total))
         v.details += [f"L3 agent {_agent_text(a, r, now)}" for a in hosting_known]
         v.details += [f"L3 agent {inert(i)}: not in inventory" for i in missing]
+    elif neutron_agents and not agents:
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: Neutron announces the agent extension but listed no agents: its L3 "
+                             "hosting is unverified")
     else:
         v.details.append("no L3 agents in the inventory (NSX): judged on the router's own status")
 

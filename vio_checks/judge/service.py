@@ -48,6 +48,8 @@ class Services:
     cinder: list[Service] = field(default_factory=list)
     agents: list[Agent] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
+    #: Neutron announces the agent extension (the sweep's Meta.neutron_agents; None: unknown)
+    agents_expected: bool | None = None
 
 
 def component_of(binary: str) -> str:
@@ -277,7 +279,11 @@ def judge_services(
         if notes and part.state == State.OK:
             part.findings[0].text += f" ({len(notes)} {'admin down' if comp == 'neutron' else 'disabled'})"
         if comp == "neutron" and not objects and not (binary or host):
-            part.findings[0].text += " (NSX)"
+            if found.agents_expected:
+                part.add(State.UNKNOWN, "no neutron agents listed although Neutron announces the agent "
+                                        "extension: unverified (an empty list is not proof of NSX)")
+            else:
+                part.findings[0].text += " (NSX)"
         out.findings += part.findings
         out.details += part.details
         noted += [f"OK: {n}" for n in notes]

@@ -6,6 +6,10 @@ import time
 
 from vio_checks.model import FrozenRecord
 
+#: Seconds a sweep's stamp may be in the future (the clocks of hosts sharing a cache) before its age counts as
+#: unknown (a sweeper whose clock is ahead): such an inventory is never fresh, and is refreshed.
+CLOCK_SKEW = 5.0
+
 
 def clock(ts: float | None, now: float) -> str:
     """`10:42` for today (local time), `2026-11-23 10:42` for another day, `?` when unknown."""
@@ -18,8 +22,8 @@ def clock(ts: float | None, now: float) -> str:
 
 
 def age(seconds: float | None) -> str:
-    """`12 s`, `4 min`, `3 h 5 min`, `2 d 4 h`; `?` when unknown."""
-    if seconds is None:
+    """`12 s`, `4 min`, `3 h 5 min`, `2 d 4 h`; `?` when unknown (None, or inf: stamped in the future)."""
+    if seconds is None or seconds != seconds or seconds in (float("inf"), float("-inf")):
         return "?"
     s = max(0, int(seconds))
     if s < 120:
