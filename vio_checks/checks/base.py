@@ -50,14 +50,16 @@ class CheckSpec(Record):
 
     `name` e.g. "hypervisor" → check_vio_hypervisor, status line "VIO HYPERVISOR ..."; `options`: the
     check's own, before CHECK_OPTIONS; `validate` raises ValueError on bad combinations; `on_unavailable`
-    is called instead of answering UNKNOWN when no usable inventory exists (check_vio_discovery judges that).
+    is called instead of answering UNKNOWN when no usable inventory exists (check_vio_discovery judges that);
+    `members`: the inventory kind its aggregate mode judges through judge.aggregate (None: no aggregate).
     """
 
     def __init__(self, name: str, description: str,
                  evaluate: Callable[[argparse.Namespace, object, float], Verdict],
                  options: Sequence[Option] = (), epilog: str = "",
                  validate: Callable[[argparse.Namespace], None] = _no_validation,
-                 on_unavailable: Callable[[argparse.Namespace, str, float], Verdict] | None = None) -> None:
+                 on_unavailable: Callable[[argparse.Namespace, str, float], Verdict] | None = None,
+                 members: str | None = None) -> None:
         self.name = name
         self.description = description
         self.evaluate = evaluate
@@ -65,6 +67,7 @@ class CheckSpec(Record):
         self.epilog = epilog
         self.validate = validate
         self.on_unavailable = on_unavailable
+        self.members = members
 
     @property
     def title(self) -> str:

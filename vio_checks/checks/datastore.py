@@ -65,5 +65,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="datastores",
 )
 main = main_for(SPEC)

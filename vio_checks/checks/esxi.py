@@ -108,5 +108,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="esxi_hosts",
 )
 main = main_for(SPEC)

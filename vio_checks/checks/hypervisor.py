@@ -112,5 +112,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="hypervisors",
 )
 main = main_for(SPEC)

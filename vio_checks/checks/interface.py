@@ -114,5 +114,6 @@ SPEC = CheckSpec(
     options=OPTIONS,
     epilog=EPILOG,
     validate=validate,
+    members="ports",
 )
 main = main_for(SPEC)

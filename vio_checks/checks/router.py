@@ -81,5 +81,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="routers",
 )
 main = main_for(SPEC)

@@ -169,5 +169,6 @@ SPEC = CheckSpec(
     options=OPTIONS,
     epilog=EPILOG,
     validate=validate,
+    members="services",
 )
 main = main_for(SPEC)

@@ -149,5 +149,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="servers",
 )
 main = main_for(SPEC)

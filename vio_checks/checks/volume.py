@@ -86,5 +86,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="volumes",
 )
 main = main_for(SPEC)
