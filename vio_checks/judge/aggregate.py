@@ -109,6 +109,7 @@ def aggregate(
         if m.verdict.state != State.OK:
             problems.append(m)
     n_problems = counts[State.WARNING] + counts[State.CRITICAL]
+    problems.sort(key=lambda m: (-m.verdict.state.rank, m.label))  # worst first, in the line and below
 
     def ignored(m: Member) -> bool:
         return m.verdict.state in ignore_states and m.id not in uncovered
@@ -139,7 +140,6 @@ def aggregate(
     if nothing_judged and (pending or counts[State.UNKNOWN]):
         state = State.UNKNOWN
         out.rule = f"nothing in the set of {what_} could be judged"
-    problems.sort(key=lambda m: (-m.verdict.state.rank, m.label))
 
     tally = ", ".join(f"{counts[s]} {s.name}" for s in (State.CRITICAL, State.WARNING, State.UNKNOWN)
                       if counts[s])
