@@ -6,6 +6,18 @@ import importlib
 
 from vio_checks.errors import VioError
 
+#: Every check: module vio_checks.checks.<name>, executable check_vio_<name> (setup.cfg's console_scripts,
+#: vio_checks.icinga.COMMANDS: tests hold them equal). A check whose SPEC has `members` judges a set of
+#: objects through the one aggregate rule (judge.aggregate); `aggregate_checks()` lists those.
+CHECKS: tuple[str, ...] = ("discovery", "inventory", "service", "hypervisor", "vm", "volume", "interface",
+                           "router", "esxi", "datastore")
+
+
+def aggregate_checks() -> tuple[str, ...]:
+    """The checks with an aggregate mode (their SPEC names the kind of its members)."""
+    return tuple(name for name in CHECKS if spec_of(name).members)
+
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (every check imports this package)
 if TYPE_CHECKING:
     from vio_checks.checks.base import CheckSpec

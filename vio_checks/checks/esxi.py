@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from vio_checks.checks.base import (
+    AGGREGATE_RULE,
     SELECTION_GROUP,
     THRESHOLD_GROUP,
     CheckSpec,
+    accept_unverified_option,
     main_for,
     range_arg,
     selector_options,
@@ -31,16 +33,18 @@ EPILOG = NEEDS_LAYER + """
 states:
   CRITICAL  the host is disconnected, not responding, powered off or in standby; overall status red
   WARNING   in maintenance mode (OK with --allow-maintenance); overall status yellow
-  UNKNOWN   vCenter reported no state for it (counted as unverified in an aggregate); the vSphere layer
-            is not configured or was unavailable at the last sweep; --id/--name/--cluster not found
-  aggregate (--cluster, or nothing: every host): "4 of 5 ESXi hosts connected"; -w/-c are Nagios ranges
-            on the number of connected hosts (-c 1: is CRITICAL when none is); without them the worst
-            host's state counts
+  UNKNOWN   overall status gray or undocumented (vCenter does not know its health)
+  UNKNOWN   vCenter reported no state for it (unverified in an aggregate); the vSphere layer is not
+            configured or was unavailable at the last sweep; --id/--name/--cluster not found
+  aggregate (--cluster, or nothing: every host): by the aggregate rule below, with the number of
+            connected hosts ("cluster Compute-A: all 5 ESXi hosts OK, 5 connected"); here -w/-c are Nagios
+            ranges on the number of connected hosts (-c 1: is CRITICAL when none is); perfdata also
+            hosts_connected (with the ranges) and hosts_maintenance
 
 example:
   check_vio_esxi --os-cloud vio --vcenter-credentials /etc/vio-checks/vcenter.yaml --name esx-03
   VIO ESXI CRITICAL - ESXi host esx-03 is not responding
-"""
+""" + AGGREGATE_RULE
 
 GROUP = "ESXi host"
 
@@ -54,6 +58,7 @@ OPTIONS = (
            help="aggregate: WARNING when the number of connected hosts is outside RANGE (e.g. 2:)"),
     Option(("-c", "--critical"), type=range_arg, metavar="RANGE", group=THRESHOLD_GROUP,
            help="aggregate: CRITICAL when the number of connected hosts is outside RANGE (e.g. 1:)"),
+    accept_unverified_option("ESXi hosts"),
 )
 
 
@@ -91,8 +96,10 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     if args.cluster:
         cluster = find_cluster(snap, args.cluster)
         hosts = snap.find("esxi_hosts", "cluster", cluster.moref)
-        return judge_hosts(hosts, f"cluster {cluster.name}", opts, args.warning, args.critical)
-    return judge_hosts(snap.all("esxi_hosts"), "vCenter", opts, args.warning, args.critical)
+        return judge_hosts(hosts, f"cluster {cluster.name}", opts, args.warning, args.critical,
+                           args.accept_unverified)
+    return judge_hosts(snap.all("esxi_hosts"), "vCenter", opts, args.warning, args.critical,
+                       args.accept_unverified)
 
 
 SPEC = CheckSpec(
@@ -101,5 +108,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="esxi_hosts",
 )
 main = main_for(SPEC)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, range_arg, selector_options
+from vio_checks.checks.base import (
+    AGGREGATE_RULE,
+    CheckSpec,
+    count_threshold_options,
+    main_for,
+    range_arg,
+    selector_options,
+)
 from vio_checks.checks.select import as_kept, select_one
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.hypervisor import HypervisorOptions, judge_hypervisor
 from vio_checks.judge.verdict import Threshold, Verdict
 from vio_checks.options import FLAG, Option
@@ -25,12 +32,12 @@ states:
             (defaults: RAM and disk 90/95, vCPU none: overcommit above 100 % is normal on VMware)
   UNKNOWN   Nova's record has no state or status ("Nova reported no state: state unverified"; counted
             as unverified in the aggregate); --id/--name not found or ambiguous
-  aggregate (no --id/--name): the worst hypervisor's state, or -w/-c on the number of problem hypervisors
+  aggregate (no --id/--name): every hypervisor judged as above, by the aggregate rule below
 
 example:
   check_vio_hypervisor --os-cloud vio --id domain-c8.5f2e...
   VIO HYPERVISOR CRITICAL - domain-c8.5f2e... is down; compute service vio-compute-02 down since 10:42
-"""
+""" + AGGREGATE_RULE
 
 
 GROUP = "hypervisor"
@@ -80,9 +87,11 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
                        _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now)), now)
     hypervisors = snap.all("hypervisors")
     where = Placement(hypervisors, snap.all("compute_services"))
-    items = [(h.label, _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now)))
+    items = [Member(str(h.id), h.label, _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h),
+                                                                          opts, now)))
              for h in hypervisors]
-    return aggregate(items, "hypervisors", args.warning, args.critical, ignore_states=args.ignore_states)
+    return aggregate(items, "hypervisors", args.warning, args.critical, ignore_states=args.ignore_states,
+                     accept_unverified=args.accept_unverified)
 
 
 def _below(snap, h, v: Verdict) -> Verdict:
@@ -104,5 +113,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="hypervisors",
 )
 main = main_for(SPEC)

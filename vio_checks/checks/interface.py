@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
+from vio_checks.checks.base import (
+    AGGREGATE_RULE,
+    CheckSpec,
+    count_threshold_options,
+    main_for,
+    selector_options,
+)
 from vio_checks.checks.select import as_kept, resolve, select_one
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label, status_perf
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import FLAG, Option, duration
@@ -28,12 +34,12 @@ states:
   UNKNOWN   Neutron's record has no status ("Neutron reported no status: state unverified"; counted as
             unverified in the aggregate); --id/--name/--server not found or ambiguous
   aggregate (no --id/--name): all VM ports (device_owner compute:*), or every port with --all-ports;
-            with --server VM: all ports of that VM. The worst port's state, or -w/-c on the number of
-            problem ports.
+            with --server VM: all ports of that VM. Judged by the aggregate rule below; a port without a
+            VM (no interface service of its own) is never left to --ignore-states or --accept-unverified.
   The output names the VM (server name) and the network name.
 
 perfdata:
-  aggregate only: total, problems, ok, warning, critical, unknown, unverified, and ports per status
+  aggregate only: those of the aggregate rule below, and ports per status
             (active, down, build, error always; others when present, N/A as n_a)
 
 examples:
@@ -42,7 +48,7 @@ examples:
 the VM is ACTIVE | active=1;;;0;2 ...
   check_vio_interface --os-cloud vio --id 3f1c2a8e-...
   VIO INTERFACE OK - web-01 port 3f1c2a8e-... on private is ACTIVE
-"""
+""" + AGGREGATE_RULE
 
 
 OPTIONS = (
@@ -91,13 +97,12 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     for p in ports:
         server = servers.get(p.device_id) if p.is_vm_port else None
         network = networks.get(p.network_id)
-        label = port_label(p, server, network)
-        items.append((label, judge_port(p, server, network, opts, now)))
+        items.append(Member(p.id, port_label(p, server, network), judge_port(p, server, network, opts, now)))
         if server is None:  # no VM host, so no interface service of its own reports it
-            orphans.add(label)
+            orphans.add(p.id)
     verdict = aggregate(items, what, args.warning, args.critical, ignore_states=args.ignore_states,
-                        uncovered=frozenset(orphans))
-    verdict.perf += status_perf(ports)
+                        uncovered=frozenset(orphans), accept_unverified=args.accept_unverified)
+    verdict.perf += status_perf(list({p.id: p for p in ports}.values()))
     return verdict
 
 
@@ -109,5 +114,6 @@ SPEC = CheckSpec(
     options=OPTIONS,
     epilog=EPILOG,
     validate=validate,
+    members="ports",
 )
 main = main_for(SPEC)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
+from vio_checks.checks.base import (
+    AGGREGATE_RULE,
+    CheckSpec,
+    count_threshold_options,
+    main_for,
+    selector_options,
+)
 from vio_checks.checks.select import as_kept, select_one
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.router import RouterOptions, judge_router, router_label
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import FLAG, Option
@@ -33,10 +39,10 @@ states:
             router's L3 hosting is unverified (an empty agents list is not proof of NSX)
   NSX:      the NSX plugins VIO uses run no L3 agents; when the inventory holds no L3 agent at all (and
             Neutron does not announce agents), a router is judged on its own status and admin state alone
-  aggregate (no --id/--name): the worst router's state, or -w/-c on the number of problem routers
+  aggregate (no --id/--name): every router judged as above, by the aggregate rule below (a router whose
+            ha_state Neutron did not report makes the set UNKNOWN)
 perfdata (single router, L3 agents only): agents_alive (of agents_total hosting agents), agents_total;
-  HA routers also agents_active (alive hosting agents reporting ha_state active);
-  aggregate: total, problems, ok, warning, critical, unknown, unverified
+  HA routers also agents_active (alive hosting agents reporting ha_state active); aggregate: below
 
 example:
   check_vio_router --os-cloud vio --name router-a
@@ -44,7 +50,7 @@ example:
   VIO ROUTER WARNING - router-a: HA router with 1 of 2 hosting L3 agents dead: neutron-l3-agent@net-02
   VIO ROUTER CRITICAL - router-a: HA router active on 2 L3 agents (split brain): neutron-l3-agent@net-01, ...
   VIO ROUTER OK - router-b is ACTIVE (admin down), 1 of 1 hosting L3 agents alive
-"""
+""" + AGGREGATE_RULE
 
 
 OPTIONS = (
@@ -67,8 +73,9 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         return as_kept(snap, "routers", r, judge_router(r, agents, opts, now, has_agents), now)
     selection = selection_from_args(args, snap)
     routers = [r for r in snap.all("routers") if selection.router_selected(r)]
-    items = [(router_label(r), judge_router(r, agents, opts, now, has_agents)) for r in routers]
-    return aggregate(items, "routers", args.warning, args.critical, ignore_states=args.ignore_states)
+    items = [Member(r.id, router_label(r), judge_router(r, agents, opts, now, has_agents)) for r in routers]
+    return aggregate(items, "routers", args.warning, args.critical, ignore_states=args.ignore_states,
+                     accept_unverified=args.accept_unverified)
 
 
 SPEC = CheckSpec(
@@ -77,5 +84,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="routers",
 )
 main = main_for(SPEC)

@@ -45,7 +45,10 @@ states:
             enabled (services) or alive and admin up (agents)
   OK        a disabled service or an admin-down agent, with its reason (--warn-disabled: WARNING)
   UNKNOWN   a service without status or state, an agent without alive or admin_state_up in the API's
-            reply ("Nova reported no state: state unverified"): counted as unverified, never as up
+            reply ("Nova reported no state: state unverified"): counted as unverified, never as up; each
+            component's set is judged by the aggregate rule of the other checks (unverified members:
+            WARNING "1 unverified (Nova reported no state: 1)"; nothing verified: UNKNOWN; a record listed
+            twice counted once)
   UNKNOWN   the service selected with --binary and --host is not in the inventory
   With --component all (the default) every component is judged and the status line leads with the worst
   problem. With the NSX plugins there are no Neutron agents at all: that is OK, unless Neutron announces
@@ -170,5 +173,6 @@ SPEC = CheckSpec(
     options=OPTIONS,
     epilog=EPILOG,
     validate=validate,
+    members="services",
 )
 main = main_for(SPEC)

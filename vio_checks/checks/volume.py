@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
+from vio_checks.checks.base import (
+    AGGREGATE_RULE,
+    CheckSpec,
+    count_threshold_options,
+    main_for,
+    selector_options,
+)
 from vio_checks.checks.select import as_kept, select_one
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.aggregate import Member, aggregate, dedupe
 from vio_checks.judge.verdict import Verdict
 from vio_checks.judge.volume import VolumeOptions, judge_volume, volume_perf
 from vio_checks.options import Option, duration
@@ -27,11 +33,11 @@ states:
             for attaching or shelved": the volume of a SHELVED_OFFLOADED VM stays reserved)
   UNKNOWN   a status Cinder does not document; no status in Cinder's record ("Cinder reported no status:
             state unverified", counted as unverified in the aggregate); --id/--name not found or ambiguous
-  aggregate (no --id/--name): the worst volume's state, or -w/-c on the number of problem volumes
+  aggregate (no --id/--name): every volume judged as above, by the aggregate rule below
 
 perfdata:
   one volume: size (B)
-  aggregate: total, problems, ok, warning, critical, unknown, unverified, size (B, all volumes), volumes
+  aggregate: those of the aggregate rule below, size (B, all volumes), volumes
             per status (available, in_use, error always; others when present), and per cinder-volume
             backend (`host@backend`, `unscheduled` for none): <backend>_volumes, <backend>_problems,
             <backend>_size (B)
@@ -43,7 +49,7 @@ examples:
   check_vio_volume --os-cloud vio -w 0 -c 5
   VIO VOLUME WARNING - 1 CRITICAL of 120 volumes: vol-07 is error_extending (50 GiB, backend \
 vio-controller-01@vmdk) | 'vio-controller-01@vmdk_problems'=1;;;0;96 ...
-"""
+""" + AGGREGATE_RULE
 
 
 OPTIONS = (
@@ -66,10 +72,11 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     servers = {s.id: s for s in snap.all("servers")}
     selection = selection_from_args(args, snap)
     volumes = [vol for vol in snap.all("volumes") if selection.volume_selected(vol, servers)]
-    judged = [(vol, judge_volume(vol, servers, opts, now)) for vol in volumes]
-    items = [(vol.name or vol.id, v) for vol, v in judged]
-    verdict = aggregate(items, "volumes", args.warning, args.critical, ignore_states=args.ignore_states)
-    verdict.perf += volume_perf(judged)
+    items = [Member(vol.id, vol.name or vol.id, judge_volume(vol, servers, opts, now)) for vol in volumes]
+    verdict = aggregate(items, "volumes", args.warning, args.critical, ignore_states=args.ignore_states,
+                        accept_unverified=args.accept_unverified)
+    unique = {vol.id: vol for vol in volumes}  # per-backend perfdata counts each volume once too
+    verdict.perf += volume_perf([(unique[m.id], m.verdict) for m in dedupe(items)[0]])
     return verdict
 
 
@@ -79,5 +86,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="volumes",
 )
 main = main_for(SPEC)

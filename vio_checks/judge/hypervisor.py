@@ -49,7 +49,7 @@ def judge_hypervisor(h: Hypervisor, service: Service | None, opts: HypervisorOpt
     reason = inert((service.disabled_reason if service else None) or h.disabled_reason) or "no reason given"
     disabled_noted = False
     if missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
     if lost:
         v.add(State.CRITICAL, f"{label}: vCenter unreachable (nova-compute {inert(h.service_host) or '?'} "

@@ -56,7 +56,7 @@ def judge_port(port: Port, server: Server | None, network: Network | None, opts:
     missing = unreported(port)
 
     if missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
     elif not port.admin_state_up:
         # A deliberate admin action: OK unless --warn-disabled.

@@ -125,15 +125,15 @@ def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | N
     trouble = host_trouble(server, hypervisor, service, now)
     if trouble is not None:
         why, reasons = trouble
-        v.unverified = True
+        v.unverified, v.cause = True, f"hypervisor {hv or '?'} {why}"
         v.add(State.UNKNOWN, f"{name}: hypervisor {hv or '?'} {why}: state unverified "
                              f"(Nova last reported {status})")
         v.details += reasons
     elif missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"{name}: {missing}: state unverified{_on(hv)}")
     elif status == "UNKNOWN":
-        v.unverified = True
+        v.unverified, v.cause = True, "Nova reports status UNKNOWN"
         v.add(State.UNKNOWN, f"{name}: Nova reports status UNKNOWN: state unverified{_on(hv)}")
     elif status == "ERROR":
         fault = inert(server.fault_message)

@@ -65,7 +65,7 @@ def judge_volume(volume: Volume, servers: Mapping[str, Server | None], opts: Vol
 
     missing = unreported(volume)
     if missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"{name}: {missing}: state unverified")
     elif status.startswith("error"):
         v.add(State.CRITICAL, f"{name} is {status} ({_size(volume.size_gb)}, backend {backend})")
