@@ -29,17 +29,25 @@ def vcenter_lost(status: str, state: str, reason: str | None) -> bool:
 
 #: Which API reports each record class, for "Nova reported no status".
 _SOURCE = {"Hypervisor": "Nova", "Server": "Nova", "Volume": "Cinder", "Port": "Neutron", "Agent": "Neutron",
+           "Router": "Neutron",
            **dict.fromkeys(("Cluster", "EsxHost", "VsVm", "Datastore"), "vCenter")}
 
 
 def unreported(obj: object) -> str | None:
-    """`Nova reported no status` when the sweep's record lacks a field its judgement needs (normalize.py
-    lists such fields, absent, null or empty in the API reply, in the record's `missing`), else None."""
+    """Why the sweep's record cannot be judged, from its `missing` (normalize.py fills it), else None.
+
+    An entry is a field name (absent, null or empty in the API reply: `Nova reported no status`) or a phrase
+    naming an unusable value (of the wrong type or undocumented: `Nova reported an undocumented status
+    'SHINY'`, `Nova reported status as a list: ['ACTIVE']`); field names have no spaces, phrases do.
+    """
     missing = getattr(obj, "missing", ())
     if not missing:
         return None
     source = _SOURCE.get(type(obj).__name__) or str(getattr(obj, "component", "") or "the API").capitalize()
-    return f"{source} reported no {' or '.join(missing)}"
+    absent = [m for m in missing if " " not in m]
+    texts = [f"{source} reported no {' or '.join(absent)}"] if absent else []
+    texts += [f"{source} reported {m}" for m in missing if " " in m]
+    return "; ".join(texts)
 
 
 #: Compiled by `re` on first use (its cache), not at import.
@@ -292,7 +300,8 @@ class Router(Record):
     def __init__(self, id: str, name: str, project_id: str = "", status: str = "",
                  admin_state_up: bool = True, ha: bool | None = None, distributed: bool | None = None,
                  external_network_id: str | None = None, agent_ids: list[str] | None = None,
-                 network_ids: list[str] | None = None, ha_states: dict[str, str] | None = None) -> None:
+                 network_ids: list[str] | None = None, ha_states: dict[str, str] | None = None,
+                 missing: tuple[str, ...] = ()) -> None:
         self.id = id
         self.name = name
         self.project_id = project_id
@@ -305,6 +314,8 @@ class Router(Record):
         self.network_ids = [] if network_ids is None else network_ids  # networks it has an interface on
         # HA routers only: hosting agent id → its ha_state (active / standby / unknown) as Neutron reports it
         self.ha_states = {} if ha_states is None else ha_states
+        #: fields its judgement needs that the API reply did not carry (see `unreported`)
+        self.missing = missing
 
 
 def routers_by_network(routers: Iterable[Router], ports: Iterable[Port]) -> dict[str, list[str]]:

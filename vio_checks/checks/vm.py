@@ -14,6 +14,7 @@ from vio_checks.judge.vm import (
     judge_deleted_vm,
     judge_vm,
     status_perf,
+    vsphere_power,
 )
 from vio_checks.options import Option, comma_list, duration, type_error
 from vio_checks.placement import Placement
@@ -116,7 +117,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
 
         vms = snap.find("vsphere_vms", "server", server.id)
         host = snap.get("esxi_hosts", vms[0].host) if len(vms) == 1 and vms[0].host else None
-        return on_esxi(v, host, vms[0].power_state if vms else None)
+        v = on_esxi(v, host, vms[0].power_state if vms else None)
+        return vsphere_power(v, server, vms[0] if len(vms) == 1 else None, snap.meta.fetched_at, now)
     selection = selection_from_args(args, snap)
     servers = [s for s in snap.all("servers") if selection.server_selected(s)]
     items = [(s.name or s.id, judge_vm(s, where.hypervisor_of(s), where.service_of(s), opts, now))
@@ -125,8 +127,11 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         from vio_checks.judge.esxi import on_esxi
 
         hosts = {h.moref: h for h in snap.all("esxi_hosts")}
-        host_of = {v.server_id: hosts.get(v.host) for v in snap.all("vsphere_vms")}
-        items = [(label, on_esxi(v, host_of.get(s.id))) for (label, v), s in zip(items, servers, strict=True)]
+        vm_of = {v.server_id: v for v in snap.all("vsphere_vms")}
+        host_of = {sid: hosts.get(v.host) for sid, v in vm_of.items()}
+        when = snap.meta.fetched_at
+        items = [(label, vsphere_power(on_esxi(v, host_of.get(s.id)), s, vm_of.get(s.id), when, now))
+                 for (label, v), s in zip(items, servers, strict=True)]
     verdict = aggregate(items, "VMs", args.warning, args.critical, ignore_states=args.ignore_states)
     verdict.perf += status_perf(servers)
     return verdict
