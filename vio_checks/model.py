@@ -29,25 +29,16 @@ def vcenter_lost(status: str, state: str, reason: str | None) -> bool:
 
 #: Which API reports each record class, for "Nova reported no status".
 _SOURCE = {"Hypervisor": "Nova", "Server": "Nova", "Volume": "Cinder", "Port": "Neutron", "Agent": "Neutron",
-           "Router": "Neutron",
-           **dict.fromkeys(("Cluster", "EsxHost", "VsVm", "Datastore"), "vCenter")}
+           "Router": "Neutron", **dict.fromkeys(("Cluster", "EsxHost", "VsVm", "Datastore"), "vCenter")}
 
 
 def unreported(obj: object) -> str | None:
-    """Why the sweep's record cannot be judged, from its `missing` (normalize.py fills it), else None.
-
-    An entry is a field name (absent, null or empty in the API reply: `Nova reported no status`) or a phrase
-    naming an unusable value (of the wrong type or undocumented: `Nova reported an undocumented status
-    'SHINY'`, `Nova reported status as a list: ['ACTIVE']`); field names have no spaces, phrases do.
-    """
+    """Why a record cannot be judged: its `missing` (normalize.py) told, or None when nothing is missing."""
     missing = getattr(obj, "missing", ())
-    if not missing:
-        return None
     source = _SOURCE.get(type(obj).__name__) or str(getattr(obj, "component", "") or "the API").capitalize()
-    absent = [m for m in missing if " " not in m]
-    texts = [f"{source} reported no {' or '.join(absent)}"] if absent else []
-    texts += [f"{source} reported {m}" for m in missing if " " in m]
-    return "; ".join(texts)
+    absent = " or ".join(m for m in missing if " " not in m)  # field names; the others are phrases naming
+    texts = [f"no {absent}"] if absent else []  # a value of the wrong type or undocumented (normalize.py)
+    return "; ".join(f"{source} reported {t}" for t in texts + [m for m in missing if " " in m]) or None
 
 
 #: Compiled by `re` on first use (its cache), not at import.
@@ -314,8 +305,7 @@ class Router(Record):
         self.network_ids = [] if network_ids is None else network_ids  # networks it has an interface on
         # HA routers only: hosting agent id → its ha_state (active / standby / unknown) as Neutron reports it
         self.ha_states = {} if ha_states is None else ha_states
-        #: fields its judgement needs that the API reply did not carry (see `unreported`)
-        self.missing = missing
+        self.missing = missing  # see `unreported`
 
 
 def routers_by_network(routers: Iterable[Router], ports: Iterable[Port]) -> dict[str, list[str]]:

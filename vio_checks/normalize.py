@@ -7,8 +7,9 @@ value, a judged field of the wrong type (a list or a number where a string belon
 boolean does) or with a value the API does not document (vio_checks.documented): this is the one place
 that checks them, so no judge ever reads an unknown state as a healthy one.
 
-A field of the wrong type in a reply raises MalformedRecord naming the kind, so a broken reply fails the
-sweep with a clear message instead of storing nonsense.
+A record not shaped as documented (not an object, no id, a nested part of the wrong type) raises
+MalformedRecord naming the kind, so a broken reply fails the sweep with a clear message instead of storing
+nonsense.
 """
 
 from __future__ import annotations

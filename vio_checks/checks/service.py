@@ -45,7 +45,9 @@ states:
             enabled (services) or alive and admin up (agents)
   OK        a disabled service or an admin-down agent, with its reason (--warn-disabled: WARNING)
   UNKNOWN   a service without status or state, an agent without alive or admin_state_up in the API's
-            reply ("Nova reported no state: state unverified"): counted as unverified, never as up
+            reply ("Nova reported no state: state unverified"), or with a value the API does not document
+            or of the wrong type ("Neutron reported alive as a string: 'maybe'"): counted as unverified,
+            never as up
   UNKNOWN   the service selected with --binary and --host is not in the inventory
   With --component all (the default) every component is judged and the status line leads with the worst
   problem. With the NSX plugins there are no Neutron agents at all: that is OK.

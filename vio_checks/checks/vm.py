@@ -28,16 +28,24 @@ EPILOG = """\
 states:
   CRITICAL  the VM is ERROR (with Nova's fault message when it gives one); or it is ACTIVE but its power
             state is not RUNNING (SHUTDOWN, CRASHED, PAUSED, SUSPENDED, NOSTATE)
+  CRITICAL  with the vSphere layer: Nova says ACTIVE with no task in progress while vCenter says the VM
+            is poweredOff or suspended, in this sweep and the previous one ("Nova says ACTIVE, vCenter
+            says poweredOff since 08:42"): vCenter is closer to the truth, Nova's power sync lags
+  WARNING   the same, seen in this sweep only (a reboot in flight does not page)
   WARNING   a transitional status (BUILD, MIGRATING, RESIZE, REBOOT, HARD_REBOOT, REBUILD, REVERT_RESIZE,
             PASSWORD) or any task_state (image_snapshot, powering-on, ...) for longer than --stuck-after,
-            measured from the server's `updated` time; younger: OK ("migrating for 4 min")
+            measured from the server's `updated` time; younger: OK ("migrating for 4 min"); when `updated`
+            does not parse, from when a sweep first saw the VM in that status and task ("migrating for
+            2 h (since first seen 08:42; Nova's timestamp unreadable)")
   OK        ACTIVE and running; resting statuses SHUTOFF, SUSPENDED, PAUSED, SHELVED, SHELVED_OFFLOADED,
             RESCUE, VERIFY_RESIZE (resized, awaiting confirm/revert), SOFT_DELETED, unless listed in
             --warning-states / --critical-states
   UNKNOWN   the VM's host cannot vouch for it: host_status DOWN/UNKNOWN, its hypervisor down, its
             nova-compute service down, or vCenter lost (the VMware driver's "set by vmwareapi host_state"
             on a disabled or down nova-compute; the same reason on an enabled, up service is not a loss);
-            also Nova's own status UNKNOWN, or no status in Nova's record ("Nova reported no status").
+            also Nova's own status UNKNOWN, no status in Nova's record ("Nova reported no status"), or a
+            status, task_state, power_state or host_status Nova does not document or of the wrong type
+            ("Nova reported an undocumented status 'X'", "Nova reported status as a list: [...]").
             Such a VM is "unverified": its last reported status (even ERROR) is shown but not judged.
             Also UNKNOWN: --id/--name not found or ambiguous.
   aggregate (no --id/--name): every VM judged as above; the worst state (unverified VMs are counted in
