@@ -163,20 +163,21 @@ def test_an_unreadable_timestamp_falls_back_to_when_a_sweep_first_saw_the_state(
     env = make_cloud(SCENARIO)
     swept_with(env, {kind: replace})
     first = snapshot(env)
-    (obj,) = first.all(kind)
-    assert obj.updated is None and obj.seen[1] == first.meta.fetched_at
     swept_with(env, {kind: replace})
     second = snapshot(env)
-    (obj,) = second.all(kind)
-    assert second.meta.fetched_at > first.meta.fetched_at and obj.seen[1] == first.meta.fetched_at
 
+    r = check(env, *args, "--stuck-after", "0")  # before: "(since ?)", OK for ever
+    assert r.rc == 1 and line in r.status, str(r)
+    assert "since first seen" in r.status and f"{source}'s timestamp unreadable" in r.status, str(r)
     r = check(env, *args)  # --stuck-after's default: not stuck yet, and the line says since when
     assert r.rc == 0 and f"; {source}'s timestamp unreadable)" in r.status and "since first seen" in r.status, \
         str(r)
-    r = check(env, *args, "--stuck-after", "0")
-    assert r.rc == 1 and line in r.status, str(r)
-    assert "since first seen" in r.status and f"{source}'s timestamp unreadable" in r.status, str(r)
 
+    # the first sweep's time, carried by the second (kept with the inventory, on the record)
+    (obj,) = first.all(kind)
+    assert obj.updated is None and obj.seen[1] == first.meta.fetched_at
+    (obj,) = second.all(kind)
+    assert second.meta.fetched_at > first.meta.fetched_at and obj.seen[1] == first.meta.fetched_at
     env.sweep()  # the state changed (back to the scenario's): its first-seen time starts again
     (obj,) = snapshot(env).all(kind)
     assert obj.seen[1] == snapshot(env).meta.fetched_at
