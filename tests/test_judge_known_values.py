@@ -17,7 +17,7 @@ from vio_checks.judge.router import RouterOptions, judge_router
 from vio_checks.judge.verdict import State, Verdict
 from vio_checks.judge.vm import VmOptions, judge_vm, vsphere_power
 from vio_checks.judge.volume import VolumeOptions, judge_volume
-from vio_checks.model import Hypervisor, Inventory, Meta, Port, Router, Server, Volume, unreported
+from vio_checks.model import Agent, Hypervisor, Inventory, Meta, Port, Router, Server, Volume, unreported
 from vio_checks.vsphere.records import VsVm
 
 FROZEN = "2026-11-24 10:42:00"
@@ -210,3 +210,21 @@ def test_vcenter_power_rule_leaves_what_it_cannot_tell(now) -> None:
     unverified.add(State.UNKNOWN, "web-01: ESXi host esx-01 is not responding: state unverified")
     assert vsphere_power(unverified, server, vm, now, now).state == State.UNKNOWN
     assert vsphere_power(_ok(), server, None, now, now).state == State.OK
+
+
+@pytest.mark.parametrize("kind", sorted(BASE))
+def test_every_judged_field_of_every_kind_takes_no_list(kind) -> None:
+    """The class, not the examples: any field a judgement reads (BASE's, id aside) given a list is named."""
+    for field, value in BASE[kind].items():
+        if field != "id":
+            record = _normalized(kind, {**BASE[kind], field: [value]})
+            assert unreported(record) and "as a list" in unreported(record), (kind, field)
+
+
+def test_an_undocumented_ha_state_is_unknown(now) -> None:
+    agents = {i: Agent(id=i, binary="neutron-l3-agent", agent_type="L3 agent", host=i, alive=True)
+              for i in ("a1", "a2")}
+    r = Router(id="r1", name="r1", status="ACTIVE", ha=True, agent_ids=["a1", "a2"],
+               ha_states={"a1": "active", "a2": "leader"})
+    v = judge_router(r, agents, RouterOptions(), now)
+    assert v.state == State.UNKNOWN and "undocumented ha_state" in v.summary and "'leader'" in v.summary
