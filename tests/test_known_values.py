@@ -181,3 +181,11 @@ def test_an_unreadable_timestamp_falls_back_to_when_a_sweep_first_saw_the_state(
     env.sweep()  # the state changed (back to the scenario's): its first-seen time starts again
     (obj,) = snapshot(env).all(kind)
     assert obj.seen[1] == snapshot(env).meta.fetched_at
+
+
+def test_replace_fields_fault_shape_is_validated(make_cloud) -> None:
+    env = make_cloud(SCENARIO)
+    for bad in ({"replace_fields": {"flavours": {"x": 1}}}, {"replace_fields": {"servers": ["status"]}},
+                {"replace_fields": ["servers"]}):
+        with pytest.raises(Exception, match="replace_fields"):
+            env.sim.fault(**bad)
