@@ -189,15 +189,18 @@ TRACKED = ("hypervisors", "servers", "volumes", "routers", "esxi_hosts", "vspher
 
 def record_sweep(store: Store, inv: Inventory, retention: float = DEFAULT_RETENTION,
                  max_events: int = DEFAULT_MAX_EVENTS) -> None:
-    """Store a new snapshot and the events since the previous one, in one transaction."""
+    """Store a new snapshot (each record's first-seen time carried over: firstseen.py) and the events since
+    the previous one, in one transaction."""
+    from vio_checks import firstseen
     from vio_checks.changes import changes  # only the process that sweeps compares sweeps
 
     previous = store.current()
     before = None
     if previous is not None:
         before = Inventory(meta=previous.meta)
-        for kind in TRACKED:
+        for kind in dict.fromkeys((*TRACKED, *firstseen.KINDS)):
             setattr(before, kind, previous.all(kind))
+    firstseen.carry(before, inv)
     log = EventLog(store)
     events, seen = changes(before, inv, log.meta().seen_migrations)
     with store.cache.transact():

@@ -165,8 +165,8 @@ class App:
             resp = error_response(path, exc.status, exc.message, exc.headers)
         except SimError as exc:
             resp = error_response(path, exc.status, exc.message)
-        if fault is not None and fault.missing_fields and resp.status < 300:
-            resp.body = strip_fields(path, resp.body, fault.missing_fields)
+        if fault is not None and (fault.missing_fields or fault.replace_fields) and resp.status < 300:
+            resp.body = strip_fields(path, resp.body, fault.missing_fields, fault.replace_fields)
         if fault is not None and fault.hide and resp.status < 300:
             resp.body = hide_objects(resp.body, fault.hide)
         if fault is not None and fault.truncated:

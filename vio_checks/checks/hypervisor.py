@@ -30,8 +30,9 @@ states:
             maintenance"); --warn-disabled makes it WARNING
   WARNING/CRITICAL  vCPU, RAM or disk usage in % outside the --*-warning/--*-critical ranges
             (defaults: RAM and disk 90/95, vCPU none: overcommit above 100 % is normal on VMware)
-  UNKNOWN   Nova's record has no state or status ("Nova reported no state: state unverified"; counted
-            as unverified in the aggregate); --id/--name not found or ambiguous
+  UNKNOWN   Nova's record has no state or status ("Nova reported no state: state unverified"), or one
+            Nova does not document (state other than up/down, status other than enabled/disabled) or of
+            the wrong type: counted as unverified in the aggregate; --id/--name not found or ambiguous
   aggregate (no --id/--name): every hypervisor judged as above, by the aggregate rule below
 
 example:

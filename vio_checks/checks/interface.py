@@ -24,15 +24,18 @@ if TYPE_CHECKING:
 EPILOG = """\
 states:
   CRITICAL  binding:vif_type binding_failed (any port); port status ERROR; a VM port that is DOWN, or
-            not bound at all (vif_type unbound), while admin up and its VM is ACTIVE
+            not bound at all (vif_type unbound), while admin up and its VM is ACTIVE; a VM port that is
+            DOWN while its VM's state is unknown (Nova's UNKNOWN, or no or an undocumented status)
   WARNING   BUILD for longer than --stuck-after, measured from the port's `updated_at` (younger: OK);
+            when that does not parse, from when a sweep first saw the port in BUILD, which the line says;
             a VM port whose server no longer exists in the inventory (once the port is older than
             --stuck-after since its last update, so a VM created during the sweep is not flagged)
   OK        ACTIVE; admin down ("(admin down)", whatever its status; --warn-disabled makes it WARNING);
             DOWN on a VM that is not ACTIVE ("DOWN (VM SHUTOFF)"); DOWN or N/A on router, gateway, DHCP
             and floating IP ports (normal with DVR and NSX: shown, not judged)
-  UNKNOWN   Neutron's record has no status ("Neutron reported no status: state unverified"; counted as
-            unverified in the aggregate); --id/--name/--server not found or ambiguous
+  UNKNOWN   Neutron's record has no status ("Neutron reported no status: state unverified"), or one it
+            does not document, or a judged field of the wrong type ("Neutron reported status as a list:
+            [...]"): counted as unverified in the aggregate; --id/--name/--server not found or ambiguous
   aggregate (no --id/--name): all VM ports (device_owner compute:*), or every port with --all-ports;
             with --server VM: all ports of that VM. Judged by the aggregate rule below; a port without a
             VM (no interface service of its own) is never left to --ignore-states or --accept-unverified.

@@ -29,8 +29,12 @@ states:
             or two or more do ("split brain")
   WARNING   some, not all, of its hosting L3 agents are dead (an HA router lost its standby, a distributed
             router lost a node)
-  WARNING   any status other than ACTIVE or ERROR (e.g. stuck in ALLOCATING)
-  UNKNOWN   HA router whose ha_state Neutron did not report (so its active agent cannot be verified)
+  WARNING   a documented status other than ACTIVE or ERROR (BUILD, DOWN, ALLOCATING, PENDING_*)
+  UNKNOWN   HA router whose ha_state Neutron did not report (so its active agent cannot be verified), or
+            an ha_state Neutron does not document
+  UNKNOWN   no status in Neutron's record ("Neutron reported no status: state unverified"), a status it
+            does not document, or a judged field of the wrong type (status, admin_state_up, ha,
+            distributed): unverified, counted as such in the aggregate
   OK        admin down: a deliberate admin action, noted in the status line ("(admin down)");
             --warn-disabled makes it WARNING; an admin-down router's hosting is only noted
   OK        ACTIVE, admin up, and (with L3 agents) hosted by alive agents only, an HA router active on

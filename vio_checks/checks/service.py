@@ -45,7 +45,9 @@ states:
             enabled (services) or alive and admin up (agents)
   OK        a disabled service or an admin-down agent, with its reason (--warn-disabled: WARNING)
   UNKNOWN   a service without status or state, an agent without alive or admin_state_up in the API's
-            reply ("Nova reported no state: state unverified"): counted as unverified, never as up; each
+            reply ("Nova reported no state: state unverified"), or with a value the API does not document
+            or of the wrong type ("Neutron reported alive as a string: 'maybe'"): counted as unverified,
+            never as up; each
             component's set is judged by the aggregate rule of the other checks (unverified members:
             WARNING "1 unverified (Nova reported no state: 1)"; nothing verified: UNKNOWN; a record listed
             twice counted once)

@@ -20,6 +20,7 @@ from vio_checks.judge.vm import (
     judge_deleted_vm,
     judge_vm,
     status_perf,
+    vsphere_power,
 )
 from vio_checks.options import Option, comma_list, duration, type_error
 from vio_checks.placement import Placement
@@ -34,16 +35,24 @@ EPILOG = """\
 states:
   CRITICAL  the VM is ERROR (with Nova's fault message when it gives one); or it is ACTIVE but its power
             state is not RUNNING (SHUTDOWN, CRASHED, PAUSED, SUSPENDED, NOSTATE)
+  CRITICAL  with the vSphere layer: Nova says ACTIVE with no task in progress while vCenter says the VM
+            is poweredOff or suspended, in this sweep and the previous one ("Nova says ACTIVE, vCenter
+            says poweredOff since 08:42"): vCenter is closer to the truth, Nova's power sync lags
+  WARNING   the same, seen in this sweep only (a reboot in flight does not page)
   WARNING   a transitional status (BUILD, MIGRATING, RESIZE, REBOOT, HARD_REBOOT, REBUILD, REVERT_RESIZE,
             PASSWORD) or any task_state (image_snapshot, powering-on, ...) for longer than --stuck-after,
-            measured from the server's `updated` time; younger: OK ("migrating for 4 min")
+            measured from the server's `updated` time; younger: OK ("migrating for 4 min"); when `updated`
+            does not parse, from when a sweep first saw the VM in that status and task ("migrating for
+            2 h (since first seen 08:42; Nova's timestamp unreadable)")
   OK        ACTIVE and running; resting statuses SHUTOFF, SUSPENDED, PAUSED, SHELVED, SHELVED_OFFLOADED,
             RESCUE, VERIFY_RESIZE (resized, awaiting confirm/revert), SOFT_DELETED, unless listed in
             --warning-states / --critical-states
   UNKNOWN   the VM's host cannot vouch for it: host_status DOWN/UNKNOWN, its hypervisor down, its
             nova-compute service down, or vCenter lost (the VMware driver's "set by vmwareapi host_state"
             on a disabled or down nova-compute; the same reason on an enabled, up service is not a loss);
-            also Nova's own status UNKNOWN, or no status in Nova's record ("Nova reported no status").
+            also Nova's own status UNKNOWN, no status in Nova's record ("Nova reported no status"), or a
+            status, task_state, power_state or host_status Nova does not document or of the wrong type
+            ("Nova reported an undocumented status 'X'", "Nova reported status as a list: [...]").
             Such a VM is "unverified": its last reported status (even ERROR) is shown but not judged.
             Also UNKNOWN: --id/--name not found or ambiguous.
   aggregate (no --id/--name): every VM judged as above, by the aggregate rule below: unverified VMs make
@@ -124,8 +133,9 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
 
         vms = snap.find("vsphere_vms", "server", server.id)
         host = snap.get("esxi_hosts", vms[0].host) if len(vms) == 1 and vms[0].host else None
-        return as_kept(snap, "servers", server, on_esxi(v, host, vms[0].power_state if vms else None,
-                                                      name=inert(server.name) or inert(server.id)), now)
+        v = on_esxi(v, host, vms[0].power_state if vms else None, name=inert(server.name) or inert(server.id))
+        return as_kept(snap, "servers", server,
+                       vsphere_power(v, server, vms[0] if len(vms) == 1 else None, snap.meta.fetched_at, now), now)
     selection = selection_from_args(args, snap)
     servers = [s for s in snap.all("servers") if selection.server_selected(s)]
     items = [Member(s.id, s.name or s.id, judge_vm(s, where.hypervisor_of(s), where.service_of(s), opts, now))
@@ -134,8 +144,12 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         from vio_checks.judge.esxi import on_esxi
 
         hosts = {h.moref: h for h in snap.all("esxi_hosts")}
-        host_of = {v.server_id: hosts.get(v.host) for v in snap.all("vsphere_vms")}
-        items = [m._replace(verdict=on_esxi(m.verdict, host_of.get(m.id), name=inert(m.label)))
+        vm_of = {v.server_id: v for v in snap.all("vsphere_vms")}
+        host_of = {sid: hosts.get(v.host) for sid, v in vm_of.items()}
+        server_of = {s.id: s for s in servers}
+        when = snap.meta.fetched_at
+        items = [m._replace(verdict=vsphere_power(on_esxi(m.verdict, host_of.get(m.id), name=inert(m.label)),
+                                                  server_of[m.id], vm_of.get(m.id), when, now))
                  for m in items]
     verdict = aggregate(items, "VMs", args.warning, args.critical, ignore_states=args.ignore_states,
                         accept_unverified=args.accept_unverified)

@@ -25,14 +25,17 @@ states:
   CRITICAL  any error status: error, error_deleting, error_backing-up, error_restoring, error_extending
   WARNING   a transitional status for longer than --stuck-after, measured from the volume's `updated_at`:
             creating, attaching, detaching, deleting, extending, backing-up, restoring-backup, downloading,
-            uploading, retyping, maintenance (younger: OK "attaching for 4 min")
+            uploading, retyping, maintenance (younger: OK "attaching for 4 min"); when `updated_at` does
+            not parse, from when a sweep first saw the volume in that status ("since first seen 08:42,
+            Cinder's timestamp unreadable")
   WARNING   in-use but attached to a server that no longer exists in the inventory, or in-use without
             any attachment (both only once the volume is older than --stuck-after since its last update,
             so a VM created during the sweep is not flagged)
   OK        available, in-use, awaiting-transfer (a transfer offer may wait for days), reserved ("reserved
             for attaching or shelved": the volume of a SHELVED_OFFLOADED VM stays reserved)
-  UNKNOWN   a status Cinder does not document; no status in Cinder's record ("Cinder reported no status:
-            state unverified", counted as unverified in the aggregate); --id/--name not found or ambiguous
+  UNKNOWN   a status Cinder does not document ("Cinder reported an undocumented status 'x'"), one of the
+            wrong type, or none in Cinder's record ("Cinder reported no status: state unverified"): counted
+            as unverified in the aggregate; --id/--name not found or ambiguous
   aggregate (no --id/--name): every volume judged as above, by the aggregate rule below
 
 perfdata:

@@ -3,6 +3,7 @@
 With the NSX plugins VIO uses there are no L3 agents: a router is judged on its own status then. When the
 inventory holds L3 agents, an admin-up router must be hosted by at least one alive agent, and an HA router
 must be active on exactly one alive agent (its `ha_states`, as Neutron reports them per hosting agent).
+A router without a status, or with one (or an ha_state) Neutron does not document, is unverified: UNKNOWN.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from vio_checks.documented import HA_STATES, ROUTER_STATUSES
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Perf, State, Verdict
-from vio_checks.model import Agent, Router
+from vio_checks.model import Agent, Router, unreported
 from vio_checks.text import inert
 
 HA_ACTIVE = "active"
@@ -56,6 +58,10 @@ def _judge_ha(v: Verdict, r: Router, label: str, alive: list[Agent]) -> None:
         v.add(State.UNKNOWN, f"{label}: HA router whose ha_state Neutron did not report")
         return
     alive = sorted(alive, key=agent_label)
+    odd = [a for a in alive if a.id in r.ha_states and r.ha_states[a.id] not in HA_STATES]
+    if odd:
+        v.add(State.UNKNOWN, f"{label}: HA router with an undocumented ha_state: " + ", ".join(
+            f"{agent_label(a)} {inert(r.ha_states[a.id], 40)!r}" for a in odd))
     active = [a for a in alive if r.ha_states.get(a.id) == HA_ACTIVE]
     if not active:
         states = ", ".join(f"{agent_label(a)} {inert(r.ha_states.get(a.id) or 'no state')}" for a in alive)
@@ -75,8 +81,15 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
     """
     v = Verdict()
     label = router_label(r)
-    status = inert(r.status) or "?"
-    if r.status == "ERROR":
+    status = inert(r.status, 40) or "?"
+    missing = unreported(r)
+    if missing:
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
+    elif r.status not in ROUTER_STATUSES:  # a record normalize.py did not make (it names these in `missing`)
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: Neutron reported an undocumented status {status!r}: state unverified")
+    elif r.status == "ERROR":
         v.add(State.CRITICAL, f"{label} is ERROR")
     elif r.status != "ACTIVE":
         v.add(State.WARNING, f"{label} is {status} (not ACTIVE)")
