@@ -134,8 +134,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         vms = snap.find("vsphere_vms", "server", server.id)
         host = snap.get("esxi_hosts", vms[0].host) if len(vms) == 1 and vms[0].host else None
         v = on_esxi(v, host, vms[0].power_state if vms else None, name=inert(server.name) or inert(server.id))
-        return as_kept(snap, "servers", server,
-                       vsphere_power(v, server, vms[0] if len(vms) == 1 else None, snap.meta.fetched_at, now), now)
+        v = vsphere_power(v, server, vms[0] if len(vms) == 1 else None, snap.meta.fetched_at, now)
+        return as_kept(snap, "servers", server, v, now)
     selection = selection_from_args(args, snap)
     servers = [s for s in snap.all("servers") if selection.server_selected(s)]
     items = [Member(s.id, s.name or s.id, judge_vm(s, where.hypervisor_of(s), where.service_of(s), opts, now))
