@@ -90,7 +90,9 @@ def test_records_with_missing_fields_are_unverified(make_cloud):
     assert (r.rc, r.status) == (3, f"VIO VM UNKNOWN - web-01: Nova reported no status: state unverified "
                                    f"(on {C8})"), str(r)
     r = check(env, "check_vio_vm")
-    assert (r.rc, r.status) == (0, "VIO VM OK - 2 VMs, all unverified"), str(r)
+    # nothing judged is never OK (round 3): UNKNOWN, naming the cause
+    assert (r.rc, r.status) == (3, "VIO VM UNKNOWN - none of 2 VMs verified, 2 unverified (Nova reported no "
+                                   "status: 2)"), str(r)
     assert r.perfdata["unverified"] == 2 and any("unverified (2): err-01, web-01" in x for x in r.lines)
 
     r = check(env, "check_vio_hypervisor", "--id", C8)

@@ -177,7 +177,7 @@ def test_vm_states(broken):
            re.compile(rf"VIO VM UNKNOWN - VM {env.gone_id} not found in inventory \(age \d+ s\)"))
 
     r = check(env, "check_vio_vm")
-    expect(r, 2, re.compile(r"VIO VM CRITICAL - 2 CRITICAL, 1 WARNING of 10 VMs, 2 unverified: "
+    expect(r, 2, re.compile(r"VIO VM CRITICAL - 2 CRITICAL, 1 WARNING of 10 VMs, 2 unverified \(hypervisor Cluster-B down: 1; hypervisor domain-c10\S* cut off from vCenter: 1\): "
                             r"web-01 is ERROR: .*; web-02 is ACTIVE but its power state is SHUTDOWN .*; "
                             r"mig-old stuck migrating .*"))
     p = r.perfdata
@@ -185,6 +185,8 @@ def test_vm_states(broken):
     assert (p["active"], p["error"], p["shutoff"], p["migrating"], p["build"]) == (6, 1, 1, 2, 0)
     assert "unverified (2): db-01, vc-01" in r.stdout
     r = check(env, "check_vio_vm", "-w", "5", "-c", "10")
+    assert r.rc == 1 and r.perfdata["problems"] == 3, str(r)  # within the ranges, but 2 unverified: WARNING
+    r = check(env, "check_vio_vm", "-w", "5", "-c", "10", "--accept-unverified")
     assert r.rc == 0 and r.perfdata["problems"] == 3, str(r)
     assert "problems=3;5;10;0;10" in r.lines[0]
     expect(check(env, "check_vio_vm", "-w", "1", "-c", "5"), 1, re.compile(r"VIO VM WARNING - 2 CRITICAL, .*"))

@@ -226,6 +226,108 @@ def test_missing_object_in_icinga_is_said_so(topo):
     assert "is not in Icinga" in im.message(topo, a, 0)
 
 
+class _Replies:
+    """Icinga's /v1/objects replies by object name (an in-memory stand-in for deploy.IcingaApi)."""
+
+    def __init__(self, replies: dict):
+        self.replies = replies
+
+    def request(self, method, path, not_found=None):
+        from urllib.parse import unquote
+
+        return self.replies.get(unquote(path.split("?")[0].rsplit("/", 1)[1]))
+
+
+def _attrs(**attrs):
+    return {"results": [{"attrs": attrs}]}
+
+
+#: Replies of Icinga that carry no usable state (one per class), with what the Status says why.
+NO_STATE = {
+    "no state attribute": (_attrs(state_type=1.0, last_check_result={"output": "x"}), "no state in Icinga's reply"),
+    "state null": (_attrs(state=None, state_type=1.0), "no state in Icinga's reply"),
+    "never checked": (_attrs(state=0.0, state_type=1.0, last_check_result=None), "never checked (pending)"),
+    "state text": (_attrs(state="0", state_type=1.0), "state '0' is not a"),
+    "state bool": (_attrs(state=False, state_type=1.0), "state False is not a"),
+    "state out of range": (_attrs(state=7.0, state_type=1.0), "state 7.0 is not a"),
+    "state fraction": (_attrs(state=0.5), "state 0.5 is not a"),
+    "attrs not a mapping": ({"results": [{"attrs": ["state", 0]}]}, "no state in Icinga's reply"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NO_STATE))
+def test_a_reply_without_a_usable_state_is_unknown_never_up(topo, case):
+    """Icinga's reply for a parent without a usable state: the parent is NO STATE (not UP, not failing),
+    and rootcause says it could not tell instead of "every parent is fine"."""
+    from vio_checks.icinga.states import icinga_states
+
+    vm = by_name(topo, t.VM, "web-01")
+    keys = [n.key for n, _ in im.chain(topo, vm)]
+    hosts = {k for k in keys if topo.nodes[k].is_host}
+    replies = {k: _attrs(state=0.0, state_type=1.0, last_check_result={"output": "VIO X OK - fine"})
+               for k in keys}
+    reply, why = NO_STATE[case]
+    replies[HV8] = reply
+    live = icinga_states(_Replies(replies), keys, hosts)
+    assert live[vm.key].known and live[vm.key].state == 0 and live[vm.key].name == "UP"
+    hv = live[HV8]
+    assert not hv.known and hv.name == "NO STATE" and why in hv.unknown
+    assert not hv.failing and not hv.problem
+    a = im.analyse(topo, vm, live.__getitem__, "icinga")
+    assert [n.key for n in a.unknown] == [HV8]
+    msg = im.message(topo, a, 0)
+    assert "every parent" not in msg.replace("whether every parent is fine", ""), msg
+    assert msg == ("VM web-01 is UP; could not tell whether every parent is fine: no state for hypervisor "
+                   "domain-c8.5f2e (vio-compute-01) (NO STATE)"), msg
+    assert im.analysis_json(topo, a, 0)["unknown"][0]["name"] == HV8
+
+
+def test_an_object_icinga_does_not_have_is_unknown_never_up(topo):
+    """A parent absent from Icinga (an empty reply, a 404, garbage) is MISSING: not fine either."""
+    from vio_checks.icinga.states import icinga_states
+
+    vm = by_name(topo, t.VM, "web-01")
+    keys = [n.key for n, _ in im.chain(topo, vm)]
+    ok = _attrs(state=0.0, state_type=1.0, last_check_result={"output": "VIO X OK - fine"})
+    for reply in ({"results": []}, None, {"results": "x"}, ["x"], {"results": [None]}):
+        replies = {k: ok for k in keys}
+        replies[NOVA1] = reply
+        live = icinga_states(_Replies(replies), keys, {k for k in keys if topo.nodes[k].is_host})
+        assert live[NOVA1].missing and live[NOVA1].name == "MISSING" and not live[NOVA1].known
+        a = im.analyse(topo, vm, live.__getitem__, "icinga")
+        assert im.message(topo, a, 0) == ("VM web-01 is UP; could not tell whether every parent is fine: "
+                                          "no state for nova-compute on vio-compute-01 (MISSING)")
+
+
+def test_unknown_parents_are_named_whatever_else_the_message_says(topo):
+    """The object's own problem, a failing parent, the object itself missing: each message still says which
+    parents could not be told."""
+    vm = by_name(topo, t.VM, "web-01")
+    base = states(topo, {vm.key: (1, "VIO VM CRITICAL - web-01 is ERROR")})
+
+    def status(key):
+        return im.Status(0, True, unknown="never checked (pending)") if key == NOVA1 else base(key)
+
+    msg = im.message(topo, im.analyse(topo, vm, status, "icinga"), 0)
+    assert msg == ("VM web-01 is DOWN; could not tell whether every parent is fine: no state for nova-compute "
+                   "on vio-compute-01 (NO STATE), so the problem may not be its own: web-01 is ERROR")
+    failing = states(topo, {HV8: (1, "VIO HYPERVISOR CRITICAL - down")})
+
+    def above(key):
+        return im.Status(0, False, missing=True) if key == NOVA1 else failing(key)
+
+    msg = im.message(topo, im.analyse(topo, vm, above, "icinga"), 0)
+    assert msg.startswith("VM web-01 is unreachable because hypervisor domain-c8.5f2e (vio-compute-01) is DOWN")
+    assert msg.endswith("; the cause may be higher up: no state for nova-compute on vio-compute-01 (MISSING)")
+
+    def itself(key):
+        return im.Status(0, True, missing=True) if key in (vm.key, HV8) else base(key)
+
+    msg = im.message(topo, im.analyse(topo, vm, itself, "icinga"), 0)
+    assert msg == ("VM web-01 is not in Icinga (deploy the current config); could not tell whether every "
+                   "parent is fine: no state for hypervisor domain-c8.5f2e (vio-compute-01) (MISSING)")
+
+
 # --- the commands -----------------------------------------------------------------------------------------
 
 
@@ -294,6 +396,24 @@ def test_rootcause_from_the_inventory(cloud):
     assert data["via"]["kind"] == "vm" and data["cause"]["name"] == f"{PREFIX}!nova-compute@vio-compute-01"
     states = {c["kind"]: c["state"] for c in data["chain"]}
     assert states["vm"] == "DOWN" and states["hypervisor"] == "DOWN" and states["router"] == "UP"
+
+
+def test_rootcause_from_a_stale_inventory_carries_the_stale_note(cloud):
+    """rootcause judges as the executables do: a stale inventory's note is in every judged object's line,
+    as the executable (and push) print it."""
+    stale = ("--cache-only", "--max-age", "0")
+    r = cloud.run("vio-icinga", "rootcause", "web-01-eth0", "--json", *stale)
+    assert r.rc == 0, str(r)
+    data = json.loads(r.stdout)
+    assert data["unknown"] == []
+    fine = [link for link in data["chain"] if " OK - " in link["output"]]
+    assert {link["kind"] for link in fine} >= {"vm", "interface"}, data["chain"]
+    for link in fine:  # an OK status line ends with the note (a problem's carries it in the long output)
+        assert link["output"].endswith("s old: not refreshed (--cache-only))"), link
+    vm = next(link for link in data["chain"] if link["kind"] == "vm")
+    run = cloud.run("check_vio_vm", "--id", vm["id"], *stale)
+    assert run.status.removesuffix(")").rsplit("(inventory ", 1)[0] == \
+        vm["output"].removesuffix(")").rsplit("(inventory ", 1)[0], str(run)
 
 
 def test_rootcause_icinga_unreachable_exits_3(cloud):

@@ -5,7 +5,7 @@ import time
 import pytest
 from freezegun import freeze_time
 
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.interface import InterfaceOptions, judge_port
 from vio_checks.judge.interface import status_perf as port_status_perf
 from vio_checks.judge.verdict import State
@@ -208,10 +208,11 @@ def test_vm_aggregate_counts_unverified_and_statuses(now):
     servers = [vm(now, id="a", name="a"), vm(now, id="b", name="b", status="ERROR", fault_message="x"),
                vm(now, id="c", name="c", status="SHUTOFF", power_state=4),
                vm(now, id="d", name="d", host_status="UNKNOWN"), vm(now, id="e", name="e", status="UNKNOWN")]
-    items = [(s.name, judge_vm(s, hyp(), svc(), VmOptions(), now)) for s in servers]
+    items = [Member(s.id, s.name, judge_vm(s, hyp(), svc(), VmOptions(), now)) for s in servers]
     v = aggregate(items, "VMs")
     assert v.state == State.CRITICAL
-    assert v.summary == f"1 CRITICAL of 5 VMs, 2 unverified: b is ERROR: x (on {HV})"
+    assert v.summary == (f"1 CRITICAL of 5 VMs, 2 unverified (Nova reports status UNKNOWN: 1; hypervisor {HV} "
+                         f"down: 1): b is ERROR: x (on {HV})")
     perf = {p.label: p.value for p in v.perf + status_perf(servers)}
     assert perf["unverified"] == 2 and perf["unknown"] == 0 and perf["ok"] == 2
     assert perf["active"] == 2 and perf["error"] == 1 and perf["shutoff"] == 1 and perf["build"] == 0

@@ -49,30 +49,6 @@ def _argv(node: o.Node) -> list[str]:
     return [x for o, v in node.check.args for x in ((o,) if v is None else (o, v))]
 
 
-def test_bulk_path_equals_every_executable(demo_cloud, monkeypatch):
-    """For EVERY node of the demo cloud's tree: exit code, output and perfdata of the executable (run as
-    Icinga runs it) and of the bulk path are identical. Judged just before and just after the subprocess,
-    so an age crossing a second boundary during the run cannot flake the comparison."""
-    cloud = demo_cloud
-    cloud.sweep()
-    topo, ev = _bulk(_args(cloud, monkeypatch, "--command-file", "/dev/null"))
-    kinds = {n.kind for n in topo.nodes.values()}
-    assert {t.CLOUD, t.HYPERVISOR, t.VM, t.INTERFACE, t.VOLUME, t.ROUTER, t.AGGREGATE} <= kinds
-    problems = 0
-    for node in topo.sorted_nodes():
-        if node.check.command not in COMMANDS:  # the container hosts' dummy: its text, state 0
-            out = ev.evaluate(node)
-            assert out.code == 0 and out.text == dict(node.check.args)["--text"] + "\n"
-            continue
-        before = ev.evaluate(node)
-        run = cloud.run(COMMANDS[node.check.command], *_argv(node), *FRESH)
-        after = ev.evaluate(node)
-        assert (run.rc, run.stdout) in {(before.code, before.text), (after.code, after.text)}, \
-            f"{node.key}:\nexecutable:\n{run}\nbulk:\n{before.code}\n{before.text}"
-        problems += run.rc != 0
-    assert problems  # the demo cloud has faults: non-OK results were compared too
-
-
 def test_memory_snapshot_answers_like_the_cache(demo_cloud, monkeypatch):
     cloud = demo_cloud
     cloud.sweep()
@@ -473,26 +449,31 @@ def test_a_failure_while_judging_one_object_is_unknown_not_a_failed_round(monkey
     assert (out.code, out.text) == (3, "VIO HYPERVISOR UNKNOWN - internal error: RuntimeError: boom\n")
 
 
-def test_plain_arguments_are_what_argparse_gives(demo_cloud, monkeypatch):
-    """The evaluator's shortcut around argparse gives, for every node of the demo cloud it takes, exactly the
-    namespace parse_args gives; and it leaves anything unusual to argparse."""
+def test_generated_arguments_read_by_the_fast_path_as_argparse_reads_them(demo_cloud, monkeypatch):
+    """Push, rootcause and the executables read a node's arguments with one function (check_args: the fast
+    path, else argparse). For every node of the demo cloud the fast path takes its command line and gives
+    exactly the namespace parse_args gives; anything unusual it leaves to argparse."""
+    from vio_checks.checks.base import build_parser, check_options
+    from vio_checks.icinga import spec_for
+    from vio_checks.options import parse_fast
+
     cloud = demo_cloud
     cloud.sweep()
-    topo, ev = _bulk(_args(cloud, monkeypatch, "--command-file", "/dev/null"))
+    topo, _ = _bulk(_args(cloud, monkeypatch, "--command-file", "/dev/null"))
     taken = 0
     for node in topo.sorted_nodes():
         if node.check.command not in COMMANDS:
             continue
-        _, parser = ev._parser(node.check.command)
-        fast = ev._plain_args(node.check.command, parser, node.check.args)
-        if fast is not None:
-            assert vars(fast) == vars(parser.parse_args(_argv(node))), node.key
-            taken += 1
+        spec = spec_for(node.check.command)
+        fast = parse_fast(check_options(spec), _argv(node))
+        assert fast is not None, node.key
+        assert vars(fast) == vars(build_parser(spec).parse_args(_argv(node))), node.key
+        taken += 1
     assert taken > len(topo.nodes) // 2
-    _, parser = ev._parser("vio_vm")
-    assert ev._plain_args("vio_vm", parser, (("--id", "-x"),)) is None  # argparse would read an option
-    assert ev._plain_args("vio_vm", parser, (("--id", "a"), ("--id", "b"))) is None
-    assert ev._plain_args("vio_vm", parser, (("--no-such-option", "a"),)) is None
+    options = check_options(spec_for("vio_vm"))
+    assert parse_fast(options, ["--id", "-x"]) is None  # argparse would read an option
+    assert parse_fast(options, ["--id", "a", "--name", "b"]) is None  # exclusive
+    assert parse_fast(options, ["--no-such-option", "a"]) is None
 
 
 def test_read_response_forms():

@@ -328,15 +328,17 @@ def test_aggregates_take_the_generators_filters():
     inv = small_inventory()
     topo = o.build(inv, o.Options(include_projects=frozenset({"web", "p-lab"}), exclude_projects=frozenset({"lab"})))
     filters = (("--include-projects", "p-lab,web"), ("--exclude-projects", "lab"), ("--skip-unmonitored", None))
-    assert topo.get(f"{P}!vms").check.args == (*filters, ("--ignore-states", "critical"))
-    assert topo.get(f"{P}!volumes").check.args == (*filters, ("--ignore-states", "warning,critical"))
-    assert topo.get(f"{P}!interfaces").check.args == (*filters, ("--ignore-states", "warning,critical"))
-    assert topo.get(f"{P}!routers").check.args == (*filters[:2], ("--ignore-states", "critical"))  # no servers
+    accept = ("--accept-unverified", None)  # their own objects report each unverified member, the tree its cause
+    assert topo.get(f"{P}!vms").check.args == (*filters, ("--ignore-states", "critical"), accept)
+    assert topo.get(f"{P}!volumes").check.args == (*filters, ("--ignore-states", "warning,critical"), accept)
+    assert topo.get(f"{P}!interfaces").check.args == (*filters, ("--ignore-states", "warning,critical"), accept)
+    assert topo.get(f"{P}!routers").check.args == (*filters[:2], ("--ignore-states", "critical"), accept)
     for name in ("nova-services", "neutron-agents", "cinder-services", "keystone-endpoints", "inventory-changes"):
         assert not {o for o, _ in topo.get(f"{P}!{name}").check.args} & {o for o, _ in filters}, name
     plain = o.build(inv)
-    assert plain.get(f"{P}!vms").check.args == (("--skip-unmonitored", None), ("--ignore-states", "critical"))
-    assert plain.get(f"{P}!routers").check.args == (("--ignore-states", "critical"),)
+    assert plain.get(f"{P}!vms").check.args == (("--skip-unmonitored", None), ("--ignore-states", "critical"),
+                                                accept)
+    assert plain.get(f"{P}!routers").check.args == (("--ignore-states", "critical"), accept)
     # interface services live on VM hosts: without VMs nothing else reports a port, the aggregate judges all
     no_vms = o.build(inv, o.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"vms"}))
     assert not [n for n in no_vms.nodes.values() if n.kind == t.INTERFACE]

@@ -6,7 +6,7 @@ import pytest
 
 from vio_checks import normalize
 from vio_checks.cache import namespace
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.verdict import State, Verdict, check_range, parse_range
 from vio_checks.model import Hypervisor, Service
 from vio_checks.options import comma_list, duration
@@ -100,18 +100,23 @@ def _v(state, text="x", unverified=False):
     return v
 
 
+def _m(label, verdict):
+    return Member(label, label, verdict)
+
+
 def test_aggregate_worst_and_unverified():
-    items = [("a", _v(State.OK)), ("b", _v(State.CRITICAL, "b is ERROR")),
-             ("c", _v(State.UNKNOWN, "c unverified", unverified=True)), ("d", _v(State.WARNING, "d stuck"))]
+    items = [_m("a", _v(State.OK)), _m("b", _v(State.CRITICAL, "b is ERROR")),
+             _m("c", _v(State.UNKNOWN, "c unverified", unverified=True)), _m("d", _v(State.WARNING, "d stuck"))]
     v = aggregate(items, "VMs")
     assert v.state == State.CRITICAL
-    assert v.summary.startswith("1 CRITICAL, 1 WARNING of 4 VMs, 1 unverified: b is ERROR; d stuck")
+    assert v.summary.startswith("1 CRITICAL, 1 WARNING of 4 VMs, 1 unverified (state not verifiable: 1): "
+                                "b is ERROR; d stuck")
     perf = {p.label: p.value for p in v.perf}
     assert perf["unverified"] == 1 and perf["problems"] == 2 and perf["total"] == 4
 
 
 def test_aggregate_thresholds_on_counts():
-    items = [(str(i), _v(State.CRITICAL)) for i in range(2)] + [("ok", _v(State.OK))]
+    items = [_m(str(i), _v(State.CRITICAL)) for i in range(2)] + [_m("ok", _v(State.OK))]
     assert aggregate(items, "VMs", warning="0", critical="5").state == State.WARNING
     assert aggregate(items, "VMs", warning="3", critical="5").state == State.OK
     assert aggregate([], "VMs").state == State.OK
@@ -128,7 +133,7 @@ def test_hypervisor_overcommit_is_fine():
 
 
 def test_aggregate_ignores_states_reported_elsewhere():
-    items = [("a", _v(State.CRITICAL, "a is ERROR")), ("b", _v(State.WARNING, "b stuck")), ("c", _v(State.OK))]
+    items = [_m("a", _v(State.CRITICAL, "a is ERROR")), _m("b", _v(State.WARNING, "b stuck")), _m("c", _v(State.OK))]
     v = aggregate(items, "VMs", ignore_states=frozenset({State.CRITICAL}))
     assert v.state == State.WARNING and v.summary.endswith(": b stuck")
     assert {p.label: p.value for p in v.perf}["critical"] == 1  # still counted

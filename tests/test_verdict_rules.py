@@ -8,7 +8,7 @@ import pytest
 from vio_checks import normalize
 from vio_checks.changes import Event, describe
 from vio_checks.judge import verdict as verdict_mod
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.hypervisor import HypervisorOptions, judge_hypervisor
 from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label
 from vio_checks.judge.interface import status_perf as port_perf
@@ -69,7 +69,7 @@ def test_vm_error_on_recovered_cluster_is_critical_not_unverified():
     v = judge_vm(s, h, c, VmOptions(), NOW)
     assert (v.state, v.unverified) == (State.CRITICAL, False)
     assert v.summary == f"vm-x is ERROR: boom (on {HV})"
-    agg = aggregate([("vm-x", v)], "VMs")
+    agg = aggregate([Member("vm-1", "vm-x", v)], "VMs")
     assert agg.state == State.CRITICAL
     assert judge_hypervisor(h, c, HypervisorOptions(), NOW).state == State.OK
     assert judge_service(c, ServiceOptions(), NOW).state == State.OK
@@ -109,8 +109,10 @@ def test_server_without_status_is_unverified():
     v = judge_vm(s, hyp(), svc(), VmOptions(), NOW)
     assert (v.state, v.unverified) == (State.UNKNOWN, True)
     assert v.summary == f"vm-x: Nova reported no status: state unverified (on {HV})"
-    agg = aggregate([("vm-x", v), ("ok", judge_vm(server(), hyp(), svc(), VmOptions(), NOW))], "VMs")
-    assert agg.summary == "all 1 VMs OK, 1 unverified"
+    agg = aggregate([Member("vm-1", "vm-x", v),
+                     Member("vm-2", "ok", judge_vm(server(id="vm-2"), hyp(), svc(), VmOptions(), NOW))], "VMs")
+    # not OK: the member it could not verify is named with its cause
+    assert (agg.state, agg.summary) == (State.WARNING, "1 of 2 VMs OK, 1 unverified (Nova reported no status: 1)")
     assert "unverified (1): vm-x" in agg.details
 
 
@@ -271,5 +273,5 @@ def test_cloud_strings_are_inert_in_every_judge(nasty):
         assert all(ch not in p.label for ch in "'= |\n\x00"), p.label
     # the aggregate's unverified list names objects by their (cloud) labels
     unverified = judge_vm(server(name=nasty, status=None, missing=("status",)), None, None, VmOptions(), NOW)
-    _assert_inert(_lines(aggregate([(nasty, unverified)], "VMs")))
+    _assert_inert(_lines(aggregate([Member(nasty, nasty, unverified)] * 2, "VMs")))
     _assert_inert([describe(Event(NOW, "vm_moved", nasty, nasty, nasty, nasty, nasty, nasty), "10:42")])

@@ -52,7 +52,7 @@ TAKEN = [
     ["--id", "x", "--id", "y"],
     ["-v", "-v", "--verbose"],
     ["--cache-only", "--cache-dir", "/tmp/x", "--os-cloud", "c", "--os-region-name", "r"],
-    ["-w", "5", "-c", "10:", "--ignore-states", "warning", "--stuck-after", "90"],
+    ["-w", "5", "-c", "10:", "--ignore-states", "warning", "--stuck-after", "90", "--accept-unverified"],
     ["--warning-states", "shutoff,paused", "--critical-states", "ERROR", "--window", "2d"],
     ["--include-projects", "a,b", "--exclude-projects", "c", "--skip-unmonitored"],
     ["--name", ""],

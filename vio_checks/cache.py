@@ -18,6 +18,7 @@ Nothing here talks to the API or decides freshness policy: see freshness.py.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import sqlite3
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterable
 import diskcache
 
 from vio_checks.errors import CacheError
+from vio_checks.judge.timefmt import CLOCK_SKEW
 from vio_checks.model import KINDS, SCHEMA, Inventory, Meta, Record
 
 # A warm check only reads: what only writers, lock holders and odd names need (socket, uuid, pathlib,
@@ -441,7 +443,10 @@ class Snapshot(Record):
         self.layout = layout  # kind (or kind.index) → number of buckets
 
     def age(self, now: float | None = None) -> float:
-        return max(0.0, (time.time() if now is None else now) - self.meta.fetched_at)
+        """Seconds since the sweep; inf when it is stamped more than CLOCK_SKEW in the future (a sweeper
+        whose clock is ahead): its age is unknown, so it is never fresh nor usable as stale."""
+        elapsed = (time.time() if now is None else now) - self.meta.fetched_at
+        return math.inf if elapsed < -CLOCK_SKEW else max(0.0, elapsed)
 
     def get(self, kind: str, object_id: str) -> Any:
         """One object by id, or None."""

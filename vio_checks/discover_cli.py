@@ -61,8 +61,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--page-size",), type=int_range(1, 1000), default=1000, metavar="N",
            help="objects per list request, 1..1000 (default: 1000, Nova's maximum)"),
     Option(("--accept-empty",), kind=FLAG,
-           help="store this sweep even when servers, volumes or ports dropped from some to none "
-                "(otherwise such a sweep is distrusted and the previous inventory kept)"),
+           help="store this sweep's lists as they are, this run only: a kind that dropped from some to "
+                "none, and objects missing from a list, are taken as deleted (otherwise a sweep that "
+                "empties a kind is distrusted and the previous inventory kept, and a missing object not "
+                "confirmed deleted by a direct GET keeps its last known state)"),
     Option(("--json",), kind=FLAG, help="print JSON instead of text"),
     Option(("--events",), kind=FLAG,
            help="print the event log from the cache instead of sweeping (oldest first)"),

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from vio_checks.cache import Snapshot, Store
 from vio_checks.errors import CacheError, InventoryUnavailable, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION, EventLog
-from vio_checks.judge.timefmt import age
+from vio_checks.judge.timefmt import CLOCK_SKEW, age
 from vio_checks.model import Inventory, Record
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,12 @@ class Result(Record):
     """A snapshot and, when it is not fresh, why (shown in check output)."""
 
     def __init__(self, snapshot: Snapshot, stale_reason: str | None = None, swept: bool = False,
-                 error: str | None = None) -> None:
+                 error: str | None = None, note: str | None = None) -> None:
         self.snapshot = snapshot
         self.stale_reason = stale_reason
         self.swept = swept  # this process ran the sweep
         self.error = error  # the refresh failed with this error
+        self.note = note  # why it refreshed when the age alone does not say (a stamp in the future)
 
 
 class Freshness(Record):
@@ -75,7 +76,19 @@ def obtain(
 
 
 def _fresh(snap: Snapshot | None, policy: Freshness) -> bool:
-    return snap is not None and snap.age() <= policy.max_age
+    return snap is not None and snap.age() <= policy.max_age  # a future stamp's age is inf: never fresh
+
+
+def future_note(snap: Snapshot | None, now: float | None = None) -> str | None:
+    """`inventory stamped 2 h 0 min in the future (the sweeper's clock ahead?): its age is unknown`, or
+    None when its stamp is not in the future."""
+    if snap is None:
+        return None
+    now = time.time() if now is None else now
+    ahead = snap.meta.fetched_at - now
+    if ahead <= CLOCK_SKEW:
+        return None
+    return f"inventory stamped {age(ahead)} in the future (the sweeper's clock ahead?): its age is unknown"
 
 
 def _fallback(snap: Snapshot | None, policy: Freshness, reason: str, error: str | None = None) -> Result:
@@ -83,6 +96,8 @@ def _fallback(snap: Snapshot | None, policy: Freshness, reason: str, error: str 
         return Result(snap, f"inventory {age(snap.age())} old: {reason}", error=error)
     if snap is None:
         err = InventoryUnavailable(f"no inventory: {reason}")
+    elif future_note(snap):
+        err = InventoryUnavailable(f"{future_note(snap)}: {reason}")
     else:
         err = InventoryUnavailable(
             f"inventory {age(snap.age())} old, past --max-stale {age(policy.max_stale)}: {reason}"
@@ -102,13 +117,17 @@ def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory]
         return _fallback(snap, policy, "not refreshed (--cache-only)")
     status = store.status()
     error_at = status.get("error_at") or 0
-    if not force and status.get("error") and time.time() - error_at < FAILURE_BACKOFF:
+    # A failure stamped in the future (a clock ahead) says nothing about when to retry: retry now.
+    if not force and status.get("error") and 0 <= time.time() - error_at < FAILURE_BACKOFF:
         retry = max(1, math.ceil(FAILURE_BACKOFF - (time.time() - error_at)))
         return _fallback(snap, policy, f"last sweep failed: {status['error']}; retry in {retry} s",
                          status["error"])
 
     started_gen = snap.gen if snap else None
     started = time.time()
+    future = future_note(snap, started)
+    if future:
+        log.info("%s: refreshing", future)
     ttl = max(5.0, deadline - time.monotonic() + 5.0)
     while True:
         token = None
@@ -139,7 +158,7 @@ def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory]
                     except CacheError:
                         pass
                     return _fallback(store.current(), policy, f"sweep not stored: {e}", str(e))
-                return Result(store.current(), swept=True)
+                return Result(store.current(), swept=True, note=future)
             finally:
                 store.unlock(token)
         # Another process is sweeping: wait for its outcome.
@@ -148,25 +167,19 @@ def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory]
         if snap is not None and snap.gen != started_gen:
             return Result(snap)
         status = store.status()
-        if status.get("error") and (status.get("error_at") or 0) >= started:
+        if status.get("error") and started <= (status.get("error_at") or 0) <= time.time() + CLOCK_SKEW:
             return _fallback(snap, policy, f"sweep failed: {status['error']}", status["error"])
         if time.monotonic() >= deadline:
             return _fallback(snap, policy, "another process is still sweeping")
 
 
 
-#: Kinds that never drop from some to none in a working cloud while the API answers: when they do, the
-#: sweep most likely lost its view (an account without the admin role sees only its own project).
-GUARDED = ("servers", "volumes", "ports")
-
-
 def distrusted(previous: Snapshot | None, inv: Inventory) -> str | None:
-    """Why a sweep's result must not replace the previous snapshot, or None when it may."""
-    if previous is None:
-        return None
-    before = previous.meta.counts or {}
-    lost = [f"{kind} {before[kind]} → 0" for kind in GUARDED
-            if before.get(kind, 0) > 0 and not inv.of_kind(kind)]
+    """Why a sweep's result must not replace the previous snapshot, or None when it may: it empties a kind
+    that had objects (visibility.emptied: every guarded kind, agents included)."""
+    from vio_checks.visibility import emptied  # only the process that sweeps
+
+    lost = emptied(previous.meta if previous is not None else None, inv)
     return "sweep distrusted: " + ", ".join(lost) if lost else None
 
 
@@ -176,15 +189,18 @@ TRACKED = ("hypervisors", "servers", "volumes", "routers", "esxi_hosts", "vspher
 
 def record_sweep(store: Store, inv: Inventory, retention: float = DEFAULT_RETENTION,
                  max_events: int = DEFAULT_MAX_EVENTS) -> None:
-    """Store a new snapshot and the events since the previous one, in one transaction."""
+    """Store a new snapshot (each record's first-seen time carried over: firstseen.py) and the events since
+    the previous one, in one transaction."""
+    from vio_checks import firstseen
     from vio_checks.changes import changes  # only the process that sweeps compares sweeps
 
     previous = store.current()
     before = None
     if previous is not None:
         before = Inventory(meta=previous.meta)
-        for kind in TRACKED:
+        for kind in dict.fromkeys((*TRACKED, *firstseen.KINDS)):
             setattr(before, kind, previous.all(kind))
+    firstseen.carry(before, inv)
     log = EventLog(store)
     events, seen = changes(before, inv, log.meta().seen_migrations)
     with store.cache.transact():

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
-SCHEMA = 4
+SCHEMA = 5
 
 #: The disabled reason the VMware driver writes on its nova-compute service. It writes it when it loses
 #: vCenter, and again when it re-enables the service, so the reason alone proves nothing.
@@ -29,17 +29,16 @@ def vcenter_lost(status: str, state: str, reason: str | None) -> bool:
 
 #: Which API reports each record class, for "Nova reported no status".
 _SOURCE = {"Hypervisor": "Nova", "Server": "Nova", "Volume": "Cinder", "Port": "Neutron", "Agent": "Neutron",
-           **dict.fromkeys(("Cluster", "EsxHost", "VsVm", "Datastore"), "vCenter")}
+           "Router": "Neutron", **dict.fromkeys(("Cluster", "EsxHost", "VsVm", "Datastore"), "vCenter")}
 
 
 def unreported(obj: object) -> str | None:
-    """`Nova reported no status` when the sweep's record lacks a field its judgement needs (normalize.py
-    lists such fields, absent, null or empty in the API reply, in the record's `missing`), else None."""
+    """Why a record cannot be judged: its `missing` (normalize.py) told, or None when nothing is missing."""
     missing = getattr(obj, "missing", ())
-    if not missing:
-        return None
     source = _SOURCE.get(type(obj).__name__) or str(getattr(obj, "component", "") or "the API").capitalize()
-    return f"{source} reported no {' or '.join(missing)}"
+    absent = " or ".join(m for m in missing if " " not in m)  # field names; the others are phrases naming
+    texts = [f"no {absent}"] if absent else []  # a value of the wrong type or undocumented (normalize.py)
+    return "; ".join(f"{source} reported {t}" for t in texts + [m for m in missing if " " in m]) or None
 
 
 #: Compiled by `re` on first use (its cache), not at import.
@@ -292,7 +291,8 @@ class Router(Record):
     def __init__(self, id: str, name: str, project_id: str = "", status: str = "",
                  admin_state_up: bool = True, ha: bool | None = None, distributed: bool | None = None,
                  external_network_id: str | None = None, agent_ids: list[str] | None = None,
-                 network_ids: list[str] | None = None, ha_states: dict[str, str] | None = None) -> None:
+                 network_ids: list[str] | None = None, ha_states: dict[str, str] | None = None,
+                 missing: tuple[str, ...] = ()) -> None:
         self.id = id
         self.name = name
         self.project_id = project_id
@@ -305,6 +305,7 @@ class Router(Record):
         self.network_ids = [] if network_ids is None else network_ids  # networks it has an interface on
         # HA routers only: hosting agent id → its ha_state (active / standby / unknown) as Neutron reports it
         self.ha_states = {} if ha_states is None else ha_states
+        self.missing = missing  # see `unreported`
 
 
 def routers_by_network(routers: Iterable[Router], ports: Iterable[Port]) -> dict[str, list[str]]:
@@ -446,6 +447,7 @@ class Meta(Record):
         self.compute_microversion = compute_microversion
         self.schema = schema
         self.vsphere = vsphere  # a vsphere.records.VSphereMeta; None: the vSphere layer is not configured
+        self.kept, self.confirmations, self.neutron_agents = {}, 0, None  # the sweep sets them: visibility.py
 
 
 #: The optional vSphere layer's kinds: empty, and not in Meta.counts, when the layer is not configured.

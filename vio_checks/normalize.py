@@ -2,17 +2,23 @@
 
 A field a judgement needs (a server's status, a hypervisor's state, ...) that the reply lacks (absent, null
 or empty) is named in the record's `missing`, so "not reported" stays distinguishable from a real value
-and the record is judged unverified instead of healthy (model.unreported).
+and the record is judged unverified instead of healthy (model.unreported). So is, as a phrase naming the
+value, a judged field of the wrong type (a list or a number where a string belongs, a string where a
+boolean does) or with a value the API does not document (vio_checks.documented): this is the one place
+that checks them, so no judge ever reads an unknown state as a healthy one.
 
-A field of the wrong type in a reply raises MalformedRecord naming the kind, so a broken reply fails the
-sweep with a clear message instead of storing nonsense.
+A record not shaped as documented (not an object, no id, a nested part of the wrong type) raises
+MalformedRecord naming the kind, so a broken reply fails the sweep with a clear message instead of storing
+nonsense.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Container
 from typing import Any
 
+from vio_checks import documented as doc
 from vio_checks.model import (
     Address,
     Agent,
@@ -29,6 +35,7 @@ from vio_checks.model import (
     Service,
     Volume,
 )
+from vio_checks.text import inert
 
 
 class MalformedRecord(ValueError):
@@ -78,9 +85,59 @@ def _opt_bool(value: Any) -> bool | None:
     return None if value is None else _bool(value)
 
 
-def _missing(r: dict, **fields: str) -> tuple[str, ...]:
-    """The model names (keywords) of the API fields (values) that `r` lacks: absent, null or ""."""
-    return tuple(name for name, key in fields.items() if r.get(key) is None or r.get(key) == "")
+def _a(value: Any) -> str:
+    """`a list`, `a number`, ...: what a JSON value is, for a field of the wrong type."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return {list: "a list", dict: "an object"}.get(type(value), f"a {type(value).__name__}")
+
+
+def _shown(value: Any) -> str:
+    """A reply's value as it reads in plugin output: inert, bounded, strings quoted."""
+    return repr(inert(value, 40)) if isinstance(value, str) else inert(repr(value), 60)
+
+
+def _enum(value: Any) -> str:
+    """A string field's text; "" for a value of the wrong type (named in `missing` by `_checked`)."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+_BOOL_TEXT = {"true": True, "1": True, "yes": True, "up": True, "false": False, "0": False, "no": False,
+              "down": False}
+
+
+def _checked(r: dict, name: str, key: str, known: Container[str] | Callable[[str], bool] | None = None,
+             case: Callable[[str], str] = str.lower, required: bool = True, kind: type = str) -> str | None:
+    """Why field `key` of reply `r` (the model's `name`) cannot be judged, as an entry of `missing`, or None.
+
+    Absent, null or empty: `name` (when `required`); of another type than `kind` (a bool field also takes
+    the strings _bool reads, an int field no bool): `status as a list: ['ACTIVE']`; a string not in
+    `known` (after `case`): `an undocumented status 'SHINY'`.
+    """
+    value = r.get(key)
+    if value is None or value == "":
+        return name if required else None
+    if kind is bool:
+        ok = isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _BOOL_TEXT)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        return f"{name} as {_a(value)}: {_shown(value)}"
+    if known is not None:
+        text = case(value.strip())
+        if not (known(text) if callable(known) else text in known):
+            return f"an undocumented {name} {_shown(value)}"
+    return None
+
+
+def _problems(*entries: str | None) -> tuple[str, ...]:
+    return tuple(e for e in entries if e)
 
 
 def _record(kind: str, raw: Any) -> dict:
@@ -98,8 +155,8 @@ def hypervisor(raw: Any) -> Hypervisor:
         id=_str(r["id"]),
         hostname=_str(r.get("hypervisor_hostname")),
         type=_str(r.get("hypervisor_type")),
-        state=_str(r.get("state")).lower(),
-        status=_str(r.get("status")).lower(),
+        state=_enum(r.get("state")).lower(),
+        status=_enum(r.get("status")).lower(),
         service_host=_str(svc.get("host")),
         service_id=_str(svc.get("id")),
         disabled_reason=_opt_str(svc.get("disabled_reason")),
@@ -111,7 +168,8 @@ def hypervisor(raw: Any) -> Hypervisor:
         local_gb=_int(r.get("local_gb")),
         local_gb_used=_int(r.get("local_gb_used")),
         running_vms=_int(r.get("running_vms")),
-        missing=_missing(r, state="state", status="status"),
+        missing=_problems(_checked(r, "state", "state", doc.UP_DOWN),
+                          _checked(r, "status", "status", doc.ENABLED_DISABLED)),
     )
 
 
@@ -138,13 +196,13 @@ def server(raw: Any) -> Server:
         id=_str(r["id"]),
         name=_str(r.get("name")),
         project_id=_str(r.get("tenant_id") or r.get("project_id")),
-        status=_str(r.get("status")).upper(),
-        task_state=_opt_str(r.get("OS-EXT-STS:task_state")),
+        status=_enum(r.get("status")).upper(),
+        task_state=_enum(r.get("OS-EXT-STS:task_state")) or None,
         vm_state=_opt_str(r.get("OS-EXT-STS:vm_state")),
         power_state=_int(r.get("OS-EXT-STS:power_state")),
         host=_opt_str(r.get("OS-EXT-SRV-ATTR:host")),
         hypervisor_hostname=_opt_str(r.get("OS-EXT-SRV-ATTR:hypervisor_hostname")),
-        host_status=_opt_str(r.get("host_status")),
+        host_status=_enum(r.get("host_status")) or None,
         created=parse_time(r.get("created")),
         updated=parse_time(r.get("updated")),
         launched_at=parse_time(r.get("OS-SRV-USG:launched_at")),
@@ -156,7 +214,12 @@ def server(raw: Any) -> Server:
         availability_zone=_opt_str(r.get("OS-EXT-AZ:availability_zone")),
         addresses=_addresses(r.get("addresses")),
         metadata={str(k): _str(v) for k, v in metadata.items()},
-        missing=_missing(r, status="status"),
+        missing=_problems(
+            _checked(r, "status", "status", doc.SERVER_STATUSES, str.upper),
+            _checked(r, "task_state", "OS-EXT-STS:task_state", required=False),
+            _checked(r, "power_state", "OS-EXT-STS:power_state", required=False, kind=int),
+            _checked(r, "host_status", "host_status", doc.HOST_STATUSES, str.upper, required=False),
+        ),
     )
 
 
@@ -170,12 +233,14 @@ def service(raw: Any, component: str) -> Service:
         binary=_str(r.get("binary")),
         host=_str(r.get("host")),
         zone=_opt_str(r.get("zone")),
-        status=_str(r.get("status")).lower(),
-        state=_str(r.get("state")).lower(),
+        status=_enum(r.get("status")).lower(),
+        state=_enum(r.get("state")).lower(),
         updated=parse_time(r.get("updated_at")),
         disabled_reason=_opt_str(r.get("disabled_reason")),
         forced_down=_bool(r.get("forced_down")),
-        missing=_missing(r, status="status", state="state"),
+        missing=_problems(_checked(r, "status", "status", doc.ENABLED_DISABLED),
+                          _checked(r, "state", "state", doc.UP_DOWN),
+                          _checked(r, "forced_down", "forced_down", required=False, kind=bool)),
     )
 
 
@@ -209,7 +274,7 @@ def volume(raw: Any) -> Volume:
         id=_str(r["id"]),
         name=_str(r.get("name")),
         project_id=_str(r.get("os-vol-tenant-attr:tenant_id") or r.get("project_id")),
-        status=_str(r.get("status")).lower(),
+        status=_enum(r.get("status")).lower(),
         size_gb=_int(r.get("size")) or 0,
         backend_host=_opt_str(r.get("os-vol-host-attr:host")),
         volume_type=_opt_str(r.get("volume_type")),
@@ -217,7 +282,7 @@ def volume(raw: Any) -> Volume:
         created=parse_time(r.get("created_at")),
         updated=parse_time(r.get("updated_at")),
         attachments=attachments,
-        missing=_missing(r, status="status"),
+        missing=_problems(_checked(r, "status", "status", doc.volume_status_known)),
     )
 
 
@@ -234,7 +299,7 @@ def port(raw: Any) -> Port:
         network_id=_str(r.get("network_id")),
         device_id=_str(r.get("device_id")),
         device_owner=_str(r.get("device_owner")),
-        status=_str(r.get("status")).upper(),
+        status=_enum(r.get("status")).upper(),
         admin_state_up=_bool(r.get("admin_state_up", True)),
         binding_host=_opt_str(r.get("binding:host_id")),
         vif_type=_opt_str(r.get("binding:vif_type")),
@@ -242,7 +307,9 @@ def port(raw: Any) -> Port:
         fixed_ips=fixed,
         created=parse_time(r.get("created_at")),
         updated=parse_time(r.get("updated_at")),
-        missing=_missing(r, status="status"),
+        missing=_problems(_checked(r, "status", "status", doc.PORT_STATUSES, str.upper),
+                          _checked(r, "admin_state_up", "admin_state_up", required=False, kind=bool),
+                          _checked(r, "vif_type", "binding:vif_type", required=False)),
     )
 
 
@@ -267,11 +334,15 @@ def router(raw: Any) -> Router:
         id=_str(r["id"]),
         name=_str(r.get("name")),
         project_id=_str(r.get("project_id") or r.get("tenant_id")),
-        status=_str(r.get("status")).upper(),
+        status=_enum(r.get("status")).upper(),
         admin_state_up=_bool(r.get("admin_state_up", True)),
         ha=_opt_bool(r.get("ha")),
         distributed=_opt_bool(r.get("distributed")),
         external_network_id=_opt_str(gw.get("network_id")),
+        missing=_problems(_checked(r, "status", "status", doc.ROUTER_STATUSES, str.upper),
+                          _checked(r, "admin_state_up", "admin_state_up", required=False, kind=bool),
+                          _checked(r, "ha", "ha", required=False, kind=bool),
+                          _checked(r, "distributed", "distributed", required=False, kind=bool)),
     )
 
 
@@ -298,7 +369,8 @@ def agent(raw: Any) -> Agent:
         admin_state_up=_bool(r.get("admin_state_up", True)),
         heartbeat=parse_time(r.get("heartbeat_timestamp")),
         availability_zone=_opt_str(r.get("availability_zone")),
-        missing=_missing(r, alive="alive", admin_state_up="admin_state_up"),
+        missing=_problems(_checked(r, "alive", "alive", kind=bool),
+                          _checked(r, "admin_state_up", "admin_state_up", kind=bool)),
     )
 
 

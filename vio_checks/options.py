@@ -172,45 +172,66 @@ def parse_fast(options: Iterable[Option], argv: list[str]) -> SimpleNamespace | 
     --help, --version, two options that exclude each other, a value its type or choices reject) is None.
     Defaults, environment defaults and types are applied as `add_to` hands them to argparse.
     """
-    options = tuple(options)
-    by_flag = {flag: o for o in options for flag in o.flags}
-    values: dict[str, Any] = {}
-    given: dict[tuple[str | None, str], str] = {}
-    i = 0
-    while i < len(argv):
-        option = by_flag.get(argv[i])
-        if option is None or option.kind == VERSION:
-            return None
-        if option.exclusive:
-            if given.setdefault((option.group, option.exclusive), option.dest) != option.dest:
+    return FastParser(options).parse(argv)
+
+
+class FastParser:
+    """`parse_fast` for one list of options, its tables built once: for a caller that reads many command
+    lines of the same check (push and rootcause judge every node of a tree)."""
+
+    def __init__(self, options: Iterable[Option]) -> None:
+        options = tuple(options)
+        # (option, its dest): dest is computed once here, not per command line
+        self.by_flag = {flag: (o, o.dest) for o in options for flag in o.flags}
+        # the defaults' loop: (option, dest, environment variable, APPEND, a value converted by its type)
+        self.defaults = tuple((o, o.dest, o.env, o.kind == APPEND, o.takes_value) for o in options
+                              if o.kind != VERSION)
+
+    def parse(self, argv: list[str]) -> SimpleNamespace | None:
+        """See parse_fast."""
+        by_flag = self.by_flag
+        values: dict[str, Any] = {}
+        given: dict[tuple[str | None, str], str] = {}
+        i = 0
+        while i < len(argv):
+            option, name = by_flag.get(argv[i], (None, ""))
+            if option is None or option.kind == VERSION:
                 return None
-        if option.kind == FLAG:
-            values[option.dest] = True
-        elif option.kind == COUNT:
-            values[option.dest] = values.get(option.dest, option.current_default() or 0) + 1
-        else:
-            if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
-                return None
-            i += 1
-            value = _convert(option, argv[i])
-            if value is _REJECTED:
-                return None
-            if option.kind == APPEND:
-                values.setdefault(option.dest, list(option.current_default() or [])).append(value)
-            else:
-                values[option.dest] = value
-        i += 1
-    for option in options:
-        if option.kind != VERSION and option.dest not in values:
-            default = option.current_default()
-            if option.kind == APPEND:
-                default = list(default or [])
-            elif isinstance(default, str) and option.takes_value:  # argparse converts a text default
-                default = _convert(option, default)
-                if default is _REJECTED:
+            if option.exclusive:
+                if given.setdefault((option.group, option.exclusive), name) != name:
                     return None
-            values[option.dest] = default
-    return SimpleNamespace(**values)
+            if option.kind == FLAG:
+                values[name] = True
+            elif option.kind == COUNT:
+                values[name] = values.get(name, option.current_default() or 0) + 1
+            else:
+                if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
+                    return None
+                i += 1
+                value = _convert(option, argv[i])
+                if value is _REJECTED:
+                    return None
+                if option.kind == APPEND:
+                    values.setdefault(name, list(option.current_default() or [])).append(value)
+                else:
+                    values[name] = value
+            i += 1
+        environ = os.environ
+        for option, name, env, append, takes_value in self.defaults:
+            if name not in values:
+                if env and env in environ:  # option.current_default(), without its attribute lookups
+                    default = environ[env]
+                else:
+                    default = option.default
+                    default = list(default) if isinstance(default, list) else default
+                if append:
+                    default = list(default or [])
+                elif isinstance(default, str) and takes_value:  # argparse converts a text default
+                    default = _convert(option, default)
+                    if default is _REJECTED:
+                        return None
+                values[name] = default
+        return SimpleNamespace(**values)
 
 
 _REJECTED = object()
@@ -368,7 +389,7 @@ def sweeper(args: argparse.Namespace, store: Store):
     def run(deadline: float):
         from vio_checks.sweep import run as run_sweep
 
-        return run_sweep(args, store.directory / "auth-state.json", deadline)
+        return run_sweep(args, store.directory / "auth-state.json", deadline, previous=store.current())
 
     return run
 

@@ -46,7 +46,8 @@ def describe(inv: Inventory) -> list[str]:
         ("networks", inv.networks, _breakdown(n.status for n in inv.networks)),
         ("routers", inv.routers, _breakdown(r.status for r in inv.routers)),
         ("neutron agents", inv.agents,
-         _breakdown("alive" if a.alive else "dead" for a in inv.agents) if inv.agents else "none (NSX)"),
+         _breakdown("alive" if a.alive else "dead" for a in inv.agents) if inv.agents
+         else "none, although Neutron announces agents" if m.neutron_agents else "none (NSX)"),
         ("projects", inv.projects, ""),
         ("endpoints", inv.endpoints,
          _breakdown("answered" if e.ok else "failed" for e in inv.endpoints)),
@@ -54,6 +55,10 @@ def describe(inv: Inventory) -> list[str]:
     width = max(len(r[0]) for r in rows)
     for label, objects, detail in rows:
         lines.append(f"  {label:<{width}} {len(objects):>6}" + (f"  {detail}" if detail else ""))
+    if m.kept:
+        from vio_checks.visibility import kept_summary
+
+        lines.append(f"  {kept_summary(m)} (confirmation GETs this sweep: {m.confirmations})")
     vs = m.vsphere
     if vs is not None and vs.error:
         lines.append(f"  {inert(vs.error)}")
@@ -77,6 +82,8 @@ def as_json(inv: Inventory) -> dict:
         "seconds": m.seconds,
         "requests": m.requests,
         "counts": {k: len(inv.of_kind(k)) for k in JSON_COUNTS},
+        "kept": {kind: sorted(ids) for kind, ids in m.kept.items() if ids},
+        "confirmations": m.confirmations,
         **({} if m.vsphere is None else {"vsphere": {
             "vcenter": m.vsphere.vcenter.instance_uuid if m.vsphere.vcenter else None,
             "error": m.vsphere.error, "seconds": m.vsphere.seconds, "requests": m.vsphere.requests,

@@ -2,8 +2,10 @@
 
 The number of requests grows with pages, with the deployment's L3 agents and endpoints and with the
 HA routers (one request each for their ha_state), never with the number of VMs, volumes, ports or
-other routers. Big lists are read as raw JSON pages through the SDK's service adapters: building SDK
-resource objects costs milliseconds each, far too slow at 10,000 VMs.
+other routers; plus, when lists came back shorter than the last sweep's, at most
+visibility.MAX_CONFIRM direct GETs that confirm deletions (see visibility.py), and one for Neutron's
+extensions. Big lists are read as raw JSON pages through the SDK's service adapters: building SDK resource
+objects costs milliseconds each, far too slow at 10,000 VMs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -103,6 +106,8 @@ def sweep(
     )
     inv.ports = _collect(client.pages(network, "/ports", "ports", limit), normalize.port, "neutron ports")
     inv.routers = _collect(client.pages(network, "/routers", "routers", limit), normalize.router, "routers")
+    # Whether the cloud runs Neutron agents is what Neutron announces, not what one agents list holds.
+    inv.meta.neutron_agents = _has_agent_extension(client, network)
     # Neutron without the agent extension (NSX plugins) answers 404: no agents to judge.
     inv.agents = _collect(
         client.pages(network, "/agents", "agents", limit, missing_ok=True), normalize.agent, "neutron agents"
@@ -126,9 +131,10 @@ def sweep(
 VSPHERE_SHARE = 0.3
 
 
-def run(args: Any, auth_state_file: Any, deadline: float) -> Inventory:
+def run(args: Any, auth_state_file: Any, deadline: float, previous: Any = None) -> Inventory:
     """The sweep the options ask for: the OpenStack part, then vCenter's when the vSphere layer is
-    configured (--vcenter-credentials FILE, else a `vsphere:` mapping in the cloud's clouds.yaml entry).
+    configured (--vcenter-credentials FILE, else a `vsphere:` mapping in the cloud's clouds.yaml entry),
+    then, against `previous` (the snapshot it replaces), what its shorter lists mean (visibility.py).
 
     Without the layer configured this is `sweep` alone, and pyVmomi is never imported.
     """
@@ -144,7 +150,72 @@ def run(args: Any, auth_state_file: Any, deadline: float) -> Inventory:
                 page_size=getattr(args, "page_size", DEFAULT_PAGE_SIZE))
     if configured:
         add_vsphere(inv, path, mapping, args.os_cloud or "envvars", deadline)
+    if previous is not None and not getattr(args, "accept_empty", False):
+        confirm_deletions(client, previous, inv)
     return inv
+
+
+#: kind → (service adapter, path of one object, reply key) of the direct GET that confirms a deletion
+#: (404). Services have no GET of their own: their list filtered by binary and host answers instead.
+CONFIRM_PATHS = {
+    "hypervisors": ("compute", "/os-hypervisors/{id}", "hypervisor"),
+    "servers": ("compute", "/servers/{id}", "server"),
+    "compute_services": ("compute", "/os-services?binary={binary}&host={host}", "services"),
+    "volumes": ("block_storage", "/volumes/{id}", "volume"),
+    "volume_services": ("block_storage", "/os-services?binary={binary}&host={host}", "services"),
+    "ports": ("network", "/ports/{id}", "port"),
+    "networks": ("network", "/networks/{id}", "network"),
+    "routers": ("network", "/routers/{id}", "router"),
+    "agents": ("network", "/agents/{id}", "agent"),
+}
+
+
+def confirm_deletions(client: Any, previous: Any, inv: Inventory) -> None:
+    """Keep what `inv`'s lists left out of `previous` unless it is confirmed deleted (visibility.py), with
+    the direct GETs counted in the sweep's requests. A sweep that empties a kind is left as it is: it is
+    not stored at all (freshness.py)."""
+    from vio_checks import visibility
+
+    if visibility.emptied(previous.meta, inv):
+        return
+    mv = inv.meta.compute_microversion
+
+    def confirm(kind: str, obj: Any) -> bool | None:
+        service, path, key = CONFIRM_PATHS[kind]
+        quote = urllib.parse.quote
+        url = path.format(id=quote(str(obj.id), safe=""),
+                          binary=quote(str(getattr(obj, "binary", "")), safe=""),
+                          host=quote(str(getattr(obj, "host", "")), safe=""))
+        try:
+            adapter = client.adapter(service)
+            body = client.get_json(adapter, url, microversion=mv if service == "compute" else None,
+                                   missing_ok=True)
+        except SweepError as e:
+            log.info("cannot confirm that %s %s is deleted: %s", kind, obj.id, e)
+            return None
+        if body is None:
+            return True  # 404
+        found = body.get(key)
+        if isinstance(found, list):  # a filtered services list (Cinder's has no ids): gone when it lacks it
+            return not any(isinstance(r, dict) and r.get("binary") == obj.binary and r.get("host") == obj.host
+                           for r in found)
+        return False
+
+    visibility.reconcile(previous, inv, confirm)
+    inv.meta.requests = client.requests
+
+
+def _has_agent_extension(client: Any, network: Any) -> bool | None:
+    """Whether Neutron announces the `agent` extension (GET /v2.0/extensions); None when it does not say."""
+    try:
+        body = client.get_json(network, "/extensions", missing_ok=True)
+    except SweepError as e:
+        log.info("cannot read Neutron's extensions: %s", e)
+        return None
+    found = (body or {}).get("extensions")
+    if not isinstance(found, list):
+        return None
+    return any(isinstance(e, dict) and e.get("alias") == "agent" for e in found)
 
 
 def add_vsphere(inv: Inventory, path: str | None, mapping: Any, cloud: str, deadline: float) -> None:

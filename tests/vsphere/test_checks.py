@@ -51,7 +51,8 @@ def test_a_cluster_counts_its_connected_hosts() -> None:
              host("esx-05")]
     v = judge_hosts(hosts, "cluster Compute-A")
     assert v.state == State.CRITICAL
-    assert v.summary == "cluster Compute-A: 4 of 5 ESXi hosts connected: ESXi host esx-02 is not responding"
+    assert v.summary == ("cluster Compute-A: 4 of 5 ESXi hosts connected, 1 CRITICAL: ESXi host esx-02 is not "
+                         "responding")
     v = judge_hosts(hosts, "cluster Compute-A", warning="5:", critical="1:")
     assert v.state == State.WARNING and v.rule == "the number of connected ESXi hosts (4) against -w 5:, -c 1:"
     perf = {p.label: p for p in v.perf}
@@ -63,9 +64,10 @@ def test_a_cluster_counts_its_connected_hosts() -> None:
 def test_a_vm_on_a_down_esxi_host_is_unverified_and_names_it() -> None:
     ok = Verdict()
     ok.add(State.OK, "web-01 is ACTIVE and running on Compute-A")
-    v = on_esxi(ok, host("esx-03", connection="notResponding"))
+    v = on_esxi(ok, host("esx-03", connection="notResponding"), name="web-01")
     assert (v.state, v.unverified, v.summary) == (
         State.UNKNOWN, True, "web-01: ESXi host esx-03 is not responding: state unverified")
+    assert v.cause == "ESXi host esx-03 not responding"
     ok = Verdict()
     ok.add(State.OK, "web-01 is ACTIVE and running on Compute-A")
     assert on_esxi(ok, host("esx-03")).summary == "web-01 is ACTIVE and running on Compute-A (ESXi host esx-03)"

@@ -46,8 +46,14 @@ multi-region cloud (objects, faults, state, settings); without it: the primary r
                                         "missing_fields": {KIND: [FIELD, ...]} (strip these API fields
                                         from every KIND record in matching replies, e.g. {"servers":
                                         ["status"]}; a.b for a nested one; KIND one of MISSING_KINDS),
+                                        "replace_fields": {KIND: {FIELD: value}} (set these API fields
+                                        to any JSON value in every KIND record of matching replies, e.g.
+                                        {"servers": {"status": ["ACTIVE"]}}: what no PATCH accepts),
                                         "endless_paging": true (a list's next link never ends: the
-                                        first page again, each time with a new marker)}; a region's
+                                        first page again, each time with a new marker),
+                                        "hide": [ID, ...] | ["*"] (leave these objects, or all, out of
+                                        matching list replies; a GET of one object still finds it: a
+                                        cell that is down, a filtering proxy)}; a region's
                                         path is the one after its /regions/<name> prefix; Keystone's
                                         requests take the primary region's faults; DELETE without
                                         ?region= clears every region's

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import admin, cinder, keystone, neutron, nova
 from .common import SimError
-from .faults import Fault, strip_fields
+from .faults import Fault, hide_objects, strip_fields
 from .http import REASONS, ApiError, Request, Response, error_response, jresp, next_link
 from .regions import REGION_SEGMENT, Region, RegionView, split_regions
 from .store import State
@@ -165,8 +165,10 @@ class App:
             resp = error_response(path, exc.status, exc.message, exc.headers)
         except SimError as exc:
             resp = error_response(path, exc.status, exc.message)
-        if fault is not None and fault.missing_fields and resp.status < 300:
-            resp.body = strip_fields(path, resp.body, fault.missing_fields)
+        if fault is not None and (fault.missing_fields or fault.replace_fields) and resp.status < 300:
+            resp.body = strip_fields(path, resp.body, fault.missing_fields, fault.replace_fields)
+        if fault is not None and fault.hide and resp.status < 300:
+            resp.body = hide_objects(resp.body, fault.hide)
         if fault is not None and fault.truncated:
             resp.truncate = True
         return resp

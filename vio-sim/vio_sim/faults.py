@@ -40,8 +40,25 @@ def parse_missing_fields(spec: Any) -> dict[str, list[str]]:
     return out
 
 
-def strip_fields(path: str, body: bytes, missing: dict[str, list[str]]) -> bytes:
-    """The JSON reply `body` to `path` without the fields `missing` names for the kinds it carries."""
+def parse_replace_fields(spec: Any) -> dict[str, dict[str, Any]]:
+    """Validate a fault's replace_fields: {kind: {field: any JSON value}}."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise SimError(400, "replace_fields is an object {kind: {field: value}}")
+    for kind, fields in spec.items():
+        if kind not in MISSING_KINDS:
+            raise SimError(400, f"replace_fields: unknown kind {kind!r} (known: {sorted(MISSING_KINDS)})")
+        if not isinstance(fields, dict) or not all(isinstance(n, str) and n for n in fields):
+            raise SimError(400, f"replace_fields: {kind} needs an object {{field: value}}")
+    return spec
+
+
+def strip_fields(path: str, body: bytes, missing: dict[str, list[str]],
+                 replace: dict[str, dict[str, Any]] | None = None) -> bytes:
+    """The JSON reply `body` to `path` without the fields `missing` names for the kinds it carries, and with
+    the fields `replace` names set to its values (what no API of the simulator accepts: a list for a status,
+    a timestamp that does not parse, an undocumented value)."""
     try:
         doc = json.loads(body or b"null")
     except ValueError:
@@ -49,7 +66,10 @@ def strip_fields(path: str, body: bytes, missing: dict[str, list[str]]) -> bytes
     if not isinstance(doc, dict):
         return body
     changed = False
-    for kind, names in missing.items():
+    edits = [(kind, name, False, None) for kind, names in missing.items() for name in names]
+    edits += [(kind, name, True, value) for kind, fields in (replace or {}).items()
+              for name, value in fields.items()]
+    for kind, name, put, new in edits:
         prefix, keys = MISSING_KINDS[kind]
         if not path.startswith(prefix + "/"):
             continue
@@ -57,14 +77,55 @@ def strip_fields(path: str, body: bytes, missing: dict[str, list[str]]) -> bytes
             value = doc.get(key)
             records = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
             for record in records:
-                for name in names:
-                    *parents, leaf = name.split(".")
-                    target = record
-                    for part in parents:
-                        target = target.get(part) if isinstance(target, dict) else None
-                    if isinstance(target, dict) and leaf in target:
-                        del target[leaf]
-                        changed = True
+                *parents, leaf = name.split(".")
+                target = record
+                for part in parents:
+                    target = target.get(part) if isinstance(target, dict) else None
+                if isinstance(target, dict) and put:
+                    target[leaf] = new
+                    changed = True
+                elif isinstance(target, dict) and leaf in target:
+                    del target[leaf]
+                    changed = True
+    return json.dumps(doc).encode() if changed else body
+
+
+def parse_hide(spec: Any) -> frozenset[str] | None:
+    """Validate a fault's hide: a list of object ids (binary@host for Cinder's services), or ["*"]."""
+    if spec is None:
+        return None
+    if not isinstance(spec, list) or not all(isinstance(i, str) and i for i in spec):
+        raise SimError(400, 'hide is a list of object ids, or ["*"] for all')
+    return frozenset(spec)
+
+
+def _ident(record: dict) -> str:
+    """A listed record's id; `binary@host` for Cinder's services, which have none."""
+    if record.get("id") in (None, "") and record.get("binary") and record.get("host"):
+        return f"{record['binary']}@{record['host']}"
+    return str(record.get("id"))
+
+
+def hide_objects(body: bytes, hidden: frozenset[str]) -> bytes:
+    """The JSON list reply `body` without the records whose id is in `hidden` ("*": all of them).
+
+    Only lists are filtered (what a cell that is down, a lost role or a filtering proxy does to a list);
+    a reply carrying one record is left alone, so a direct GET still finds the object.
+    """
+    try:
+        doc = json.loads(body or b"null")
+    except ValueError:
+        return body
+    if not isinstance(doc, dict):
+        return body
+    changed = False
+    for key, value in doc.items():
+        if key.endswith("_links") or not isinstance(value, list):
+            continue
+        kept = [r for r in value if not (isinstance(r, dict) and ("*" in hidden or _ident(r) in hidden))]
+        if len(kept) != len(value):
+            doc[key] = kept
+            changed = True
     return json.dumps(doc).encode() if changed else body
 
 
@@ -87,6 +148,8 @@ class Fault:
             "count",
             "message",
             "missing_fields",
+            "hide",
+            "replace_fields",
         }
         unknown = set(spec) - known
         if unknown:
@@ -105,7 +168,9 @@ class Fault:
         self.malformed = bool(spec.get("malformed"))
         self.truncated = bool(spec.get("truncated"))
         self.missing_fields = parse_missing_fields(spec.get("missing_fields"))
+        self.replace_fields = parse_replace_fields(spec.get("replace_fields"))
         self.endless_paging = bool(spec.get("endless_paging"))
+        self.hide = parse_hide(spec.get("hide"))
         self.count = int(spec["count"]) if spec.get("count") is not None else None
         self.remaining = self.count
         self.hits = 0

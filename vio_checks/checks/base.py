@@ -21,7 +21,7 @@ import nagiosplugin
 from vio_checks.errors import InventoryUnavailable, VioError
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
 from vio_checks.model import Record
-from vio_checks.options import CHECK_OPTIONS, Option, add_options, parse_fast, snapshot, type_error
+from vio_checks.options import CHECK_OPTIONS, FLAG, FastParser, Option, add_options, snapshot, type_error
 from vio_checks.runtime import guard_timeout
 from vio_checks.text import inert, one_line, perf_label
 
@@ -50,14 +50,16 @@ class CheckSpec(Record):
 
     `name` e.g. "hypervisor" → check_vio_hypervisor, status line "VIO HYPERVISOR ..."; `options`: the
     check's own, before CHECK_OPTIONS; `validate` raises ValueError on bad combinations; `on_unavailable`
-    is called instead of answering UNKNOWN when no usable inventory exists (check_vio_discovery judges that).
+    is called instead of answering UNKNOWN when no usable inventory exists (check_vio_discovery judges that);
+    `members`: the inventory kind its aggregate mode judges through judge.aggregate (None: no aggregate).
     """
 
     def __init__(self, name: str, description: str,
                  evaluate: Callable[[argparse.Namespace, object, float], Verdict],
                  options: Sequence[Option] = (), epilog: str = "",
                  validate: Callable[[argparse.Namespace], None] = _no_validation,
-                 on_unavailable: Callable[[argparse.Namespace, str, float], Verdict] | None = None) -> None:
+                 on_unavailable: Callable[[argparse.Namespace, str, float], Verdict] | None = None,
+                 members: str | None = None) -> None:
         self.name = name
         self.description = description
         self.evaluate = evaluate
@@ -65,6 +67,7 @@ class CheckSpec(Record):
         self.epilog = epilog
         self.validate = validate
         self.on_unavailable = on_unavailable
+        self.members = members
 
     @property
     def title(self) -> str:
@@ -85,6 +88,39 @@ def range_arg(text: str) -> str:
 def check_options(spec: CheckSpec) -> tuple[Option, ...]:
     """Every option of a check, in --help order: its own, then the ones all checks share."""
     return (*spec.options, *CHECK_OPTIONS)
+
+
+#: The options every check shares whose values a monitoring config sets once for all objects (cloud, vCenter,
+#: cache, freshness, events: `Option.common`), by dest: what a caller judging many nodes in one process
+#: (push, rootcause) hands every node from its own options. -t is each command's own budget, not shared.
+SHARED_OPTIONS: tuple[str, ...] = tuple(o.dest for o in CHECK_OPTIONS
+                                        if o.common and o.exposed and o.dest != "timeout")
+
+
+#: The fast parser of each spec (by id, the spec kept to make the id safe), built on first use.
+_FAST: dict[int, tuple[CheckSpec, FastParser]] = {}
+
+
+def check_args(spec: CheckSpec, argv: list[str], shared: dict | None = None) -> argparse.Namespace:
+    """A check's options from its command line, read exactly as its executable reads them: the fast path,
+    else argparse; `shared` (SHARED_OPTIONS dest → value) replaces those values (a bulk caller's own cloud
+    and cache, as the config's shared custom vars would set them); then the spec's validation.
+
+    A bad option or combination prints the executable's UNKNOWN line and usage and raises SystemExit(3).
+    """
+    fast = _FAST.get(id(spec))
+    if fast is None or fast[0] is not spec:
+        fast = _FAST[id(spec)] = (spec, FastParser(check_options(spec)))
+    args = fast[1].parse(argv)
+    if args is None:  # argparse reads (or rejects) what the fast path does not
+        args = build_parser(spec).parse_args(argv)
+    for name, value in (shared or {}).items():
+        setattr(args, name, value)
+    try:
+        spec.validate(args)
+    except ValueError as e:
+        build_parser(spec).error(str(e))
+    return args
 
 
 def build_parser(spec: CheckSpec) -> argparse.ArgumentParser:
@@ -109,6 +145,25 @@ def build_parser(spec: CheckSpec) -> argparse.ArgumentParser:
     return p
 
 
+#: The --help text of the one aggregate rule (judge.aggregate), appended to every aggregate check's epilog.
+AGGREGATE_RULE = """
+aggregate rule (the same for every set of objects):
+  CRITICAL/WARNING  the worst member's state; with -w/-c: the number of members in a problem state (WARNING
+            or CRITICAL) against the ranges
+  UNKNOWN   a member judged UNKNOWN (not unverified) makes the set UNKNOWN at least, with -w/-c too (they
+            count problems, so a WARNING or CRITICAL from them still wins); a set in which nothing could
+            be judged (every member unverified or UNKNOWN) is UNKNOWN "none of N ... verified"
+  WARNING   members whose state could not be verified (their reporter is down, the API left a field out):
+            "2 unverified (hypervisor domain-c10 down: 2)", with their last reported state in the long
+            output; --accept-unverified counts and names them without setting the state (for where the
+            dependency tree reports their cause: the generated config passes it)
+  OK        every member OK; an empty set is OK "no ... in the inventory" (whether a list that shrank
+            can be trusted is the sweep's rule, and a failed sweep is check_vio_discovery's problem)
+  a record the sweep listed twice is one object: counted once (its worst copy judged) and noted, "1
+  duplicate record counted once"; perfdata: total, problems, ok, warning, critical, unknown, unverified,
+  duplicates (min 0, max total)
+"""
+
 SELECTION_GROUP = "object selection (neither: aggregate over all)"
 THRESHOLD_GROUP = "aggregate thresholds (Nagios ranges on the number of problem objects)"
 
@@ -123,8 +178,19 @@ def selector_options(what: str, id_help: str | None = None) -> tuple[Option, ...
     )
 
 
+def accept_unverified_option(what: str) -> Option:
+    """--accept-unverified: every aggregate's one switch for its unverified members (judge.aggregate)."""
+    return Option(("--accept-unverified",), kind=FLAG, group=THRESHOLD_GROUP,
+                  help=f"{what} whose state could not be verified (their reporter is down, the API left a "
+                       "field out) are counted, named and listed but do not set the state (default: "
+                       "WARNING \"N unverified (cause: n)\"); for where each one's cause is reported "
+                       "elsewhere, e.g. by the dependency tree of the generated config, which passes it. A "
+                       "set with nothing verified is never OK without it")
+
+
 def count_threshold_options(what: str) -> tuple[Option, ...]:
-    """-w/-c on the number of objects in a problem state (aggregate mode), and --ignore-states."""
+    """-w/-c on the number of objects in a problem state (aggregate mode), --ignore-states and
+    --accept-unverified."""
     return (
         Option(("-w", "--warning"), type=range_arg, metavar="RANGE", group=THRESHOLD_GROUP,
                help=f"warning when the number of {what} in a problem state is outside RANGE "
@@ -136,6 +202,7 @@ def count_threshold_options(what: str) -> tuple[Option, ...]:
                help=f"{what} in these states (warning, critical) are counted and listed but do not set "
                     "the state, e.g. when each is monitored as an object of its own (the generated "
                     "config does that, so one fault pages once)"),
+        accept_unverified_option(what),
     )
 
 
@@ -354,13 +421,7 @@ class _Alarm(BaseException):
 
 def run(spec: CheckSpec, argv: list[str] | None = None) -> None:
     """Parse options, judge, print, exit 0..3. Never returns."""
-    args = parse_fast(check_options(spec), sys.argv[1:] if argv is None else argv)
-    if args is None:  # argparse reads (or rejects) what the fast path does not
-        args = build_parser(spec).parse_args(argv)
-    try:
-        spec.validate(args)
-    except ValueError as e:
-        build_parser(spec).error(str(e))
+    args = check_args(spec, sys.argv[1:] if argv is None else argv)
     verbose = min(args.verbose or 0, 3)
     logged = _capture_logs(verbose)
     os.umask(0o077)

@@ -79,8 +79,9 @@ def freshness_rule(args: argparse.Namespace, result: Result) -> str:
     max_age, max_stale = age(args.max_age), age(args.max_stale)
     if result.swept:
         meta = result.snapshot.meta
-        return (f"swept by this run (the cached one was missing or older than --max-age {max_age}) in "
-                f"{meta.seconds:.1f} s, {meta.requests} requests")
+        why = (inert(result.note, 200) if getattr(result, "note", None)
+               else f"the cached one was missing or older than --max-age {max_age}")
+        return f"swept by this run ({why}) in {meta.seconds:.1f} s, {meta.requests} requests"
     if result.stale_reason:
         why = result.stale_reason.split(" old: ", 1)[-1]  # its "inventory 3 min old: " is said already
         return (f"older than --max-age {max_age} and not refreshed, used up to --max-stale {max_stale}: "

@@ -20,9 +20,16 @@ API outage shows as this one problem.
 states:
   CRITICAL  the last sweep failed (its error is newer than the inventory): API down, authentication
             refused, timeout, malformed reply; the error is in the status line
-  CRITICAL  sweep distrusted: the last sweep emptied servers, volumes or ports while the API answered
-            (e.g. the account lost its admin role); the previous inventory is kept and serves the other
-            checks; vio-discover --accept-empty stores such a sweep once when the cloud really is empty
+  CRITICAL  sweep distrusted: the last sweep emptied a kind of objects (servers, volumes, ports, networks,
+            routers, Neutron agents, Nova or Cinder services, hypervisors) while the API answered (e.g. the
+            account lost its admin role); the previous inventory is kept and serves the other checks;
+            vio-discover --accept-empty stores such a sweep once when the cloud really is empty
+  CRITICAL  sweep distrusted: N of M servers (or any kind) not in its lists and not confirmed deleted: a
+            list came back shorter (a cell down, a lost role, a filtering proxy); an object is deleted only
+            when a direct GET answers 404 (at most 20 a sweep) or the drop is small (at most max(5, 10 %))
+            in an otherwise healthy sweep; the others keep their last known state, named in the long
+            output, and their checks say so
+  CRITICAL  the inventory is stamped in the future (the sweeper's clock ahead): its age is unknown
   CRITICAL  the inventory is older than --max-stale
   CRITICAL  no usable inventory at all (nothing cached and the API is down, or the cache is past
             --max-stale): never UNKNOWN, since that is exactly what this check is for
@@ -56,7 +63,10 @@ def _status(args: argparse.Namespace) -> dict:
 
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
-    return judge_discovery(snap.meta, snap.store.status(), _options(args), now)
+    kept = getattr(snap.meta, "kept", None) or {}
+    names = {kind: {i: getattr(snap.get(kind, i), "name", None) or "" for i in sorted(ids)[:20]}
+             for kind, ids in kept.items()}
+    return judge_discovery(snap.meta, snap.store.status(), _options(args), now, names)
 
 
 def on_unavailable(args: argparse.Namespace, message: str, now: float) -> Verdict:

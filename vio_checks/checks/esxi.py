@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from vio_checks.checks.base import (
+    AGGREGATE_RULE,
     SELECTION_GROUP,
     THRESHOLD_GROUP,
     CheckSpec,
+    accept_unverified_option,
     main_for,
     range_arg,
     selector_options,
 )
-from vio_checks.checks.select import NotFound, select_one
+from vio_checks.checks.select import NotFound, as_kept, select_one
 from vio_checks.errors import VioError
 from vio_checks.judge.esxi import EsxiOptions, judge_esxi, judge_hosts
 from vio_checks.judge.timefmt import age
@@ -31,16 +33,18 @@ EPILOG = NEEDS_LAYER + """
 states:
   CRITICAL  the host is disconnected, not responding, powered off or in standby; overall status red
   WARNING   in maintenance mode (OK with --allow-maintenance); overall status yellow
-  UNKNOWN   vCenter reported no state for it (counted as unverified in an aggregate); the vSphere layer
-            is not configured or was unavailable at the last sweep; --id/--name/--cluster not found
-  aggregate (--cluster, or nothing: every host): "4 of 5 ESXi hosts connected"; -w/-c are Nagios ranges
-            on the number of connected hosts (-c 1: is CRITICAL when none is); without them the worst
-            host's state counts
+  UNKNOWN   overall status gray or undocumented (vCenter does not know its health)
+  UNKNOWN   vCenter reported no state for it (unverified in an aggregate); the vSphere layer is not
+            configured or was unavailable at the last sweep; --id/--name/--cluster not found
+  aggregate (--cluster, or nothing: every host): by the aggregate rule below, with the number of
+            connected hosts ("cluster Compute-A: all 5 ESXi hosts OK, 5 connected"); here -w/-c are Nagios
+            ranges on the number of connected hosts (-c 1: is CRITICAL when none is); perfdata also
+            hosts_connected (with the ranges) and hosts_maintenance
 
 example:
   check_vio_esxi --os-cloud vio --vcenter-credentials /etc/vio-checks/vcenter.yaml --name esx-03
   VIO ESXI CRITICAL - ESXi host esx-03 is not responding
-"""
+""" + AGGREGATE_RULE
 
 GROUP = "ESXi host"
 
@@ -54,6 +58,7 @@ OPTIONS = (
            help="aggregate: WARNING when the number of connected hosts is outside RANGE (e.g. 2:)"),
     Option(("-c", "--critical"), type=range_arg, metavar="RANGE", group=THRESHOLD_GROUP,
            help="aggregate: CRITICAL when the number of connected hosts is outside RANGE (e.g. 1:)"),
+    accept_unverified_option("ESXi hosts"),
 )
 
 
@@ -87,12 +92,14 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     opts = EsxiOptions(allow_maintenance=args.allow_maintenance)
     host = select_one(snap, "esxi_hosts", args, "ESXi host", id_falls_back_to_name=True)
     if host is not None:
-        return judge_esxi(host, opts)
+        return as_kept(snap, "esxi_hosts", host, judge_esxi(host, opts), now)
     if args.cluster:
         cluster = find_cluster(snap, args.cluster)
         hosts = snap.find("esxi_hosts", "cluster", cluster.moref)
-        return judge_hosts(hosts, f"cluster {cluster.name}", opts, args.warning, args.critical)
-    return judge_hosts(snap.all("esxi_hosts"), "vCenter", opts, args.warning, args.critical)
+        return judge_hosts(hosts, f"cluster {cluster.name}", opts, args.warning, args.critical,
+                           args.accept_unverified)
+    return judge_hosts(snap.all("esxi_hosts"), "vCenter", opts, args.warning, args.critical,
+                       args.accept_unverified)
 
 
 SPEC = CheckSpec(
@@ -101,5 +108,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="esxi_hosts",
 )
 main = main_for(SPEC)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, range_arg, selector_options
-from vio_checks.checks.select import select_one
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.checks.base import (
+    AGGREGATE_RULE,
+    CheckSpec,
+    count_threshold_options,
+    main_for,
+    range_arg,
+    selector_options,
+)
+from vio_checks.checks.select import as_kept, select_one
+from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.hypervisor import HypervisorOptions, judge_hypervisor
 from vio_checks.judge.verdict import Threshold, Verdict
 from vio_checks.options import FLAG, Option
@@ -28,14 +35,15 @@ states:
             (disconnected, not responding, powered off, in standby) or in maintenance mode, at least one
             down ("all 3 ESXi hosts are down", or "no ESXi host can run a VM: 1 down (...), 2 in
             maintenance mode (...)"); WARNING when every host is in maintenance mode
-  UNKNOWN   Nova's record has no state or status ("Nova reported no state: state unverified"; counted
-            as unverified in the aggregate); --id/--name not found or ambiguous
-  aggregate (no --id/--name): the worst hypervisor's state, or -w/-c on the number of problem hypervisors
+  UNKNOWN   Nova's record has no state or status ("Nova reported no state: state unverified"), or one
+            Nova does not document (state other than up/down, status other than enabled/disabled) or of
+            the wrong type: counted as unverified in the aggregate; --id/--name not found or ambiguous
+  aggregate (no --id/--name): every hypervisor judged as above, by the aggregate rule below
 
 example:
   check_vio_hypervisor --os-cloud vio --id domain-c8.5f2e...
   VIO HYPERVISOR CRITICAL - domain-c8.5f2e... is down; compute service vio-compute-02 down since 10:42
-"""
+""" + AGGREGATE_RULE
 
 
 GROUP = "hypervisor"
@@ -81,12 +89,15 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     h = select_one(snap, "hypervisors", args, "hypervisor", id_falls_back_to_name=True)
     if h is not None:
         where = Placement([h], snap.find("compute_services", "host", h.service_host))
-        return _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now))
+        return as_kept(snap, "hypervisors", h,
+                       _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now)), now)
     hypervisors = snap.all("hypervisors")
     where = Placement(hypervisors, snap.all("compute_services"))
-    items = [(h.label, _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h), opts, now)))
+    items = [Member(str(h.id), h.label, _below(snap, h, judge_hypervisor(h, where.service_of_hypervisor(h),
+                                                                          opts, now)))
              for h in hypervisors]
-    return aggregate(items, "hypervisors", args.warning, args.critical, ignore_states=args.ignore_states)
+    return aggregate(items, "hypervisors", args.warning, args.critical, ignore_states=args.ignore_states,
+                     accept_unverified=args.accept_unverified)
 
 
 def _below(snap, h, v: Verdict) -> Verdict:
@@ -109,5 +120,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="hypervisors",
 )
 main = main_for(SPEC)

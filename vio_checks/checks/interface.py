@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
-from vio_checks.checks.select import resolve, select_one
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.checks.base import (
+    AGGREGATE_RULE,
+    CheckSpec,
+    count_threshold_options,
+    main_for,
+    selector_options,
+)
+from vio_checks.checks.select import as_kept, resolve, select_one
+from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label, status_perf
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import FLAG, Option, duration
@@ -19,8 +25,10 @@ if TYPE_CHECKING:
 EPILOG = """\
 states:
   CRITICAL  binding:vif_type binding_failed (any port); port status ERROR; a VM port that is DOWN, or
-            not bound at all (vif_type unbound), while admin up and its VM is ACTIVE
+            not bound at all (vif_type unbound), while admin up and its VM is ACTIVE; a VM port that is
+            DOWN while its VM's state is unknown (Nova's UNKNOWN, or no or an undocumented status)
   WARNING   BUILD for longer than --stuck-after, measured from the port's `updated_at` (younger: OK);
+            when that does not parse, from when a sweep first saw the port in BUILD, which the line says;
             a VM port whose server no longer exists in the inventory (once the port is older than
             --stuck-after since its last update, so a VM created during the sweep is not flagged)
   OK        ACTIVE; admin down ("(admin down)", whatever its status; --warn-disabled makes it WARNING);
@@ -32,15 +40,16 @@ states:
             compute-1 dead (last heartbeat 10:42): state unverified (Neutron last reported ACTIVE)").
             Such a port is "unverified": its last reported status is shown but not judged. A port bound
             to a host that runs no L2 agent (NSX), or bound nowhere, is judged on Neutron's record.
-  UNKNOWN   Neutron's record has no status ("Neutron reported no status: state unverified"; counted as
-            unverified in the aggregate); --id/--name/--server not found or ambiguous
+  UNKNOWN   Neutron's record has no status ("Neutron reported no status: state unverified"), or one it
+            does not document, or a judged field of the wrong type ("Neutron reported status as a list:
+            [...]"): counted as unverified in the aggregate; --id/--name/--server not found or ambiguous
   aggregate (no --id/--name): all VM ports (device_owner compute:*), or every port with --all-ports;
-            with --server VM: all ports of that VM. The worst port's state, or -w/-c on the number of
-            problem ports.
+            with --server VM: all ports of that VM. Judged by the aggregate rule below; a port without a
+            VM (no interface service of its own) is never left to --ignore-states or --accept-unverified.
   The output names the VM (server name) and the network name.
 
 perfdata:
-  aggregate only: total, problems, ok, warning, critical, unknown, unverified, and ports per status
+  aggregate only: those of the aggregate rule below, and ports per status
             (active, down, build, error always; others when present, N/A as n_a)
 
 examples:
@@ -49,7 +58,7 @@ examples:
 the VM is ACTIVE | active=1;;;0;2 ...
   check_vio_interface --os-cloud vio --id 3f1c2a8e-...
   VIO INTERFACE OK - web-01 port 3f1c2a8e-... on private is ACTIVE
-"""
+""" + AGGREGATE_RULE
 
 
 OPTIONS = (
@@ -80,7 +89,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         server = snap.get("servers", port.device_id) if port.is_vm_port and port.device_id else None
         network = snap.get("networks", port.network_id) if port.network_id else None
         agents = Reporters(agents=snap.find("agents", "host", port.binding_host or ""))
-        return judge_port(port, server, network, opts, now, agents.port(port, now))
+        v = judge_port(port, server, network, opts, now, agents.port(port, now))
+        return as_kept(snap, "ports", port, v, now)
 
     networks = {n.id: n for n in snap.all("networks")}
     if args.server:
@@ -100,13 +110,13 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     for p in ports:
         server = servers.get(p.device_id) if p.is_vm_port else None
         network = networks.get(p.network_id)
-        label = port_label(p, server, network)
-        items.append((label, judge_port(p, server, network, opts, now, agents.port(p, now))))
+        items.append(Member(p.id, port_label(p, server, network),
+                            judge_port(p, server, network, opts, now, agents.port(p, now))))
         if server is None:  # no VM host, so no interface service of its own reports it
-            orphans.add(label)
+            orphans.add(p.id)
     verdict = aggregate(items, what, args.warning, args.critical, ignore_states=args.ignore_states,
-                        uncovered=frozenset(orphans))
-    verdict.perf += status_perf(ports)
+                        uncovered=frozenset(orphans), accept_unverified=args.accept_unverified)
+    verdict.perf += status_perf(list({p.id: p for p in ports}.values()))
     return verdict
 
 
@@ -118,5 +128,6 @@ SPEC = CheckSpec(
     options=OPTIONS,
     epilog=EPILOG,
     validate=validate,
+    members="ports",
 )
 main = main_for(SPEC)

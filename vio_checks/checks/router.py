@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
-from vio_checks.checks.select import select_one
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.checks.base import (
+    AGGREGATE_RULE,
+    CheckSpec,
+    count_threshold_options,
+    main_for,
+    selector_options,
+)
+from vio_checks.checks.select import as_kept, select_one
+from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.router import RouterOptions, judge_router, router_label
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import FLAG, Option
@@ -26,20 +32,26 @@ states:
             ("no active L3 agent"), or two or more do ("split brain")
   WARNING   some, not all, of its hosting L3 agents are dead or admin down (an HA router lost its
             standby, a distributed router lost a node)
-  WARNING   any status other than ACTIVE or ERROR (e.g. stuck in ALLOCATING)
-  UNKNOWN   HA router whose ha_state Neutron did not report (so its active agent cannot be verified);
+  WARNING   a documented status other than ACTIVE or ERROR (BUILD, DOWN, ALLOCATING, PENDING_*)
+  UNKNOWN   HA router whose ha_state Neutron did not report (so its active agent cannot be verified), or
+            an ha_state Neutron does not document;
             no hosting L3 agent serves it and Neutron did not report whether some of them are alive
             or admin up ("state unverified", counted as unverified in the aggregate)
+  UNKNOWN   no status in Neutron's record ("Neutron reported no status: state unverified"), a status it
+            does not document, or a judged field of the wrong type (status, admin_state_up, ha,
+            distributed): unverified, counted as such in the aggregate
   OK        admin down: a deliberate admin action, noted in the status line ("(admin down)");
             --warn-disabled makes it WARNING; an admin-down router's hosting is only noted
   OK        ACTIVE, admin up, and (with L3 agents) hosted by alive, admin-up agents only, an HA router
             active on exactly one of them
-  NSX:      the NSX plugins VIO uses run no L3 agents; when the inventory holds no L3 agent at all, a
-            router is judged on its own status and admin state alone
-  aggregate (no --id/--name): the worst router's state, or -w/-c on the number of problem routers
+  UNKNOWN   Neutron announces the agent extension (GET /v2.0/extensions) but listed no agents: the
+            router's L3 hosting is unverified (an empty agents list is not proof of NSX)
+  NSX:      the NSX plugins VIO uses run no L3 agents; when the inventory holds no L3 agent at all (and
+            Neutron does not announce agents), a router is judged on its own status and admin state alone
+  aggregate (no --id/--name): every router judged as above, by the aggregate rule below (a router whose
+            ha_state Neutron did not report makes the set UNKNOWN)
 perfdata (single router, L3 agents only): agents_alive (of agents_total hosting agents), agents_total;
-  HA routers also agents_active (alive hosting agents reporting ha_state active);
-  aggregate: total, problems, ok, warning, critical, unknown, unverified
+  HA routers also agents_active (alive hosting agents reporting ha_state active); aggregate: below
 
 example:
   check_vio_router --os-cloud vio --name router-a
@@ -47,7 +59,7 @@ example:
   VIO ROUTER WARNING - router-a: HA router with 1 of 2 hosting L3 agents dead: neutron-l3-agent@net-02
   VIO ROUTER CRITICAL - router-a: HA router active on 2 L3 agents (split brain): neutron-l3-agent@net-01, ...
   VIO ROUTER OK - router-b is ACTIVE (admin down), 1 of 1 hosting L3 agents alive
-"""
+""" + AGGREGATE_RULE
 
 
 OPTIONS = (
@@ -64,13 +76,15 @@ OPTIONS = (
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     opts = RouterOptions(warn_disabled=args.warn_disabled)
     agents = {a.id: a for a in snap.all("agents")}
+    has_agents = getattr(snap.meta, "neutron_agents", None)
     r = select_one(snap, "routers", args, "router")
     if r is not None:
-        return judge_router(r, agents, opts, now)
+        return as_kept(snap, "routers", r, judge_router(r, agents, opts, now, has_agents), now)
     selection = selection_from_args(args, snap)
     routers = [r for r in snap.all("routers") if selection.router_selected(r)]
-    items = [(router_label(r), judge_router(r, agents, opts, now)) for r in routers]
-    return aggregate(items, "routers", args.warning, args.critical, ignore_states=args.ignore_states)
+    items = [Member(r.id, router_label(r), judge_router(r, agents, opts, now, has_agents)) for r in routers]
+    return aggregate(items, "routers", args.warning, args.critical, ignore_states=args.ignore_states,
+                     accept_unverified=args.accept_unverified)
 
 
 SPEC = CheckSpec(
@@ -79,5 +93,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="routers",
 )
 main = main_for(SPEC)

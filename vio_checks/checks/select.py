@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any
 
+    from vio_checks.judge.verdict import Verdict
+
 
 class NotFound(VioError):
     """The named object is not in the inventory, or the name is ambiguous."""
@@ -49,3 +51,14 @@ def select_one(
         return _by_name(snap, kind, name, what,
                         f"{what} named {name!r} not found in inventory (age {age(snap.age())})")
     return None
+
+
+def as_kept(snap: Any, kind: str, obj: Any, verdict: Verdict, now: float) -> Verdict:
+    """The verdict of an object the last sweep's list left out, unconfirmed as deleted, says so: it was
+    judged from its last known record (visibility.py); any other verdict is returned as it is."""
+    kept = getattr(snap.meta, "kept", None)
+    if not kept or obj.id not in (kept.get(kind) or {}):
+        return verdict
+    from vio_checks.visibility import kept_note, mark_kept
+
+    return mark_kept(verdict, kept_note(snap.meta, kind, obj.id), now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from vio_checks.checks.base import CheckSpec, main_for
-from vio_checks.checks.select import NotFound
+from vio_checks.checks.select import NotFound, as_kept
 from vio_checks.judge.service import (
     COMPONENTS,
     DEPLOYMENT_MODES,
@@ -45,10 +45,16 @@ states:
             enabled (services) or alive and admin up (agents)
   OK        a disabled service or an admin-down agent, with its reason (--warn-disabled: WARNING)
   UNKNOWN   a service without status or state, an agent without alive or admin_state_up in the API's
-            reply ("Nova reported no state: state unverified"): counted as unverified, never as up
+            reply ("Nova reported no state: state unverified"), or with a value the API does not document
+            or of the wrong type ("Neutron reported alive as a string: 'maybe'"): counted as unverified,
+            never as up; each
+            component's set is judged by the aggregate rule of the other checks (unverified members:
+            WARNING "1 unverified (Nova reported no state: 1)"; nothing verified: UNKNOWN; a record listed
+            twice counted once)
   UNKNOWN   the service selected with --binary and --host is not in the inventory
   With --component all (the default) every component is judged and the status line leads with the worst
-  problem. With the NSX plugins there are no Neutron agents at all: that is OK.
+  problem. With the NSX plugins there are no Neutron agents at all: that is OK, unless Neutron announces
+  the agent extension (GET /v2.0/extensions): then an empty agents list is UNKNOWN, not NSX.
 
 selection:
   --binary B --host H   one service or agent (e.g. --binary neutron-l3-agent --host vio-net-01);
@@ -139,11 +145,13 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     components = _components(args)
     if args.binary and args.host:
         name = f"{args.binary}@{args.host}"
-        found = [o for comp in components if comp in _KINDS for o in snap.find(_KINDS[comp], "name", name)]
+        found = [(_KINDS[comp], o) for comp in components if comp in _KINDS
+                 for o in snap.find(_KINDS[comp], "name", name)]
         if not found:
             raise NotFound(f"service {name} not found in inventory (age {age(snap.age(now))})")
         if len(found) == 1:
-            return judge_one(found[0], opts, now)
+            kind, obj = found[0]
+            return as_kept(snap, kind, obj, judge_one(obj, opts, now), now)
     excluded = set(args.exclude_binary)
 
     def kept(kind: str, component: str) -> list:
@@ -154,6 +162,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         cinder=kept("volume_services", "cinder"),
         agents=kept("agents", "neutron"),
         endpoints=snap.all("endpoints") if "keystone" in components else [],
+        agents_expected=getattr(snap.meta, "neutron_agents", None),
     )
     return judge_services(inv, opts, now, components, binary=args.binary, host=args.host)
 
@@ -166,5 +175,6 @@ SPEC = CheckSpec(
     options=OPTIONS,
     epilog=EPILOG,
     validate=validate,
+    members="services",
 )
 main = main_for(SPEC)

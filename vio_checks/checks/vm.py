@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
-from vio_checks.checks.select import NotFound, select_one
+from vio_checks.checks.base import (
+    AGGREGATE_RULE,
+    CheckSpec,
+    count_threshold_options,
+    main_for,
+    selector_options,
+)
+from vio_checks.checks.select import NotFound, as_kept, select_one
 from vio_checks.eventlog import EventLog
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.verdict import Verdict
 from vio_checks.judge.vm import (
     NOVA_STATUSES,
@@ -14,10 +20,12 @@ from vio_checks.judge.vm import (
     judge_deleted_vm,
     judge_vm,
     status_perf,
+    vsphere_power,
 )
 from vio_checks.options import Option, comma_list, duration, type_error
 from vio_checks.placement import Placement
 from vio_checks.selection import selection_from_args, selection_options
+from vio_checks.text import inert
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
 if TYPE_CHECKING:
@@ -27,9 +35,15 @@ EPILOG = """\
 states:
   CRITICAL  the VM is ERROR (with Nova's fault message when it gives one); or it is ACTIVE but its power
             state is not RUNNING (SHUTDOWN, CRASHED, PAUSED, SUSPENDED, NOSTATE)
+  CRITICAL  with the vSphere layer: Nova says ACTIVE with no task in progress while vCenter says the VM
+            is poweredOff or suspended, in this sweep and the previous one ("Nova says ACTIVE, vCenter
+            says poweredOff since 08:42"): vCenter is closer to the truth, Nova's power sync lags
+  WARNING   the same, seen in this sweep only (a reboot in flight does not page)
   WARNING   a transitional status (BUILD, MIGRATING, RESIZE, REBOOT, HARD_REBOOT, REBUILD, REVERT_RESIZE,
             PASSWORD) or any task_state (image_snapshot, powering-on, ...) for longer than --stuck-after,
-            measured from the server's `updated` time; younger: OK ("migrating for 4 min")
+            measured from the server's `updated` time; younger: OK ("migrating for 4 min"); when `updated`
+            does not parse, from when a sweep first saw the VM in that status and task ("migrating for
+            2 h (since first seen 08:42; Nova's timestamp unreadable)")
   OK        ACTIVE and running; resting statuses SHUTOFF, SUSPENDED, PAUSED, SHELVED, SHELVED_OFFLOADED,
             RESCUE, VERIFY_RESIZE (resized, awaiting confirm/revert), SOFT_DELETED, unless listed in
             --warning-states / --critical-states
@@ -37,17 +51,19 @@ states:
             nova-compute service down, or vCenter lost (the VMware driver's "set by vmwareapi host_state"
             on a disabled or down nova-compute; the same reason on an enabled, up service is not a loss),
             or, with the vSphere layer, the ESXi host its vSphere VM runs on is down;
-            also Nova's own status UNKNOWN, or no status in Nova's record ("Nova reported no status").
+            also Nova's own status UNKNOWN, no status in Nova's record ("Nova reported no status"), or a
+            status, task_state, power_state or host_status Nova does not document or of the wrong type
+            ("Nova reported an undocumented status 'X'", "Nova reported status as a list: [...]").
             Such a VM is "unverified": its last reported status (even ERROR) is shown but not judged.
             Also UNKNOWN: --id/--name not found or ambiguous.
-  aggregate (no --id/--name): every VM judged as above; the worst state (unverified VMs are counted in
-            the `unverified` perfdata, not turned into UNKNOWN), or -w/-c on the number of problem VMs
+  aggregate (no --id/--name): every VM judged as above, by the aggregate rule below: unverified VMs make
+            it WARNING "3 unverified (hypervisor domain-c10 down: 3)" unless --accept-unverified
   The output names the hypervisor: the vSphere cluster name when the hostname has the `domain-c9(Name)`
   form, else the hypervisor hostname.
 
 perfdata:
   one VM: vcpus, ram (B) from its flavor
-  aggregate: total, problems, ok, warning, critical, unknown, unverified, and VMs per Nova status
+  aggregate: those of the aggregate rule below, and VMs per Nova status
             (active, error, shutoff, suspended, paused, shelved, shelved_offloaded, build always; others
             when present; Nova's UNKNOWN status as status_unknown)
 
@@ -57,8 +73,9 @@ examples:
   check_vio_vm --os-cloud vio --name mig-01
   VIO VM WARNING - mig-01 stuck migrating for 2 h 0 min since 08:42 (on Cluster-B) | ram=2147483648B;;;0 ...
   check_vio_vm --os-cloud vio --critical-states SHUTOFF -w 0 -c 5
-  VIO VM WARNING - 1 CRITICAL of 42 VMs, 1 unverified: web-01 is SHUTOFF (on Cluster-B) | active=40;;;0;42 ...
-"""
+  VIO VM WARNING - 1 CRITICAL of 42 VMs, 1 unverified (hypervisor domain-c10 down: 1): web-01 is SHUTOFF \
+(on Cluster-B) | active=40;;;0;42 ...
+""" + AGGREGATE_RULE
 
 
 def status_list(text: str) -> frozenset[str]:
@@ -112,24 +129,32 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         v = judge_vm(server, where.hypervisor_of(server), where.service_of(server), opts, now,
                      notes=history_notes(history, now), project=project.name if project else None)
         if snap.meta.vsphere is None:
-            return v
+            return as_kept(snap, "servers", server, v, now)
         from vio_checks.judge.esxi import on_esxi
 
         vms = snap.find("vsphere_vms", "server", server.id)
         host = snap.get("esxi_hosts", vms[0].host) if len(vms) == 1 and vms[0].host else None
-        return on_esxi(v, host, vms[0].power_state if vms else None)
+        v = on_esxi(v, host, vms[0].power_state if vms else None, name=inert(server.name) or inert(server.id))
+        v = vsphere_power(v, server, vms[0] if len(vms) == 1 else None, snap.meta.fetched_at, now)
+        return as_kept(snap, "servers", server, v, now)
     selection = selection_from_args(args, snap)
     servers = [s for s in snap.all("servers") if selection.server_selected(s)]
-    items = [(s.name or s.id, judge_vm(s, where.hypervisor_of(s), where.service_of(s), opts, now))
+    items = [Member(s.id, s.name or s.id, judge_vm(s, where.hypervisor_of(s), where.service_of(s), opts, now))
              for s in servers]
     if snap.meta.vsphere is not None:  # a VM on a down ESXi host is unverified, as on a down hypervisor
         from vio_checks.judge.esxi import on_esxi
 
         hosts = {h.moref: h for h in snap.all("esxi_hosts")}
-        host_of = {v.server_id: hosts.get(v.host) for v in snap.all("vsphere_vms")}
-        items = [(label, on_esxi(v, host_of.get(s.id))) for (label, v), s in zip(items, servers, strict=True)]
-    verdict = aggregate(items, "VMs", args.warning, args.critical, ignore_states=args.ignore_states)
-    verdict.perf += status_perf(servers)
+        vm_of = {v.server_id: v for v in snap.all("vsphere_vms")}
+        host_of = {sid: hosts.get(v.host) for sid, v in vm_of.items()}
+        server_of = {s.id: s for s in servers}
+        when = snap.meta.fetched_at
+        items = [m._replace(verdict=vsphere_power(on_esxi(m.verdict, host_of.get(m.id), name=inert(m.label)),
+                                                  server_of[m.id], vm_of.get(m.id), when, now))
+                 for m in items]
+    verdict = aggregate(items, "VMs", args.warning, args.critical, ignore_states=args.ignore_states,
+                        accept_unverified=args.accept_unverified)
+    verdict.perf += status_perf(list({s.id: s for s in servers}.values()))
     return verdict
 
 
@@ -139,5 +164,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="servers",
 )
 main = main_for(SPEC)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from vio_checks.checks.base import CheckSpec, count_threshold_options, main_for, selector_options
-from vio_checks.checks.select import select_one
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.checks.base import (
+    AGGREGATE_RULE,
+    CheckSpec,
+    count_threshold_options,
+    main_for,
+    selector_options,
+)
+from vio_checks.checks.select import as_kept, select_one
+from vio_checks.judge.aggregate import Member, aggregate, dedupe
 from vio_checks.judge.datastore import on_datastore
 from vio_checks.judge.verdict import Verdict
 from vio_checks.judge.volume import VolumeOptions, judge_volume, volume_perf
@@ -25,7 +31,9 @@ states:
   CRITICAL  with the vSphere layer: the datastore holding the volume's VMDK is not accessible (named)
   WARNING   a transitional status for longer than --stuck-after, measured from the volume's `updated_at`:
             creating, attaching, detaching, deleting, extending, backing-up, restoring-backup, downloading,
-            uploading, retyping, maintenance (younger: OK "attaching for 4 min")
+            uploading, retyping, maintenance (younger: OK "attaching for 4 min"); when `updated_at` does
+            not parse, from when a sweep first saw the volume in that status ("since first seen 08:42,
+            Cinder's timestamp unreadable")
   WARNING   in-use but attached to a server that no longer exists in the inventory, or in-use without
             any attachment (both only once the volume is older than --stuck-after since its last update,
             so a VM created during the sweep is not flagged)
@@ -37,13 +45,14 @@ states:
             b@vmdk: cinder-volume b@vmdk down since 10:42: state unverified (Cinder last reported
             in-use)"). Such a volume is "unverified": its last reported status (even an error) is shown
             but not judged. A volume without a backend (never scheduled) is judged on its own record.
-  UNKNOWN   a status Cinder does not document; no status in Cinder's record ("Cinder reported no status:
-            state unverified", counted as unverified in the aggregate); --id/--name not found or ambiguous
-  aggregate (no --id/--name): the worst volume's state, or -w/-c on the number of problem volumes
+  UNKNOWN   a status Cinder does not document ("Cinder reported an undocumented status 'x'"), one of the
+            wrong type, or none in Cinder's record ("Cinder reported no status: state unverified"): counted
+            as unverified in the aggregate; --id/--name not found or ambiguous
+  aggregate (no --id/--name): every volume judged as above, by the aggregate rule below
 
 perfdata:
   one volume: size (B)
-  aggregate: total, problems, ok, warning, critical, unknown, unverified, size (B, all volumes), volumes
+  aggregate: those of the aggregate rule below, size (B, all volumes), volumes
             per status (available, in_use, error always; others when present), and per cinder-volume
             backend (`host@backend`, `unscheduled` for none): <backend>_volumes, <backend>_problems,
             <backend>_size (B)
@@ -55,7 +64,7 @@ examples:
   check_vio_volume --os-cloud vio -w 0 -c 5
   VIO VOLUME WARNING - 1 CRITICAL of 120 volumes: vol-07 is error_extending (50 GiB, backend \
 vio-controller-01@vmdk) | 'vio-controller-01@vmdk_problems'=1;;;0;96 ...
-"""
+""" + AGGREGATE_RULE
 
 
 OPTIONS = (
@@ -90,14 +99,15 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     volume = select_one(snap, "volumes", args, "volume")
     if volume is not None:
         servers = {a.server_id: snap.get("servers", a.server_id) for a in volume.attachments}
-        return judge(volume, servers)
+        return as_kept(snap, "volumes", volume, judge(volume, servers), now)
     servers = {s.id: s for s in snap.all("servers")}
     selection = selection_from_args(args, snap)
     volumes = [vol for vol in snap.all("volumes") if selection.volume_selected(vol, servers)]
-    judged = [(vol, judge(vol, servers)) for vol in volumes]
-    items = [(vol.name or vol.id, v) for vol, v in judged]
-    verdict = aggregate(items, "volumes", args.warning, args.critical, ignore_states=args.ignore_states)
-    verdict.perf += volume_perf(judged)
+    items = [Member(vol.id, vol.name or vol.id, judge(vol, servers)) for vol in volumes]
+    verdict = aggregate(items, "volumes", args.warning, args.critical, ignore_states=args.ignore_states,
+                        accept_unverified=args.accept_unverified)
+    unique = {vol.id: vol for vol in volumes}  # per-backend perfdata counts each volume once too
+    verdict.perf += volume_perf([(unique[m.id], m.verdict) for m in dedupe(items)[0]])
     return verdict
 
 
@@ -107,5 +117,6 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    members="volumes",
 )
 main = main_for(SPEC)

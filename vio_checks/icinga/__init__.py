@@ -3,7 +3,7 @@
 - `objects`: what each node of the tree (vio_checks.topology) is as an Icinga / Nagios object: names from
   ids, vars, groups, URLs, the check and its arguments; `objects.build` is the tree the generator writes.
 - `render_icinga2` / `render_nagios`: the objects → config text (each syntax's escaping lives there, once).
-- `parsers`: each CheckCommand's argparse parser (arguments, custom vars, judging a node in-process).
+- `parsers`: each CheckCommand's argparse parser (the arguments and custom vars the renderers write).
 - `generate`: options → objects and render options, atomic output, unchanged detection, validation with the
   real binaries.
 - `deploy`: the Icinga 2 config packages API client.
@@ -50,6 +50,22 @@ COMMANDS: dict[str, str] = {
 COMMAND_MODULES: dict[str, str] = {name: exe.removeprefix("check_vio_") for name, exe in COMMANDS.items()}
 
 
+#: The CheckCommand of the container hosts (Icinga's ITL `dummy`): no check of ours, state 0 and its --text.
+DUMMY = "dummy"
+
+
+def spec_for(command: str):
+    """The CheckSpec a CheckCommand runs. Raises vio_checks.checks.MissingCheck for a command that names no
+    check of ours (the container hosts' DUMMY included) or whose check module is missing: the one lookup
+    the renderers, push and rootcause share, and it never falls back."""
+    from vio_checks.checks import MissingCheck, spec_of  # late: the checks import nagiosplugin
+
+    module = COMMAND_MODULES.get(command)
+    if module is None:
+        raise MissingCheck(f"CheckCommand {command!r} runs no check of vio-checks")
+    return spec_of(module)
+
+
 def common_var(option: str) -> str:
     """The custom var of an option every check shares: --os-cloud → vio_os_cloud."""
     return "vio_" + option.lstrip("-").replace("-", "_")
@@ -73,11 +89,11 @@ def option_var(command: str, option: Option) -> str:
 
 
 def command_options() -> dict[str, tuple[Option, ...]]:
-    """CheckCommand name → every option of its check (only the shared ones when a check is missing)."""
-    from vio_checks.checks import spec_of  # late: the checks import nagiosplugin
-    from vio_checks.checks.base import check_options
+    """CheckCommand name → every option of its check. Raises MissingCheck when a check module is missing:
+    a CheckCommand rendered with only the shared options would call its check without its arguments."""
+    from vio_checks.checks.base import check_options  # late: the checks import nagiosplugin
 
-    return {command: check_options(spec_of(module)) for command, module in COMMAND_MODULES.items()}
+    return {command: check_options(spec_for(command)) for command in COMMAND_MODULES}
 
 
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")

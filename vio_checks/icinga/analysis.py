@@ -95,23 +95,33 @@ class Status:
     reachable: bool | None = None  # Icinga's last_reachable
     soft: bool = False
     missing: bool = False  # not in Icinga (config older than the inventory?)
+    #: Why Icinga's reply gives no usable state (none, malformed, never checked); None: `state` is known.
+    unknown: str | None = None
+
+    @property
+    def known(self) -> bool:
+        """Whether the state is known: the object is in Icinga and its reply carried a usable state."""
+        return not self.missing and self.unknown is None
 
     @property
     def name(self) -> str:
         if self.missing:
             return "MISSING"
+        if self.unknown is not None:
+            return "NO STATE"
         return (HOST_STATES if self.is_host else SERVICE_STATES).get(self.state, str(self.state))
 
     @property
     def failing(self) -> bool:
-        """Failing as a dependency parent: a host not UP, a service CRITICAL or UNKNOWN (WARNING passes)."""
-        if self.missing:
+        """Failing as a dependency parent: a host not UP, a service CRITICAL or UNKNOWN (WARNING passes).
+        An object whose state is not known is not failing, and not fine either: see Analysis.unknown."""
+        if not self.known:
             return False
         return self.state != 0 if self.is_host else self.state in (2, 3)
 
     @property
     def problem(self) -> bool:
-        return not self.missing and self.state != 0
+        return self.known and self.state != 0
 
 
 @dataclass
@@ -132,6 +142,9 @@ class Analysis:
     via: o.Node | None  # the failing direct parent that makes the object unreachable
     cause: o.Node | None  # the topmost failing parent
     source: str  # "inventory" / "icinga"
+    #: Parents whose state is not known (missing from Icinga, or no state in its reply): while there are
+    #: any, nobody can say that every parent is fine.
+    unknown: list[o.Node] = field(default_factory=list)
 
 
 def chain(topo: o.Objects, node: o.Node) -> list[tuple[o.Node, int]]:
@@ -185,7 +198,8 @@ def analyse(topo: o.Objects, node: o.Node, status: Callable[[str], Status], sour
             cause = topo.nodes[up[0]]
     elif status(node.key).problem:
         cause = node
-    return Analysis(node, status(node.key), links, via, cause, source)
+    unknown = [x.node for x in links if x.depth > 0 and not x.status.known]
+    return Analysis(node, status(node.key), links, via, cause, source, unknown)
 
 
 def _since(s: Status, now: float) -> str:
@@ -201,10 +215,25 @@ def _first_line(text: str, bare: bool = False) -> str:
     return _PLUGIN_PREFIX.sub("", line) if bare else line
 
 
+#: How many parents of unknown state the message names.
+UNKNOWN_LIMIT = 5
+
+
+def _unknown_parents(topo: o.Objects, a: Analysis) -> str:
+    """`hypervisor domain-c8 (MISSING), nova-compute on vio-compute-01 (NO STATE)`."""
+    status = {x.node.key: x.status for x in a.chain}
+    names = [f"{describe(topo, n)} ({status[n.key].name})" for n in a.unknown[:UNKNOWN_LIMIT]]
+    more = len(a.unknown) - UNKNOWN_LIMIT
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
 def message(topo: o.Objects, a: Analysis, now: float) -> str:
-    """One sentence: what is wrong with the object and why."""
+    """One sentence: what is wrong with the object and why. A parent whose state is not known is never
+    taken for a fine one: the sentence says it could not tell."""
     obj = describe(topo, a.node)
     status = {s.node.key: s.status for s in a.chain}
+    doubt = (f"could not tell whether every parent is fine: no state for {_unknown_parents(topo, a)}"
+             if a.unknown else "")
     if a.via is not None:
         via = status[a.via.key]
         what = "unreachable" if a.source == "icinga" or a.status.problem else "affected"
@@ -214,13 +243,24 @@ def message(topo: o.Objects, a: Analysis, now: float) -> str:
             text += f" (cause: {describe(topo, a.cause)} {c.name}: {_first_line(c.output, bare=True)})"
         else:
             text += f" ({_first_line(via.output, bare=True)})"
+        if a.unknown:
+            text += f"; the cause may be higher up: no state for {_unknown_parents(topo, a)}"
         return text
     if a.cause is not None:
+        if a.unknown:
+            return (f"{obj} is {a.status.name}{_since(a.status, now)}; {doubt}, so the problem may not be "
+                    f"its own: {_first_line(a.status.output, bare=True)}")
         return (f"{obj} is {a.status.name}{_since(a.status, now)}; every parent is fine, so the problem is "
                 f"its own: {_first_line(a.status.output, bare=True)}")
     if a.status.missing:
-        return f"{obj} is not in Icinga (deploy the current config); every parent is fine"
-    return f"{obj} is {a.status.name}, and so is every parent"
+        itself = f"{obj} is not in Icinga (deploy the current config)"
+    elif a.status.unknown is not None:
+        itself = f"{obj} has no state in Icinga ({a.status.unknown})"
+    elif a.unknown:
+        itself = f"{obj} is {a.status.name}"
+    else:
+        return f"{obj} is {a.status.name}, and so is every parent"
+    return f"{itself}; {doubt or 'every parent is fine'}"
 
 
 def analysis_json(topo: o.Objects, a: Analysis, now: float) -> dict[str, Any]:
@@ -233,6 +273,7 @@ def analysis_json(topo: o.Objects, a: Analysis, now: float) -> dict[str, Any]:
         "source": a.source,
         "message": message(topo, a, now),
         "via": node_json(topo, a.via) if a.via else None,
+        "unknown": [node_json(topo, n) for n in a.unknown],
         "cause": {**node_json(topo, a.cause), **status_json(next(x.status for x in a.chain
                                                                  if x.node.key == a.cause.key))}
         if a.cause else None,

@@ -1,8 +1,9 @@
 """Bulk evaluation: every node of the tree judged in one process, exactly as its check executable would.
 
-The snapshot is read once into memory (`MemorySnapshot`); each node's check module parses the node's own
-arguments and judges through `checks.base.judge_result` / `render_verdict`, so a bulk result and the
-executable's output are the same text.
+The snapshot is read once into memory (`MemorySnapshot`); each node's arguments are read as its executable
+reads them (`checks.base.check_args`: the same parsing, shared options and validation) and judged through
+`checks.base.judge_result` (the stale note) / `render_verdict`, so a bulk result and the executable's output
+are the same text. `vio-icinga push` and `vio-icinga rootcause` both judge here (`Evaluator`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import importlib
 import io
 import logging
 import re
@@ -129,99 +129,46 @@ class _Capture(logging.Handler):
         self.lines.append(self.format(record))
 
 
-#: Options every check shares (cloud, cache): the generated config sets them once for all objects (custom
-#: vars), so bulk mode judges with push's own values, as Icinga would run each check with the config's.
-SHARED_OPTIONS = ("os_cloud", "os_region_name", "cache_dir", "max_age", "max_stale", "cache_only",
-                  "event_retention", "event_limit")
-
-
 class Evaluator:
-    """Judges topology nodes with the check modules, as their executables would (one parser per command).
+    """Judges topology nodes with the check modules, as their executables would: `vio-icinga push` and
+    `vio-icinga rootcause` both judge every node here.
 
-    `shared`: push's own options; its SHARED_OPTIONS replace each check's defaults.
+    `shared`: the caller's own options; their `checks.base.SHARED_OPTIONS` (cloud, vCenter, cache,
+    freshness) replace each check's defaults, as the generated config's shared custom vars would.
     """
 
     def __init__(self, result: Result, shared: argparse.Namespace | None = None) -> None:
+        from vio_checks.checks.base import SHARED_OPTIONS
+
         self.result = result
         self.shared = {k: getattr(shared, k) for k in SHARED_OPTIONS if hasattr(shared, k)} if shared else {}
-        self._parsers: dict[str, tuple[Any, argparse.ArgumentParser]] = {}
-        self._defaults: dict[str, argparse.Namespace | None] = {}
-
-    def _parser(self, command: str):
-        if command not in self._parsers:
-            from vio_checks.checks.base import build_parser
-            from vio_checks.icinga import COMMAND_MODULES
-
-            spec = importlib.import_module(f"vio_checks.checks.{COMMAND_MODULES[command]}").SPEC
-            self._parsers[command] = (spec, build_parser(spec))
-        return self._parsers[command]
 
     def _parse(self, node: o.Node, started: float) -> tuple[Any, argparse.Namespace] | Outcome:
-        """The node's check spec and parsed arguments (push's shared options applied), or the Outcome of
-        a node that has no check module (the container hosts' dummy) or whose arguments do not parse."""
-        from vio_checks.icinga import COMMAND_MODULES
+        """The node's check spec and its arguments read as its executable reads them (`check_args`: same
+        parsing, shared options, validation), or the Outcome of a node that has no check of ours (the
+        container hosts' dummy), whose check is missing, or whose arguments do not parse."""
+        from vio_checks.checks import MissingCheck
+        from vio_checks.checks.base import check_args
+        from vio_checks.icinga import DUMMY, spec_for
 
         command = node.check.command
-        if command not in COMMAND_MODULES:  # the container hosts' dummy: its text, state 0
+        if command == DUMMY:  # the container hosts: Icinga's dummy check, its text and state 0
             texts = [v for o, v in node.check.args if o == "--text" and v is not None]
             return Outcome(0, inert(texts[0] if texts else "OK") + "\n", started, time.time())
         try:
-            spec, parser = self._parser(command)
-        except Exception as e:
-            return Outcome(3, f"VIO UNKNOWN - internal error: {type(e).__name__}: {inert(str(e))}\n",
-                           started, time.time())
+            spec = spec_for(command)
+        except MissingCheck as e:  # said on the object itself, never judged with someone else's options
+            return Outcome(3, f"VIO UNKNOWN - {inert(str(e))}\n", started, time.time())
         argv = [item for option, value in node.check.args
                 for item in ((option,) if value is None else (option, value))]
         out = io.StringIO()
         try:  # a bad option: the parser prints the executable's UNKNOWN line and usage, and exits 3
-            with contextlib.redirect_stdout(out):
-                args = self._plain_args(command, parser, node.check.args) or parser.parse_args(argv)
-                for name, value in self.shared.items():
-                    if hasattr(args, name):
-                        setattr(args, name, value)
-                try:
-                    spec.validate(args)
-                except ValueError as e:
-                    parser.error(str(e))
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+                args = check_args(spec, argv, self.shared)
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else 3
             return Outcome(code, out.getvalue(), started, time.time())
         return spec, args
-
-    def _plain_args(self, command: str, parser: argparse.ArgumentParser,
-                    node_args: tuple[tuple[str, str | None], ...]) -> argparse.Namespace | None:
-        """What parse_args would give, without its machinery, for the usual generated arguments: string
-        values (`--id UUID`) and flags (`--state-only`) on top of the parser's defaults. None for anything
-        else (a typed or repeated option, a value argparse could take for an option, exclusive options
-        together): then argparse itself parses, and says what is wrong."""
-        if command not in self._defaults:
-            try:
-                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                    self._defaults[command] = parser.parse_args([])
-            except SystemExit:
-                self._defaults[command] = None
-        base = self._defaults[command]
-        if base is None:
-            return None
-        values: dict[str, Any] = {}
-        for option, value in node_args:
-            action = parser._option_string_actions.get(option)
-            if action is None or action.dest in values:
-                return None
-            if value is None and isinstance(action, argparse._StoreTrueAction):
-                values[action.dest] = True
-            elif (value is not None and type(action) is argparse._StoreAction and action.type is None
-                  and action.choices is None and action.nargs is None and not value.startswith("-")):
-                values[action.dest] = value
-            else:
-                return None
-        for group in parser._mutually_exclusive_groups:
-            if sum(1 for a in group._group_actions if a.dest in values) > 1:
-                return None
-        args = argparse.Namespace(**{k: list(v) if isinstance(v, list) else v for k, v in vars(base).items()})
-        for dest, value in values.items():
-            setattr(args, dest, value)
-        return args
 
     def evaluate(self, node: o.Node, now: float | None = None) -> Outcome:
         """The node's exit code and plugin output (never raises: a failure is UNKNOWN, as it would be)."""

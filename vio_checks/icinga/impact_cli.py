@@ -113,11 +113,11 @@ def run_rootcause(args: argparse.Namespace) -> int:
         source, header = "icinga", f"chain (live states from {args.api_url}):"
 
         def status(key: str) -> Status:
-            if key not in live:  # a parent outside the chain is never asked for: treat as fine
-                return Status(0, topo.nodes[key].is_host)
+            if key not in live:  # a parent outside the chain is never asked for: not known, never "fine"
+                return Status(0, topo.nodes[key].is_host, unknown="not read from Icinga")
             return live[key]
     else:
-        judge = judge_states(result.snapshot, now)
+        judge = judge_states(result, args)
         cache: dict[str, Status] = {}
         meta = result.snapshot.inventory().meta
         age = max(0, int(now - meta.fetched_at))

@@ -23,7 +23,11 @@ from vio_checks.selection import Selection, selection_args
 #: The cloud host's aggregate services: name → (check command, arguments, the kind whose own objects also
 #: report the aggregate's problems, and the arguments that then leave those problems to them). So one fault
 #: pages once: an ERROR VM is its VM host DOWN, not also a CRITICAL `vms`; a stuck task, which a host check
-#: cannot show (Icinga maps a host check's WARNING to UP), stays the `vms` aggregate's WARNING.
+#: cannot show (Icinga maps a host check's WARNING to UP), stays the `vms` aggregate's WARNING. An
+#: unverified member (its reporter down, a field the API left out) is its own object's UNKNOWN (a host:
+#: DOWN, UNREACHABLE below the down reporter that pages), so these aggregates also --accept-unverified.
+#: A judged UNKNOWN member is never left to them: it still makes the aggregate UNKNOWN.
+_ACCEPT = ("--accept-unverified", None)
 AGGREGATES: dict[str, tuple[str, tuple[tuple[str, str | None], ...], str | None,
                             tuple[tuple[str, str | None], ...]]] = {
     t.NOVA_SERVICES: ("vio_service", (("--component", "nova"),), "services",
@@ -34,10 +38,10 @@ AGGREGATES: dict[str, tuple[str, tuple[tuple[str, str | None], ...], str | None,
                         (("--exclude-binary", "cinder-volume"),)),
     "keystone-endpoints": ("vio_service", (("--component", "keystone"),), None, ()),
     "inventory-changes": ("vio_inventory", (), None, ()),
-    "vms": ("vio_vm", (), "vms", (("--ignore-states", "critical"),)),
-    "volumes": ("vio_volume", (), "volumes", (("--ignore-states", "warning,critical"),)),
-    "interfaces": ("vio_interface", (), "interfaces", (("--ignore-states", "warning,critical"),)),
-    "routers": ("vio_router", (), "routers", (("--ignore-states", "critical"),)),
+    "vms": ("vio_vm", (), "vms", (("--ignore-states", "critical"), _ACCEPT)),
+    "volumes": ("vio_volume", (), "volumes", (("--ignore-states", "warning,critical"), _ACCEPT)),
+    "interfaces": ("vio_interface", (), "interfaces", (("--ignore-states", "warning,critical"), _ACCEPT)),
+    "routers": ("vio_router", (), "routers", (("--ignore-states", "critical"), _ACCEPT)),
 }
 
 #: The aggregate commands that take the generator's filters (selection.py), so they judge what it keeps:

@@ -3,44 +3,32 @@ it (in-process), or read live from the Icinga 2 API."""
 
 from __future__ import annotations
 
-import importlib
+import argparse
 import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from vio_checks.checks.base import build_parser
-from vio_checks.icinga import COMMAND_MODULES
+from vio_checks.freshness import Result
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.analysis import Status
+from vio_checks.icinga.bulk import Evaluator, MemorySnapshot, host_state
 from vio_checks.icinga.deploy import ApiError
+from vio_checks.text import inert
 
 
-def judge_states(snapshot: Any, now: float) -> Callable[[o.Node], Status]:
-    """A node's state as its check would judge it from this snapshot (in-process, no API call)."""
-    parsers: dict[str, Any] = {}
+def judge_states(result: Result, shared: argparse.Namespace | None = None) -> Callable[[o.Node], Status]:
+    """A node's state and whole output as its check executable would give them from this snapshot
+    (in-process, no API call): judged by push's own `bulk.Evaluator`, so with the same argument reading,
+    shared options (`shared`: the command's cloud and cache options) and stale note."""
+    memory = result if isinstance(result.snapshot, MemorySnapshot) else Result(
+        MemorySnapshot(result.snapshot), result.stale_reason, result.swept, result.error)
+    evaluator = Evaluator(memory, shared)
 
     def judge(node: o.Node) -> Status:
-        command = node.check.command
-        if command not in COMMAND_MODULES:  # the container hosts' dummy check
-            return Status(0, node.is_host, "(no check of its own)")
-        if command not in parsers:
-            spec = importlib.import_module(f"vio_checks.checks.{COMMAND_MODULES[command]}").SPEC
-            parsers[command] = (spec, build_parser(spec))
-        spec, parser = parsers[command]
-        argv: list[str] = []
-        for option, value in node.check.args:
-            argv += [option] if value is None else [f"{option}={value}"]
-        try:
-            args = parser.parse_args(argv)
-            verdict = spec.evaluate(args, snapshot, now)
-        except (SystemExit, Exception) as e:  # a check that cannot judge says UNKNOWN, as it would
-            return Status(3 if not node.is_host else 1, node.is_host, f"cannot judge: {e}")
-        state = int(verdict.state)
-        title = spec.title
-        output = f"{title} {verdict.state.name} - {verdict.summary}"
+        outcome = evaluator.evaluate(node)
         if node.is_host:
-            return Status(0 if state in (0, 1) else 1, True, output)
-        return Status(state, False, output)
+            return Status(host_state(outcome.code), True, outcome.text)
+        return Status(outcome.code, False, outcome.text)
 
     return judge
 
@@ -53,25 +41,54 @@ class IcingaUnavailable(Exception):
 
 
 def icinga_states(api: Any, keys: Iterable[str], hosts: set[str]) -> dict[str, Status]:
-    """Live state of each object (host name or host!service) from /v1/objects; missing ones are marked."""
+    """Live state of each object (host name or host!service) from /v1/objects. An object Icinga does not
+    have is marked missing; one whose reply carries no usable state (none, not a state number, never
+    checked) is marked unknown: neither is ever read as UP / OK."""
     out: dict[str, Status] = {}
     attrs = "&".join(f"attrs={a}" for a in ("state", "state_type", "last_state_change", "last_reachable",
                                             "last_check_result"))
     for key in keys:
-        plural = "hosts" if key in hosts else "services"
+        is_host = key in hosts
+        plural = "hosts" if is_host else "services"
         path = f"/v1/objects/{plural}/{urllib.parse.quote(key, safe='')}?{attrs}"
         try:
             data = api.request("GET", path, not_found=None)
         except ApiError as e:
             raise IcingaUnavailable(str(e)) from None
-        results = (data or {}).get("results") or []
-        if not results:
-            out[key] = Status(0, key in hosts, missing=True)
+        results = (data.get("results") if isinstance(data, dict) else None) or []
+        if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+            out[key] = Status(0, is_host, missing=True)
             continue
-        a = results[0].get("attrs") or {}
-        cr = a.get("last_check_result") or {}
-        out[key] = Status(int(a.get("state") or 0), key in hosts, cr.get("output") or "",
-                          since=float(a["last_state_change"]) if a.get("last_state_change") else None,
-                          reachable=a.get("last_reachable"), soft=int(a.get("state_type") or 0) == 0)
+        a = results[0].get("attrs")
+        a = a if isinstance(a, dict) else {}
+        cr = a.get("last_check_result")
+        output = cr.get("output") if isinstance(cr, dict) else None
+        output = output if isinstance(output, str) else ""
+        since = _number(a.get("last_state_change"))
+        reachable = a.get("last_reachable") if isinstance(a.get("last_reachable"), bool) else None
+        state, unknown = _state(a, is_host)
+        out[key] = Status(state if state is not None else 0, is_host, output, since=since or None,
+                          reachable=reachable, soft=_number(a.get("state_type")) == 0, unknown=unknown)
     return out
 
+
+def _number(value: Any) -> float | None:
+    """A number from Icinga's JSON (it sends states as 0.0), or None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return float(value)
+
+
+def _state(attrs: dict, is_host: bool) -> tuple[int | None, str | None]:
+    """(state, None) from an object's attrs, or (None, why not): a missing, malformed or out-of-range state,
+    or an object never checked (Icinga then reports 0, which is not an UP it saw)."""
+    if "last_check_result" in attrs and attrs["last_check_result"] is None:  # Icinga's pending object
+        return None, "never checked (pending)"
+    if "state" not in attrs or attrs["state"] is None:
+        return None, "no state in Icinga's reply"
+    value = _number(attrs["state"])
+    valid = (0, 1) if is_host else (0, 1, 2, 3)
+    if value is None or not value.is_integer() or int(value) not in valid:
+        kind = "host" if is_host else "service"
+        return None, f"state {inert(repr(attrs['state']), 40)} is not a {kind} state"
+    return int(value), None

@@ -28,12 +28,12 @@ def judge_datastore(d, opts: DatastoreOptions = DatastoreOptions()) -> Verdict:
     label = inert(d.name) or inert(d.moref)
     missing = unreported(d)
     if missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"datastore {label}: {missing}: state unverified")
     if d.accessible is False:
         v.add(State.CRITICAL, f"datastore {label} is not accessible")
     elif d.accessible is None and not missing:
-        v.unverified = True
+        v.unverified, v.cause = True, "vCenter reported no accessibility"
         v.add(State.UNKNOWN, f"datastore {label}: vCenter reported no accessibility: state unverified")
     pct = None
     if d.capacity and d.free is not None:
@@ -48,7 +48,7 @@ def judge_datastore(d, opts: DatastoreOptions = DatastoreOptions()) -> Verdict:
             Perf("used_bytes", d.capacity - d.free, "B", None, None, 0, d.capacity),
         ]
     elif not v.findings:
-        v.unverified = True
+        v.unverified, v.cause = True, "vCenter reported no capacity or free space"
         v.add(State.UNKNOWN, f"datastore {label}: vCenter reported no capacity or free space")
     if d.alarms:
         v.details.append("alarms: " + ", ".join(inert(a, 80) for a in d.alarms))

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vio_checks.judge.timefmt import age, clock
+from vio_checks.judge.timefmt import CLOCK_SKEW, age, clock
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import KINDS, Meta
 from vio_checks.text import inert
+from vio_checks.visibility import kept_details, kept_summary
 
 #: Sweep errors carry API messages (shortened to 300 characters in cloud.py, reason kept) plus our context.
 ERROR_LEN = 400
@@ -54,9 +55,12 @@ def last_error(status: dict, meta: Meta | None) -> tuple[str, float | None] | No
     return inert(error, ERROR_LEN), when
 
 
-def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float) -> Verdict:
-    """The inventory's age against --max-age/--max-stale, and whether the last sweep failed."""
+def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float,
+                    names: dict[str, dict[str, str]] | None = None) -> Verdict:
+    """The inventory's age against --max-age/--max-stale, whether the last sweep failed or was distrusted,
+    and the objects it kept because its lists left them out unconfirmed (`names`: kind → id → name)."""
     v = Verdict()
+    ahead = meta.fetched_at - now
     inv_age = max(0.0, now - meta.fetched_at)
     warn_age = 2 * opts.max_age
     stats = f"last sweep {meta.seconds:.1f} s, {meta.requests} requests"
@@ -66,13 +70,25 @@ def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float
         if error.startswith("sweep distrusted:"):
             v.add(State.CRITICAL, f"{error} at {clock(when, now)}; answering from the inventory of "
                                   f"{age(inv_age)} ago")
-            v.details.append("a sweep that empties servers, volumes or ports while the API answers is not "
-                             "stored (e.g. the account lost its admin role); if the cloud really is that "
-                             "empty, run vio-discover --accept-empty once")
+            v.details.append("a sweep that empties a kind of objects (servers, volumes, ports, networks, "
+                             "routers, agents, services, hypervisors) while the API answers is not stored "
+                             "(e.g. the account lost its admin role); if the cloud really is that empty, run "
+                             "vio-discover --accept-empty once")
         else:
             v.add(State.CRITICAL, f"last sweep failed at {clock(when, now)}: {error}; "
                                   f"inventory {age(inv_age)} old")
-    if inv_age > opts.max_stale:
+    kept = kept_summary(meta)
+    if kept:
+        v.add(State.CRITICAL, kept)
+        v.details += kept_details(meta, names or {}, now)
+        v.details.append("an object missing from a list is deleted only when a direct GET answers 404, or "
+                         "when the drop is small (at most max(5, 10 %)) in an otherwise healthy sweep; the "
+                         "others keep their last known state (the checks say so) and are asked for again "
+                         "each sweep; vio-discover --accept-empty stores the lists as they are")
+    if ahead > CLOCK_SKEW:
+        v.add(State.CRITICAL, f"inventory stamped {age(ahead)} in the future (the sweeper's clock ahead?): "
+                              "its age is unknown")
+    elif inv_age > opts.max_stale:
         v.add(State.CRITICAL, f"inventory {age(inv_age)} old, past --max-stale {_duration(opts.max_stale)}")
     elif inv_age > warn_age:
         v.add(State.WARNING, f"inventory {age(inv_age)} old, more than twice --max-age "

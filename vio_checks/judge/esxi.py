@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst
+from vio_checks.judge.aggregate import Count, Member, aggregate
+from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import unreported
 from vio_checks.reporter import of_esxi_host
 from vio_checks.text import inert
@@ -32,7 +33,7 @@ def judge_esxi(h, opts: EsxiOptions = EsxiOptions()) -> Verdict:
     label = host_label(h)
     missing = unreported(h)
     if missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
     connection = _CONNECTION.get(h.connection_state, inert(h.connection_state, 40) or "?")
     power = _POWER.get(h.power_state, inert(h.power_state, 40) or "?")
@@ -44,7 +45,7 @@ def judge_esxi(h, opts: EsxiOptions = EsxiOptions()) -> Verdict:
         if not missing:
             v.add(State.UNKNOWN,
                   f"ESXi host {label}: connection {connection}, power {power}: state unverified")
-            v.unverified = True
+            v.unverified, v.cause = True, f"connection {connection}, power {power}"
     else:
         if h.maintenance:
             v.add(State.OK if opts.allow_maintenance else State.WARNING,
@@ -72,39 +73,17 @@ def is_down(h) -> bool:
 
 
 def judge_hosts(hosts: Sequence, what: str, opts: EsxiOptions = EsxiOptions(), warning: str | None = None,
-                critical: str | None = None) -> Verdict:
-    """A set of ESXi hosts (a cluster's): "4 of 5 hosts connected". -w/-c are Nagios ranges on the number
-    of connected hosts (`-c 1:`: CRITICAL when none is); without them the worst host's state counts."""
-    verdicts = [(h, judge_esxi(h, opts)) for h in hosts]
-    total = len(hosts)
-    up = sum(1 for h in hosts if h.connection_state == "connected" and h.power_state == "poweredOn")
-    unverified = sum(1 for _, hv in verdicts if hv.unverified)
-    maintenance = sum(1 for h in hosts if h.maintenance)
-    out = Verdict()
-    problems = sorted(((h, hv) for h, hv in verdicts if hv.state != State.OK and not hv.unverified),
-                      key=lambda p: (-p[1].state.rank, p[0].name))
-    if warning or critical:
-        state = check_range(up, parse_range(warning), parse_range(critical))
-        ranges = ", ".join(f"{flag} {r}" for flag, r in (("-w", warning), ("-c", critical)) if r)
-        out.rule = f"the number of connected ESXi hosts ({up}) against {ranges}"
-    else:
-        state = worst(hv.state for _, hv in problems if hv.state != State.UNKNOWN)
-        out.rule = "the worst state of the ESXi hosts (no -w/-c)"
-    text = f"{inert(what)}: {up} of {total} ESXi hosts connected" if total else \
-        f"{inert(what)}: no ESXi hosts in the inventory"
-    if unverified:
-        text += f", {unverified} unverified"
-    if problems:
-        more = f" (+{len(problems) - MAX_LISTED} more)" if len(problems) > MAX_LISTED else ""
-        text += ": " + "; ".join(hv.summary for _, hv in problems[:MAX_LISTED]) + more
-    out.add(state, text)
-    out.details += [f"{hv.state.name}: {hv.summary}" for _, hv in problems]
-    out.perf = [
-        Perf("hosts_connected", up, warn=warning, crit=critical, min=0, max=total),
-        Perf("hosts", total, min=0),
-        Perf("hosts_maintenance", maintenance, min=0, max=total),
-        Perf("unverified", unverified, min=0, max=total),
-    ]
+                critical: str | None = None, accept_unverified: bool = False) -> Verdict:
+    """A set of ESXi hosts (a cluster's), through the one aggregate rule (judge.aggregate): "cluster X: all
+    5 ESXi hosts OK, 5 connected". -w/-c are Nagios ranges on the number of connected hosts (`-c 1:`:
+    CRITICAL when none is); without them the worst host's state counts, UNKNOWN (e.g. "gray") included."""
+    unique = {h.moref: h for h in hosts}.values()  # connected hosts counted once, as the members are
+    up = sum(1 for h in unique if h.connection_state == "connected" and h.power_state == "poweredOn")
+    maintenance = sum(1 for h in unique if h.maintenance)
+    members = [Member(h.moref, h.name or h.moref, judge_esxi(h, opts)) for h in hosts]
+    out = aggregate(members, "ESXi hosts", warning, critical, accept_unverified=accept_unverified,
+                    counted=Count("connected", "hosts_connected", up), context=what)
+    out.perf.append(Perf("hosts_maintenance", maintenance, min=0, max=len(unique)))
     return out
 
 
@@ -141,8 +120,9 @@ def _listed(hosts: Sequence) -> list[str]:
     return names[:MAX_LISTED] + more
 
 
-def on_esxi(v: Verdict, host, vm_power: str | None = None) -> Verdict:
-    """A VM's verdict told with the ESXi host its vSphere VM runs on (`host`: a records.EsxHost or None).
+def on_esxi(v: Verdict, host, vm_power: str | None = None, name: str = "the VM") -> Verdict:
+    """A VM's verdict told with the ESXi host its vSphere VM runs on (`host`: a records.EsxHost or None;
+    `name`: the VM's name as people know it, inert).
 
     On a down host the VM's own state cannot be verified: UNKNOWN and unverified, whatever Nova said.
     """
@@ -151,10 +131,8 @@ def on_esxi(v: Verdict, host, vm_power: str | None = None) -> Verdict:
     label = host_label(host)
     vouch = of_esxi_host(host)
     if not vouch.can_vouch and not v.unverified:
-        first = v.findings[0].text if v.findings else "the VM"
-        name = first.split(" ", 1)[0].rstrip(":")
         v.findings = []
-        v.unverified = True
+        v.unverified, v.cause = True, vouch.trouble
         v.add(State.UNKNOWN, f"{name}: {vouch.trouble}: state unverified")
     else:
         state = v.state

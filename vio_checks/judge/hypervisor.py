@@ -1,9 +1,14 @@
-"""Hypervisor (vSphere cluster) state and capacity."""
+"""Hypervisor (vSphere cluster) state and capacity.
+
+Only the documented states are judged (state up / down, status enabled / disabled); a record without them,
+or with another value, is unverified (UNKNOWN), never OK.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vio_checks.documented import ENABLED_DISABLED, UP_DOWN
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Perf, State, Threshold, Verdict
 from vio_checks.model import Hypervisor, Service, unreported
@@ -50,8 +55,12 @@ def judge_hypervisor(h: Hypervisor, service: Service | None, opts: HypervisorOpt
     reason = inert((service.disabled_reason if service else None) or h.disabled_reason) or "no reason given"
     disabled_noted = False
     if missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
+    elif h.state not in UP_DOWN or h.status not in ENABLED_DISABLED:  # a record normalize.py did not make
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: Nova reported state {inert(h.state, 40)!r}, status "
+                             f"{inert(h.status, 40)!r}: not documented, state unverified")
     if lost:
         v.add(State.CRITICAL, f"{label}: vCenter unreachable (nova-compute {inert(h.service_host) or '?'} "
                               "disabled by the VMware driver)")

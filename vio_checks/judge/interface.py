@@ -9,7 +9,12 @@ Neutron semantics used here:
   that is not ACTIVE (SHUTOFF, ...) is rightly DOWN. Router, gateway, DHCP and floating IP ports are DOWN
   or N/A by design with several plugins (DVR, NSX), so their DOWN is shown, not judged.
 - admin down (admin_state_up false) is a deliberate admin action: OK, or WARNING with --warn-disabled.
-- a record without a status (the API left it out) cannot be judged: unverified, never OK.
+- a record without a status (the API left it out), or with one Neutron does not document, cannot be
+  judged: unverified, never OK.
+- a VM port that is DOWN while its VM's own state is unknown (Nova's UNKNOWN, no or an undocumented status)
+  is judged on its own: nothing explains the DOWN, so it stays CRITICAL.
+- stuck BUILD is measured from `updated_at`; when that does not parse, from when a sweep first saw the
+  port in BUILD (firstseen.py), and the line says so.
 - a bound port whose host's L2 agents are all dead (vio_checks.reporter) is unverified too: the agent is
   what reports it up or down, so its last reported status is shown, not judged. binding_failed and unbound
   ports have no agent reporting them: judged on Neutron's record.
@@ -21,6 +26,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from vio_checks.documented import PORT_STATUSES, SERVER_STATUSES
+from vio_checks.firstseen import since
 from vio_checks.judge.timefmt import clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Network, Port, Server, unreported
@@ -57,17 +64,22 @@ def judge_port(port: Port, server: Server | None, network: Network | None, opts:
     label = port_label(port, server, network)
     status = inert(port.status, 40) or "?"
     vm_active = server is not None and server.status == "ACTIVE"
-    took = elapsed(port.updated, now, opts.stuck_after)
+    vm_unknown = server is not None and (bool(unreported(server)) or server.status == "UNKNOWN"
+                                         or server.status not in SERVER_STATUSES)
+    took = elapsed(port.updated, now, opts.stuck_after, since(port), "Neutron")
     vif = inert(port.vif_type, 40)
     missing = unreported(port)
 
     if missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
     elif vouch is not None and not vouch.can_vouch:
-        v.unverified = True
+        v.unverified, v.cause = True, vouch.trouble
         v.add(State.UNKNOWN, unverified_text(label, vouch, "Neutron", status))
         v.details += vouch.reasons
+    elif status not in PORT_STATUSES:  # a record normalize.py did not make (it names these in `missing`)
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: Neutron reported an undocumented status {status!r}: state unverified")
     elif not port.admin_state_up:
         # A deliberate admin action: OK unless --warn-disabled.
         v.add(State.WARNING if opts.warn_disabled else State.OK, f"{label} is {status} (admin down)")
@@ -79,11 +91,14 @@ def judge_port(port: Port, server: Server | None, network: Network | None, opts:
         v.add(State.CRITICAL, f"{label} is not bound to any host (vif_type unbound) while the VM is ACTIVE")
     elif port.is_vm_port and vm_active and status == "DOWN":
         v.add(State.CRITICAL, f"{label} is DOWN while the VM is ACTIVE")
+    elif port.is_vm_port and vm_unknown and status == "DOWN":
+        why = unreported(server) or f"Nova reports status {inert(server.status, 40) or '?'}"
+        v.add(State.CRITICAL, f"{label} is DOWN, and its VM's state is unknown ({why})")
     elif status == "BUILD":
         if took.stuck:
-            v.add(State.WARNING, f"{label} stuck in BUILD {took.text} (since {clock(port.updated, now)})")
+            v.add(State.WARNING, f"{label} stuck in BUILD {took.text} ({took.since})")
         else:
-            v.add(State.OK, f"{label} is BUILD {took.text}")
+            v.add(State.OK, f"{label} is BUILD {took.text}{took.note}")
     elif port.is_vm_port and port.device_id and server is None and took.stuck:
         v.add(State.WARNING, f"{label}: server {inert(port.device_id)} no longer exists (port last updated "
                              f"{clock(port.updated, now)})")

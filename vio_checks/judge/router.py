@@ -6,6 +6,7 @@ admin up: vio_checks.reporter; with Neutron's defaults an admin-down agent's rou
 and an HA router must be active on exactly one serving agent (its `ha_states`, as Neutron reports them per
 hosting agent). When no agent is known to serve it and some hosting agent's state was not reported, the
 router is unverified.
+A router without a status, or with one (or an ha_state) Neutron does not document, is unverified: UNKNOWN.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from vio_checks.documented import HA_STATES, ROUTER_STATUSES
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Agent, Router, unreported
@@ -55,6 +57,10 @@ def _judge_ha(v: Verdict, r: Router, label: str, alive: list[Agent]) -> None:
         v.add(State.UNKNOWN, f"{label}: HA router whose ha_state Neutron did not report")
         return
     alive = sorted(alive, key=agent_label)
+    odd = [a for a in alive if a.id in r.ha_states and r.ha_states[a.id] not in HA_STATES]
+    if odd:
+        v.add(State.UNKNOWN, f"{label}: HA router with an undocumented ha_state: " + ", ".join(
+            f"{agent_label(a)} {inert(r.ha_states[a.id], 40)!r}" for a in odd))
     active = [a for a in alive if r.ha_states.get(a.id) == HA_ACTIVE]
     if not active:
         states = ", ".join(f"{agent_label(a)} {inert(r.ha_states.get(a.id) or 'no state')}" for a in alive)
@@ -64,16 +70,25 @@ def _judge_ha(v: Verdict, r: Router, label: str, alive: list[Agent]) -> None:
                               + ", ".join(agent_label(a) for a in active))
 
 
-def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, now: float) -> Verdict:
+def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, now: float,
+                 neutron_agents: bool | None = None) -> Verdict:
     """Status, admin state, L3-agent hosting and (HA routers) active agent of one router.
 
     `agents` maps agent id → Agent for every agent in the inventory: whether any L3 agent exists decides
-    between the L3-agent rules and "NSX: judged on its own status".
+    between the L3-agent rules and "NSX: judged on its own status" — unless Neutron announces the agent
+    extension (`neutron_agents`, the sweep's Meta) and listed none: then its hosting is unverified.
     """
     v = Verdict()
     label = router_label(r)
-    status = inert(r.status) or "?"
-    if r.status == "ERROR":
+    status = inert(r.status, 40) or "?"
+    missing = unreported(r)
+    if missing:
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
+    elif r.status not in ROUTER_STATUSES:  # a record normalize.py did not make (it names these in `missing`)
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: Neutron reported an undocumented status {status!r}: state unverified")
+    elif r.status == "ERROR":
         v.add(State.CRITICAL, f"{label} is ERROR")
     elif r.status != "ACTIVE":
         v.add(State.WARNING, f"{label} is {status} (not ACTIVE)")
@@ -101,7 +116,7 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
             if not total:
                 v.add(State.CRITICAL, f"{label} is not hosted by any L3 agent")
             elif not serving and unsure:
-                v.unverified = True
+                v.unverified, v.cause = True, "no L3 agent known to serve it"
                 v.add(State.UNKNOWN, f"{label}: no L3 agent known to serve it ({total} hosting: "
                                      + ", ".join(idle_names) + "): state unverified")
             elif not serving and all_dead:
@@ -131,6 +146,10 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
             v.perf.append(Perf("agents_active", active, "", None, None, 0, total))
         v.details += [f"L3 agent {_agent_text(a, r, now)}" for a in hosting_known]
         v.details += [f"L3 agent {inert(i)}: not in inventory" for i in missing]
+    elif neutron_agents and not agents:
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{label}: Neutron announces the agent extension but listed no agents: its L3 "
+                             "hosting is unverified")
     else:
         v.details.append("no L3 agents in the inventory (NSX): judged on the router's own status")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from vio_checks.judge.aggregate import aggregate
+from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict
 from vio_checks.model import Agent, Endpoint, Service, unreported
@@ -48,6 +48,8 @@ class Services:
     cinder: list[Service] = field(default_factory=list)
     agents: list[Agent] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
+    #: Neutron announces the agent extension (the sweep's Meta.neutron_agents; None: unknown)
+    agents_expected: bool | None = None
 
 
 def component_of(binary: str) -> str:
@@ -90,7 +92,7 @@ def judge_service(s: Service, opts: ServiceOptions, now: float) -> Verdict:
     reason = inert(s.disabled_reason)
     missing = unreported(s)
     if missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
     elif s.vcenter_lost:
         v.add(State.CRITICAL, f"{label}: vCenter unreachable (disabled by the VMware driver: {reason})")
@@ -99,7 +101,7 @@ def judge_service(s: Service, opts: ServiceOptions, now: float) -> Verdict:
         text = f"{label} is disabled{down}: {reason or 'no reason given'}"
         v.add(State.WARNING if opts.warn_disabled else State.OK, text)
     elif s.status != "enabled" or s.state not in ("up", "down"):
-        v.unverified = True
+        v.unverified, v.cause = True, "status and state not documented"
         v.add(State.UNKNOWN, f"{label}: status {inert(s.status, 40)}, state {inert(s.state, 40)}: "
                              "not documented, state unverified")
     elif s.state == "down":
@@ -120,7 +122,7 @@ def judge_agent(a: Agent, opts: ServiceOptions, now: float) -> Verdict:
     heartbeat = clock(a.heartbeat, now)
     missing = unreported(a)
     if missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
     elif not a.admin_state_up:
         alive = "alive" if a.alive else "not alive"
@@ -270,14 +272,18 @@ def judge_services(
     for comp in components:
         what, objects, judge = groups[comp]
         judged = [(o, judge(o)) for o in objects]
-        part = aggregate([(inert(o.id, 200) if comp == "keystone" else label_of(o), v) for o, v in judged],
-                         what)
+        part = aggregate([Member(str(o.id), inert(o.id, 200) if comp == "keystone" else label_of(o), v)
+                          for o, v in judged], what)
         notes = [v.summary for o, v in judged
                  if comp != "keystone" and v.state == State.OK and _is_disabled(o)]
         if notes and part.state == State.OK:
             part.findings[0].text += f" ({len(notes)} {'admin down' if comp == 'neutron' else 'disabled'})"
         if comp == "neutron" and not objects and not (binary or host):
-            part.findings[0].text += " (NSX)"
+            if found.agents_expected:
+                part.add(State.UNKNOWN, "no neutron agents listed although Neutron announces the agent "
+                                        "extension: unverified (an empty list is not proof of NSX)")
+            else:
+                part.findings[0].text += " (NSX)"
         out.findings += part.findings
         out.details += part.details
         noted += [f"OK: {n}" for n in notes]

@@ -65,6 +65,9 @@ class Verdict(Record):
         self.details = [] if details is None else details
         self.unverified = unverified  # the object's real state could not be verified (e.g. its host is down)
         self.rule: str | None = None  # which rule set the state, when not the object's own record (-v)
+        #: why it is unverified, as data for the aggregate's status line: its down reporter ("hypervisor
+        #: domain-c8 down") or what the API left out ("Nova reported no status"); never parsed from text
+        self.cause: str | None = None
 
     @property
     def state(self) -> State:

@@ -10,7 +10,11 @@ Nova semantics used here (see the API reference's server status table):
 - ERROR is always a problem. UNKNOWN means Nova itself cannot tell (e.g. its cell is down).
 - host_status (2.16+): UP; DOWN (service forced down); UNKNOWN (service not heartbeating); MAINTENANCE
   (service disabled, which is also what the VMware driver does when it loses vCenter); "" (no host).
-- a record without a status (the API left it out) cannot be judged: unverified, never OK.
+- a record without a status (the API left it out), or with a status (task_state, power_state, host_status)
+  of the wrong type or not documented (normalize.py names it in `missing`), cannot be judged: unverified,
+  never OK. Only a documented resting status is OK.
+- stuck is measured from `updated`; when that does not parse, from when a sweep first saw the VM in this
+  status and task (firstseen.py), and the line says so.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from vio_checks.documented import SERVER_RESTING, SERVER_STATUSES, SERVER_TRANSITIONAL
+from vio_checks.firstseen import since
 from vio_checks.judge.timefmt import age, clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Hypervisor, Record, Server, Service, unreported
@@ -30,15 +36,10 @@ if TYPE_CHECKING:
 
 MIB = 1024 * 1024
 
-TRANSITIONAL = frozenset({
-    "BUILD", "MIGRATING", "RESIZE", "REBOOT", "HARD_REBOOT", "REBUILD", "REVERT_RESIZE", "PASSWORD",
-})
-RESTING = frozenset({
-    "ACTIVE", "SHUTOFF", "SUSPENDED", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "RESCUE", "VERIFY_RESIZE",
-    "SOFT_DELETED", "DELETED",
-})
+TRANSITIONAL = SERVER_TRANSITIONAL
+RESTING = SERVER_RESTING
 #: Every server status Nova documents (what --warning-states / --critical-states accept).
-NOVA_STATUSES = TRANSITIONAL | RESTING | {"ERROR", "UNKNOWN"}
+NOVA_STATUSES = SERVER_STATUSES
 POWER_STATES = {0: "NOSTATE", 1: "RUNNING", 3: "PAUSED", 4: "SHUTDOWN", 6: "CRASHED", 7: "SUSPENDED"}
 RUNNING = 1
 #: Statuses always present in aggregate perfdata (so graphs do not come and go), in this order.
@@ -85,15 +86,19 @@ def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | N
 
     vouch = of_server(server, hypervisor, service, now)
     if not vouch.can_vouch:
-        v.unverified = True
+        v.unverified, v.cause = True, vouch.trouble
         v.add(State.UNKNOWN, unverified_text(name, vouch, "Nova", status))
         v.details += vouch.reasons
     elif missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"{name}: {missing}: state unverified{_on(hv)}")
     elif status == "UNKNOWN":
-        v.unverified = True
+        v.unverified, v.cause = True, "Nova reports status UNKNOWN"
         v.add(State.UNKNOWN, f"{name}: Nova reports status UNKNOWN: state unverified{_on(hv)}")
+    elif status not in NOVA_STATUSES:  # a record normalize.py did not make (it names these in `missing`)
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{name}: Nova reported an undocumented status {status!r}: state unverified"
+                             f"{_on(hv)}")
     elif status == "ERROR":
         fault = inert(server.fault_message)
         v.add(State.CRITICAL, f"{name} is ERROR" + (f": {fault}" if fault else "") + _on(hv))
@@ -103,22 +108,24 @@ def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | N
         v.add(State.WARNING, f"{name} is {status}{_on(hv)}")
     elif server.task_state or status in TRANSITIONAL:
         busy = _activity(server)
-        took = elapsed(server.updated, now, opts.stuck_after)
+        took = elapsed(server.updated, now, opts.stuck_after, since(server), "Nova")
         if took.stuck:
-            v.add(State.WARNING, f"{name} stuck {busy} {took.text} "
-                                 f"since {clock(server.updated, now)}{_on(hv)}")
+            v.add(State.WARNING, f"{name} stuck {busy} {took.text} {took.since}{_on(hv)}")
         else:
-            v.add(State.OK, f"{name} {busy} {took.text}{_on(hv)}")
+            v.add(State.OK, f"{name} {busy} {took.text}{took.note}{_on(hv)}")
     elif status == "ACTIVE" and server.power_state is not None and server.power_state != RUNNING:
         power = POWER_STATES.get(server.power_state, str(server.power_state))
         v.add(State.CRITICAL, f"{name} is ACTIVE but its power state is {power}{_on(hv)}")
     elif status == "ACTIVE":
         v.add(State.OK, f"{name} is ACTIVE and running{_on(hv)}")
     elif status == "VERIFY_RESIZE":
-        since = f" for {age(now - server.updated)}" if server.updated is not None else ""
-        v.add(State.OK, f"{name} is VERIFY_RESIZE: resized, awaiting confirm or revert{since}{_on(hv)}")
-    else:
+        waited = f" for {age(now - server.updated)}" if server.updated is not None else ""
+        v.add(State.OK, f"{name} is VERIFY_RESIZE: resized, awaiting confirm or revert{waited}{_on(hv)}")
+    elif status in RESTING:
         v.add(State.OK, f"{name} is {status}{_on(hv)}")
+    else:  # not reached: every documented status has its branch above
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{name}: status {status!r} has no rule: state unverified{_on(hv)}")
 
     for note in notes:
         v.details.append(inert(note, 500))
@@ -152,6 +159,37 @@ def judge_vm(server: Server, hypervisor: Hypervisor | None, service: Service | N
         v.perf.append(Perf("vcpus", server.flavor_vcpus, min=0))
     if server.flavor_ram_mb is not None:
         v.perf.append(Perf("ram", server.flavor_ram_mb * MIB, "B", min=0))
+    return v
+
+
+#: vSphere power states of a VM that is not running (vim.VirtualMachine.PowerState, besides poweredOn).
+VSPHERE_NOT_RUNNING = frozenset({"poweredOff", "suspended"})
+
+
+def vsphere_power(v: Verdict, server: Server, vm, fetched_at: float, now: float) -> Verdict:
+    """A VM's verdict with vCenter's power state (`vm`: its records.VsVm, None when not joined) believed
+    over Nova's status: vCenter is closer to the truth, Nova's power sync lags by minutes.
+
+    Nova ACTIVE with no task in progress while vCenter says poweredOff or suspended is CRITICAL when both
+    were already so in the previous stored sweep (their first-seen times, firstseen.py, are older than
+    this sweep's `fetched_at`), WARNING when seen in this sweep only (a reboot in flight must not page).
+    An unverified verdict (host down, record unusable) stays as it is.
+    """
+    if vm is None or v.unverified or unreported(server) or server.status != "ACTIVE" or server.task_state \
+            or vm.power_state not in VSPHERE_NOT_RUNNING:
+        return v
+    seen = [since(server), since(vm)]
+    first = max(seen) if None not in seen else None  # both have been so since the later of the two
+    confirmed = first is not None and first < fetched_at
+    name = inert(server.name) or inert(server.id)
+    text = (f"{name}: Nova says ACTIVE, vCenter says {vm.power_state} since "
+            f"{clock(fetched_at if first is None else first, now)}{_on(hypervisor_label(server, None))}")
+    if not confirmed:
+        text += " (first seen in this sweep: confirmed or cleared by the next one)"
+    v.findings = [f for f in v.findings if f.state != State.OK]
+    v.add(State.CRITICAL if confirmed else State.WARNING, text)
+    v.details.append(f"vSphere VM {inert(vm.name)} (moref {inert(vm.moref)}): {inert(vm.power_state, 40)}, "
+                     "while Nova reports ACTIVE with no task in progress")
     return v
 
 

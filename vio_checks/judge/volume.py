@@ -9,7 +9,10 @@ Cinder semantics used here (API reference, volume status table):
 - resting statuses: available, in-use, awaiting-transfer (a transfer offer waits for its recipient, which
   may legitimately take days: shown, not judged), reserved ("reserved for attaching or shelved": the
   volume of a SHELVED_OFFLOADED VM stays reserved as long as the VM is shelved).
-- a record without a status (the API left it out) cannot be judged: unverified, never OK.
+- a record without a status (the API left it out), or with one Cinder does not document, cannot be judged:
+  unverified, never OK.
+- stuck is measured from `updated_at`; when that does not parse, from when a sweep first saw the volume in
+  this status (firstseen.py), and the line says so.
 - a volume whose backend's cinder-volume service cannot vouch for it (down, or not in Cinder's service
   list: vio_checks.reporter) is unverified too: its last reported status is shown, not judged.
 """
@@ -20,6 +23,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from vio_checks.documented import VOLUME_RESTING, VOLUME_TRANSITIONAL
+from vio_checks.firstseen import since
 from vio_checks.judge.timefmt import age, clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Server, Volume, unreported
@@ -28,11 +33,8 @@ from vio_checks.text import inert, perf_label
 
 GIB = 1024**3
 
-TRANSITIONAL = frozenset({
-    "creating", "attaching", "detaching", "deleting", "extending", "backing-up", "restoring-backup",
-    "downloading", "uploading", "retyping", "maintenance",
-})
-RESTING = frozenset({"available", "in-use", "awaiting-transfer", "reserved"})
+TRANSITIONAL = VOLUME_TRANSITIONAL
+RESTING = VOLUME_RESTING
 #: Statuses always present in aggregate perfdata, in this order (others when present).
 PERF_STATUSES = ("available", "in-use", "error")
 #: Backend label for volumes no scheduler placed (os-vol-host-attr:host empty).
@@ -57,7 +59,7 @@ def judge_volume(volume: Volume, servers: Mapping[str, Server | None], opts: Vol
     name = inert(volume.name) or inert(volume.id)
     status = inert(volume.status, 40) or "?"
     backend = inert(volume.service_host) or NO_BACKEND
-    took = elapsed(volume.updated, now, opts.stuck_after)
+    took = elapsed(volume.updated, now, opts.stuck_after, since(volume), "Cinder")
     old_enough = took.stuck
 
     attached = []
@@ -69,28 +71,26 @@ def judge_volume(volume: Volume, servers: Mapping[str, Server | None], opts: Vol
 
     missing = unreported(volume)
     if missing:
-        v.unverified = True
+        v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"{name}: {missing}: state unverified")
     elif vouch is not None and not vouch.can_vouch:
-        v.unverified = True
+        v.unverified, v.cause = True, vouch.trouble
         v.add(State.UNKNOWN, unverified_text(name, vouch, "Cinder", status))
         v.details += vouch.reasons
     elif status.startswith("error"):
         v.add(State.CRITICAL, f"{name} is {status} ({_size(volume.size_gb)}, backend {backend})")
     elif status in TRANSITIONAL:
         if took.stuck:
-            v.add(State.WARNING, f"{name} stuck {status} {took.text} (since {clock(volume.updated, now)}, "
-                                 f"backend {backend})")
+            v.add(State.WARNING, f"{name} stuck {status} {took.text} ({took.since}, backend {backend})")
         else:
-            v.add(State.OK, f"{name} {status} {took.text}")
+            v.add(State.OK, f"{name} {status} {took.text}{took.note}")
     elif status == "in-use":
         gone = [inert(a.server_id) for a in volume.attachments if servers.get(a.server_id) is None]
         if gone and old_enough:
             v.add(State.WARNING, f"{name} is in-use, attached to server {', '.join(gone)} which no longer "
                                  f"exists (volume last updated {clock(volume.updated, now)})")
         elif not volume.attachments and old_enough:
-            v.add(State.WARNING, f"{name} is in-use but has no attachment "
-                                 f"(since {clock(volume.updated, now)})")
+            v.add(State.WARNING, f"{name} is in-use but has no attachment ({took.since})")
         else:
             on = f" on {', '.join(attached)}" if attached else ""
             v.add(State.OK, f"{name} is in-use{on}, {_size(volume.size_gb)}")
@@ -98,10 +98,11 @@ def judge_volume(volume: Volume, servers: Mapping[str, Server | None], opts: Vol
                 v.details.append(f"attached server {', '.join(gone)} not in the inventory (yet): "
                                  f"judged after {age(opts.stuck_after)}")
     elif status in RESTING:
-        extra = f" {took.text}" if status in ("awaiting-transfer", "reserved") else ""
+        extra = f" {took.text}{took.note}" if status in ("awaiting-transfer", "reserved") else ""
         v.add(State.OK, f"{name} is {status}{extra}, {_size(volume.size_gb)}")
-    else:
-        v.add(State.UNKNOWN, f"{name} has unexpected status {status!r}")
+    else:  # a record normalize.py did not make (it names these in `missing`)
+        v.unverified = True
+        v.add(State.UNKNOWN, f"{name}: Cinder reported an undocumented status {status!r}: state unverified")
 
     v.details += [
         f"volume {inert(volume.id)} ({name}), project {inert(volume.project_id) or '?'}",

@@ -1,0 +1,60 @@
+"""When a sweep first saw an object in its current state: (kind, id, state key) → first-seen time.
+
+Stored with the inventory, on the record itself (`record.seen = (state key, time)`), so a single-object
+check reads it with the record and an aggregate with the kind. The process that sweeps carries it forward
+(`carry`, from freshness.record_sweep): an object whose state key is the one the previous stored sweep had
+keeps that sweep's time; a new object, or one whose state changed, gets the new sweep's time.
+
+Two uses: how long a VM, volume or port has been in a transitional state when the API's own timestamp is
+absent or does not parse (timefmt.elapsed), and whether a disagreement between Nova and vCenter was already
+there in the previous sweep (judge.vm.vsphere_power). `since(obj)` < the snapshot's fetched_at means: seen
+in this state by two consecutive stored sweeps at least.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the warm path reads `since`)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from vio_checks.model import Inventory
+
+#: Record class name → its state key: what must stay the same for the first-seen time to carry over.
+STATE_KEYS: dict[str, Callable[[Any], str]] = {
+    "Server": lambda s: f"{s.status}|{s.task_state or ''}",
+    "Volume": lambda v: v.status,
+    "Port": lambda p: p.status,
+    "VsVm": lambda v: v.power_state,
+}
+#: The inventory kinds that carry a first-seen time (the sweeper reads the previous sweep's records of these).
+KINDS = ("servers", "volumes", "ports", "vsphere_vms")
+
+
+def state_key(obj: Any) -> str | None:
+    """The object's state key, or None for a kind without one."""
+    key = STATE_KEYS.get(type(obj).__name__)
+    return None if key is None else key(obj)
+
+
+def since(obj: Any) -> float | None:
+    """When a sweep first saw `obj` in its current state; None when unknown (no record of it, a record
+    from before this mechanism, or a stored key that no longer matches the record)."""
+    seen = getattr(obj, "seen", None)
+    if not isinstance(seen, tuple) or len(seen) != 2 or seen[0] != state_key(obj):
+        return None
+    return seen[1]
+
+
+def carry(previous: Inventory | None, inv: Inventory) -> None:
+    """Set `seen` on every record of KINDS in `inv`: the previous sweep's time for an unchanged state, else
+    `inv`'s fetched_at. `previous` needs only KINDS filled; None for the first sweep."""
+    now = inv.meta.fetched_at
+    for kind in KINDS:
+        before = {o.id: o for o in previous.of_kind(kind)} if previous is not None else {}
+        for obj in inv.of_kind(kind):
+            old = before.get(obj.id)
+            key = state_key(obj)
+            was = since(old) if old is not None and state_key(old) == key else None
+            obj.seen = (key, now if was is None or was > now else was)
