@@ -323,5 +323,5 @@ def test_a_vm_name_is_passed_to_on_esxi_never_cut_from_text():
     inv.vsphere_vms = [VsVm("vm-1", "web 01", host=down.moref)]
     inv.vsphere_vms[0].server_id = inv.servers[0].id
     text, code = _run("vm", inv)
-    assert code == 3 and "1 unverified (ESXi host esx critical not responding: 1)" in text, text
+    assert code == 3 and "1 unverified (ESXi host esx critical is not responding: 1)" in text, text
     assert "UNVERIFIED: web 01: ESXi host esx critical is not responding: state unverified" in text, text
