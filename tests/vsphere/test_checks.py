@@ -67,7 +67,7 @@ def test_a_vm_on_a_down_esxi_host_is_unverified_and_names_it() -> None:
     v = on_esxi(ok, host("esx-03", connection="notResponding"), name="web-01")
     assert (v.state, v.unverified, v.summary) == (
         State.UNKNOWN, True, "web-01: ESXi host esx-03 is not responding: state unverified")
-    assert v.cause == "ESXi host esx-03 not responding"
+    assert v.cause == "ESXi host esx-03 is not responding"
     ok = Verdict()
     ok.add(State.OK, "web-01 is ACTIVE and running on Compute-A")
     assert on_esxi(ok, host("esx-03")).summary == "web-01 is ACTIVE and running on Compute-A (ESXi host esx-03)"

@@ -35,12 +35,16 @@ def judge_datastore(d, opts: DatastoreOptions = DatastoreOptions()) -> Verdict:
     elif d.accessible is None and not missing:
         v.unverified, v.cause = True, "vCenter reported no accessibility"
         v.add(State.UNKNOWN, f"datastore {label}: vCenter reported no accessibility: state unverified")
+    elif d.accessible is not True and not missing:  # only a real True is known-good
+        v.unverified, v.cause = True, "vCenter reported an undocumented accessibility"
+        v.add(State.UNKNOWN, f"datastore {label}: vCenter reported accessible as "
+                             f"{inert(repr(d.accessible), 60)}: state unverified")
     pct = None
     if d.capacity and d.free is not None:
         pct = d.free * 100.0 / d.capacity
         state = opts.free.state(pct)
         text = f"datastore {label}: {pct:.0f} % free ({_size(d.free)} of {_size(d.capacity)})"
-        if d.accessible is not False:
+        if d.accessible is True:
             v.add(state, text)
         v.perf += [
             Perf("free", round(pct, 1), "%", opts.free.warn_text, opts.free.crit_text, 0, 100),
