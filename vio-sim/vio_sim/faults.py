@@ -54,16 +54,22 @@ def parse_replace_fields(spec: Any) -> dict[str, dict[str, Any]]:
     return spec
 
 
+def _json_object(body: bytes) -> dict | None:
+    """A JSON reply's top-level object, or None when the body is not one (left as it is by the faults)."""
+    try:
+        doc = json.loads(body or b"null")
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
 def strip_fields(path: str, body: bytes, missing: dict[str, list[str]],
                  replace: dict[str, dict[str, Any]] | None = None) -> bytes:
     """The JSON reply `body` to `path` without the fields `missing` names for the kinds it carries, and with
     the fields `replace` names set to its values (what no API of the simulator accepts: a list for a status,
     a timestamp that does not parse, an undocumented value)."""
-    try:
-        doc = json.loads(body or b"null")
-    except ValueError:
-        return body
-    if not isinstance(doc, dict):
+    doc = _json_object(body)
+    if doc is None:
         return body
     changed = False
     edits = [(kind, name, False, None) for kind, names in missing.items() for name in names]
@@ -112,11 +118,8 @@ def hide_objects(body: bytes, hidden: frozenset[str]) -> bytes:
     Only lists are filtered (what a cell that is down, a lost role or a filtering proxy does to a list);
     a reply carrying one record is left alone, so a direct GET still finds the object.
     """
-    try:
-        doc = json.loads(body or b"null")
-    except ValueError:
-        return body
-    if not isinstance(doc, dict):
+    doc = _json_object(body)
+    if doc is None:
         return body
     changed = False
     for key, value in doc.items():
