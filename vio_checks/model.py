@@ -376,11 +376,6 @@ class Service(Record):
         """The VMware driver disabled it (or it is down) because vCenter is unreachable."""
         return vcenter_lost(self.status, self.state, self.disabled_reason)
 
-    @property
-    def disabled_by_vmware_driver(self) -> bool:
-        """Older name of `vcenter_lost`."""
-        return self.vcenter_lost
-
 
 class Endpoint(Record):
     """A public catalog endpoint and whether it answered during the sweep."""
