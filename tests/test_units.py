@@ -79,9 +79,9 @@ def test_server_record():
 def test_vmware_disabled_reason():
     svc = Service(id="1", component="nova", binary="nova-compute", host="h", status="disabled",
                   disabled_reason="set by vmwareapi host_state")
-    assert svc.disabled_by_vmware_driver
+    assert svc.vcenter_lost
     svc.disabled_reason = "maintenance"
-    assert not svc.disabled_by_vmware_driver
+    assert not svc.vcenter_lost
 
 
 def test_ranges():
