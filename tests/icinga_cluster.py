@@ -161,8 +161,9 @@ object FileLogger "main-log" {{
 
     def api(self, method: str, path: str, body=None, timeout: float = 10):
         if self._opener is None:
-            import ssl
-            context = ssl.create_default_context(cafile=str(self.ca_file))
+            from vio_checks.icinga.https import tls_context
+
+            context = tls_context(str(self.ca_file))  # the product's: Python 3.13 and `icinga2 pki`
             self._opener = urllib.request.build_opener(_LoopbackHTTPSHandler(context=context),
                                                        urllib.request.ProxyHandler({}))
         return super().api(method, path, body, timeout)

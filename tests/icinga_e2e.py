@@ -40,6 +40,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vio_checks.icinga.https import tls_context
+
 REPO = Path(__file__).resolve().parent.parent
 ICINGA_DIR = REPO / "icinga"
 BIN = Path(sys.executable).parent
@@ -617,7 +619,7 @@ include "{self.templates}"
 
     def api(self, method: str, path: str, body=None, timeout: float = 10):
         if self._opener is None:
-            context = ssl.create_default_context(cafile=str(self.ca_file))
+            context = tls_context(str(self.ca_file))  # the product's: Python 3.13 and `icinga2 pki`
             self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
                                                        urllib.request.ProxyHandler({}))
         token = base64.b64encode(f"{API_USER}:{API_PASSWORD}".encode()).decode()

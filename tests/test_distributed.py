@@ -15,6 +15,8 @@ zones.d/master/. What must follow, read from the daemons' own APIs:
   of RegionTwo unreachable in the master's eyes. Asserted through the master's own `icinga` check
   (num_hosts_unreachable / num_services_unreachable, computed live): the API's `last_reachable` of a
   satellite-zone object only changes when a result arrives, and a stopped satellite sends none;
+- a region whose catalog lists no Keystone of its own (the identity endpoint in RegionOne only, as clouds
+  sharing one Keystone register it) is swept and checked by its satellite all the same;
 - `vio-icinga push` on a satellite, against its own API (127.0.0.1 + --tls-server-name <endpoint>),
   delivers results the master shows.
 
@@ -40,6 +42,8 @@ from icinga_e2e import (
     require,
     wait_for,
 )
+
+from vio_sim.regions import identity_in_primary_only
 
 pytestmark = pytest.mark.distributed
 
@@ -209,6 +213,37 @@ def test_each_region_is_checked_by_its_satellite_and_a_hypervisor_failure_stays_
         assert not bad, bad
 
 
+def test_region_without_its_own_keystone_is_swept_and_checked_by_its_satellite(make_cloud, make_cluster):
+    """The usual layout of regions sharing one Keystone: the catalog lists the identity endpoint in RegionOne
+    only. RegionTwo's satellite sweeps its region (identity calls go to the Keystone its token came from)
+    and checks it; a fault there reaches the master."""
+    cloud = make_cloud(identity_in_primary_only("regions"))
+    cloud.sweep("--os-region-name", REGIONS[TWO])
+    cluster = start_regions(make_cluster, cloud, (TWO,))
+    master, two = cluster.master, cluster.satellites[TWO]
+    with log_tail_on_failure(cluster):
+        cloud.sim.reset_counters()
+        objs = healthy(cluster)  # every check run by RegionTwo's satellite, sweeping into its own cache
+        zones = master.zone_of()
+        kinds = {o.vars.get("vio_kind") for n, o in objs.items() if zones[n] == TWO}
+        assert {"cloud", "hypervisor", "vm", "router", "interface", "volume"} <= kinds, kinds
+        sources = master.check_sources()
+        assert {sources[n] for n, z in zones.items() if z == TWO} == {two.node}
+        spaces = sorted(p.name for p in two.cache_dir.iterdir() if p.is_dir())
+        assert len(spaces) == 1 and REGIONS[TWO] in spaces[0], spaces
+        paths = cloud.sim.counters()["paths"]
+        assert paths.get("GET /identity/v3/projects"), paths  # Keystone's, not RegionTwo's (it has none)
+        assert not [p for p in paths if "/regions/RegionTwo/identity" in p or " /compute/" in p], paths
+
+        cloud.sim.patch("servers", "r2-etl-01", region="RegionTwo", status="ERROR")
+        sweep_on(cloud, two, "RegionTwo")
+        vm = master.one("vm", vio_name="r2-etl-01")
+        assert vm.vars["vio_project"] == "analytics"  # the project's name, read from the shared Keystone
+        objs = master.drive([vm.name])
+        assert (objs[vm.name].state, objs[vm.name].state_type) == (DOWN, HARD), str(objs[vm.name])
+        assert master.check_sources()[vm.name] == two.node and master.notified() == [vm.name], master.report()
+
+
 def test_stopped_satellite_is_its_zone_host_down_and_its_region_unreachable_on_the_master(regions, make_cluster):
     cluster = start_regions(make_cluster, regions)
     master = cluster.master
@@ -256,7 +291,8 @@ def test_bulk_push_to_a_satellites_own_api_reaches_the_master(regions, make_clus
     with log_tail_on_failure(cluster):
         sweep_on(cloud, one, "RegionOne")
         env = {"VIO_ICINGA_API_PASSWORD": API_PASSWORD, "VIO_CHECKS_CACHE_DIR": str(one.cache_dir)}
-        push = ["vio-icinga", "push", "--once", "--os-region-name", "RegionOne", "--check-source", one.node]
+        push = ["vio-icinga", "push", "--once", "--mode", "passive", "--os-region-name", "RegionOne",
+                "--check-source", one.node]
         args = one.api_args()
         # the endpoint name is no DNS name and 127.0.0.1 is not in the certificate: refused without the option
         i = args.index("--tls-server-name")

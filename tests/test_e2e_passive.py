@@ -48,7 +48,7 @@ def passive(make_cloud, icinga_pki, tmp_path):  # noqa: F811
 
 
 def healthy(core) -> None:
-    objs = core.push_drive(core.cloud)
+    objs = core.push_drive(core.cloud, *PASSIVE)
     bad = [str(o) for o in objs.values() if o.state != OK or not o.reachable]
     assert not bad, "not everything is UP/OK on the healthy cloud:\n" + "\n".join(bad)
     assert core.notifications() == []
@@ -62,7 +62,7 @@ def test_passive_hypervisor_down_only_its_nova_compute_alerts(passive):
     assert all(o.output and not o.output.startswith("no result") for o in icinga.objects().values())
     cloud.sim.patch("compute_services", "nova-compute@vio-compute-01", state="down")
     cloud.sweep()
-    assert_only_nova_compute_alerts(icinga, icinga.push_drive(cloud))
+    assert_only_nova_compute_alerts(icinga, icinga.push_drive(cloud, *PASSIVE))
 
 
 def test_passive_api_down_only_the_cloud_host_alerts(passive):
@@ -75,7 +75,7 @@ def test_passive_api_down_only_the_cloud_host_alerts(passive):
     healthy(icinga)
     cloud.sim.stop()
     time.sleep(2.2)  # the inventory is now past the --max-stale the pusher runs with
-    objs = icinga.push_drive(cloud, "--max-age", "1s", "--max-stale", "2s")
+    objs = icinga.push_drive(cloud, *PASSIVE, "--max-age", "1s", "--max-stale", "2s")
     cloud_host = objs[PREFIX]
     assert (cloud_host.state, cloud_host.state_type, cloud_host.reachable) == (DOWN, HARD, True), str(cloud_host)
     assert "past --max-stale 2 s: last sweep failed" in cloud_host.output and "Connection refused" in \
@@ -94,7 +94,7 @@ def test_pusher_stopped_is_one_root_problem(passive):
     HARD."""
     cloud, icinga = passive
     icinga.deploy(cloud, *PASSIVE, "--push-interval", "1s", "--push-ttl", "4s", expect_host=PREFIX)
-    proc = subprocess.Popen(cloud.command("vio-icinga", "push", *icinga.push_args(), "--interval", "1s",
+    proc = subprocess.Popen(cloud.command("vio-icinga", "push", *icinga.push_args(), *PASSIVE, "--interval", "1s",
                                           "--ttl", "4s"),
                             env={**cloud.env, "VIO_ICINGA_API_PASSWORD": API_PASSWORD}, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
@@ -154,7 +154,7 @@ def test_nagios_passive_hypervisor_down(nagios_passive):
     healthy(core)
     cloud.sim.patch("compute_services", "nova-compute@vio-compute-01", state="down")
     cloud.sweep()
-    objs = core.push_drive(cloud)
+    objs = core.push_drive(cloud, *PASSIVE)
     root = f"{PREFIX}!nova-compute@vio-compute-01"
     hv = core.one("hypervisor", vio_compute_host="vio-compute-01")
     assert objs[root].state == 2 and objs[root].hard

@@ -96,7 +96,7 @@ def test_inventory_thresholds_and_window():
     events = [Event(now - 100, "migration_failed", "1", "a", cause="live-migration error"),
               Event(now - 200, "vm_added", "2", "b"), Event(now - 7200, "vm_added", "3", "c")]
     v = judge_inventory(events, InventoryOptions(), now)
-    assert v.state == State.WARNING and v.summary.startswith("1 failed migrations in the last 60 min")
+    assert v.state == State.WARNING and v.summary.startswith("1 failed migration in the last 60 min")
     perf = {p.label: (p.value, p.warn) for p in v.perf}
     assert perf == {"added": (1, None), "deleted": (0, None), "migrated": (0, None), "failed": (1, "0")}
     opts = InventoryOptions(thresholds={"added": ("0", "5")})
@@ -157,7 +157,7 @@ def test_changes_through_sweeps(healthy_cloud):
 
     r = c.run("check_vio_inventory")
     assert r.rc == 1, r
-    assert r.status.startswith("VIO INVENTORY WARNING - 1 failed migrations in the last 60 min")
+    assert r.status.startswith("VIO INVENTORY WARNING - 1 failed migration in the last 60 min")
     assert r.perfdata == {"added": 1, "deleted": 1, "migrated": 1, "failed": 1}
     assert any("vm_moved shop-web-01" in line and "(live-migration)" in line for line in r.lines)
 

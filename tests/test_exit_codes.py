@@ -72,3 +72,41 @@ def test_the_man_pages_exit_status_is_readmes():
     got = {f"`vio-icinga {names}`".replace(", ", "`, `"): codes for names, codes in icinga.items()}
     got["`vio-discover`"] = man_exit_status(debian / "vio-discover.h2m")[""]
     assert got == {row: codes for row, codes in CODE.items() if row != "`check_vio_*`"}
+
+
+def test_one_exit_code_for_a_tls_failure(demo_cloud):
+    """A TLS failure (here: a plain-HTTP server behind an https:// URL) is a configuration to fix, the same
+    exit code 2 for every command that talks to the Icinga API: rootcause, push and deploy."""
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    api = ("--api-url", url, "--api-user", "vio", "--retries", "0")
+    demo_cloud.sweep()
+    try:
+        runs = {command: demo_cloud.run("vio-icinga", *argv, env={"VIO_ICINGA_API_PASSWORD": "x"})
+                for command, argv in (("rootcause", ("rootcause", "web-01", *api)),
+                                      ("push", ("push", "--once", *api)),
+                                      ("deploy", ("deploy", *api)))}
+    finally:
+        server.shutdown()
+        server.server_close()
+    for command, r in runs.items():
+        assert r.rc == 2 and "TLS error" in r.stderr and r.stderr.count("\n") == 1, (command, str(r))
+    assert impact_cli.EXIT_BAD_OPTIONS == targets.EXIT_CONFIG == cli.EXIT_REJECTED == 2
+
+
+def test_an_unknown_option_is_named_before_a_missing_command(capsys):
+    """`vio-icinga --bogus` names --bogus (exit 2); only a command line without one says COMMAND is needed."""
+    import pytest
+
+    for argv, said in ((["--bogus"], "unrecognized arguments: --bogus"),
+                       (["--bogus", "generate"], "unrecognized arguments: --bogus"),
+                       ([], "the following arguments are required: COMMAND")):
+        with pytest.raises(SystemExit) as e:
+            cli.main(argv)
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and said in err, (argv, err)
+        assert "COMMAND" not in err.splitlines()[-1] or not argv, (argv, err)

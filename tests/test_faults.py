@@ -2,17 +2,49 @@
 
 Each test names the fault it covers; README's "Failure behaviour" table points here. Check behaviour is
 tested as Icinga runs it: the installed commands against the simulator through the real openstacksdk.
+
+Every case runs with canary secrets (tests/canary.py): each cloud's password and the Icinga API password are
+canaries, and after the case nothing any command printed, nor any file it left, may hold any form of them
+or of a Keystone token the simulator issued.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
 
+import conftest
 import pytest
+from canary import Canaries
 
 from vio_sim import Simulator
+
+
+@pytest.fixture(autouse=True)
+def canaries(monkeypatch, tmp_path):
+    """Seed the canaries into every CloudEnv of the case, record every command it runs, then look for them."""
+    c = Canaries()
+    runs: list = []
+    allowed: list = []
+    init, run = conftest.CloudEnv.__init__, conftest.CloudEnv.run
+
+    def seeded(self, sim, tmp, *args, **kwargs):
+        c.seed(sim)
+        init(self, sim, tmp, *args, **kwargs)
+        self.env["VIO_ICINGA_API_PASSWORD"] = c.icinga_password
+        allowed.append(self.clouds_yaml)  # where the password comes from
+
+    def recorded(self, *args, **kwargs):
+        r = run(self, *args, **kwargs)
+        runs.append(r)
+        return r
+
+    monkeypatch.setattr(conftest.CloudEnv, "__init__", seeded)
+    monkeypatch.setattr(conftest.CloudEnv, "run", recorded)
+    yield c
+    c.assert_clean(runs, [tmp_path], allowed=allowed)
 
 # --- bad options -------------------------------------------------------------------------------------
 
@@ -116,7 +148,7 @@ def test_connection_refused_keeps_the_reason(tmp_path):
 
 
 def test_long_messages_keep_their_reason():
-    from vio_checks.cloud import shorten
+    from vio_checks.errtext import shorten
 
     pool = ("Unable to establish connection to http://vio.example.com:5000/identity/v3/auth/tokens: "
             "HTTPConnectionPool(host='vio.example.com', port=5000): Max retries exceeded with url: "
@@ -321,3 +353,281 @@ def test_a_busy_cache_says_so(tmp_path):
         other.execute("ROLLBACK")
         other.close()
         store.close()
+
+
+# --- a sweep that cannot finish in its budget (issue 21) --------------------------------------------
+
+
+def _store(cloud):
+    from vio_checks.cache import Store
+
+    return Store(cloud.cache_dir / "vio-sim")
+
+
+def test_a_trickling_reply_is_a_failed_sweep_served_stale_and_backed_off(healthy_cloud):
+    # One byte every 0.2 s: every socket read succeeds, so no request timeout ever fires.
+    cloud = healthy_cloud
+    cloud.sweep()
+    vm = cloud.sim.admin("GET", "/_sim/servers")["servers"][0]
+    cloud.sim.fault(path=r"/servers/detail$", trickle=0.2)
+    started = time.monotonic()
+    r = cloud.run("check_vio_vm", "--id", vm["id"], "--max-age", "0", "-t", "10")
+    assert time.monotonic() - started < 11, str(r)
+    assert r.rc == 0 and "sweep failed: timed out" in r.status, str(r)  # the previous inventory answers
+    assert "NOTE: inventory" in r.stdout, str(r)
+    # Recorded like any failed sweep: the next check backs off instead of hanging in turn.
+    cloud.sim.admin("POST", "/_sim/counters/reset")
+    r = cloud.run("check_vio_vm", "--id", vm["id"], "--max-age", "0", "-t", "10")
+    assert r.rc == 0 and "last sweep failed: timed out" in r.status and "retry in" in r.status, str(r)
+    assert cloud.sim.counters()["total"] == 0, "no sweep during the back-off"
+    r = cloud.run("check_vio_discovery")
+    assert r.rc == 2 and r.status.startswith("VIO DISCOVERY CRITICAL - last sweep failed at "), str(r)
+    assert "timed out" in r.status, str(r)
+    started = time.monotonic()
+    r = cloud.run("vio-discover", "-t", "10")
+    assert time.monotonic() - started < 11, str(r)
+    assert r.rc == 2 and len(r.stderr.strip().splitlines()) == 1, str(r)
+    assert "sweep failed: timed out: GET /compute/v2.1/servers/detail still unfinished" in r.stderr, str(r)
+
+
+class _Alarm(BaseException):
+    """What a command's -t alarm raises (checks.base._Alarm is one)."""
+
+
+def test_a_sweep_ended_by_the_commands_alarm_is_recorded(tmp_path):
+    from vio_checks.cache import Store
+    from vio_checks.freshness import Freshness, obtain
+    from vio_checks.runtime import guard_timeout
+
+    store = Store(tmp_path / "ns")
+    store.store(_inventory(10))
+    swept = []
+
+    def endless(deadline):
+        swept.append(deadline)
+        time.sleep(30)
+
+    with pytest.raises(_Alarm), guard_timeout(0.3, _Alarm):
+        obtain(store, Freshness(max_age=0), endless, time.monotonic() + 60, force=True)
+    assert "timed out" in store.status()["error"]
+    # The next caller backs off and serves the previous snapshot instead of sweeping (and hanging) again.
+    result = obtain(store, Freshness(max_age=0), endless, time.monotonic() + 60)
+    assert len(swept) == 1 and result.snapshot.gen == 1 and "retry in" in result.stale_reason
+    store.close()
+
+
+def test_an_inner_guard_gives_the_outer_alarm_back(tmp_path):
+    import signal
+
+    from vio_checks.runtime import guard_timeout
+
+    with guard_timeout(30, _Alarm):
+        with pytest.raises(RuntimeError, match="inner"), guard_timeout(0.1, lambda: RuntimeError("inner")):
+            time.sleep(5)
+        left = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 0 < left <= 30  # the command's own -t still stands
+        with guard_timeout(60, lambda: RuntimeError("later than the outer one: the outer one bounds")):
+            assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30
+
+
+def test_a_hanging_endpoint_probe_is_that_endpoints_finding(healthy_cloud):
+    from vio_checks.probes import PROBE_TIMEOUT
+
+    cloud = healthy_cloud
+    # Only the block-storage endpoint's reachability probe (the version document at its catalog URL)
+    # hangs; every data call answers. It is probed before the others (sorted by service type).
+    cloud.sim.fault(path=r"^/volume/v3/[^/]+/?$", hang=True)
+    started = time.monotonic()
+    r = cloud.run("vio-discover", "-t", "10")
+    assert time.monotonic() - started < 11, str(r)
+    assert r.rc == 0, str(r)
+    store = _store(cloud)
+    endpoints = {e.service_type: e for e in store.current().all("endpoints")}
+    store.close()
+    assert not endpoints["block-storage"].ok and "no answer" in endpoints["block-storage"].error
+    assert endpoints["block-storage"].latency <= PROBE_TIMEOUT
+    assert all(e.ok for kind, e in endpoints.items() if kind != "block-storage"), endpoints
+    r = cloud.run("check_vio_discovery")
+    assert r.rc == 0, str(r)
+    r = cloud.run("check_vio_service")
+    assert r.rc == 2 and "block-storage endpoint" in r.status and "no answer" in r.status, str(r)
+
+
+@pytest.mark.parametrize("auth_path", ["/identity/v3", "/identity"])
+def test_keystone_refusing_its_version_document_is_named_and_bounded(healthy_cloud, auth_path):
+    # keystoneauth answers a 401 on the version document by asking again with a token, which needs the
+    # very auth plugin whose lock it holds: without a bound every check waited its whole -t.
+    cloud = healthy_cloud
+    text = cloud.clouds_yaml.read_text()
+    cloud.clouds_yaml.write_text(text.replace(json.dumps(cloud.sim.auth_url),
+                                              json.dumps(cloud.sim.url + auth_path)))
+    cloud.sweep()
+    vm = cloud.sim.admin("GET", "/_sim/servers")["servers"][0]
+    (cloud.cache_dir / "vio-sim" / "auth-state.json").unlink()  # a new token is needed
+    cloud.sim.fault(path=rf"^{auth_path}/?$", method="GET", status=401)
+    started = time.monotonic()
+    r = cloud.run("check_vio_vm", "--id", vm["id"], "--max-age", "0", "-t", "10")
+    assert time.monotonic() - started < 11, str(r)
+    assert r.rc == 0 and "Keystone refuses" in r.status, str(r)  # the previous inventory answers
+    r = cloud.run("check_vio_discovery")
+    assert r.rc == 2 and r.status.startswith("VIO DISCOVERY CRITICAL - last sweep failed at "), str(r)
+    assert f"keystone: Keystone refuses its version document: GET {auth_path} answered HTTP 401" in r.status
+    started = time.monotonic()
+    r = cloud.run("vio-discover", "-t", "10")
+    assert time.monotonic() - started < 11, str(r)
+    assert r.rc == 2 and "Keystone refuses its version document" in r.stderr, str(r)
+
+
+# --- secrets: none in any output, log or cache file (the canaries fixture looks) -----------------------
+
+VERBOSITY = ("", "-v", "-vv", "-vvv")
+
+
+def _each_verbosity(cloud, *command):
+    return [cloud.run(*command, *([v] if v else [])) for v in VERBOSITY]
+
+
+def test_auth_url_user_info_is_never_printed_nor_stored(healthy_cloud, canaries):
+    import urllib.parse
+
+    cloud = healthy_cloud
+    secret = urllib.parse.quote(canaries.openstack_password, safe="")
+    text = cloud.clouds_yaml.read_text()
+    cloud.clouds_yaml.write_text(text.replace(f'"{cloud.sim.url}', f'"http://admin:{secret}@{cloud.sim.url[7:]}'))
+    r = cloud.run("vio-discover", "--json")  # openstacksdk accepts it
+    assert r.rc == 0, str(r)
+    (cloud.cache_dir / "vio-sim" / "auth-state.json").unlink()
+    cloud.sim.stop()  # Keystone gone: its URL goes into the error line and the stored status
+    for r in [*_each_verbosity(cloud, "vio-discover", "-t", "5"),
+              *_each_verbosity(cloud, "check_vio_discovery", "-t", "5", "--max-age", "0")]:
+        assert "http://***@127.0.0.1:" in r.stdout + r.stderr, str(r)
+
+
+def test_an_echoing_keystone_gives_no_password_away(healthy_cloud):
+    # A proxy (or a service in debug mode) repeating the request, its JSON body with the password included.
+    healthy_cloud.sim.fault(path=r"^/identity/v3/auth/tokens$", method="POST", status=500, echo=True)
+    for r in [*_each_verbosity(healthy_cloud, "vio-discover", "-t", "5"),
+              *_each_verbosity(healthy_cloud, "check_vio_discovery", "-t", "5", "--max-age", "0")]:
+        assert r.rc == 2 and '"password": "***"' in r.stdout + r.stderr, str(r)
+
+
+
+class _EchoingIcinga:
+    """An Icinga API (or the proxy before it) answering every request with `status` and a body that repeats
+    the request's headers, Authorization included: as JSON when `json_body`, else as a proxy's HTML page."""
+
+    def __init__(self, status: int, json_body: bool) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _echo(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                sent = "\n".join(f"{k}: {v}" for k, v in self.headers.items())
+                if json_body:
+                    body = json.dumps({"error": status, "status": f"Bad request. Headers:\n{sent}",
+                                       "headers": dict(self.headers.items())}).encode()
+                    kind = "application/json"
+                else:
+                    body = f"<html><body><h1>{status}</h1><pre>{sent}</pre></body></html>".encode()
+                    kind = "text/html"
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _echo
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("status,json_body", [(400, True), (401, True), (500, True)])
+def test_icinga_error_bodies_echoing_our_headers_are_redacted(healthy_cloud, status, json_body):
+    cloud = healthy_cloud
+    cloud.sweep()
+    icinga = _EchoingIcinga(status, json_body)
+    api = ("--api-url", icinga.url, "--api-user", "vio", "--retries", "0", "--api-timeout", "5")
+    try:
+        for command in (("push", "--once", *api), ("deploy", *api), ("rootcause", "web-01", *api)):
+            for r in _each_verbosity(cloud, "vio-icinga", *command):
+                assert r.rc != 0 and "Traceback" not in r.stderr, str(r)
+    finally:
+        icinga.close()
+
+
+# --- the cache's own pathologies ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["cache.db is a directory", "the namespace is a file"])
+def test_a_namespace_of_the_wrong_type_is_moved_aside_and_rebuilt(healthy_cloud, damage):
+    import shutil
+
+    cloud = healthy_cloud
+    cloud.sweep()
+    ns = cloud.cache_dir / "vio-sim"
+    if damage == "cache.db is a directory":
+        for p in ns.glob("cache.db*"):
+            p.unlink()
+        (ns / "cache.db").mkdir()
+    else:
+        shutil.rmtree(ns)
+        ns.write_text("not a cache")
+    r = cloud.run("check_vio_discovery")
+    moved = [p for p in cloud.cache_dir.iterdir() if ".corrupt-" in p.name]
+    assert len(moved) == 1, str(r)
+    assert r.rc == 0 and f"moved to {moved[0]}, rebuilt" in r.status, str(r)
+    r = cloud.run("check_vio_discovery")
+    assert r.rc == 0 and "moved" not in r.stdout, str(r)
+
+
+def _limited(size):
+    import resource
+
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
+@pytest.mark.parametrize("limit", [0, 16384, "cache.db"])
+def test_a_file_size_limit_during_a_write_serves_the_previous_snapshot(healthy_cloud, limit):
+    # RLIMIT_FSIZE (Python ignores SIGXFSZ: the write fails with EFBIG), wherever it stops the write: the
+    # settings diskcache writes on opening, the lock, the snapshot. A full disk refuses writes the same way.
+    cloud = healthy_cloud
+    cloud.sweep()
+    ns = cloud.cache_dir / "vio-sim"
+    size = (ns / "cache.db").stat().st_size if limit == "cache.db" else limit
+    vm = cloud.sim.admin("GET", "/_sim/servers")["servers"][0]
+    for command in (("check_vio_vm", "--id", vm["id"], "--max-age", "0"),
+                    ("check_vio_discovery", "--max-age", "0")):
+        p = subprocess.run(cloud.command(*command), env=cloud.env, capture_output=True, text=True,
+                           preexec_fn=_limited(size))
+        assert p.returncode != 3 and "UNKNOWN" not in p.stdout, p.stdout + p.stderr
+    assert "sweep not stored" in p.stdout or "disk I/O error" in p.stdout, p.stdout
+    cloud.sweep()  # the limit gone, the cache works as before
+    r = cloud.run("check_vio_vm", "--id", vm["id"])
+    assert r.rc == 0 and "NOTE" not in r.stdout, str(r)
+
+
+def test_a_full_disk_is_a_refused_write_not_damage(tmp_path):
+    # What SQLite and the OS say when the disk is full or a limit is hit: the previous snapshot serves
+    # (the file-size case above runs it for real), nothing is quarantined.
+    import errno
+    import sqlite3
+
+    from vio_checks.cache import _is_corruption, _is_write_failure
+
+    for e in (sqlite3.OperationalError("database or disk is full"), sqlite3.OperationalError("disk I/O error"),
+              OSError(errno.ENOSPC, "No space left on device"), OSError(errno.EFBIG, "File too large")):
+        assert _is_write_failure(e) and not _is_corruption(e), e
+    assert not _is_write_failure(sqlite3.OperationalError("database is locked"))

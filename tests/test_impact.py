@@ -235,7 +235,7 @@ class _Replies:
     def request(self, method, path, not_found=None):
         from urllib.parse import unquote
 
-        return self.replies.get(unquote(path.split("?")[0].rsplit("/", 1)[1]))
+        return self.replies.get(unquote(path.split("?")[0].rsplit("/", 1)[1]), not_found)  # absent: a 404
 
 
 def _attrs(**attrs):
@@ -283,20 +283,30 @@ def test_a_reply_without_a_usable_state_is_unknown_never_up(topo, case):
 
 
 def test_an_object_icinga_does_not_have_is_unknown_never_up(topo):
-    """A parent absent from Icinga (an empty reply, a 404, garbage) is MISSING: not fine either."""
+    """A parent absent from Icinga (no result, a 404) is MISSING; a reply that cannot be read (an empty body,
+    a JSON array, null, results that are no list of objects) is NO STATE naming what was wrong, since
+    garbage is no proof that the object is absent: neither is fine."""
     from vio_checks.icinga.states import icinga_states
 
     vm = by_name(topo, t.VM, "web-01")
     keys = [n.key for n, _ in im.chain(topo, vm)]
     ok = _attrs(state=0.0, state_type=1.0, last_check_result={"output": "VIO X OK - fine"})
-    for reply in ({"results": []}, None, {"results": "x"}, ["x"], {"results": [None]}):
+    absent = object()
+    for reply, name in (({"results": []}, "MISSING"), (absent, "MISSING"),
+                        ({}, "NO STATE"), (None, "NO STATE"), ({"results": "x"}, "NO STATE"),
+                        (["x"], "NO STATE"), ({"results": [None]}, "NO STATE"), ("x", "NO STATE")):
         replies = {k: ok for k in keys}
-        replies[NOVA1] = reply
+        if reply is not absent:
+            replies[NOVA1] = reply
+        else:
+            del replies[NOVA1]
         live = icinga_states(_Replies(replies), keys, {k for k in keys if topo.nodes[k].is_host})
-        assert live[NOVA1].missing and live[NOVA1].name == "MISSING" and not live[NOVA1].known
+        assert live[NOVA1].name == name and not live[NOVA1].known, reply
+        if name == "NO STATE":
+            assert live[NOVA1].unknown.startswith("Icinga's reply "), live[NOVA1].unknown
         a = im.analyse(topo, vm, live.__getitem__, "icinga")
         assert im.message(topo, a, 0) == ("VM web-01 is UP; could not tell whether every parent is fine: "
-                                          "no state for nova-compute on vio-compute-01 (MISSING)")
+                                          f"no state for nova-compute on vio-compute-01 ({name})")
 
 
 def test_unknown_parents_are_named_whatever_else_the_message_says(topo):
@@ -355,6 +365,20 @@ def test_impact_command(cloud):
     data = json.loads(r.stdout)
     assert data["counts"] == {"interface": 2} and data["projects"] == ["shop"]
     assert sorted(d["description"].split(" of VM ")[1] for d in data["dependents"]) == ["db-01", "db-02"]
+
+
+def test_the_short_cluster_id_every_output_prints_names_the_hypervisor(cloud):
+    """`domain-c8`, as impact, rootcause, the checks and the config show a Nova `domain-c8.<uuid>`, is
+    accepted as the hypervisor's name by impact and rootcause."""
+    full = cloud.run("vio-icinga", "impact", "domain-c8.9d51f082-5b2e-4c47-8b1f-3a6c2e7d0a11")
+    assert full.rc == 0 and full.lines[0].startswith("hypervisor domain-c8 (vio-compute-01): "), str(full)
+    short = cloud.run("vio-icinga", "impact", "domain-c8")
+    assert short.rc == 0 and short.lines == full.lines, str(short)
+    for command in ("rootcause", "impact"):
+        r = cloud.run("vio-icinga", command, "DOMAIN-C9", "--json")
+        assert r.rc == 0, str(r)
+        assert json.loads(r.stdout)["object"]["description"] == "hypervisor domain-c9 (vio-compute-02)"
+    assert cloud.run("vio-icinga", "impact", "domain-c7").rc == 3
 
 
 def test_a_reader_that_goes_away_is_no_traceback(cloud):
@@ -422,7 +446,7 @@ def test_rootcause_icinga_unreachable_exits_3(cloud):
                   env={"VIO_ICINGA_API_PASSWORD": "x"})
     assert r.rc == 3 and "Icinga API unavailable" in r.stderr and "cannot reach" in r.stderr, str(r)
     r = cloud.run("vio-icinga", "rootcause", "web-01", "--api-url", url)
-    assert r.rc == 3 and "no API password" in r.stderr, str(r)
+    assert r.rc == 2 and "no API password" in r.stderr, str(r)  # a configuration to fix, as in push and deploy
 
 
 def test_bad_filter_options_exit_2_in_one_line(cloud):
@@ -449,3 +473,79 @@ def test_hostile_names_are_inert_in_impact_text(topo):
     assert all(len(line) < 400 for line in text.splitlines())
     plain = im.impact_text(topo, im.impact(topo, topo.get(NOVA1)))
     assert len(text.splitlines()) == len(plain.splitlines())  # no forged line
+
+
+class _Icinga:
+    """An HTTP stand-in for Icinga's API answering every GET with one body (200, JSON content type)."""
+
+    def __init__(self, body: bytes) -> None:
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _reply(state, output: str = "VIO X OK - fine") -> bytes:
+    return json.dumps({"results": [{"attrs": {"state": state, "state_type": 1.0, "last_state_change": 1.0,
+                                              "last_check_result": {"output": output}}}]}).encode()
+
+
+#: Replies rootcause cannot read, and what its one answer says about each.
+UNREADABLE = {
+    "empty body": (b"", "Icinga's reply is empty"),
+    "JSON array": (b"[]", "Icinga's reply is an array, not a JSON object"),
+    "array of objects": (b'[{"attrs": {"state": 0}}]', "Icinga's reply is an array, not a JSON object"),
+    "non-numeric state": (_reply("UP"), "state 'UP' is not a host state"),
+    "state object": (_reply({"x": 1}), "state {'x': 1} is not a host state"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNREADABLE))
+def test_rootcause_names_a_reply_it_cannot_read(cloud, case):
+    body, why = UNREADABLE[case]
+    with _Icinga(body) as api:
+        for extra in ((), ("--json",)):
+            r = cloud.run("vio-icinga", "rootcause", "web-01", *extra, "--api-url", api.url, "--retries", "0",
+                          env={"VIO_ICINGA_API_PASSWORD": "x"})
+            assert r.rc == 0 and "Traceback" not in r.stderr + r.stdout and "Error" not in r.stderr, str(r)
+            message = json.loads(r.stdout)["message"] if extra else r.stdout.splitlines()[0]
+            assert message.startswith(f"VM web-01 has no state in Icinga ({why})"), message
+
+
+def test_rootcause_bounds_what_it_prints_of_a_huge_reply(cloud):
+    """A 5 MB plugin output (and a 5 MB one-line one) is shown as its bounded first line, not 4 times over;
+    a reply nested deeper than the JSON parser goes is one line, exit 2 (not Icinga: a configuration to
+    fix, as in deploy)."""
+    for output in ("VIO VM CRITICAL - " + "A" * 5_000_000, "B" * 5_000_000 + "\nlong output\n" * 100_000):
+        with _Icinga(_reply(1.0, output)) as api:
+            for extra in ((), ("--json",)):
+                r = cloud.run("vio-icinga", "rootcause", "web-01", *extra, "--api-url", api.url,
+                              env={"VIO_ICINGA_API_PASSWORD": "x"})
+                assert r.rc == 0 and "Traceback" not in r.stderr, r.stderr[-500:]
+                assert len(r.stdout) < 20_000, len(r.stdout)
+                assert max(len(line) for line in r.stdout.splitlines()) < 2_000
+    with _Icinga(b"[" * 100_000 + b"]" * 100_000) as api:
+        r = cloud.run("vio-icinga", "rootcause", "web-01", "--api-url", api.url, "--retries", "0",
+                      env={"VIO_ICINGA_API_PASSWORD": "x"})
+    assert r.rc == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1, r.stderr[-500:]
+    assert "not JSON" in r.stderr and len(r.stderr) < 1000, r.stderr

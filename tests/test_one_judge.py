@@ -236,7 +236,7 @@ def test_push_and_rootcause_judge_an_unknown_command_unknown_not_ok(command, mon
 
 def test_rootcause_validates_arguments_as_the_executable_does(demo_cloud, monkeypatch):
     """An interface check with --server and --id is a bad combination (the spec's validate): the executable
-    answers UNKNOWN with its usage; push and rootcause give that same answer instead of judging."""
+    answers UNKNOWN "bad option"; push and rootcause give that same answer instead of judging."""
     demo_cloud.sweep()
     topo, push, rootcause = _paths(demo_cloud, monkeypatch, FRESH)
     port = next(n for n in topo.sorted_nodes() if n.kind == t.INTERFACE)

@@ -18,6 +18,7 @@ from vio_checks.icinga import COMMANDS, bulk, push, targets
 from vio_checks.icinga import cli as icli
 from vio_checks.icinga import generate as g
 from vio_checks.icinga import objects as o
+from vio_checks.icinga.settings import RETRY_INTERVAL
 from vio_checks.options import snapshot
 
 #: Both paths read the cache without refreshing it mid-test (a refresh would change ages in the output).
@@ -270,12 +271,18 @@ def test_push_to_real_icinga2(make_cloud, icinga_pki, tmp_path, monkeypatch):
                 assert (cr["output"], cr["performance_data"] or []) == (output, perf), node.key
             state = got[node.key]["state"]  # hosts: 0 UP / 1 DOWN; services: 0..3
             assert state == (bulk.host_state(mine.code) if node.is_host else mine.code), node.key
-            # the cloud host is the heartbeat (3 intervals), the rest lasts the ttl (default 10 min)
-            assert cr["ttl"] == (180 if node.kind == t.CLOUD else 600), node.key
             assert cr["execution_end"] >= cr["execution_start"] > 0
-            # the ttl defers Icinga's own check of an OK leaf: its executable runs when push stops sending
-            if node.kind in (t.VM, t.INTERFACE, t.VOLUME) and mine.code == 0:
-                assert got[node.key]["next_check"] >= cr["execution_end"] + 100, node.key
+            if state == 0:
+                # the cloud host is the heartbeat (3 intervals), the rest lasts the ttl (default 10 min)
+                assert cr["ttl"] == (180 if node.kind == t.CLOUD else 600), node.key
+                # the ttl defers Icinga's own check of an OK leaf: its executable runs when push stops
+                if node.kind in (t.VM, t.INTERFACE, t.VOLUME):
+                    assert got[node.key]["next_check"] >= cr["execution_end"] + 100, node.key
+            else:
+                # a problem never delays the next check attempt beyond the retry interval (30 s): a fixed
+                # fault is seen as soon as Icinga's own schedule would see it, not a ttl later
+                assert cr["ttl"] == RETRY_INTERVAL, node.key
+                assert got[node.key]["next_check"] <= cr["execution_end"] + RETRY_INTERVAL + 1, node.key
         assert any(a["state"] != 0 for a in got.values())  # problems reached Icinga too
 
         second = cloud.run("vio-icinga", *argv, env=env)
@@ -515,3 +522,42 @@ def test_a_refused_round_is_a_refused_round(demo_cloud):
         api.close()
     assert r.rc == 2 and "HTTP 401" in r.stderr and "check --api-user and the password" in r.stderr, str(r)
     assert "Traceback" not in r.stderr + r.stdout and "0 errors" not in r.stdout
+
+
+@pytest.mark.parametrize("mode", ["active", "passive"])
+def test_a_problem_never_delays_the_next_check_beyond_its_retry_interval(demo_cloud, mode):
+    """Icinga 2 sets next_check = now + ttl for a pushed result. Active objects (the default): an OK result
+    postpones the executable by the ttl (the cloud host by its heartbeat), a problem's (not OK / UP) by at
+    most the template's retry interval, so a fixed fault is seen 30 s later, not 10 min. Passive objects:
+    every result lasts its freshness (their stale check, not an executable, is what runs)."""
+    cloud = demo_cloud
+    cloud.sweep()
+    api = _Api([])
+    try:
+        r = cloud.run("vio-icinga", "push", "--api-url", api.url, "--api-user", "u", "--once", "--mode", mode,
+                      *FRESH, env={"VIO_ICINGA_API_PASSWORD": "pw"})
+    finally:
+        api.close()
+    assert r.rc == 0, str(r)
+    problems = [b for b in api.bodies if b["exit_status"] != 0]
+    fine = [b for b in api.bodies if b["exit_status"] == 0]
+    assert problems and fine  # the demo cloud has faults
+    roots = [b for b in api.bodies if b["type"] == "Host" and b["ttl"] == 180]  # the cloud host
+    assert len(roots) == 1 and roots[0]["exit_status"] == 0 and "!" not in roots[0]["host"]
+    root = roots[0]
+    assert {b["ttl"] for b in fine if b is not root} == {600}
+    assert {b["ttl"] for b in problems} == ({RETRY_INTERVAL} if mode == "active" else {600})
+
+
+def test_no_inventory_problems_keep_the_retry_interval(tmp_path):
+    """Without an inventory every object pushed before is UNKNOWN (a host DOWN): a problem, so in active
+    mode its ttl is the retry interval too."""
+    args = icli.build_parser().parse_args(["push", "--command-file", "/dev/null", "--os-cloud", "demo",
+                                          "--cache-dir", str(tmp_path)])
+    tracker = push.Tracker(600)
+    tracker.sent = {"vio-demo": ("x", 0.0), "vio-demo-vm-1": ("x", 0.0), "vio-demo-vm-1!port-1": ("x", 0.0)}
+    tracker.root = "vio-demo"
+    items = push.unavailable_items(args, tracker, "no inventory: test", push.settings_of(args), False)
+    assert {i.key: (i.code, i.ttl) for i in items} == {
+        "vio-demo": (1, RETRY_INTERVAL), "vio-demo-vm-1": (1, RETRY_INTERVAL),
+        "vio-demo-vm-1!port-1": (3, RETRY_INTERVAL)}

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 
+import openstack
 import pytest
 from conftest import CloudEnv
 
 from vio_sim import Simulator
 from vio_sim.generator import generate
+from vio_sim.regions import identity_in_primary_only
 
 R2 = ("--os-region-name", "RegionTwo")
 
@@ -169,3 +171,71 @@ def test_generator_builds_a_two_region_cloud(make_cloud):
     assert one["counts"]["servers"] == two["counts"]["servers"] == 40
     ids = [{s["id"] for s in env.sim.state_of(r).objects["servers"].values()} for r in env.sim.regions]
     assert not ids[0] & ids[1]
+
+
+# --- one Keystone, listed in the first region's catalog only (the usual Kolla-style layout) ---------------
+
+@pytest.fixture
+def keystone_in_one(tmp_path):
+    """The two-region simulator whose catalog lists the identity endpoint in RegionOne only."""
+    with Simulator(scenario=identity_in_primary_only("regions")) as sim:
+        yield CloudEnv(sim, tmp_path)
+
+
+def catalog_regions(sim: Simulator) -> dict[str, set[str]]:
+    """service type → the regions of its endpoints, in a new token's catalog."""
+    conn = openstack.connect(**sim.credentials)
+    catalog = conn.session.auth.get_access(conn.session).service_catalog.catalog
+    return {s["type"]: {e["region_id"] for e in s["endpoints"]} for s in catalog}
+
+
+def test_simulator_lists_keystone_in_the_primary_region_only(keystone_in_one):
+    sim = keystone_in_one.sim
+    regions = catalog_regions(sim)
+    assert regions["identity"] == {"RegionOne"}
+    assert regions["compute"] == regions["network"] == {"RegionOne", "RegionTwo"}
+    assert sim.state_of("RegionTwo").settings["identity_endpoint"] is False
+    assert sim.state.settings["identity_endpoint"] is True
+    # the admin API switches it for one region at run time
+    sim.admin("PATCH", "/_sim/settings", {"identity_endpoint": True}, region="RegionTwo")
+    assert catalog_regions(sim)["identity"] == {"RegionOne", "RegionTwo"}
+
+
+@pytest.mark.parametrize("auth_path", ["/identity/v3", "/identity"])
+def test_region_without_its_own_keystone_is_swept_through_the_tokens_keystone(keystone_in_one, auth_path):
+    """Identity calls of RegionTwo go to the Keystone the token came from (versioned auth_url or not);
+    RegionTwo's objects come from RegionTwo's services only."""
+    env = keystone_in_one
+    text = env.clouds_yaml.read_text()
+    env.clouds_yaml.write_text(text.replace(env.sim.auth_url, env.sim.url + auth_path))
+    out = json.loads(env.sweep(*R2).stdout)
+    assert out["region"] == "RegionTwo" and out["counts"]["servers"] == 4, out
+    paths = env.sim.counters()["paths"]
+    assert paths.get("GET /identity/v3/projects") == 1, paths
+    assert region_one_paths(env) == [] and not any("/regions/RegionTwo/identity" in p for p in paths), paths
+    # the projects were read: a project filter by name finds RegionTwo's analytics VMs
+    r = env.run("check_vio_vm", *R2, "--cache-only", "--include-projects", "analytics")
+    assert r.rc == 0 and r.status == "VIO VM OK - all 3 VMs OK", r
+    r = env.run("check_vio_vm", *R2)
+    assert r.rc == 0 and r.status == "VIO VM OK - all 4 VMs OK", r
+    # RegionTwo's catalog has its own three endpoints (compute, network, block storage): Keystone is RegionOne's
+    r = env.run("check_vio_service", *R2, "--cache-only")
+    assert r.rc == 0 and "all 3 public endpoints OK" in r.status, r
+    # RegionOne, which lists Keystone, still uses its catalog entry
+    out = json.loads(env.sweep().stdout)
+    assert out["region"] == "RegionOne" and out["counts"]["servers"] == 3, out
+    r = env.run("check_vio_service", "--cache-only")
+    assert r.rc == 0 and "all 4 public endpoints OK" in r.status, r
+
+
+def test_vio_sim_cli_puts_keystone_in_the_primary_region_only(tmp_path):
+    from vio_sim.cli import main
+
+    path = tmp_path / "scenario.json"
+    assert main(["--generate", "10", "--regions", "RegionOne,RegionTwo,RegionThree",
+                 "--identity-in-primary-only", "--dump-scenario", str(path)]) == 0
+    data = json.loads(path.read_text())
+    assert data["settings"].get("identity_endpoint", True) is True
+    assert {r: s["settings"]["identity_endpoint"] for r, s in data["regions"].items()} == {
+        "RegionTwo": False, "RegionThree": False}
+    assert main(["--scenario", "demo", "--identity-in-primary-only", "--dump-scenario", str(path)]) == 2

@@ -483,6 +483,27 @@ def test_malformed_truncated_and_delay(sim, conn):
     assert conn.block_storage.get("/volumes/detail?all_tenants=1").status_code == 200
 
 
+def test_trickle_sends_the_whole_reply_a_byte_at_a_time(sim):
+    import http.client
+    from urllib.parse import urlsplit
+
+    tok = token(sim)
+    path = "/compute/v2.1/os-services"
+    whole = raw(sim, "GET", path, token=tok)[2]
+    sim.fault(path="/os-services$", trickle=0.001, count=1)
+    u = urlsplit(sim.url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.request("GET", path, headers={"X-Auth-Token": tok})
+    r = c.getresponse()
+    reads = []
+    while chunk := r.read1(65536):  # each read returns what has arrived: one byte at a time here
+        reads.append(chunk)
+    c.close()
+    assert b"".join(reads) == whole and len(reads) > 1
+    with pytest.raises(AdminError, match="trickle"):
+        sim.fault(path="x", trickle=-1)
+
+
 def test_hang_until_cleared_without_blocking_others(sim, conn):
     tok = token(sim)
     sim.fault(path="/servers/detail", hang=True)

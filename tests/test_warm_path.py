@@ -55,13 +55,13 @@ TAKEN = [
     ["-w", "5", "-c", "10:", "--ignore-states", "warning", "--stuck-after", "90", "--accept-unverified"],
     ["--warning-states", "shutoff,paused", "--critical-states", "ERROR", "--window", "2d"],
     ["--include-projects", "a,b", "--exclude-projects", "c", "--skip-unmonitored"],
-    ["--name", ""],
 ]
 #: ... and those it leaves to argparse (help, errors, spellings it does not read).
 LEFT = [
     ["-h"], ["--help"], ["-V"], ["--version"], ["--max-age=1h"], ["--max", "1h"], ["-vv"], ["-w5"],
     ["--id", "a", "--name", "b"], ["--id"], ["--id", "-x"], ["--max-age", "soon"], ["-t", "0"],
     ["--warning-states", "NOPE"], ["--ignore-states", "ok"], ["extra"], ["--", "x"], ["-w", "x:y"],
+    ["--name", ""], ["--id", " "], ["-w", "@"], ["--event-limit", "0"],  # bad options: argparse says why
 ]
 
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 
 import diskcache
 
+from vio_checks.cachefaults import _is_corruption, _is_write_failure, _owner_dead, process_start
 from vio_checks.errors import CacheError
 from vio_checks.judge.timefmt import CLOCK_SKEW
 from vio_checks.model import KINDS, SCHEMA, Inventory, Meta, Record
@@ -129,49 +130,16 @@ def namespace(cloud: str | None, region: str | None) -> str:
     return f"{slug(cloud or 'envvars')}+{slug(region or '')}" if region else slug(cloud or "envvars")
 
 
-def _is_corruption(e: BaseException) -> bool:
-    if isinstance(e, sqlite3.OperationalError):
-        return "malformed" in str(e) or "not a database" in str(e)
-    return isinstance(e, (sqlite3.DatabaseError, EOFError, ValueError, TypeError, AttributeError,
-                          ImportError)) or e.__class__.__name__ == "UnpicklingError"
-
-
-def process_start(pid: int) -> int | None:
-    """A process's start time (clock ticks since boot, /proc), or None when there is no such process."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _owner_dead(owner: Any) -> bool:
-    """True when a lock's recorded owner is a process of this host that no longer runs."""
-    import socket
-
-    if not isinstance(owner, dict) or owner.get("host") != socket.gethostname():
-        return False  # another host's process (a shared cache), or an old lock: its expiry decides
-    pid, start = owner.get("pid"), owner.get("start")
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass  # runs, as another user
-    now = process_start(pid)
-    return now is not None and start is not None and now != start  # the pid was reused
-
-
-def open_for_reading(directory: str, timeout: float) -> diskcache.Cache | None:
+def open_for_reading(directory: str, timeout: float, immutable: bool = False) -> diskcache.Cache | None:
     """An existing cache of ours opened for reads without diskcache's start-up writes; None: open it as usual.
 
     diskcache.Cache() writes every setting back on each open (some 35 statements, two connections: more
     than the rest of a warm check's own work). When the stored settings already are ours, that rewrite
     changes nothing, so this sets up what Cache.__init__ leaves behind from the stored settings instead.
     Only for the diskcache 5 layout; anything unexpected falls back to the ordinary open.
+
+    `immutable`: read the database file as it is, writing nothing at all (not even SQLite's shared-memory
+    index, which a reader in WAL mode creates): for a disk that refuses every write.
     """
     if not diskcache.__version__.startswith("5.") or not os.path.exists(
             os.path.join(directory, diskcache.core.DBNAME)):
@@ -182,6 +150,13 @@ def open_for_reading(directory: str, timeout: float) -> diskcache.Cache | None:
     cache._local = threading.local()
     cache._txn_id = None
     try:
+        if immutable:  # diskcache uses the connection it finds (and sets no pragmas on it)
+            from urllib.request import pathname2url
+
+            cache._local.pid = os.getpid()
+            cache._local.con = sqlite3.connect(
+                f"file:{pathname2url(os.path.join(directory, diskcache.core.DBNAME))}?immutable=1", uri=True,
+                timeout=timeout, isolation_level=None)
         stored = dict(cache._sql("SELECT key, value FROM Settings").fetchall())  # sets the pragmas too
         wanted = {**diskcache.core.DEFAULT_SETTINGS, **_SETTINGS}
         tables = {row[0] for row in cache._sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -241,6 +216,8 @@ class Store:
         return self._cache
 
     def _error(self, what: str, e: BaseException) -> CacheError:
+        if isinstance(e, CacheError):  # already said (opening failed while locking, say)
+            return e
         if isinstance(e, diskcache.Timeout) or (
                 isinstance(e, sqlite3.OperationalError) and "locked" in str(e)):
             err = CacheError(f"{what} at {self._path}: cache busy for {self.timeout:g} s "
@@ -248,9 +225,35 @@ class Store:
             err.corrupt = False  # type: ignore[attr-defined]
             return err
         text = " ".join(str(e).split()) or type(e).__name__
+        damaged = self._damaged_layout()
+        if damaged:  # a path of ours of the wrong type: SQLite only says it cannot open the file
+            err = CacheError(f"{what} at {self._path}: {damaged}")
+            err.corrupt = True  # type: ignore[attr-defined]
+            return err
         err = CacheError(f"{what} at {self._path}: {text}")
         err.corrupt = _is_corruption(e)  # type: ignore[attr-defined]
+        err.write_failed = _is_write_failure(e)  # type: ignore[attr-defined]
         return err
+
+    def _damaged_layout(self) -> str | None:
+        """Why the namespace cannot be a cache whatever is done to it, or None: the namespace is not a
+        directory, or SQLite's files in it are not regular files (a directory named cache.db)."""
+        import stat
+
+        try:
+            mode = os.lstat(self._path).st_mode
+        except OSError:
+            return None
+        if not stat.S_ISDIR(mode):
+            return "it is not a directory"
+        for name in (diskcache.core.DBNAME, f"{diskcache.core.DBNAME}-wal", f"{diskcache.core.DBNAME}-shm"):
+            try:
+                mode = os.lstat(os.path.join(self._path, name)).st_mode
+            except OSError:
+                continue
+            if not stat.S_ISREG(mode):
+                return f"{name} is not a regular file"
+        return None
 
     def close(self) -> None:
         self._close_reader()
@@ -269,10 +272,15 @@ class Store:
             self._reader = open_for_reading(self._path, self.timeout)
         return self._cache or self._reader or self.cache
 
+    def read_only(self) -> None:
+        """From now on read the last snapshot without writing anything: the disk refuses writes."""
+        self.close()
+        self._reader = open_for_reading(self._path, self.timeout, immutable=True)
+
     def quarantine(self) -> Path:
         """Move a damaged cache aside (kept for inspection) so the next sweep starts a new one."""
         self.close()
-        target = self.directory.with_name(f"{self.directory.name}.corrupt-{int(time.time())}")
+        target = self.directory.with_name(f"{self.directory.name}.corrupt-{time.time():.0f}-{os.getpid()}")
         try:
             os.replace(self.directory, target)
         except FileNotFoundError:  # another process moved it first
@@ -352,9 +360,11 @@ class Store:
 
     def record_failure(self, error: str, when: float | None = None) -> None:
         """Remember that a sweep failed, and why (the previous snapshot stays)."""
+        from vio_checks.redact import text
+
         when = time.time() if when is None else when
         status = self.status()
-        status.update(attempt_at=when, error=error, error_at=when)
+        status.update(attempt_at=when, error=text(error), error_at=when)  # never a credential on disk
         try:
             self.cache.set("status", status)
         except Exception as e:

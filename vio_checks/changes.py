@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from vio_checks.model import Hypervisor, Inventory, Record, Server
 from vio_checks.placement import Placement
-from vio_checks.text import inert
+from vio_checks.text import counted, inert
 
 #: Nova migration statuses that mean the VM now runs on the destination.
 MIGRATION_DONE = {"completed", "finished", "confirmed", "done"}
@@ -184,7 +184,7 @@ def _diff_vsphere(previous: Inventory, new: Inventory, servers: dict[str, Server
         cause = None
         if moref in restarted:
             targets = sorted(set(restarted[moref]))
-            cause = f"vSphere HA restarted {len(restarted[moref])} VMs on {', '.join(targets)}"
+            cause = f"vSphere HA restarted {counted(len(restarted[moref]), 'VMs')} on {', '.join(targets)}"
         events.append(Event(now, "esxi_down" if h.down else "esxi_up", moref, h.name, cause=cause))
     return events
 

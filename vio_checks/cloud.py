@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import re
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -18,13 +18,18 @@ from typing import Any
 
 import openstack
 import requests
+from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import plugin as ks_plugin
 from openstack import config as os_config
 from openstack import exceptions as sdk_exc
 
+from vio_checks import redact
 from vio_checks.errors import SweepError
+from vio_checks.errtext import error_line
 from vio_checks.fileutil import atomic_write
-from vio_checks.text import inert, one_line
+from vio_checks.text import inert
+from vio_checks.versiondoc import KeystoneRefuses, check_keystone_answer
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,7 @@ class CloudClient:
         read_timeout: float = 60.0,
     ) -> None:
         self.deadline = deadline
+        self.started = time.monotonic()
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.requests = 0
@@ -63,13 +69,16 @@ class CloudClient:
             hint = ""
             if "is not a valid region name" in str(e):  # clouds.yaml's region_name allows no other region
                 hint = " (to pick one of several regions, list them under regions: in its clouds.yaml entry)"
-            raise SweepError(f"cloud configuration: {unreadable_config() or _one_line(e)}{hint}") from None
+            raise SweepError(f"cloud configuration: {unreadable_config() or error_line(e)}{hint}") from None
         except Exception as e:  # the loader raises a variety of errors for broken clouds.yaml
-            raise SweepError(f"cloud configuration: {unreadable_config() or _one_line(e)}") from None
+            raise SweepError(f"cloud configuration: {unreadable_config() or error_line(e)}") from None
         self.cloud = cloud
+        for secret in ("password", "token", "application_credential_secret"):  # never printed, anywhere
+            redact.register((getattr(self.conn.config, "auth", None) or {}).get(secret))
         self.session = self.conn.session
         self.session.session.hooks["response"].append(self._count)
         self.timed_out: str | None = None  # the last request that got no answer in time
+        self.in_flight: tuple[str, float] | None = None  # the request on the wire: (what, since)
         self._bound_requests()
         self._authenticated = False
         self._saved_state: str | None = None
@@ -92,16 +101,34 @@ class CloudClient:
                 kwargs["timeout"] = tuple(min(t, left) if t else left for t in given)
             else:
                 kwargs["timeout"] = min(given, left) if given else min(self.read_timeout, left)
+            path = urllib.parse.urlsplit(url).path
+            main = threading.current_thread() is threading.main_thread()  # not a probe's thread
+            if main:
+                self.in_flight = (f"{method} {path}", time.monotonic())
+            limit = kwargs["timeout"][-1] if isinstance(kwargs["timeout"], tuple) else kwargs["timeout"]
             try:
-                return send(method, url, **kwargs)
-            except requests.exceptions.Timeout:
-                # keystoneauth tolerates some of these silently (version discovery): remember for the message
-                limit = kwargs["timeout"][-1] if isinstance(kwargs["timeout"], tuple) else kwargs["timeout"]
-                path = urllib.parse.urlsplit(url).path
-                self.timed_out = f"{method} {path} got no answer within {limit:.0f} s"
+                resp = send(method, url, **kwargs)
+            except BaseException as e:  # the sweep's guard leaves in_flight set: its message names it
+                if main and isinstance(e, Exception):
+                    self.in_flight = None
+                if isinstance(e, requests.exceptions.Timeout):  # keystoneauth tolerates some (discovery)
+                    self.timed_out = f"{method} {path} got no answer within {limit:.0f} s"
                 raise
+            if main:
+                self.in_flight = None
+            check_keystone_answer(resp, method, url, kwargs.get("headers"),
+                                  getattr(self.session.auth, "auth_url", None))
+            return resp
 
         http.request = bounded
+
+    def overrun(self) -> str:
+        """Why the sweep's budget ran out: the request still unfinished (a reply trickling in), or so."""
+        if self.in_flight:
+            what, since = self.in_flight
+            return (f"timed out: {what} still unfinished after {time.monotonic() - since:.0f} s when the "
+                    "sweep's budget ran out")
+        return f"timed out: {self.timed_out}" if self.timed_out else "timed out (sweep budget used up)"
 
     # --- accounting and auth state -------------------------------------------------------------
 
@@ -138,7 +165,10 @@ class CloudClient:
             return
         if not state or not cache_id or state == self._saved_state:
             return
-        atomic_write(self.auth_state_file, json.dumps({"id": cache_id, "state": state}).encode())
+        try:
+            atomic_write(self.auth_state_file, json.dumps({"id": cache_id, "state": state}).encode())
+        except OSError as e:  # a full disk, a directory in its place: the next sweep asks for a token
+            return log.warning("cannot keep the token in %s: %s", self.auth_state_file, e.strerror or e)
         self._saved_state = state
 
     # --- time budget ---------------------------------------------------------------------------
@@ -174,7 +204,7 @@ class CloudClient:
             self._timeout()
             try:
                 access = self.session.auth.get_access(self.session)
-            except SweepError as e:
+            except (SweepError, KeystoneRefuses) as e:
                 raise SweepError(f"keystone: {e}") from None
             except ks_exc.Unauthorized:
                 raise SweepError(f"keystone: authentication failed {self._credentials_hint()}") from None
@@ -187,15 +217,16 @@ class CloudClient:
                 if status == 403:
                     raise SweepError("keystone: forbidden (403): the account may not get a token for its "
                                      "project") from None
-                raise SweepError(f"keystone: HTTP {status}: {_one_line(e)}") from None
+                raise SweepError(f"keystone: HTTP {status}: {error_line(e)}") from None
             except ks_exc.ConnectTimeout as e:
-                raise SweepError(f"keystone: timed out: {_one_line(e)}") from None
+                raise SweepError(f"keystone: timed out: {error_line(e)}") from None
             except (ks_exc.ConnectFailure, ks_exc.SSLError) as e:
-                raise SweepError(f"keystone: cannot connect: {_one_line(e)}") from None
+                raise SweepError(f"keystone: cannot connect: {error_line(e)}") from None
             except ks_exc.DiscoveryFailure as e:
-                raise SweepError(f"keystone: version discovery failed: {_one_line(e)}") from None
+                raise SweepError(f"keystone: version discovery failed: {error_line(e)}") from None
             except Exception as e:
-                raise SweepError(f"keystone: {_one_line(e)}") from None
+                raise SweepError(f"keystone: {error_line(e)}") from None
+            redact.register(getattr(access, "auth_token", None))
             self._check_region(access.service_catalog.catalog or [])
             self._authenticated = True
             return
@@ -230,15 +261,32 @@ class CloudClient:
         time.sleep(delay)
 
     def adapter(self, service: str) -> Any:
-        """The SDK's service adapter (compute, network, block_storage, identity), after authenticating."""
+        """The SDK's service adapter (compute, network, block_storage, identity), after authenticating.
+
+        Clouds that share one Keystone between regions may list it in the first region's catalog only:
+        a region without an identity endpoint of its own reaches Keystone where the token came from.
+        """
         self.authenticate()
         try:
             self._timeout()
+            if service == "identity" and not self._region_has("identity"):
+                return ks_adapter.Adapter(
+                    session=self.session, service_type="identity", interface=ks_plugin.AUTH_INTERFACE,
+                    min_version="3", max_version="3.latest")
             return getattr(self.conn, service)
         except SweepError as e:
             raise SweepError(f"{service}: {e}") from None
         except Exception as e:
-            raise SweepError(f"{service}: {_one_line(e)}") from None
+            raise SweepError(f"{service}: {error_line(e)}") from None
+
+    def _region_has(self, service_type: str) -> bool:
+        """Whether the token's catalog has an endpoint of this type in our region, on the SDK's interface."""
+        interface = (self.conn.config.get_interface(service_type) or "public").removesuffix("URL")
+        access = self.session.auth.get_access(self.session)
+        return any(
+            svc.get("type") == service_type and ep.get("interface") == interface
+            and (not self.region or (ep.get("region_id") or ep.get("region") or self.region) == self.region)
+            for svc in access.service_catalog.catalog or [] for ep in svc.get("endpoints") or ())
 
     def endpoint_max_microversion(self, adapter: Any) -> tuple[int, int] | None:
         """The highest microversion the service announces, or None when it has none."""
@@ -248,7 +296,7 @@ class CloudClient:
         except SweepError as e:
             raise SweepError(f"{adapter.service_type}: version discovery: {e}") from None
         except Exception as e:
-            raise SweepError(f"{adapter.service_type}: version discovery failed: {_one_line(e)}") from None
+            raise SweepError(f"{adapter.service_type}: version discovery failed: {error_line(e)}") from None
         mv = getattr(data, "max_microversion", None) if data else None
         return (int(mv[0]), int(mv[1])) if mv else None
 
@@ -272,15 +320,15 @@ class CloudClient:
             except ks_exc.ConnectTimeout:  # keystoneauth's name for connect and read timeouts alike
                 raise SweepError(f"{what}: timed out after {timeout[1]:.0f} s") from None
             except (ks_exc.ConnectFailure, ks_exc.SSLError) as e:
-                raise SweepError(f"{what}: cannot connect: {_one_line(e)}") from None
+                raise SweepError(f"{what}: cannot connect: {error_line(e)}") from None
             except ks_exc.RetriableConnectionFailure as e:
-                raise SweepError(f"{what}: {_one_line(e)}") from None
+                raise SweepError(f"{what}: {error_line(e)}") from None
             except ks_exc.Unauthorized:
                 raise SweepError(f"{what}: authentication failed (401)") from None
             except ks_exc.ClientException as e:
-                raise SweepError(f"{what}: {_one_line(e)}") from None
+                raise SweepError(f"{what}: {error_line(e)}") from None
             except Exception as e:  # requests' own errors for broken or truncated bodies
-                raise SweepError(f"{what}: {_one_line(e)}") from None
+                raise SweepError(f"{what}: {error_line(e)}") from None
             status = resp.status_code
             if status in RETRIABLE and attempt < MAX_RETRIES:
                 self._pause(f"{what}: HTTP {status}", _retry_after(resp.headers.get("Retry-After"), attempt))
@@ -334,21 +382,6 @@ class CloudClient:
         raise SweepError(f"{adapter.service_type} {path}: paging does not end (more than {max_pages} pages, "
                          f"{MAX_LIST:,} objects: more than any real cloud has)")
 
-    def probe(self, url: str) -> tuple[bool, int | None, float, str | None]:
-        """One unauthenticated GET of an endpoint: (answered, status, latency s, error)."""
-        timeout = self._timeout()
-        start = time.monotonic()
-        try:
-            resp = self.session.get(
-                url, authenticated=False, raise_exc=False, timeout=timeout, connect_retries=0,
-                status_code_retries=0,
-            )
-        except Exception as e:
-            return False, None, time.monotonic() - start, _one_line(e)
-        latency = time.monotonic() - start
-        ok = resp.status_code < 500
-        return ok, resp.status_code, latency, None if ok else f"HTTP {resp.status_code}"
-
     def public_endpoints(self) -> list[tuple[str, str, str | None]]:
         """(service type, URL, region) of the public endpoints of our region in the token's catalog."""
         self.authenticate()
@@ -360,7 +393,7 @@ class CloudClient:
         except ks_exc.Unauthorized:
             raise SweepError(f"keystone: authentication failed {self._credentials_hint()}") from None
         except Exception as e:
-            raise SweepError(f"keystone: {_one_line(e)}") from None
+            raise SweepError(f"keystone: {error_line(e)}") from None
         region = self.region
         found = []
         for svc in access.service_catalog.catalog or []:
@@ -445,48 +478,3 @@ def _retry_after(value: str | None, attempt: int) -> float:
         return max(0.0, min(float(value), 60.0)) if value else 0.5 * 2**attempt
     except ValueError:
         return 0.5 * 2**attempt
-
-
-_URL = re.compile(r"(https?://[^/\s'\"]+)(/[^\s'\"?]*)?(\?[^\s'\"]*)?")
-_ERRNO = re.compile(r"\[Errno -?\d+\][^'\")\]]*")
-#: Longest message we pass on; the cause is kept, the context shortened.
-MAX_MESSAGE = 300
-
-
-def _short_url(m: re.Match) -> str:
-    host, path = m.group(1), m.group(2) or ""
-    parts = [p for p in path.split("/") if p]
-    return host + ("/…/" + parts[-1] if len(parts) > 2 else path)
-
-
-def _one_line(e: BaseException) -> str:
-    """The exception as one line of at most MAX_MESSAGE characters that still says why.
-
-    Library messages wrap the cause in layers of context (URLs, pool and object reprs); when too long, the
-    URLs lose their middles and a socket error is reduced to its errno text, then the middle is dropped at
-    word boundaries: the end of a message is where the reason is.
-    """
-    text = one_line(e) or type(e).__name__
-    return shorten(text)
-
-
-def shorten(text: str, limit: int = MAX_MESSAGE) -> str:
-    """Shorten a message to `limit` characters keeping its start and its (reason-bearing) end."""
-    if len(text) <= limit:
-        return text
-    errno = _ERRNO.search(text)
-    pool = text.find("Unable to establish connection to ")
-    if errno and pool >= 0:  # keystoneauth around requests around urllib3 around the socket error
-        url = _URL.search(text, pool)
-        where = f" to {url.group(1)}" if url else ""
-        text = f"{text[:pool]}cannot connect{where}: {errno.group(0).strip()}"
-    text = _URL.sub(_short_url, text)
-    if len(text) <= limit:
-        return text
-    keep_head = limit // 3
-    head = text[:keep_head].rsplit(" ", 1)[0]
-    tail = text[-(limit - len(head) - 3):]
-    if " " in tail:
-        tail = tail.split(" ", 1)[1]
-    return f"{head} … {tail}"
-

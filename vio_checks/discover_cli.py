@@ -27,6 +27,7 @@ from vio_checks.options import (
     Option,
     add_options,
     cache_options,
+    document_ranges,
     duration,
     int_range,
     process_age,
@@ -69,7 +70,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--events",), kind=FLAG,
            help="print the event log from the cache instead of sweeping (oldest first)"),
     Option(("--since",), type=since_arg, metavar="DURATION|ISO8601",
-           help="with --events: only events this recent (e.g. 1h) or after this UTC time"),
+           help=f"with --events: only events this recent (e.g. 1h; {duration.range_text}) or after this UTC "
+                "time"),
     VERBOSE.replace(group=None, help="more log output on stderr (repeatable)"),
     Option(("-V", "--version"), kind=VERSION, default=f"%(prog)s {__version__}", exposed=False),
 )
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "or let the checks refresh the cache themselves.",
     )
     add_options(p, OPTIONS)
-    return p
+    return document_ranges(p)
 
 
 def print_events(args: argparse.Namespace) -> int:

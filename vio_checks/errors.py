@@ -1,8 +1,10 @@
 """Exceptions that carry a one-line message meant for the user."""
 
+from vio_checks.redact import Redacted
 
-class VioError(Exception):
-    """Base class: str(e) is a complete one-line message."""
+
+class VioError(Redacted):
+    """Base class: str(e) is a complete one-line message, with no credential in it (redact.py)."""
 
 
 class SweepError(VioError):

@@ -37,6 +37,7 @@ class Result(Record):
         self.swept = swept  # this process ran the sweep
         self.error = error  # the refresh failed with this error
         self.note = note  # why it refreshed when the age alone does not say (a stamp in the future)
+        self.quarantined: str | None = None  # the damaged cache this process moved aside, and where
 
 
 class Freshness(Record):
@@ -68,11 +69,21 @@ def obtain(
     try:
         return _obtain(store, policy, sweep, deadline, force)
     except CacheError as e:
+        if getattr(e, "write_failed", False):  # a full disk, a file-size limit: the last snapshot serves
+            store.read_only()
+            return _fallback(store.current(), policy, f"sweep not stored: {e}", str(e))
         if not getattr(e, "corrupt", False) or policy.cache_only:
             raise
         moved = store.quarantine()  # keeps the damaged copy for inspection
-        log.warning("cache damaged (%s); moved to %s, rebuilding", e, moved)
-        return _obtain(store, policy, sweep, deadline, True)
+        why = f"cache damaged ({e}): moved to {moved}"
+        log.warning("%s, rebuilding", why)
+        try:
+            result = _obtain(store, policy, sweep, deadline, True)
+        except InventoryUnavailable as unavailable:
+            unavailable.args = (f"{unavailable}; {why}",)
+            raise
+        result.quarantined = f"{why}, rebuilt"
+        return result
 
 
 def _fresh(snap: Snapshot | None, policy: Freshness) -> bool:
@@ -143,6 +154,11 @@ def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory]
                 except SweepError as e:
                     store.record_failure(str(e))
                     return _fallback(snap, policy, f"sweep failed: {e}", str(e))
+                except BaseException as e:
+                    # The command's own alarm (-t) or an interrupt ends it: still a failed sweep, so the
+                    # others back off and serve the previous snapshot instead of each hanging in turn.
+                    _record_ended(store, e)
+                    raise
                 distrust = None if policy.accept_empty else distrusted(snap, inv)
                 if distrust:
                     store.record_failure(distrust)
@@ -172,6 +188,15 @@ def _obtain(store: Store, policy: Freshness, sweep: Callable[[float], Inventory]
         if time.monotonic() >= deadline:
             return _fallback(snap, policy, "another process is still sweeping")
 
+
+
+def _record_ended(store: Store, e: BaseException) -> None:
+    """Record a sweep that an alarm or an interrupt ended, best effort (the exception goes on)."""
+    why = "interrupted" if isinstance(e, KeyboardInterrupt) else "timed out: the command's -t ran out first"
+    try:
+        store.record_failure(f"sweep {why}")
+    except Exception as err:  # a cache that cannot take it must not hide the alarm
+        log.info("cannot record the ended sweep: %s", err)
 
 
 def distrusted(previous: Snapshot | None, inv: Inventory) -> str | None:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Container
 from typing import Any
 
 from vio_checks import documented as doc
+from vio_checks import redact
 from vio_checks.model import (
     Address,
     Agent,
@@ -384,7 +385,7 @@ def project(raw: Any) -> Project:
 
 def endpoint(service_type: str, url: str, region: str | None, probe: tuple) -> Endpoint:
     ok, status, latency, error = probe
-    return Endpoint(
-        service_type=service_type, url=url, region=region, ok=ok, status_code=status,
-        latency=round(latency, 4), error=error,
+    return Endpoint(  # a catalog URL may carry user-info: it is never stored nor shown
+        service_type=service_type, url=redact.url(url), region=region, ok=ok, status_code=status,
+        latency=round(latency, 4), error=None if error is None else redact.text(error),
     )

@@ -48,37 +48,86 @@ def type_error(message: str) -> Exception:
     return argparse.ArgumentTypeError(message)
 
 
-def duration(text: str) -> float:
-    """Parse `90`, `30m`, `1h`, `7d` into seconds (argparse type): 0 up to MAX_DURATION."""
+class Bounded:
+    """The one validator of every numeric option (an argparse type): reads a number with `read` and refuses
+    one outside low..high. `range_text` is the range --help documents (`document_ranges`)."""
+
+    def __init__(self, what: str, read: Callable[[str], Any], low: float, high: float,
+                 show: Callable[[float], str]) -> None:
+        self.what, self.read, self.low, self.high, self.show = what, read, low, high, show
+        self.__name__ = what  # argparse names a type by it
+
+    @property
+    def range_text(self) -> str:
+        """`1..1000`, `1s..3660d`: what --help says the option accepts."""
+        return f"{self.show(self.low)}..{self.show(self.high)}"
+
+    def __call__(self, text: str) -> Any:
+        value = self.read(text)
+        if not self.low <= value <= self.high:  # also false for nan
+            raise type_error(f"invalid {self.what} {text!r}: out of range (use {self.range_text})")
+        return value
+
+
+def _read_duration(text: str) -> float:
     m = re.match(_DURATION, str(text), re.I)
     if not m:
         raise type_error(f"invalid duration {text!r} (use seconds or 30m, 1h, 7d)")
-    seconds = float(m.group(1)) * _UNITS[m.group(2).lower()]
-    if not 0 <= seconds <= MAX_DURATION:  # also false for inf and nan
-        raise type_error(f"invalid duration {text!r} (at most {MAX_DURATION / 86400:.0f}d)")
-    return seconds
+    return float(m.group(1)) * _UNITS[m.group(2).lower()]
 
 
-def timeout_duration(text: str) -> float:
-    """argparse type for -t: a duration of at least one second."""
-    seconds = duration(text)
-    if seconds < 1:
-        raise type_error(f"invalid timeout {text!r} (at least 1 s)")
-    return seconds
+def _show_duration(seconds: float) -> str:
+    """A duration as the options spell it: 0s, 0.1s, 30s, 5m, 3660d."""
+    for unit in ("d", "h", "m"):
+        if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
+            return f"{seconds / _UNITS[unit]:g}{unit}"
+    return f"{seconds:g}s"
 
 
-def int_range(low: int, high: int):
+def _read_int(text: str) -> int:
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise type_error(f"invalid number {text!r}") from None
+
+
+def duration_range(low: float, high: float = MAX_DURATION) -> Bounded:
+    """argparse type: a duration (`90`, `30m`, `1h`, `7d`) in seconds, within low..high seconds."""
+    return Bounded("duration", _read_duration, low, high, _show_duration)
+
+
+def int_range(low: int, high: int) -> Bounded:
     """argparse type: an integer within low..high."""
-    def parse(text: str) -> int:
-        try:
-            value = int(str(text).strip())
-        except ValueError:
-            raise type_error(f"invalid number {text!r}") from None
-        if not low <= value <= high:
-            raise type_error(f"{value} is out of range (use {low}..{high})")
-        return value
+    return Bounded("number", _read_int, low, high, str)
 
-    return parse
+
+#: `90`, `30m`, `1h`, `7d` → seconds: 0 up to MAX_DURATION (beyond it, timers and dates overflow).
+duration = duration_range(0)
+#: -t: a duration of at least one second.
+timeout_duration = duration_range(1)
+
+
+def document_ranges(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Name the range of every numeric option (a `Bounded` type) in its --help, subcommands' included."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                document_ranges(sub)
+        elif isinstance(action.type, Bounded) and action.help is not argparse.SUPPRESS:
+            text = action.type.range_text
+            if text not in (action.help or ""):
+                action.help = f"{action.help or ''} [{text}]".lstrip()
+    return parser
+
+
+def selector(text: str) -> str:
+    """argparse type of an option that names the object to judge: never empty (an empty one would select
+    nothing, and leaving the object unnamed means a different thing: the aggregate over all)."""
+    if not str(text).strip():
+        raise type_error("empty value (name an object, or leave the option out)")
+    return text
 
 
 def comma_list(text: str) -> list[str]:
@@ -299,9 +348,11 @@ FRESHNESS_OPTIONS: tuple[Option, ...] = (
            help="never call the API; rely on vio-discover run from a timer"),
 )
 EVENT_OPTIONS: tuple[Option, ...] = (
-    Option(("--event-retention",), metavar="DURATION", type=duration, default=DEFAULT_RETENTION, common=True,
+    Option(("--event-retention",), metavar="DURATION", type=duration_range(60), default=DEFAULT_RETENTION,
+           common=True,
            group=CACHE_GROUP, help="when this command sweeps: keep change events this long (default: 7d)"),
-    Option(("--event-limit",), metavar="N", type=int, default=DEFAULT_MAX_EVENTS, common=True,
+    Option(("--event-limit",), metavar="N", type=int_range(1, 10_000_000), default=DEFAULT_MAX_EVENTS,
+           common=True,
            group=CACHE_GROUP,
            help="when this command sweeps: keep at most N change events (default: 100000)"),
 )
@@ -402,7 +453,7 @@ def snapshot(
     policy = Freshness(
         max_age=getattr(args, "max_age", 120.0), max_stale=getattr(args, "max_stale", 900.0),
         cache_only=getattr(args, "cache_only", False),
-        event_retention=args.event_retention, max_events=max(1, args.event_limit),
+        event_retention=args.event_retention, max_events=args.event_limit,
         accept_empty=getattr(args, "accept_empty", False),
     )
     # -t is the whole command's budget: the interpreter's start-up and imports have used part of it.

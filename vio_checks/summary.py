@@ -6,8 +6,9 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
+from vio_checks.judge.service import endpoint_answer
 from vio_checks.model import Inventory
-from vio_checks.text import inert
+from vio_checks.text import counted, inert
 
 #: What `vio-discover --json` counts, in its documented order.
 JSON_COUNTS = ("hypervisors", "servers", "volumes", "ports", "networks", "routers", "agents",
@@ -29,7 +30,8 @@ def describe(inv: Inventory) -> list[str]:
     m = inv.meta
     where = f"{m.cloud} ({m.region})" if m.region else m.cloud
     lines = [
-        f"{where}: swept at {iso_utc(m.fetched_at)} in {m.seconds:.2f} s with {m.requests} API requests"
+        f"{where}: swept at {iso_utc(m.fetched_at)} in {m.seconds:.2f} s with "
+        f"{counted(m.requests, 'API requests')}"
         f" (compute microversion {m.compute_microversion})",
     ]
     rows = [
@@ -50,7 +52,9 @@ def describe(inv: Inventory) -> list[str]:
          else "none, although Neutron announces agents" if m.neutron_agents else "none (NSX)"),
         ("projects", inv.projects, ""),
         ("endpoints", inv.endpoints,
-         _breakdown("answered" if e.ok else "failed" for e in inv.endpoints)),
+         _breakdown(f"answered {endpoint_answer(e)}" if e.ok
+                    else "failed" + (f" ({endpoint_answer(e)})" if e.status_code else "")
+                    for e in inv.endpoints)),
     ]
     width = max(len(r[0]) for r in rows)
     for label, objects, detail in rows:
@@ -65,9 +69,10 @@ def describe(inv: Inventory) -> list[str]:
     elif vs is not None:
         states = _breakdown(h.connection_state for h in inv.esxi_hosts) or "none"
         lines.append(f"  vSphere: {inert(vs.vcenter.name) or 'vCenter'} {inert(vs.vcenter.instance_uuid)} "
-                     f"swept in {vs.seconds:.2f} s with {vs.requests} calls: {len(inv.esxi_hosts)} ESXi "
-                     f"hosts ({states}"
-                     + f"), {len(inv.vsphere_vms)} joined VMs, {len(inv.datastores)} datastores"
+                     f"swept in {vs.seconds:.2f} s with {counted(vs.requests, 'calls')}: "
+                     f"{counted(len(inv.esxi_hosts), 'ESXi hosts')} ({states}"
+                     + f"), {counted(len(inv.vsphere_vms), 'joined VMs')}, "
+                     + counted(len(inv.datastores), "datastores")
                      + "".join(f", {n} {k.replace('_', ' ')} not joined" for k, n in vs.unjoined.items()))
     return lines
 

@@ -20,6 +20,7 @@ from typing import Any
 from vio_checks import normalize
 from vio_checks.errors import SweepError
 from vio_checks.model import KINDS, VSPHERE_KINDS, Inventory, Meta, Router, routers_by_network
+from vio_checks.probes import probe_all
 
 log = logging.getLogger(__name__)
 #: One line per HTTP request of the sweep (method, path, status, ms): the checks' and vio-discover's -vvv.
@@ -115,10 +116,9 @@ def sweep(
     _link_routers(client, network, inv)
 
     inv.projects = _projects(client)
-    inv.endpoints = [
-        normalize.endpoint(stype, url, reg, client.probe(url))
-        for stype, url, reg in _unique_endpoints(client.public_endpoints())
-    ]
+    endpoints = _unique_endpoints(client.public_endpoints())
+    probed = probe_all(client, [url for _, url, _ in endpoints])
+    inv.endpoints = [normalize.endpoint(stype, url, reg, probed[url]) for stype, url, reg in endpoints]
 
     client.save_auth_state()
     inv.meta.seconds = round(time.monotonic() - started, 3)
@@ -129,6 +129,9 @@ def sweep(
 
 #: The share of what is left of -t that the vCenter sweep keeps for itself when the layer is configured.
 VSPHERE_SHARE = 0.3
+#: How long past its deadline a sweep may still run (the requests' own timeouts end it first) before its
+#: guard ends it; well within the commands' own alarms (options.GRACE, the checks' margin).
+OVERRUN_GRACE = 0.3
 
 
 def run(args: Any, auth_state_file: Any, deadline: float, previous: Any = None) -> Inventory:
@@ -139,19 +142,31 @@ def run(args: Any, auth_state_file: Any, deadline: float, previous: Any = None) 
     Without the layer configured this is `sweep` alone, and pyVmomi is never imported.
     """
     from vio_checks.cloud import CloudClient
+    from vio_checks.runtime import guard_timeout
 
-    client = CloudClient(args.os_cloud, args.os_region_name, deadline, auth_state_file=auth_state_file)
-    path = getattr(args, "vcenter_credentials", None)
-    mapping = None if path else (getattr(client.conn.config, "config", None) or {}).get("vsphere")
-    configured = bool(path) or mapping is not None
-    if configured:
-        client.deadline = time.monotonic() + (deadline - time.monotonic()) * (1 - VSPHERE_SHARE)
-    inv = sweep(client, args.os_cloud or "envvars", args.os_region_name,
-                page_size=getattr(args, "page_size", DEFAULT_PAGE_SIZE))
-    if configured:
-        add_vsphere(inv, path, mapping, args.os_cloud or "envvars", deadline)
-    if previous is not None and not getattr(args, "accept_empty", False):
-        confirm_deletions(client, previous, inv)
+    clients: list = []
+
+    def overrun() -> SweepError:
+        return SweepError(clients[0].overrun() if clients else
+                          "timed out: the sweep's budget ran out while connecting (reading the cloud's "
+                          "configuration)")
+
+    # Timeouts bound each wait on a socket, not a reply that trickles in or a lock that never comes: a
+    # sweep still running past its budget is a failed sweep like any other (freshness.py records it).
+    with guard_timeout(deadline - time.monotonic() + OVERRUN_GRACE, overrun):
+        client = CloudClient(args.os_cloud, args.os_region_name, deadline, auth_state_file=auth_state_file)
+        clients.append(client)
+        path = getattr(args, "vcenter_credentials", None)
+        mapping = None if path else (getattr(client.conn.config, "config", None) or {}).get("vsphere")
+        configured = bool(path) or mapping is not None
+        if configured:
+            client.deadline = time.monotonic() + (deadline - time.monotonic()) * (1 - VSPHERE_SHARE)
+        inv = sweep(client, args.os_cloud or "envvars", args.os_region_name,
+                    page_size=getattr(args, "page_size", DEFAULT_PAGE_SIZE))
+        if configured:
+            add_vsphere(inv, path, mapping, args.os_cloud or "envvars", deadline)
+        if previous is not None and not getattr(args, "accept_empty", False):
+            confirm_deletions(client, previous, inv)
     return inv
 
 

@@ -5,10 +5,16 @@ control. Before any of them reaches a line of plugin output it goes through `ine
 (the perfdata separator), no control or bidi characters, valid Unicode, and a bounded length. A perfdata
 label made from such a string goes through `perf_label()`. `one_line()` is the last guard at the output
 boundary for text we composed ourselves from such pieces.
+
+`valid()` is the rule under all of them, and the one every other writer of such strings (config files,
+JSON, URLs, logs) applies before it escapes for its own syntax: a lone surrogate, which no encoder can
+write (a JSON `\\udcff` escape, or a byte that was not UTF-8 in argv or a file name: Python's
+`surrogateescape`), becomes U+FFFD.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 
 #: The longest cloud string shown in the status line or long output.
@@ -24,6 +30,34 @@ _ONE_LINE = {**dict.fromkeys(_CONTROLS, " "), ord("|"): "/"}
 _SURROGATE = "[\ud800-\udfff]"
 
 
+def valid(text: object) -> str:
+    """`text` as valid Unicode: every lone surrogate becomes U+FFFD (None: the empty string)."""
+    s = "" if text is None else str(text)
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, the only str UTF-8 cannot encode
+        return re.sub(_SURROGATE, "\ufffd", s)
+    return s
+
+
+def _unencodable(error: UnicodeError) -> tuple[bytes, int]:
+    """What an output stream cannot encode becomes U+FFFD, as in valid() (`?` where the stream's encoding
+    has no U+FFFD either): the last guard for text no writer made valid (a path from argv in a message).
+    Bytes, not str: the UTF-8 encoder takes only ASCII text from a handler."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    try:
+        mark = "\ufffd".encode(error.encoding)
+    except (UnicodeError, LookupError):
+        mark = b"?"
+    return mark * (error.end - error.start), error.end
+
+
+#: The codecs error handler of our commands' stdout and stderr (runtime.pipe_safe): see _unencodable.
+STREAM_ERRORS = "vio-valid"
+codecs.register_error(STREAM_ERRORS, _unencodable)
+
+
 def one_line(text: object) -> str:
     """`text` as one line of valid Unicode without `|`: controls become spaces, runs of space one."""
     s = "" if text is None else str(text)
@@ -31,10 +65,7 @@ def one_line(text: object) -> str:
     # ASCII space, no surrogate), no `|`, no run of spaces and none at either end.
     if s.isprintable() and "|" not in s and "  " not in s and s[:1] != " " and s[-1:] != " ":
         return s
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates, the only str UTF-8 cannot encode
-        s = re.sub(_SURROGATE, "\ufffd", s)
+    s = valid(s)
     # str.split() splits on the whitespace re's \s matches, and drops it at both ends as strip() did
     return " ".join(s.translate(_ONE_LINE).split())
 
@@ -57,3 +88,19 @@ def perf_label(text: object, limit: int = 60) -> str:
     if not _LABEL_OK.issuperset(s):
         s = re.sub(_LABEL_BAD, "_", s)
     return (s[:limit] or "_")
+
+
+def counted(n: int, many: str, one: str | None = None) -> str:
+    """`1 VM`, `2 VMs`, `0 VMs`: a count and its noun phrase, plural only when plural: the one rule of
+    every count in product output. `many` is the plural phrase (`VMs added`, `ports of web-01`, `failed
+    migrations`); `one` its singular, by default `many` with the `s` dropped from its first word that
+    ends in one."""
+    if n != 1:
+        return f"{n} {many}"
+    if one is None:
+        words = many.split(" ")
+        i = next((i for i, w in enumerate(words) if len(w) > 1 and w.endswith("s")), None)
+        if i is not None:
+            words[i] = words[i][:-1]
+        one = " ".join(words)
+    return f"{n} {one}"

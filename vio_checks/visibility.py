@@ -26,7 +26,7 @@ from typing import Any
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Finding, State, Verdict
 from vio_checks.model import Inventory, Meta, Record
-from vio_checks.text import inert
+from vio_checks.text import counted, inert
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,8 @@ def kept_summary(meta: Meta) -> str | None:
     """`sweep distrusted: 3 of 10 servers not in its list, not confirmed deleted: last known state kept`,
     or None when nothing is kept."""
     kept = getattr(meta, "kept", None) or {}
-    parts = [f"{len(ids)} of {meta.counts.get(kind, len(ids))} {kind}" for kind, ids in kept.items() if ids]
+    parts = [f"{len(ids)} of {counted(meta.counts.get(kind, len(ids)), kind)}"
+             for kind, ids in kept.items() if ids]
     if not parts:
         return None
     return ("sweep distrusted: " + ", ".join(parts) + " not in its lists and not confirmed deleted: last "

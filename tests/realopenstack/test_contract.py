@@ -108,7 +108,7 @@ def test_interfaces(real, real_cloud):
 def test_router_on_its_l3_agent(real):
     r = real.run("check_vio_router", "--name", "router1")
     assert r.rc == 0, str(r)
-    assert r.status.startswith("VIO ROUTER OK - router1 is ACTIVE, 1 of 1 hosting L3 agents alive"), str(r)
+    assert r.status.startswith("VIO ROUTER OK - router1 is ACTIVE, 1 of 1 hosting L3 agent alive"), str(r)
     assert f"neutron-l3-agent@{NETWORK_HOST} alive" in r.stdout, str(r)
     agg = real.run("check_vio_router")
     assert agg.rc == 0 and agg.perfdata["total"] == 1, str(agg)

@@ -42,7 +42,11 @@ multi-region cloud (objects, faults, state, settings); without it: the primary r
   GET|POST|DELETE /_sim/faults[/<id>]   fault injection: {"path": regex on the URL path, "method": "GET",
                                         "status": 500|503|429|401, "retry_after": s, "delay": s,
                                         "hang": true (until DELETE /_sim/faults or stop), "malformed": true,
-                                        "truncated": true, "count": N (then expire; default unlimited),
+                                        "truncated": true, "trickle": s (send the reply one byte
+                                        every s seconds: no socket timeout ever fires),
+                                        "count": N (then expire; default unlimited),
+                                        "echo": true (with status: the error message repeats the
+                                        request's headers and body, as a debugging proxy does),
                                         "missing_fields": {KIND: [FIELD, ...]} (strip these API fields
                                         from every KIND record in matching replies, e.g. {"servers":
                                         ["status"]}; a.b for a nested one; KIND one of MISSING_KINDS),

@@ -152,7 +152,7 @@ class App:
                 if self.stopping.is_set():
                     return None
             if fault.status is not None:
-                return self._fault_response(fault, path)
+                return self._fault_response(fault, path, req)
             if fault.malformed:
                 return Response(200, b'{"malformed": [{"id": "', [("Content-Type", "application/json")])
         if fault is not None and fault.endless_paging:
@@ -171,6 +171,8 @@ class App:
             resp.body = hide_objects(resp.body, fault.hide)
         if fault is not None and fault.truncated:
             resp.truncate = True
+        if fault is not None and fault.trickle:
+            resp.trickle = fault.trickle
         return resp
 
     def _region_of(self, path: str) -> tuple[Region | None, str]:
@@ -212,11 +214,14 @@ class App:
                 return f
         return None
 
-    def _fault_response(self, f: Fault, path: str) -> Response:
+    def _fault_response(self, f: Fault, path: str, req: Request) -> Response:
         headers = []
         if f.retry_after is not None:
             headers.append(("Retry-After", str(f.retry_after)))
         msg = f.spec.get("message") or f"simulated {f.status} {REASONS.get(f.status, '')}".strip()
+        if f.spec.get("echo"):  # what a debugging proxy says: the request it got, credentials and all
+            sent = "; ".join(f"{k}: {v}" for k, v in req.headers.items())
+            msg += f" (request: {req.method} {req.path} {sent} body: {req.raw.decode('utf-8', 'replace')})"
         return error_response(path, f.status, msg, headers)  # type: ignore[arg-type]
 
     def _route(self, req: Request, region: Region) -> Response:

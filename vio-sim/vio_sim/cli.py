@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(another region's services are under <URL>/regions/<name>/; see vio_sim.regions)",
     )
     p.add_argument(
+        "--identity-in-primary-only",
+        action="store_true",
+        help="list Keystone in the catalog of the primary region only, as clouds sharing one Keystone may "
+        "(every other region's setting identity_endpoint: false; see vio_sim.regions)",
+    )
+    p.add_argument(
         "--backend",
         choices=("ml2", "nsx"),
         default="ml2",
@@ -105,6 +111,15 @@ def main(argv: list[str] | None = None) -> int:
 
         regions = [r for r in (args.regions or "").split(",") if r]
         scenario = scaled(args.generate, seed=args.seed, backend=args.backend, regions=regions or None)
+    if args.identity_in_primary_only:
+        from .common import SimError
+        from .regions import identity_in_primary_only
+
+        try:
+            scenario = identity_in_primary_only(scenario)
+        except SimError as exc:
+            print(f"vio-sim: {exc.message}", file=sys.stderr)
+            return 2
     if args.dump_scenario:
         from .store import load_scenario
 

@@ -147,9 +147,11 @@ class Fault:
             "hang",
             "malformed",
             "truncated",
+            "trickle",
             "endless_paging",
             "count",
             "message",
+            "echo",
             "missing_fields",
             "hide",
             "replace_fields",
@@ -170,6 +172,9 @@ class Fault:
         self.hang = bool(spec.get("hang"))
         self.malformed = bool(spec.get("malformed"))
         self.truncated = bool(spec.get("truncated"))
+        self.trickle = float(spec.get("trickle") or 0)
+        if self.trickle < 0:
+            raise SimError(400, "trickle is the seconds between two bytes of the reply (> 0)")
         self.missing_fields = parse_missing_fields(spec.get("missing_fields"))
         self.replace_fields = parse_replace_fields(spec.get("replace_fields"))
         self.endless_paging = bool(spec.get("endless_paging"))

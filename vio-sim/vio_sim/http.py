@@ -41,6 +41,7 @@ class Response:
     body: bytes = b""
     headers: list = field(default_factory=list)
     truncate: bool = False
+    trickle: float = 0.0  # seconds between two bytes of the body (a reply that trickles in)
 
 
 @dataclass
@@ -244,7 +245,20 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if resp.trickle:
+            self._trickle(app, body, resp.trickle)
+            return
         self.wfile.write(body)
+
+    def _trickle(self, app: App, body: bytes, pause: float) -> None:
+        """Send `body` one byte at a time, `pause` seconds apart: each read gets a byte well within any
+        socket timeout, so only a deadline on the whole reply ends it. Stops when the simulator does."""
+        for i in range(len(body)):
+            self.wfile.write(body[i:i + 1])
+            self.wfile.flush()
+            if app.stopping.wait(pause):
+                self.close_connection = True
+                return
 
     def do_GET(self) -> None:  # noqa: N802
         self._run("GET")

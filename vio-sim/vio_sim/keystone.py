@@ -254,7 +254,8 @@ def issue_token(app: App, req: Request) -> Response:
 
 def catalog(app: App, base: str, project_id: str) -> list:
     """The service catalog of a token scoped to ``project_id``: every region's endpoints (Keystone's own
-    URL is each region's identity endpoint; the other services under the region's URL prefix)."""
+    URL is the identity endpoint of each region whose setting ``identity_endpoint`` is not false; the other
+    services under the region's URL prefix)."""
     out = []
     for stype, name, path in (
         ("identity", "keystone", "/identity/v3"),
@@ -274,6 +275,7 @@ def catalog(app: App, base: str, project_id: str) -> list:
                 "url": base + ("" if stype == "identity" else r.prefix) + path,
             }
             for r in app.regions.values()
+            if stype != "identity" or r.state.settings.get("identity_endpoint") is not False
             for iface in ("public", "internal", "admin")
         ]
         out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})

@@ -14,6 +14,11 @@ under ``/regions/<name>/`` (``/regions/RegionTwo/compute/v2.1``), so request cou
 Keystone (``/identity``) is one for all and lists every region's endpoints in the catalog (its own URL
 as the identity endpoint of each region). A region's projects and users join Keystone's; each region's
 objects may name any of them.
+
+A region whose settings say ``"identity_endpoint": false`` has no identity endpoint in the catalog: the
+layout of clouds that register their one Keystone in the first region only (Kolla-style). Clients then
+reach Keystone through the URL they authenticated with. ``vio-sim --identity-in-primary-only`` sets it for
+every region but the primary; ``PATCH /_sim/settings?region=R {"identity_endpoint": false}`` for one.
 """
 
 from __future__ import annotations
@@ -83,6 +88,22 @@ def _dedupe(items: list[dict]) -> list[dict]:
             out.append(o)
             seen.add(key)
     return out
+
+
+def identity_in_primary_only(scenario: Any) -> dict:
+    """A copy of a multi-region scenario whose regions but the primary have no identity endpoint."""
+    data = dict(load_scenario(scenario))
+    extra = data.get("regions")
+    if not isinstance(extra, dict) or not extra:
+        raise SimError(400, "identity in the primary region only: the scenario has one region")
+    primary = (data.get("settings") or {}).get("region") or "RegionOne"
+    data["regions"] = {}
+    for name, sub in extra.items():
+        sub = dict(load_scenario(sub))
+        if name != primary:
+            sub["settings"] = dict(sub.get("settings") or {}, identity_endpoint=False)
+        data["regions"][name] = sub
+    return data
 
 
 def split_regions(scenario: Any, primary: str | None = None) -> tuple[str, dict[str, dict]]:

@@ -10,7 +10,8 @@ A scenario is a JSON object (file or dict). Every key is optional::
     {
       "description": "free text",
       "settings": {"region": "RegionOne", "neutron_backend": "ml2" | "nsx", "vif_type": "ovs",
-                   "vcenter_uuid": "...", "vcenter_ip": "10.0.0.10", "network_host": "vio-network-01"},
+                   "vcenter_uuid": "...", "vcenter_ip": "10.0.0.10", "network_host": "vio-network-01",
+                   "identity_endpoint": true},
       "users":            [{"name": "admin", "password": "vio-sim", "project": "admin"}],
       "projects":         [{"name": "admin"}, {"name": "webshop", "description": "..."}],
       "flavors":          [{"name": "m1.small", "vcpus": 1, "ram": 2048, "disk": 20}],
@@ -107,6 +108,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "vcenter_uuid": "9d51f082-5b2e-4c47-8b1f-3a6c2e7d0a11",
     "vcenter_ip": "10.0.0.10",
     "network_host": "vio-network-01",
+    "identity_endpoint": True,  # false: the region's catalog lists no identity endpoint (vio_sim.regions)
 }
 
 DEFAULT_USER = {"name": "admin", "password": "vio-sim", "project": "admin"}

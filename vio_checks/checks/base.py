@@ -18,10 +18,21 @@ from collections.abc import Callable, Sequence
 
 import nagiosplugin
 
+from vio_checks import redact
 from vio_checks.errors import InventoryUnavailable, VioError
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
 from vio_checks.model import Record
-from vio_checks.options import CHECK_OPTIONS, FLAG, FastParser, Option, add_options, snapshot, type_error
+from vio_checks.options import (
+    CHECK_OPTIONS,
+    FLAG,
+    FastParser,
+    Option,
+    add_options,
+    document_ranges,
+    selector,
+    snapshot,
+    type_error,
+)
 from vio_checks.runtime import guard_timeout
 from vio_checks.text import inert, one_line, perf_label
 
@@ -75,9 +86,12 @@ class CheckSpec(Record):
 
 
 def range_arg(text: str) -> str:
-    """argparse type for a Nagios range: validated here, kept as text."""
+    """argparse type for a Nagios range: validated here, kept as text. A range must name a bound (`@`, `:`
+    and `~:` name none: always or never alerting, a typo rather than a threshold); "" means none."""
     try:
         parse_range(text)
+        if str(text).strip() and not any(c.isdigit() for c in str(text)):
+            raise ValueError
     except ValueError:
         raise type_error(
             f"invalid range {text!r} (Nagios range syntax: 10, 10:, ~:10, 10:20, @10:20)"
@@ -131,7 +145,8 @@ def build_parser(spec: CheckSpec) -> argparse.ArgumentParser:
         title = "VIO"
 
         def error(self, message: str) -> None:  # type: ignore[override]
-            sys.stdout.write(f"{self.title} UNKNOWN - bad option: {message}\n{self.format_usage()}")
+            # One status line, no usage: its `[--id ID | --name NAME]` would start perfdata.
+            sys.stdout.write(f"{self.title} UNKNOWN - bad option: {inert(message, MAX_STATUS)}\n")
             sys.exit(3)
 
     p = _Parser(
@@ -142,7 +157,7 @@ def build_parser(spec: CheckSpec) -> argparse.ArgumentParser:
     )
     p.title = spec.title
     add_options(p, check_options(spec))
-    return p
+    return document_ranges(p)
 
 
 #: The --help text of the one aggregate rule (judge.aggregate), appended to every aggregate check's epilog.
@@ -171,10 +186,10 @@ THRESHOLD_GROUP = "aggregate thresholds (Nagios ranges on the number of problem 
 def selector_options(what: str, id_help: str | None = None) -> tuple[Option, ...]:
     """--id / --name, mutually exclusive; neither means aggregate mode."""
     return (
-        Option(("--id",), metavar="ID", help=id_help or f"the {what}'s id", group=SELECTION_GROUP,
-               exclusive="object"),
-        Option(("--name",), metavar="NAME", help=f"the {what}'s name (must be unique)", group=SELECTION_GROUP,
-               exclusive="object"),
+        Option(("--id",), type=selector, metavar="ID", help=id_help or f"the {what}'s id",
+               group=SELECTION_GROUP, exclusive="object"),
+        Option(("--name",), type=selector, metavar="NAME", help=f"the {what}'s name (must be unique)",
+               group=SELECTION_GROUP, exclusive="object"),
     )
 
 
@@ -286,10 +301,14 @@ def judge_result(spec: CheckSpec, args: argparse.Namespace, result: Result, now:
         return Verdict(findings=[Finding(State.UNKNOWN, str(e))])
     except Exception as e:  # a bug must still end in one clean UNKNOWN line
         return _internal_error(e)
-    if result.stale_reason:
-        verdict.details.insert(0, f"NOTE: {result.stale_reason}")
-        if verdict.state == State.OK:
-            verdict.findings[0].text += f" ({result.stale_reason})"
+    moved = getattr(result, "quarantined", None)
+    for note in (result.stale_reason, moved):
+        if note:
+            verdict.details.insert(0, f"NOTE: {note}")
+            # a damaged cache moved aside is said in the line whatever the state: where it went
+            worst = [f for f in verdict.findings if f.state == verdict.state]
+            if worst and (verdict.state == State.OK or note is moved):
+                worst[0].text += f" ({note})"
     return verdict
 
 
@@ -370,7 +389,7 @@ def plugin_output(check: nagiosplugin.Check, log_lines: list[str] = ()) -> str:
         line = one_line(text)
         if line:
             lines.append(line)
-    return "\n".join(lines) + "\n"
+    return redact.text("\n".join(lines) + "\n")  # no credential, whatever a message or a log line held
 
 
 class _Capture(logging.Handler):

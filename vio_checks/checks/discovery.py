@@ -35,6 +35,9 @@ states:
             --max-stale): never UNKNOWN, since that is exactly what this check is for
   WARNING   the inventory is older than twice --max-age: refreshes are falling behind (e.g. the
             vio-discover timer with --cache-only, or a sweep that outlasts the check's timeout)
+  WARNING   vSphere layer unavailable: the vSphere layer is configured but the inventory's sweep could
+            not read vCenter (timed out, down, login refused, bad credentials file, pyVmomi missing);
+            the OpenStack part is current, check_vio_esxi and check_vio_datastore say UNKNOWN
   OK        inventory age, the last sweep's duration and request count, and the counts per kind
 
 perfdata:

@@ -17,7 +17,7 @@ from vio_checks.errors import VioError
 from vio_checks.judge.esxi import EsxiOptions, judge_esxi, judge_hosts
 from vio_checks.judge.timefmt import age
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import FLAG, Option
+from vio_checks.options import FLAG, Option, selector
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ GROUP = "ESXi host"
 
 OPTIONS = (
     *selector_options("ESXi host", id_help="the host's vCenter moref (host-21)"),
-    Option(("--cluster",), metavar="CLUSTER", group=SELECTION_GROUP, exclusive="object",
+    Option(("--cluster",), type=selector, metavar="CLUSTER", group=SELECTION_GROUP, exclusive="object",
            help="every ESXi host of one cluster: its name, moref or Nova hypervisor hostname"),
     Option(("--allow-maintenance",), kind=FLAG, group=GROUP,
            help="a host in maintenance mode is OK (default: WARNING)"),

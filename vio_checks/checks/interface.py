@@ -13,7 +13,7 @@ from vio_checks.checks.select import as_kept, resolve, select_one
 from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label, status_perf
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import FLAG, Option, duration
+from vio_checks.options import FLAG, Option, duration, selector
 from vio_checks.reporter import Reporters
 from vio_checks.selection import selection_from_args, selection_options
 from vio_checks.text import inert
@@ -63,7 +63,7 @@ the VM is ACTIVE | active=1;;;0;2 ...
 
 OPTIONS = (
     *selector_options("port", id_help="the port's id (UUID)"),
-    Option(("--server",), metavar="VM", group="interface",
+    Option(("--server",), type=selector, metavar="VM", group="interface",
            help="all ports of this VM (its id or unique name), judged as an aggregate"),
     Option(("--all-ports",), kind=FLAG, group="interface",
            help="aggregate over every port (router, DHCP, gateway, ...), not only VM ports"),

@@ -6,7 +6,7 @@ from vio_checks.checks.base import CheckSpec, main_for, range_arg
 from vio_checks.eventlog import EventLog
 from vio_checks.judge.inventory import COUNTED, WORDS, InventoryOptions, judge_inventory
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import Option, duration
+from vio_checks.options import Option, duration_range, int_range
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ perfdata: added, deleted, migrated, failed (counts in the window)
 
 example:
   check_vio_inventory --os-cloud vio --window 1h
-  VIO INVENTORY WARNING - 1 failed migrations in the last 60 min (2 VMs added, 0 VMs deleted, 1 VMs
-  migrated, 1 failed migrations) | added=2;;;0 deleted=0;;;0 migrated=1;;;0 failed=1;0;;0
+  VIO INVENTORY WARNING - 1 failed migration in the last 60 min (2 VMs added, 0 VMs deleted, 1 VM
+  migrated, 1 failed migration) | added=2;;;0 deleted=0;;;0 migrated=1;;;0 failed=1;0;;0
 """
 
 
@@ -46,9 +46,9 @@ def _count_options() -> list[Option]:
 
 GROUP = "inventory changes"
 OPTIONS = (
-    Option(("--window",), type=duration, default=3600.0, metavar="DURATION", group=GROUP,
+    Option(("--window",), type=duration_range(60), default=3600.0, metavar="DURATION", group=GROUP,
            help="count changes this far back (default: 1h)"),
-    Option(("--max-events",), type=int, default=20, metavar="N", group=GROUP,
+    Option(("--max-events",), type=int_range(0, 10_000), default=20, metavar="N", group=GROUP,
            help="list at most N events in the long output, newest first (default: 20)"),
     *_count_options(),
 )

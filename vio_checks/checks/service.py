@@ -17,7 +17,7 @@ from vio_checks.judge.service import (
 )
 from vio_checks.judge.timefmt import age
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import APPEND, FLAG, Option, comma_list, type_error
+from vio_checks.options import APPEND, FLAG, Option, comma_list, int_range, selector, type_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
 if TYPE_CHECKING:
@@ -85,34 +85,37 @@ example:
 """
 
 
+#: N of --expect BINARY=N.
+EXPECTED = int_range(0, 1000)
+
+
 def expect_arg(text: str) -> tuple[str, int]:
-    """argparse type for BINARY=N."""
+    """argparse type for BINARY=N (N: EXPECTED)."""
     binary, sep, count = str(text).partition("=")
     binary = binary.strip()
+    if not sep or not binary:
+        raise type_error(f"invalid expectation {text!r} (use BINARY=N, e.g. nova-scheduler=2)")
     try:
-        n = int(count)
-    except ValueError:
-        n = -1
-    if not sep or not binary or n < 0:
-        raise type_error(f"invalid expectation {text!r} (use BINARY=N, "
-                         "e.g. nova-scheduler=2)")
-    return binary, n
+        return binary, EXPECTED(count)
+    except Exception as e:
+        raise type_error(f"invalid expectation {text!r}: {e}") from None
 
 
 GROUP = "services"
 OPTIONS = (
     Option(("--component",), choices=(*COMPONENTS, "all"), default="all", group=GROUP,
            help="which services to judge (default: all); keystone means the public catalog endpoints"),
-    Option(("--binary",), metavar="BINARY", group=GROUP,
+    Option(("--binary",), type=selector, metavar="BINARY", group=GROUP,
            help="only this binary, e.g. nova-scheduler, cinder-volume, neutron-l3-agent"),
-    Option(("--host",), metavar="HOST", group=GROUP, help="only services/agents on this host"),
+    Option(("--host",), type=selector, metavar="HOST", group=GROUP, help="only services/agents on this host"),
     Option(("--exclude-binary",), metavar="LIST", type=comma_list, default=[], group=GROUP,
            help="leave these binaries out (and their expected counts), e.g. nova-compute when "
                 "each is monitored as a service of its own (the generated config does that)"),
     Option(("--warn-disabled",), kind=FLAG, group=GROUP,
            help="a disabled service or admin-down agent is WARNING (default: OK, noted)"),
     Option(("--expect",), kind=APPEND, metavar="BINARY=N", type=expect_arg, group=GROUP,
-           help="at least N of BINARY must be up (repeatable; overrides --deployment-mode)"),
+           help=f"at least N ({EXPECTED.range_text}) of BINARY must be up (repeatable; overrides "
+                "--deployment-mode)"),
     Option(("--deployment-mode",), choices=tuple(DEPLOYMENT_MODES), group=GROUP,
            help="expect VIO's controller services for this deployment mode (see below)"),
 )

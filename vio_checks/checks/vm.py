@@ -22,7 +22,7 @@ from vio_checks.judge.vm import (
     status_perf,
     vsphere_power,
 )
-from vio_checks.options import Option, comma_list, duration, type_error
+from vio_checks.options import Option, comma_list, duration, duration_range, type_error
 from vio_checks.placement import Placement
 from vio_checks.selection import selection_from_args, selection_options
 from vio_checks.text import inert
@@ -99,7 +99,7 @@ OPTIONS = (
     Option(("--critical-states",), type=status_list, default=frozenset(), metavar="LIST", group="VM",
            help="Nova statuses that are CRITICAL, e.g. SHUTOFF (default: none; wins over "
                 "--warning-states)"),
-    Option(("--window",), type=duration, default=3600.0, metavar="DURATION", group="VM",
+    Option(("--window",), type=duration_range(60), default=3600.0, metavar="DURATION", group="VM",
            help="mention a migration of the VM this recent (default: 1h)"),
     *count_threshold_options("VMs"),
     *selection_options("VMs"),

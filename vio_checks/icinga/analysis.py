@@ -13,7 +13,7 @@ from vio_checks import topology as t
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.resolve import KIND_LABELS, describe, node_json
 from vio_checks.judge.timefmt import clock
-from vio_checks.text import inert, one_line
+from vio_checks.text import counted, inert
 
 #: The order impact lists kinds in.
 IMPACT_ORDER = (t.HYPERVISOR, t.ESXI, t.ROUTER, t.VM, t.INTERFACE, t.VOLUME, t.CAPACITY, t.BACKEND,
@@ -39,13 +39,13 @@ class Impact:
         """`hypervisor domain-c8: 120 VMs, 240 interfaces, 80 volumes, 12 projects`."""
         parts = [plural(n, kind) for kind, n in self.counts.items()]
         if self.projects:
-            parts.append(f"{len(self.projects)} project" + ("" if len(self.projects) == 1 else "s"))
+            parts.append(counted(len(self.projects), "projects"))
         return f"{describe(topo, self.node)}: " + (", ".join(parts) if parts else "nothing depends on it")
 
 
 def plural(n: int, kind: str) -> str:
     one, many = KIND_LABELS.get(kind, (kind, kind + "s"))
-    return f"{n} {one if n == 1 else many}"
+    return counted(n, many, one)
 
 
 def impact(topo: o.Objects, node: o.Node) -> Impact:
@@ -209,9 +209,15 @@ def _since(s: Status, now: float) -> str:
 _PLUGIN_PREFIX = re.compile(r"^VIO [A-Z0-9 ]+? (OK|WARNING|CRITICAL|UNKNOWN) - ")
 
 
+#: The longest status line shown per object (a plugin's output may be megabytes).
+LINE_LIMIT = 300
+
+
 def _first_line(text: str, bare: bool = False) -> str:
-    """The status line without perfdata (bare: also without the `VIO VM CRITICAL - ` prefix)."""
-    line = one_line((text or "").splitlines()[0].split("|", 1)[0]) if text else ""
+    """The status line without perfdata (bare: also without the `VIO VM CRITICAL - ` prefix), inert and
+    at most LINE_LIMIT characters."""
+    head = (text or "")[:LINE_LIMIT * 4].split("\n", 1)[0]  # never split megabytes into lines
+    line = inert(head.splitlines()[0].split("|", 1)[0], LINE_LIMIT) if head.strip() else ""
     return _PLUGIN_PREFIX.sub("", line) if bare else line
 
 

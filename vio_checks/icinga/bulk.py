@@ -162,7 +162,7 @@ class Evaluator:
         argv = [item for option, value in node.check.args
                 for item in ((option,) if value is None else (option, value))]
         out = io.StringIO()
-        try:  # a bad option: the parser prints the executable's UNKNOWN line and usage, and exits 3
+        try:  # a bad option: the parser prints the executable's one UNKNOWN line and exits 3
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
                 args = check_args(spec, argv, self.shared)
         except SystemExit as e:

@@ -39,8 +39,9 @@ from vio_checks.icinga import deploy as d
 from vio_checks.icinga import generate as g
 from vio_checks.icinga.load import add_topology_options, load_tree
 from vio_checks.icinga.passive import DEFAULT_INTERVAL, DEFAULT_TTL, HEARTBEAT_ROUNDS, MODES
-from vio_checks.options import duration
+from vio_checks.options import document_ranges, duration_range
 from vio_checks.runtime import pipe_safe, setup_logging
+from vio_checks.text import counted
 
 #: deploy's exit codes: like generate's (0 unchanged, 1 changed), then rejected/misconfigured, unavailable.
 EXIT_UNCHANGED, EXIT_DEPLOYED, EXIT_REJECTED, EXIT_UNAVAILABLE = 0, 1, 2, 3
@@ -64,10 +65,10 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
                    help="active: Icinga runs a check executable per object (default); passive: `vio-icinga "
                         "push` submits every result, and an object whose result is older than its freshness "
                         "turns UNKNOWN \"no result from vio-icinga push for N min\"")
-    m.add_argument("--push-interval", type=duration, default=DEFAULT_INTERVAL, metavar="DURATION",
+    m.add_argument("--push-interval", type=duration_range(1), default=DEFAULT_INTERVAL, metavar="DURATION",
                    help="passive: the pusher's --interval; the cloud host turns DOWN after "
                         f"{HEARTBEAT_ROUNDS} intervals without a result (default: 1m)")
-    m.add_argument("--push-ttl", type=duration, default=DEFAULT_TTL, metavar="DURATION",
+    m.add_argument("--push-ttl", type=duration_range(1), default=DEFAULT_TTL, metavar="DURATION",
                    help="passive: the pusher's --ttl; any other object turns UNKNOWN after this long "
                         "without a result (default: 10m)")
 
@@ -122,7 +123,8 @@ def _generate(args: argparse.Namespace) -> int:
     hosts = sum(1 for n in topo.nodes.values() if n.is_host)
     for path, _ in changed:
         if path == files[0][0]:
-            print(f"vio-icinga: wrote {path} ({hosts} hosts, {len(topo.nodes) - hosts} services)")
+            print(f"vio-icinga: wrote {path} ({counted(hosts, 'hosts')}, "
+                  f"{counted(len(topo.nodes) - hosts, 'services')})")
         else:
             print(f"vio-icinga: wrote {path} (the cluster-zone host of {args.zone})")
     paths = " and ".join(str(p) for p, _ in changed)
@@ -151,8 +153,8 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_deploy(args: argparse.Namespace) -> int:
     try:
+        topo_opts = g.topology_options(args)  # a bad option is refused before anything is read
         password = d.api_password(args.api_password_file)
-        topo_opts = g.topology_options(args)
         api = d.IcingaApi(args.api_url, args.api_user, password, args.ca_file, timeout=args.api_timeout,
                           retries=args.retries, backoff=args.retry_delay, server_name=args.tls_server_name)
         version = parse_version(args.icinga_version) if args.icinga_version else api.version()
@@ -224,7 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vio-icinga", description="Icinga 2 / Nagios configuration for a VIO "
                                 "cloud from the cached inventory: hosts, services and their dependency tree.")
     p.add_argument("-V", "--version", action="version", version=f"%(prog)s {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # Not required=True: argparse checks required arguments before unknown ones, so `vio-icinga --bogus`
+    # said a COMMAND is required instead of naming --bogus; main() asks for the COMMAND itself.
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     gen = sub.add_parser("generate", help="write Icinga 2 or Nagios objects for the cloud",
                          description="Write Icinga 2 or Nagios objects for the cloud: atomically, only when "
@@ -268,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="config package (default: vio-checks); several clouds can share it: each "
                         "deployment replaces only its own file")
     a.add_argument("--icinga-version", metavar="X.Y", help="skip asking /v1/status which version runs")
-    a.add_argument("--wait", type=duration, default=120.0, metavar="DURATION",
+    a.add_argument("--wait", type=duration_range(1), default=120.0, metavar="DURATION",
                    help="how long to wait for Icinga to validate the stage (default: 120 s)")
     add_render_options(dep)
     add_topology_options(dep)
@@ -286,12 +290,15 @@ def build_parser() -> argparse.ArgumentParser:
     push.register(sub)
     units.register(sub)
     export.register(sub), director.register(sub)
-    return p
+    return document_ranges(p)
 
 
 @pipe_safe
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.error("the following arguments are required: COMMAND")
     setup_logging(getattr(args, "verbose", 0))
     return args.func(args)
 

@@ -31,7 +31,8 @@ from typing import Any
 
 from vio_checks.icinga import https, parse_version, render_icinga2
 from vio_checks.icinga.generate import relevant_errors
-from vio_checks.options import duration
+from vio_checks.options import duration_range, int_range
+from vio_checks.redact import Redacted
 
 
 def add_api_options(group, permission: str, *, url: bool = True, required: bool = False,
@@ -51,13 +52,13 @@ def add_api_options(group, permission: str, *, url: bool = True, required: bool 
     group.add_argument("--tls-server-name", metavar="NAME",
                        help="verify the API's certificate for NAME (e.g. the Icinga endpoint name, its CN) "
                             "while connecting to the URL's address (default: the URL's host)")
-    group.add_argument("--retries", type=int, default=retries, metavar="N",
+    group.add_argument("--retries", type=int_range(0, 100), default=retries, metavar="N",
                        help=f"retries when the API is unreachable or busy (default: {retries})")
     if retry_delay:
-        group.add_argument("--retry-delay", type=duration, default=1.0, metavar="DURATION",
+        group.add_argument("--retry-delay", type=duration_range(0, 30), default=1.0, metavar="DURATION",
                            help="delay before the first retry, doubled for each next, at most 30 s "
                                 "(default: 1 s)")
-    group.add_argument("--api-timeout", type=duration, default=timeout, metavar="DURATION",
+    group.add_argument("--api-timeout", type=duration_range(1), default=timeout, metavar="DURATION",
                        help=f"timeout of one API request (default: {timeout:.0f} s)")
 
 
@@ -81,8 +82,9 @@ def api_password(password_file: str | None) -> str:
 _OWN_DIRS = ("conf.d/", "zones.d/")
 
 
-class ApiError(Exception):
-    """The API answered with an error (or not at all): a one-line message."""
+class ApiError(Redacted):
+    """The API answered with an error (or not at all): a one-line message, no credential in it (an error
+    body may echo our request's headers)."""
 
 
 class ApiUnavailable(ApiError):
@@ -95,6 +97,10 @@ class DeployResult:
     stage: str | None = None
     log_excerpt: str = ""
     warnings: list[str] = field(default_factory=list)
+
+
+#: The largest answer read from the API (a status or objects query, a stage's startup.log).
+MAX_REPLY = 64 * 1024 * 1024
 
 
 class IcingaApi:
@@ -132,12 +138,14 @@ class IcingaApi:
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         with self.opener.open(req, timeout=self.timeout) as resp:
-            payload = resp.read()
+            payload = resp.read(MAX_REPLY + 1)
+        if len(payload) > MAX_REPLY:
+            raise ApiError(f"{method} {path}: the API's answer is larger than {MAX_REPLY >> 20} MB")
         if raw:
             return payload.decode("utf-8", "replace")
         try:
             return json.loads(payload or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             raise ApiError(f"{method} {path}: the API answered with something that is not JSON") from None
 
     def request(self, method: str, path: str, body: Any = None, raw: bool = False,

@@ -18,8 +18,8 @@ four apply rules (host / service, one parent / several), whatever the number of 
 
 Director, not this module, writes the Icinga config from these records: it escapes quotes, backslashes
 and newlines, but leaves `$` as it is. So `$` becomes `$$` here in the values Icinga resolves macros in
-(custom vars, notes_url, action_url), as render_icinga2.string() does, and other control characters become
-U+FFFD: a tenant's VM named `$host.vars.x$` stays text.
+(custom vars, notes_url, action_url), as render_icinga2.string() does, and other control characters and
+lone surrogates (vio_checks.text.valid) become U+FFFD: a tenant's VM named `$host.vars.x$` stays text.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from vio_checks.errors import VioError
 from vio_checks.icinga import TEMPLATE_COMMANDS, TEMPLATES, RenderOptions
 from vio_checks.icinga.objects import Node, Objects
 from vio_checks.icinga.render_icinga2 import _check_vars, _shadowed_host_vars
+from vio_checks.text import valid
 from vio_checks.topology import CycleError
 
 #: The custom var that carries a node's explicit parent(s).
@@ -43,7 +44,7 @@ _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _text(value: str, macros: bool) -> str:
-    text = _CTRL.sub("\ufffd", value)
+    text = _CTRL.sub("\ufffd", valid(value))
     return text.replace("$", "$$") if macros else text
 
 
@@ -54,7 +55,7 @@ def _data(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_data(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _data(v) for k, v in value.items()}
+        return {_text(str(k), macros=False): _data(v) for k, v in value.items()}
     return value
 
 

@@ -7,7 +7,8 @@
 Both build the same tree `vio-icinga generate` writes (same cloud, cache and filter options, icinga.load),
 so object names are the generated Icinga object names (icinga.resolve). Exit codes: 0 answered; 3 when the
 object is unknown or ambiguous (the candidates are listed), or the inventory or the Icinga API is
-unavailable; 2 for bad options. The logic is icinga.analysis', the states icinga.states'.
+unavailable (unreachable, busy); 2 for bad options or a configuration to fix (TLS, 401/403, the password),
+as for deploy and push. The logic is icinga.analysis', the states icinga.states'.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import time
 from typing import Any
 
+from vio_checks import redact
 from vio_checks import topology as t
 from vio_checks.errors import VioError
 from vio_checks.icinga import objects as o
@@ -31,22 +33,27 @@ from vio_checks.icinga.analysis import (
     impact_json,
     impact_text,
 )
-from vio_checks.icinga.deploy import ApiError, IcingaApi, add_api_options, api_password
+from vio_checks.icinga.deploy import ApiError, ApiUnavailable, IcingaApi, add_api_options, api_password
 from vio_checks.icinga.generate import GenerateError, topology_options
 from vio_checks.icinga.load import add_topology_options, load_tree
 from vio_checks.icinga.resolve import Unresolved, describe, resolve
-from vio_checks.icinga.states import IcingaUnavailable, icinga_states, judge_states
+from vio_checks.icinga.states import icinga_states, judge_states
 from vio_checks.judge.timefmt import clock
-from vio_checks.text import inert
+from vio_checks.text import inert, valid
 
 EXIT_OK, EXIT_BAD_OPTIONS, EXIT_UNKNOWN = 0, 2, 3
+
+
+def json_text(data: Any) -> str:
+    """The --json document: valid Unicode (text.valid), whatever strings the cloud gave the tree."""
+    return valid(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _password(args: argparse.Namespace) -> str:
     try:
         return api_password(args.api_password_file)
     except ValueError as e:
-        raise IcingaUnavailable(str(e)) from None
+        raise ApiError(str(e)) from None
 
 
 
@@ -89,7 +96,7 @@ def run_impact(args: argparse.Namespace) -> int:
     _, topo, node = target
     imp = impact(topo, node)
     if args.json:
-        print(json.dumps(impact_json(topo, imp), indent=2))
+        print(json_text(impact_json(topo, imp)))
     else:
         sys.stdout.write(impact_text(topo, imp))
     return EXIT_OK
@@ -107,10 +114,13 @@ def run_rootcause(args: argparse.Namespace) -> int:
             api = IcingaApi(args.api_url, args.api_user, _password(args), args.ca_file,
                             timeout=args.api_timeout, retries=args.retries, server_name=args.tls_server_name)
             live = icinga_states(api, keys, {k for k in keys if topo.nodes[k].is_host})
-        except (IcingaUnavailable, ApiError) as e:
+        except ApiUnavailable as e:  # unreachable or busy past the retries: ask again later
             print(f"vio-icinga: Icinga API unavailable: {e}", file=sys.stderr)
             return EXIT_UNKNOWN
-        source, header = "icinga", f"chain (live states from {args.api_url}):"
+        except ApiError as e:  # TLS, 401/403, no password, not Icinga: a configuration to fix, as in push
+            print(f"vio-icinga: {e}", file=sys.stderr)
+            return EXIT_BAD_OPTIONS
+        source, header = "icinga", f"chain (live states from {redact.url(args.api_url)}):"
 
         def status(key: str) -> Status:
             if key not in live:  # a parent outside the chain is never asked for: not known, never "fine"
@@ -131,7 +141,7 @@ def run_rootcause(args: argparse.Namespace) -> int:
 
     a = analyse(topo, node, status, source)
     if args.json:
-        print(json.dumps(analysis_json(topo, a, now), indent=2))
+        print(json_text(analysis_json(topo, a, now)))
     else:
         sys.stdout.write(analysis_text(topo, a, now, header))
     return EXIT_OK
@@ -139,7 +149,8 @@ def run_rootcause(args: argparse.Namespace) -> int:
 
 IMPACT_EPILOG = """\
 OBJECT is an Icinga object name (host, or host!service), an OpenStack id, or a name (VM, router, volume,
-hypervisor_hostname, binary@host of a service); an ambiguous name lists the candidates.
+hypervisor_hostname or the short cluster id domain-c8, binary@host of a service); an ambiguous name
+lists the candidates.
 
 exit codes:
   0  answered
@@ -153,8 +164,9 @@ would judge it; with --api-url the states are Icinga's own (state, since when, r
 
 exit codes:
   0  answered (whatever the states are)
-  2  bad options
+  2  bad options, or a configuration to fix (TLS, 401/403, the API password), as for deploy and push
   3  unknown or ambiguous object (candidates on stderr), no usable inventory, or the Icinga API unreachable
+     or busy past --retries
 """
 
 

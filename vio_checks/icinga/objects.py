@@ -4,7 +4,8 @@ is vio_checks.topology's; `build` asks it for the tree with this module's `Icing
 
 Object names are derived from ids (UUIDs; hypervisor_hostname where Nova gives integer ids; binary@host for
 services), never from tenant-chosen names, and sanitised once here (`object_name`) to characters every
-target accepts. Display names and vars carry the tenant's strings verbatim: the renderers escape them.
+target accepts. Display names and vars carry the tenant's strings verbatim: every writer (the renderers,
+export, the URLs here, impact / rootcause) makes them valid with vio_checks.text.valid, then escapes them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import quote
 from vio_checks import topology as t
 from vio_checks.model import Inventory, Port, Server, Volume
 from vio_checks.selection import Selection, selection_args
+from vio_checks.text import valid
 
 #: The cloud host's aggregate services: name → (check command, arguments, the kind whose own objects also
 #: report the aggregate's problems, and the arguments that then leave those problems to them). So one fault
@@ -151,6 +153,14 @@ class Options:
 URL_FIELDS = ("id", "name", "project_id", "project", "hypervisor", "cloud", "region")
 
 
+def _quote(value: object) -> str:
+    """A URL template's field value, percent-encoded as UTF-8 (made valid first when it must be)."""
+    try:
+        return quote(str(value), safe="")
+    except UnicodeEncodeError:  # a lone surrogate: the common case pays nothing for the rare one
+        return quote(valid(value), safe="")
+
+
 def check_url_template(template: str) -> None:
     """Raise ValueError when a URL template names an unknown {field}."""
     try:
@@ -163,11 +173,16 @@ def check_url_template(template: str) -> None:
 _NOVA_HV_NAME = re.compile(r"^(?P<moref>domain-c\d+)\.[0-9a-f-]{36}$")
 
 
+def cluster_moref(hostname: str | None) -> str | None:
+    """The short cluster id every output prints, `domain-c8`, from Nova's `domain-c8.<vCenter uuid>`."""
+    m = _NOVA_HV_NAME.match(hostname or "")
+    return m.group("moref") if m else None
+
+
 def hypervisor_display(hv: Any) -> str:
     """A hypervisor as a person reads it in a list: its cluster (name, or moref without the vCenter uuid
     Nova appends) and its compute host: `Cluster-B (vio-compute-02)`, `domain-c8 (vio-compute-01)`."""
-    m = _NOVA_HV_NAME.match(hv.hostname or "")
-    cluster = hv.cluster_name or (m.group("moref") if m else hv.hostname)
+    cluster = hv.cluster_name or cluster_moref(hv.hostname) or hv.hostname
     return f"{cluster} ({hv.service_host})" if hv.service_host and hv.service_host != cluster else cluster
 
 
@@ -240,7 +255,7 @@ class IcingaLook:
         values = {f: "" for f in URL_FIELDS}
         values.update(cloud=self.cloud_name, region=self.region or "")
         values.update({k: v or "" for k, v in fields.items()})
-        quoted = {k: quote(str(v), safe="") for k, v in values.items()}
+        quoted = {k: _quote(v) for k, v in values.items()}
         for attr, templates in (("notes_url", self.opts.notes_urls), ("action_url", self.opts.action_urls)):
             template = templates.get(node.kind)
             if template:

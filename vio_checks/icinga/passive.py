@@ -16,6 +16,10 @@ sets next_check = now + ttl), and re-checks a parent at once when a child change
 next check is less than its retry_interval away: the retry_interval is therefore the freshness plus one
 second, so a child's result never triggers its parent's dummy. Nagios 4 runs the check command of a stale
 object (check_freshness, freshness_threshold) even with active checks disabled.
+
+The pusher also serves active objects (the default mode), where the same `ttl` postpones the object's next
+run of its executable: `result_ttl` keeps that to OK results, and a problem's result never postpones the
+next check beyond the object's retry interval (the next check attempt, as if Icinga had run it).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import math
 from dataclasses import dataclass
 
 from vio_checks import topology as t
+from vio_checks.icinga.settings import RETRY_INTERVAL, TEMPLATES, template
 
 MODES = ("active", "passive")
 DEFAULT_INTERVAL = 60.0
@@ -64,6 +69,19 @@ class Passive:
     def text(self, kind: str) -> str:
         """The stale check's output."""
         return f"no result from vio-icinga push for {span(self.freshness(kind))}"
+
+
+def result_ttl(settings: Passive, kind: str | None, problem: bool, mode: str) -> int:
+    """The `ttl` of a pushed result of a node of this kind (None: not known, e.g. an object pushed before
+    the inventory was lost). Icinga 2 sets the object's next check to now + ttl. Passive objects: their
+    freshness. Active objects: the same for an OK result (push keeps the executables from running while
+    it runs); for a problem (not OK / UP) at most the retry interval of the kind's template, so a pushed
+    problem never delays the next check attempt (a fixed fault is seen as soon as Icinga would see it)."""
+    ttl = settings.freshness(kind) if kind is not None else math.ceil(settings.ttl)
+    if mode == "active" and problem:
+        retry = template(TEMPLATES[kind]).retry_interval if kind in TEMPLATES else RETRY_INTERVAL
+        return min(ttl, retry)
+    return ttl
 
 
 def template_name(prefix: str, kind: str) -> str:

@@ -58,8 +58,8 @@ from vio_checks.icinga.targets import (
     NagiosTarget,
     TargetError,
 )
-from vio_checks.options import duration, int_range, snapshot, store_for
-from vio_checks.text import inert
+from vio_checks.options import duration_range, int_range, snapshot, store_for
+from vio_checks.text import counted, inert
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,8 @@ class RoundStats:
     code: int = EXIT_OK
 
     def line(self) -> str:
-        return (f"vio-icinga push: {self.objects} objects, {self.sent} sent ({self.changed} changed), "
+        return (f"vio-icinga push: {counted(self.objects, 'objects')}, {self.sent} sent "
+                f"({self.changed} changed), "
                 f"{self.errors} errors, {self.seconds:.1f} s")
 
 
@@ -157,10 +158,10 @@ def nagios_state_services(topo: o.Objects) -> set[str]:
 
 
 def item_levels(topo: o.Objects, evaluator: Evaluator, nagios: bool,
-                settings: passive.Passive | None = None) -> Iterator[list[Item]]:
+                settings: passive.Passive | None = None, mode: str = "active") -> Iterator[list[Item]]:
     """Every node's result as Items, one list per tree level (roots first), judged as it is asked for:
-    each with its level and its ttl (its freshness in passive mode); Nagios: plus each parent host's
-    `state` service."""
+    each with its level and its ttl (passive.result_ttl); Nagios: plus each parent host's `state`
+    service."""
     state_hosts = nagios_state_services(topo) if nagios else set()
     depth = topo.depth()
     by_level: dict[int, list[o.Node]] = {}
@@ -169,16 +170,17 @@ def item_levels(topo: o.Objects, evaluator: Evaluator, nagios: bool,
     for level in sorted(by_level):
         yield [item for node in by_level[level]
                for item in node_items(node, evaluator.evaluate(node), level, settings,
-                                      node.key in state_hosts)]
+                                      node.key in state_hosts, mode)]
 
 
 def node_items(node: o.Node, outcome: Outcome, level: int, settings: passive.Passive | None,
-               state_service: bool = False) -> list[Item]:
+               state_service: bool = False, mode: str = "active") -> list[Item]:
     """One node's result as Items (a host with a Nagios `state` service: two)."""
-    ttl = settings.freshness(node.kind) if settings else None
+    code = outcome.code if not node.is_host else host_state(outcome.code)
+    ttl = passive.result_ttl(settings, node.kind, code != 0, mode) if settings else None
     if not node.is_host:
-        return [Item(node.key, node.host, node.service, outcome.code, outcome, outcome.digest, ttl, level)]
-    out = [Item(node.key, node.host, None, host_state(outcome.code), outcome, outcome.digest, ttl, level)]
+        return [Item(node.key, node.host, node.service, code, outcome, outcome.digest, ttl, level)]
+    out = [Item(node.key, node.host, None, code, outcome, outcome.digest, ttl, level)]
     if state_service:
         key = f"{node.host}!{NAGIOS_STATE_SERVICE}"
         out.append(Item(key, node.host, NAGIOS_STATE_SERVICE, outcome.code, outcome, outcome.digest, ttl,
@@ -264,7 +266,7 @@ def run_round(args: argparse.Namespace, target: Any, tracker: Tracker, full: boo
         memory = Result(MemorySnapshot(result.snapshot), result.stale_reason, result.swept, result.error)
         topo = o.build(memory.snapshot.inventory(), opts)
         tracker.root = topo.prefix
-        levels = item_levels(topo, Evaluator(memory, args), nagios, settings)
+        levels = item_levels(topo, Evaluator(memory, args), nagios, settings, args.mode)
         partial = False
     now = time.time()
     items: list[Item] = []
@@ -329,13 +331,14 @@ def unavailable_items(args: argparse.Namespace, tracker: Tracker, message: str,
     root = o.Node(kind=t.CLOUD, host=prefix, service=None, display_name=prefix, object_id=None,
                   check=o.Check("vio_discovery"))
     log.warning("no inventory: %s is told why, the other objects are UNKNOWN", inert(prefix, 200))
-    items = node_items(root, Evaluator(None, args).unavailable(root, message), 0, settings, nagios)
+    items = node_items(root, Evaluator(None, args).unavailable(root, message), 0, settings, nagios, args.mode)
     now = time.time()
     outcome = Outcome(3, f"VIO UNKNOWN - {inert(message)}\n", now, now)
+    ttl = passive.result_ttl(settings, None, True, args.mode)
     for key in sorted(set(tracker.sent) - {i.key for i in items}):
         host, _, service = key.partition("!")
         code = 3 if service else host_state(3)
-        items.append(Item(key, host, service or None, code, outcome, outcome.digest, settings.ttl, 1))
+        items.append(Item(key, host, service or None, code, outcome, outcome.digest, ttl, 1))
     return items
 
 
@@ -374,10 +377,11 @@ def run_push(args: argparse.Namespace) -> int:
     from vio_checks.icinga.generate import GenerateError
 
     try:
+        settings = settings_of(args)  # a bad option is refused before anything is read
         target = make_target(args)
         target_name = args.command_file or args.api_url
         path = state_path(args, target_name) if args.once else None
-        tracker = Tracker(settings_of(args).ttl, path)
+        tracker = Tracker(settings.ttl, path)
         tracker.load()
     except (TargetError, VioError, GenerateError) as e:
         print(f"vio-icinga: {e}", file=sys.stderr)
@@ -456,13 +460,18 @@ def register(subparsers) -> None:
                    help="requests in flight, each worker on its own keep-alive connection (default: 8)")
     r = p.add_argument_group("rounds")
     r.add_argument("--once", action="store_true", help="run one round and exit (for a timer)")
-    r.add_argument("--interval", type=duration, default=60.0, metavar="DURATION",
+    r.add_argument("--interval", type=duration_range(0.1), default=60.0, metavar="DURATION",
                    help="time between rounds (loop), or between the timer's runs (--once) (default: 1m)")
-    r.add_argument("--ttl", type=duration, default=passive.DEFAULT_TTL, metavar="DURATION",
+    r.add_argument("--ttl", type=duration_range(1), default=passive.DEFAULT_TTL, metavar="DURATION",
                    help="how long Icinga trusts a result; each object is resent at least every ttl/2, at "
                         "once when it changes, every round while it is a problem; at least 2 x --interval "
                         "(default: 10m)")
     r.add_argument("--full", action="store_true", help="send every object's result this round")
+    r.add_argument("--mode", choices=passive.MODES, default="active",
+                   help="the --mode the objects were generated with (default: active): each result's ttl "
+                        "moves the object's next check; active: an OK result's by the ttl, a problem's by "
+                        "at most its retry interval, so the executable still retries it; passive: by the "
+                        "object's freshness")
     add_topology_options(p)
     p.set_defaults(func=run_push)
 

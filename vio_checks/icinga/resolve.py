@@ -1,7 +1,8 @@
 """What the user typed → a node of the tree (`resolve`), and how a node is called back to them (`describe`).
 
 An object is named by its Icinga object name (`host` or `host!service`), its OpenStack id, or its name (VM,
-router, volume, hypervisor_hostname, `binary@host` of a service...). Pure: no I/O.
+router, volume, hypervisor_hostname or its short cluster id `domain-c8`, `binary@host` of a service...).
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def _names(node: o.Node) -> set[str]:
     keys = {t.HYPERVISOR: ("vio_hypervisor", "vio_hypervisor_hostname", "vio_cluster"),
             t.BACKEND: ("vio_backend",), t.CLOUD: ("vio_cloud",)}.get(node.kind, ("vio_name",))
     out = {node.display_name, *(v[k] for k in keys if isinstance(v.get(k), str))}
+    if node.kind == t.HYPERVISOR:  # the short cluster id the other outputs print: domain-c8
+        out.add(o.cluster_moref(v.get("vio_hypervisor_hostname")) or "")
     if node.kind in (t.COMPUTE_SERVICE, t.VOLUME_SERVICE, t.L3_AGENT, t.AGGREGATE) and node.service:
         out.add(node.service)
     return {n for n in out if n}

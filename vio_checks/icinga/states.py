@@ -12,7 +12,6 @@ from vio_checks.freshness import Result
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.analysis import Status
 from vio_checks.icinga.bulk import Evaluator, MemorySnapshot, host_state
-from vio_checks.icinga.deploy import ApiError
 from vio_checks.text import inert
 
 
@@ -36,12 +35,14 @@ def judge_states(result: Result, shared: argparse.Namespace | None = None) -> Ca
 # --- states: from Icinga 2 ------------------------------------------------------------------------------
 
 
-class IcingaUnavailable(Exception):
-    """The API could not be asked (unreachable, TLS, authentication): a one-line message."""
+_NOT_FOUND = object()
+#: How much of an object's output rootcause keeps from Icinga's reply (it shows the first line, bounded).
+OUTPUT_LIMIT = 64 * 1024
 
 
 def icinga_states(api: Any, keys: Iterable[str], hosts: set[str]) -> dict[str, Status]:
-    """Live state of each object (host name or host!service) from /v1/objects. An object Icinga does not
+    """Live state of each object (host name or host!service) from /v1/objects; raises deploy.ApiError (TLS,
+    401/403, not JSON: a configuration to fix) or deploy.ApiUnavailable. An object Icinga does not
     have is marked missing; one whose reply carries no usable state (none, not a state number, never
     checked) is marked unknown: neither is ever read as UP / OK."""
     out: dict[str, Status] = {}
@@ -51,25 +52,41 @@ def icinga_states(api: Any, keys: Iterable[str], hosts: set[str]) -> dict[str, S
         is_host = key in hosts
         plural = "hosts" if is_host else "services"
         path = f"/v1/objects/{plural}/{urllib.parse.quote(key, safe='')}?{attrs}"
-        try:
-            data = api.request("GET", path, not_found=None)
-        except ApiError as e:
-            raise IcingaUnavailable(str(e)) from None
-        results = (data.get("results") if isinstance(data, dict) else None) or []
-        if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+        data = api.request("GET", path, not_found=_NOT_FOUND)  # ApiError / ApiUnavailable: the caller's
+        if data is _NOT_FOUND or (isinstance(data, dict) and data.get("results") == []):  # 404, or no match
             out[key] = Status(0, is_host, missing=True)
             continue
-        a = results[0].get("attrs")
+        unreadable = _unreadable(data)
+        if unreadable:
+            out[key] = Status(0, is_host, unknown=f"Icinga's reply {unreadable}")
+            continue
+        a = data["results"][0].get("attrs")
         a = a if isinstance(a, dict) else {}
         cr = a.get("last_check_result")
         output = cr.get("output") if isinstance(cr, dict) else None
-        output = output if isinstance(output, str) else ""
+        # bounded: a plugin's output may be megabytes; rootcause shows its first line
+        output = output[:OUTPUT_LIMIT] if isinstance(output, str) else ""
         since = _number(a.get("last_state_change"))
         reachable = a.get("last_reachable") if isinstance(a.get("last_reachable"), bool) else None
         state, unknown = _state(a, is_host)
         out[key] = Status(state if state is not None else 0, is_host, output, since=since or None,
                           reachable=reachable, soft=_number(a.get("state_type")) == 0, unknown=unknown)
     return out
+
+
+def _unreadable(data: Any) -> str | None:
+    """Why a /v1/objects reply cannot be read (None: it can): not an object, no results list, a result
+    that is not an object. An empty body reads as {} (deploy.IcingaApi)."""
+    if not isinstance(data, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data),
+                                                                                              "a number")
+        return f"is {kind}, not a JSON object"
+    results = data.get("results")
+    if results is None:
+        return "is empty" if not data else "has no results"
+    if not isinstance(results, list) or not isinstance(results[0], dict):
+        return "has no readable result"
+    return None
 
 
 def _number(value: Any) -> float | None:

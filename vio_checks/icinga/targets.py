@@ -16,8 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from vio_checks import redact
 from vio_checks.icinga import https
 from vio_checks.icinga.bulk import Outcome, split_output
+from vio_checks.redact import Redacted
 from vio_checks.text import inert
 
 #: Exit codes of a push round (vio-icinga's convention): all sent, some failed, configuration, unavailable.
@@ -78,8 +80,8 @@ class Delivery:
     requests: int = 0
 
 
-class TargetError(Exception):
-    """The target cannot be used at all this round; `code` is the exit code."""
+class TargetError(Redacted):
+    """The target cannot be used at all this round; `code` is the exit code. No credential in the message."""
 
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
@@ -311,11 +313,11 @@ def _result_error(status: int, payload: bytes) -> str | None:
         bad = [r for r in results if isinstance(r, dict) and int(r.get("code", 200)) >= 400]
         if not bad:
             return None
-        return f"HTTP {bad[0].get('code')}: {inert(str(bad[0].get('status', '')), 300)}"
+        return f"HTTP {bad[0].get('code')}: {inert(redact.text(bad[0].get('status', '')), 300)}"
     reason = data.get("status") or data.get("error") if isinstance(data, dict) else None
     if status == 404:
         return "no such object in Icinga (is the generated config deployed?)"
-    return f"HTTP {status}: {inert(str(reason or 'no results'), 300)}"
+    return f"HTTP {status}: {inert(redact.text(reason or 'no results'), 300)}"
 
 
 class NagiosTarget:

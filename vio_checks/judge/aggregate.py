@@ -26,6 +26,7 @@ from collections import namedtuple
 from collections.abc import Iterable
 
 from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst
+from vio_checks.text import counted as count
 from vio_checks.text import inert
 
 MAX_OFFENDERS = 20
@@ -146,23 +147,23 @@ def aggregate(
     if total == 0:
         text = f"no {what_} in the inventory"
     elif counted:  # what the ranges judge leads: "4 of 5 ESXi hosts connected, 1 CRITICAL"
-        text = f"{counted.value} of {total} {what_} {counted.text}"
+        text = f"{counted.value} of {count(total, what_)} {counted.text}"
         text += f", {tally}" if tally else ", none verified" if nothing_judged else ""
     elif problems:
-        text = f"{tally} of {total} {what_}"
+        text = f"{tally} of {count(total, what_)}"
     elif nothing_judged:
-        text = f"none of {total} {what_} verified"
+        text = f"none of {count(total, what_)} verified"
     elif unverified:
-        text = f"{counts[State.OK]} of {total} {what_} OK"
+        text = f"{counts[State.OK]} of {count(total, what_)} OK"
     else:
-        text = f"all {total} {what_} OK"
+        text = f"all {total} {what_} OK" if total > 1 else f"{count(total, what_)} OK"
     if unverified:
         accepted = len(unverified) - len(pending)
         text += f", {len(unverified)} unverified" + (
             ", accepted" if accepted and not pending else f", {accepted} accepted" if accepted else "")
         text += f" ({_causes(unverified)})"
     if duplicates:
-        text += f", {duplicates} duplicate record{'s' if duplicates > 1 else ''} counted once"
+        text += f", {count(duplicates, 'duplicate records')} counted once"
     if problems:
         if not judged:
             text += " (each reported by its own object)"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from vio_checks.judge.verdict import Perf, State, Threshold, Verdict
 from vio_checks.model import unreported
-from vio_checks.text import inert
+from vio_checks.text import counted, inert
 
 GIB = 1024 ** 3
 
@@ -58,7 +58,7 @@ def judge_datastore(d, opts: DatastoreOptions = DatastoreOptions()) -> Verdict:
         v.details.append("alarms: " + ", ".join(inert(a, 80) for a in d.alarms))
     mounted = sum(1 for m in d.mounts if m.mounted and m.accessible)
     v.details.append(f"datastore {inert(d.name)} (moref {inert(d.moref)}, type {inert(d.type) or '?'}), "
-                     f"mounted and accessible on {mounted} of {len(d.mounts)} hosts")
+                     f"mounted and accessible on {mounted} of {counted(len(d.mounts), 'hosts')}")
     return v
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from vio_checks.judge.timefmt import CLOCK_SKEW, age, clock
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import KINDS, Meta
-from vio_checks.text import inert
+from vio_checks.text import counted, inert
 from vio_checks.visibility import kept_details, kept_summary
 
 #: Sweep errors carry API messages (shortened to 300 characters in cloud.py, reason kept) plus our context.
@@ -39,7 +39,7 @@ def _duration(seconds: float) -> str:
 
 def counts_text(counts: dict[str, int]) -> str:
     """`3 hypervisors, 15 VMs, ...` (agents only when there are any)."""
-    parts = [f"{counts.get(kind, 0)} {name}" for kind, name in _COUNT_NAMES
+    parts = [counted(counts.get(kind, 0), name) for kind, name in _COUNT_NAMES
              if kind in counts and (counts[kind] or kind != "agents")]
     return ", ".join(parts) or "no counts recorded"
 
@@ -58,12 +58,13 @@ def last_error(status: dict, meta: Meta | None) -> tuple[str, float | None] | No
 def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float,
                     names: dict[str, dict[str, str]] | None = None) -> Verdict:
     """The inventory's age against --max-age/--max-stale, whether the last sweep failed or was distrusted,
-    and the objects it kept because its lists left them out unconfirmed (`names`: kind → id → name)."""
+    the objects it kept because its lists left them out unconfirmed (`names`: kind → id → name), and a
+    configured vSphere layer that the inventory's sweep could not read (WARNING)."""
     v = Verdict()
     ahead = meta.fetched_at - now
     inv_age = max(0.0, now - meta.fetched_at)
     warn_age = 2 * opts.max_age
-    stats = f"last sweep {meta.seconds:.1f} s, {meta.requests} requests"
+    stats = f"last sweep {meta.seconds:.1f} s, {counted(meta.requests, 'requests')}"
     failed = last_error(status, meta)
     if failed:
         error, when = failed
@@ -85,6 +86,14 @@ def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float
                          "when the drop is small (at most max(5, 10 %)) in an otherwise healthy sweep; the "
                          "others keep their last known state (the checks say so) and are asked for again "
                          "each sweep; vio-discover --accept-empty stores the lists as they are")
+    vsphere_error = getattr(getattr(meta, "vsphere", None), "error", None)
+    if vsphere_error:
+        v.add(State.WARNING, f"{inert(vsphere_error, ERROR_LEN)} in the sweep at "
+                             f"{clock(meta.fetched_at, now)}; the OpenStack part is current")
+        v.details.append("the vSphere layer is configured but the sweep could not read vCenter: its ESXi "
+                         "hosts, clusters, datastores and VM power states are not in the inventory "
+                         "(check_vio_esxi and check_vio_datastore say UNKNOWN, the other checks judge from "
+                         "OpenStack alone) until a sweep reads it again")
     if ahead > CLOCK_SKEW:
         v.add(State.CRITICAL, f"inventory stamped {age(ahead)} in the future (the sweeper's clock ahead?): "
                               "its age is unknown")
@@ -98,7 +107,7 @@ def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float
 
     where = f"{meta.cloud} ({meta.region})" if meta.region else meta.cloud
     v.details.append(f"{where}: swept at {clock(meta.fetched_at, now)} in {meta.seconds:.2f} s with "
-                     f"{meta.requests} API requests (compute microversion "
+                     f"{counted(meta.requests, 'API requests')} (compute microversion "
                      f"{meta.compute_microversion or '?'})")
     if status.get("ok_at"):
         v.details.append(f"last good sweep {clock(status['ok_at'], now)}")

@@ -102,14 +102,17 @@ def cluster_unavailable(hosts: Sequence, label: str) -> Verdict | None:
         return None
     v = Verdict()
     if len(down) == len(hosts):
-        v.add(State.CRITICAL, f"{inert(label)}: all {len(hosts)} ESXi hosts are down")
+        v.add(State.CRITICAL, f"{inert(label)}: " + (f"all {len(hosts)} ESXi hosts are down" if len(hosts) > 1
+                                                        else "its only ESXi host is down"))
     elif down:
         v.add(State.CRITICAL, f"{inert(label)}: no ESXi host can run a VM: {len(down)} down ("
               + ", ".join(_listed(down)) + f"), {len(maintenance)} in maintenance mode ("
               + ", ".join(_listed(maintenance)) + ")")
     else:
         v.add(State.WARNING,
-              f"{inert(label)}: no ESXi host can run a VM: all {len(hosts)} in maintenance mode")
+              f"{inert(label)}: no ESXi host can run a VM: "
+              + (f"all {len(hosts)} in maintenance mode" if len(hosts) > 1
+                 else "its only one in maintenance mode"))
     return v
 
 

@@ -13,7 +13,7 @@ from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Perf, State, Threshold, Verdict
 from vio_checks.model import Hypervisor, Service, unreported
 from vio_checks.reporter import of_hypervisor
-from vio_checks.text import inert
+from vio_checks.text import counted, inert
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -107,7 +107,7 @@ def judge_hypervisor(h: Hypervisor, service: Service | None, opts: HypervisorOpt
     else:
         usage_text = ", ".join(parts)
     if not v.findings or v.state == State.OK:
-        vms = f"{h.running_vms} VMs, " if h.running_vms is not None else ""
+        vms = f"{counted(h.running_vms, 'VMs')}, " if h.running_vms is not None else ""
         state = inert(h.state, 40) or "?"
         how = state if disabled_noted else f"{state} and {inert(h.status, 40) or '?'}"
         v.add(State.OK, f"{label} is {how}: {vms}{usage_text}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from vio_checks.changes import Event, describe
 from vio_checks.judge.timefmt import age, clock
 from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst
-from vio_checks.text import inert
+from vio_checks.text import counted, inert
 
 #: count name → event kind
 COUNTED = {"added": "vm_added", "deleted": "vm_deleted", "migrated": "vm_moved", "failed": "migration_failed"}
@@ -49,7 +49,7 @@ def evacuations(events: list[Event], now: float) -> list[str]:
             head = f"{inert(source)} down at {clock(downs[source].time, now)}; "
         else:
             head = f"from {inert(source)}: "
-        stories.append(f"{head}{len(moves)} VM{'s' if len(moves) != 1 else ''} evacuated to {where}")
+        stories.append(f"{head}{counted(len(moves), 'VMs')} evacuated to {where}")
     return stories
 
 
@@ -65,12 +65,12 @@ def judge_inventory(events: list[Event], opts: InventoryOptions, now: float) -> 
         n = counts[kind]
         states[name] = check_range(n, parse_range(warn), parse_range(crit))
         v.perf.append(Perf(name, n, "", warn, crit, 0))
-    text = ", ".join(f"{counts[kind]} {WORDS[name]}" for name, kind in COUNTED.items())
+    text = ", ".join(counted(counts[kind], WORDS[name]) for name, kind in COUNTED.items())
     stories = evacuations(recent, now)
     state = worst(states.values())
     summary = f"in the last {age(opts.window)}: {text}"
     if state != State.OK:
-        flagged = [f"{counts[COUNTED[n]]} {WORDS[n]}" for n, s in states.items() if s == state]
+        flagged = [counted(counts[COUNTED[n]], WORDS[n]) for n, s in states.items() if s == state]
         summary = f"{', '.join(flagged)} in the last {age(opts.window)} ({text})"
     if stories:
         summary += "; " + "; ".join(stories)
@@ -78,7 +78,8 @@ def judge_inventory(events: list[Event], opts: InventoryOptions, now: float) -> 
     for e in recent[: opts.max_events]:
         v.details.append(describe(e, clock(e.time, now)))
     if len(recent) > opts.max_events:
-        v.details.append(f"... and {len(recent) - opts.max_events} older events (vio-discover --events)")
+        older = counted(len(recent) - opts.max_events, "older events")
+        v.details.append(f"... and {older} (vio-discover --events)")
     if not recent:
         v.details.append("no changes in the window")
     return v

@@ -19,7 +19,7 @@ from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Agent, Router, unreported
 from vio_checks.reporter import agent_label, not_serving, serves
-from vio_checks.text import inert
+from vio_checks.text import counted, inert
 
 HA_ACTIVE = "active"
 
@@ -66,7 +66,8 @@ def _judge_ha(v: Verdict, r: Router, label: str, alive: list[Agent]) -> None:
         states = ", ".join(f"{agent_label(a)} {inert(r.ha_states.get(a.id) or 'no state')}" for a in alive)
         v.add(State.CRITICAL, f"{label}: HA router with no active L3 agent ({len(alive)} alive: {states})")
     elif len(active) > 1:
-        v.add(State.CRITICAL, f"{label}: HA router active on {len(active)} L3 agents (split brain): "
+        v.add(State.CRITICAL, f"{label}: HA router active on {counted(len(active), 'L3 agents')} (split "
+                              "brain): "
                               + ", ".join(agent_label(a) for a in active))
 
 
@@ -135,7 +136,7 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
         elif total and len(serving) < total:
             how = "dead" if all_dead else "not serving"
             v.details.append(f"{total - len(serving)} of {total} hosting L3 agents {how} (router admin down)")
-        hosting_text = f", {len(alive)} of {total} hosting L3 agents alive" if total else \
+        hosting_text = f", {len(alive)} of {counted(total, 'hosting L3 agents')} alive" if total else \
             ", not hosted by any L3 agent"
         v.perf += [
             Perf("agents_alive", len(alive), "", None, None, 0, total),
@@ -162,6 +163,6 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
         f"router {inert(r.id)} ({inert(r.name) or 'no name'}), project {inert(r.project_id) or '?'}"
         + (f", {' '.join(flags)}" if flags else "")
         + f", external network {inert(r.external_network_id) or 'none'}"
-        + f", {len(r.network_ids)} internal networks"
+        + f", {counted(len(r.network_ids), 'internal networks')}"
     )
     return v

@@ -142,12 +142,18 @@ def endpoint_label(e: Endpoint) -> str:
     return f"{inert(e.service_type, 60)} endpoint {inert(e.url, 200)}"
 
 
+def endpoint_answer(e: Endpoint) -> str:
+    """What an endpoint answered the sweep's probe: `HTTP 401`, else the error (not inert yet), else
+    `no answer`."""
+    return f"HTTP {e.status_code}" if e.status_code is not None else e.error or "no answer"
+
+
 def judge_endpoint(e: Endpoint) -> Verdict:
     """One public catalog endpoint: did it answer during the sweep?"""
     v = Verdict()
     latency = f" in {e.latency:.3f} s" if e.latency is not None else ""
-    if e.ok:
-        v.add(State.OK, f"{endpoint_label(e)} answered{latency}")
+    if e.ok:  # reachable: the probe sends no token, so a 401 or 404 still proves the endpoint answers
+        v.add(State.OK, f"{endpoint_label(e)} answered {inert(endpoint_answer(e), 60)}{latency}")
     else:
         why = inert(e.error, 200) or (f"HTTP {e.status_code}" if e.status_code else "no answer")
         v.add(State.CRITICAL, f"{endpoint_label(e)} failed: {why}")
@@ -274,10 +280,19 @@ def judge_services(
         judged = [(o, judge(o)) for o in objects]
         part = aggregate([Member(str(o.id), inert(o.id, 200) if comp == "keystone" else label_of(o), v)
                           for o, v in judged], what)
-        notes = [v.summary for o, v in judged
-                 if comp != "keystone" and v.state == State.OK and _is_disabled(o)]
-        if notes and part.state == State.OK:
-            part.findings[0].text += f" ({len(notes)} {'admin down' if comp == 'neutron' else 'disabled'})"
+        if comp == "keystone":  # reachable, but what it answered is no success: say so in the long output;
+            # the status line leaves out a 401, what a token-guarded endpoint (Cinder's /v3/<project>) owes
+            # a probe without a token
+            notes = [v.summary for o, v in judged if v.state == State.OK and (o.status_code or 0) >= 400]
+            counted = sum(1 for o, v in judged
+                          if v.state == State.OK and (o.status_code or 0) >= 400 and o.status_code != 401)
+            note = "answered an error status"
+        else:
+            notes = [v.summary for o, v in judged if v.state == State.OK and _is_disabled(o)]
+            counted = len(notes)
+            note = "admin down" if comp == "neutron" else "disabled"
+        if counted and part.state == State.OK:
+            part.findings[0].text += f" ({counted} {note})"
         if comp == "neutron" and not objects and not (binary or host):
             if found.agents_expected:
                 part.add(State.UNKNOWN, "no neutron agents listed although Neutron announces the agent "

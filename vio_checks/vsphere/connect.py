@@ -14,10 +14,13 @@ mapping in the cloud's clouds.yaml entry; never from a command line. Keys (file 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import ssl
 import stat
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -95,15 +98,35 @@ def credentials_from_cloud(cloud_config: Mapping[str, Any], cloud: str) -> Crede
 
 
 class VCenterSession:
-    """One logged-in vCenter session that counts the SOAP calls it makes (login and logout included)."""
+    """One logged-in vCenter session that counts the SOAP calls it makes (login and logout included).
 
-    def __init__(self, credentials: Credentials, timeout: float = 30.0) -> None:
+    Every socket it opens, pyVmomi's API version request included, has the time left before `deadline`
+    (a time.monotonic() value) as its timeout, taken again before each SOAP call: a vCenter that accepts the
+    connection and never answers ends the session at the deadline with "timed out". (The timeout bounds each
+    wait on the socket: the version request and the login share the one taken when SmartConnect starts.)
+    """
+
+    def __init__(self, credentials: Credentials, deadline: float) -> None:
         self.credentials = credentials
-        self.timeout = timeout
+        self.deadline = deadline
+        self.started = time.monotonic()
+        self.step = "API version request and login"
         self.calls = 0
         self.methods: dict[str, int] = {}
         self.si: Any = None
         self.content: Any = None
+
+    def time_left(self) -> float:
+        """Seconds before the deadline: the timeout of the next socket operation (VSphereError when none)."""
+        left = self.deadline - time.monotonic()
+        if left <= 0.05:
+            raise self.timed_out()
+        return left
+
+    def timed_out(self) -> VSphereError:
+        """The one error of a vCenter that did not answer in time: "timed out after N s ... (step)"."""
+        return VSphereError(f"timed out after {time.monotonic() - self.started:.1f} s waiting for vCenter "
+                            f"{self.credentials.host} ({self.step})")
 
     def open(self) -> VCenterSession:
         """Negotiate the API version, log in and fetch the service content (VSphereError on failure)."""
@@ -114,24 +137,42 @@ class VCenterSession:
         if c.protocol == "https" and not c.insecure:
             context = ssl.create_default_context(cafile=c.cafile or None)
         try:
-            self.si = connect.SmartConnect(
-                protocol=c.protocol, host=c.host, port=c.port, user=c.user, pwd=c.password,
-                sslContext=context, disableSslCertValidation=c.insecure,
-                httpConnectionTimeout=self.timeout, connectionPoolTimeout=-1,
-            )
+            left = self.time_left()
+            # SmartConnect first GETs /sdk/vimServiceVersions.xml over a connection of its own that takes no
+            # timeout: the process default applies to it, so set that for the call's duration. The SOAP
+            # stub's connections (login, then the sweep) take httpConnectionTimeout, tightened per call.
+            with default_socket_timeout(left):
+                self.si = connect.SmartConnect(
+                    protocol=c.protocol, host=c.host, port=c.port, user=c.user, pwd=c.password,
+                    sslContext=context, disableSslCertValidation=c.insecure,
+                    httpConnectionTimeout=left, connectionPoolTimeout=-1,
+                )
             # SmartConnect's own SOAP calls (RetrieveServiceContent, Login) happen before we can count
             self.calls, self.methods = 2, {"RetrieveServiceContent": 1, "Login": 1}
             self._count_calls(self.si._stub)
             self.content = self.si.RetrieveContent()
         except Exception as e:
+            error = self.failure(e, "login failed")
             self.close()
-            raise VSphereError(f"vCenter {c.host}: login failed: {describe(e, c.password)}") from None
+            raise error from None
         return self
+
+    def failure(self, e: BaseException, what: str) -> VSphereError:
+        """The VSphereError for an exception of the session: "timed out ..." for a socket timeout or a spent
+        deadline, else "vCenter HOST: `what`: the error" (password blanked out)."""
+        if isinstance(e, VSphereError):
+            return e
+        if _timeout_in(e) or time.monotonic() >= self.deadline:
+            return self.timed_out()
+        c = self.credentials
+        return VSphereError(f"vCenter {c.host}: {what}: {describe(e, c.password)}")
 
     def _count_calls(self, stub: Any) -> None:
         invoke = stub.InvokeMethod
 
         def counted(mo: Any, info: Any, args: Any) -> Any:
+            self.step = info.wsdlName
+            tighten(stub, self.time_left())
             self.calls += 1
             self.methods[info.wsdlName] = self.methods.get(info.wsdlName, 0) + 1
             return invoke(mo, info, args)
@@ -157,6 +198,43 @@ class VCenterSession:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _timeout_in(e: BaseException | None) -> bool:
+    """A socket timeout is `e` or lies under it (pyVmomi wraps one during login in a HostConnectFault)."""
+    seen = 0
+    while e is not None and seen < 10:
+        if isinstance(e, TimeoutError):
+            return True
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return False
+
+
+@contextlib.contextmanager
+def default_socket_timeout(seconds: float) -> Iterator[None]:
+    """The process's default socket timeout (what a socket opened without one gets) for the block.
+
+    Process-wide: the sweep runs the vCenter layer alone, after the OpenStack part, in one thread.
+    """
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def tighten(stub: Any, seconds: float) -> None:
+    """Give a pyVmomi SoapStubAdapter's connections `seconds` as their timeout: those it opens from now on
+    (httpConnectionTimeout lives in its `schemeArgs`) and the idle ones in its pool, socket included."""
+    args = getattr(stub, "schemeArgs", None)
+    if isinstance(args, dict):
+        args["timeout"] = seconds
+    for entry in list(getattr(stub, "pool", None) or ()):
+        conn = entry[0] if isinstance(entry, tuple) else entry
+        conn.timeout = seconds
+        if getattr(conn, "sock", None) is not None:
+            conn.sock.settimeout(seconds)
 
 
 def describe(e: BaseException, secret: str = "") -> str:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from vio_checks.vsphere import VSphereError
-from vio_checks.vsphere.connect import Credentials, VCenterSession, describe
+from vio_checks.vsphere.connect import Credentials, VCenterSession
 from vio_checks.vsphere.normalize import PROPERTIES, RawObject, Ref, inventory
 from vio_checks.vsphere.records import VSphereInventory
 
@@ -131,21 +131,18 @@ def alarm_names(session: VCenterSession, objects: list[RawObject]) -> dict[str, 
 
 
 def collect(credentials: Credentials, budget: float, page: int = PAGE) -> VSphereInventory:
-    """Log in, sweep and log out within `budget` seconds: the VSphereInventory, or VSphereError (one line)."""
+    """Log in, sweep and log out within `budget` seconds: the VSphereInventory, or VSphereError (one line;
+    "timed out after N s waiting for vCenter HOST (step)" when vCenter did not answer in time)."""
     start_wall, start = time.time(), time.monotonic()
     deadline = start + budget
-    session = VCenterSession(credentials, timeout=max(1.0, budget))
+    session = VCenterSession(credentials, deadline)
     session.open()
     try:
         about = plain(session.content.about) or {}
         objects = retrieve(session, deadline, page)
         names = alarm_names(session, objects) if time.monotonic() < deadline else {}
-    except VSphereError:
-        raise
     except Exception as e:
-        raise VSphereError(
-            f"vCenter {credentials.host}: sweep failed: {describe(e, credentials.password)}"
-        ) from None
+        raise session.failure(e, "sweep failed") from None
     finally:
         session.close()
     return inventory(about, objects, fetched_at=start_wall, seconds=time.monotonic() - start,
