@@ -654,23 +654,27 @@ include "{self.templates}"
     def deploy(self, cloud, *extra: str, expect_host: str | None = None, reload_timeout: float = 60) -> None:
         """`vio-icinga deploy` for the cloud's cached inventory; waits until Icinga runs the new config."""
         t0 = time.monotonic()
-        old_pid = self._worker_pid()
+        old_pid = self.worker_pid()
         r = cloud.run("vio-icinga", "deploy", *self.deploy_args(), *extra,
                       env={"VIO_ICINGA_API_PASSWORD": API_PASSWORD, **DEPLOY_ENV})
         assert r.rc in (0, 1), f"vio-icinga deploy failed:\n{r}\n{self.log_tail()}"  # unchanged / deployed
         if "deployed" not in r.stdout:  # unchanged: nothing uploaded, no reload
             return
-        # A successful stage makes Icinga reload: a new worker process takes over the same port.
-        wait_for(lambda: self._worker_pid() not in (None, old_pid), reload_timeout,
-                 "Icinga to reload the deployed config",
-                 interval=0.1)
-        if expect_host:
-            wait_for(lambda: expect_host in self.last_checks(), 30, f"host {expect_host} after the reload")
+        self.await_reload(old_pid, expect_host, reload_timeout)
         self._levels = None
         self._known = {}
         self.timings["deploy"] = self.timings.get("deploy", 0.0) + time.monotonic() - t0
 
-    def _worker_pid(self) -> int | None:
+    def await_reload(self, old_pid: int | None, expect_host: str | None = None, timeout: float = 60) -> None:
+        """After a deployed stage: wait until a new worker process (not `old_pid`) answers on the port, then,
+        with `expect_host`, until that host is loaded. Polling during the reload itself would meet a dropped
+        connection."""
+        wait_for(lambda: self.worker_pid() not in (None, old_pid), timeout,
+                 "Icinga to reload the deployed config", interval=0.1)
+        if expect_host:
+            wait_for(lambda: expect_host in self.last_checks(), 30, f"host {expect_host} after the reload")
+
+    def worker_pid(self) -> int | None:
         try:
             return int(self.app_status()["pid"])
         except (OSError, urllib.error.URLError, ssl.SSLError, KeyError, ValueError):

@@ -28,7 +28,6 @@ from icinga_e2e import (
     make_pki,
     require,
     running,
-    wait_for,
 )
 
 from vio_checks.icinga.https import tls_context
@@ -106,9 +105,10 @@ def test_deploy_push_and_rootcause_with_python_313_strictness(api, strict_env):
     """deploy, push and rootcause --api-url succeed over TLS as Python 3.13 verifies it."""
     cloud, icinga = api
     args = icinga.deploy_args()
+    old_pid = icinga.worker_pid()
     r = cloud.run("vio-icinga", "deploy", *args, env=strict_env)
     assert r.rc in (0, 1) and "deployed" in r.stdout, str(r)
-    wait_for(lambda: PREFIX in icinga.last_checks(), 60, f"host {PREFIX} after the reload")
+    icinga.await_reload(old_pid, PREFIX)
     r = cloud.run("vio-icinga", "push", "--once", *args, env=strict_env)
     assert r.rc == 0, str(r)
     r = cloud.run("vio-icinga", "rootcause", "web-01", *args, env=strict_env)

@@ -18,7 +18,7 @@ import re
 import time
 
 import pytest
-from icinga_e2e import E2E_SCENARIO, PREFIX, make_pki, wait_for
+from icinga_e2e import E2E_SCENARIO, PREFIX, make_pki
 from test_e2e_icinga import assert_only_nova_compute_alerts, healthy
 
 from .director import APT_PACKAGES, Director, DirectorIcinga2, missing
@@ -70,12 +70,10 @@ def listed(director: Director, what: str) -> dict[str, str]:
 
 def deploy(icinga: DirectorIcinga2, director: Director) -> None:
     """`icingacli director config deploy`, then wait until Icinga runs the new config."""
-    old_pid = icinga._worker_pid()
+    old_pid = icinga.worker_pid()
     out = director.cli("config", "deploy").stdout
     assert "deploy" in out.lower(), out
-    wait_for(lambda: icinga._worker_pid() not in (None, old_pid), 90, "Icinga to reload Director's config",
-             interval=0.2)
-    wait_for(lambda: PREFIX in icinga.last_checks(), 30, f"host {PREFIX} after the reload")
+    icinga.await_reload(old_pid, PREFIX, timeout=90)
 
 
 def import_and_sync(director: Director, ids: dict[str, str], rules: dict[str, str], names) -> None:
