@@ -85,7 +85,7 @@ def judge_set(members: Iterable[SetMember], expected: int | None, what: str, con
         state, text = State.UNKNOWN, f"no {what_} to judge (an empty set is not a redundant one)"
         v.unverified, v.cause = True, f"no {what_} reported"
     elif len(up) == total:
-        state, text = State.OK, f"all {counted(total, what_)} up"
+        state, text = State.OK, f"all {total} {what_} up" if total > 1 else f"1 of {counted(1, what_)} up"
     elif up:
         risk = "at risk" if len(up) == 1 else "reduced redundancy"
         state, text = State.WARNING, f"{risk}: {len(up)} of {counted(total, what_)} up"
