@@ -198,6 +198,47 @@ def notify_script(path: Path, log: Path) -> Path:
     return path
 
 
+# --- one parent per child --------------------------------------------------------------------------------
+
+_DEPENDENCY = re.compile(r'^object Dependency "[^"]*" \{\n(.*?)\n\}', re.S | re.M)
+
+
+def dependency_children(text: str) -> dict[str, list[str]]:
+    """child → its parents, from the Dependency objects of a generated Icinga 2 file (`host` or
+    `host!service`, as Icinga names them)."""
+    out: dict[str, list[str]] = {}
+    for body in _DEPENDENCY.findall(text):
+        f = dict(re.findall(r'^\s*(\w+) = "([^"]*)"$', body, re.M))
+        child = f["child_host_name"] + (f"!{f['child_service_name']}" if "child_service_name" in f else "")
+        parent = f["parent_host_name"] + (f"!{f['parent_service_name']}" if "parent_service_name" in f else "")
+        out.setdefault(child, []).append(parent)
+    return out
+
+
+def assert_one_parent_each(source) -> dict[str, str]:
+    """Every Dependency child has exactly one parent and no Dependency has a redundancy_group: the file
+    means the same on Icinga 2.13 and 2.14. `source`: a generated file's text, or a running Icinga2 (its
+    Dependency objects as loaded, read through the API). Returns child → parent."""
+    if isinstance(source, str):
+        assert not re.search(r"^\s*redundancy_group\s*=", source, re.M), "a redundancy_group was generated"
+        children = dependency_children(source)
+    else:
+        children = {}
+        data = source.api("GET", "/v1/objects/dependencies", {"attrs": [
+            "parent_host_name", "parent_service_name", "child_host_name", "child_service_name",
+            "redundancy_group"]})
+        for r in data["results"]:
+            a = r["attrs"]
+            assert not a.get("redundancy_group"), f"{r['name']} has a redundancy_group"
+            child = a["child_host_name"] + (f"!{a['child_service_name']}" if a.get("child_service_name") else "")
+            parent = a["parent_host_name"] + (f"!{a['parent_service_name']}" if a.get("parent_service_name") else "")
+            children.setdefault(child, []).append(parent)
+    assert children, "no Dependency at all"
+    several = {c: ps for c, ps in children.items() if len(ps) != 1}
+    assert not several, f"children with more than one parent: {several}"
+    return {c: ps[0] for c, ps in children.items()}
+
+
 # --- Icinga 2 ----------------------------------------------------------------------------------------
 
 
