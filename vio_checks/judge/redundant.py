@@ -59,7 +59,7 @@ def _dedupe(members: Iterable[SetMember]) -> tuple[list[SetMember], int]:
 
 
 def _named(members: list[SetMember]) -> str:
-    shown = [inert(m.label) or inert(m.id) for m in members[:MAX_NAMED]]
+    shown = sorted(inert(m.label) or inert(m.id) for m in members)[:MAX_NAMED]
     more = f" (+{len(members) - MAX_NAMED} more)" if len(members) > MAX_NAMED else ""
     return ", ".join(shown) + more
 

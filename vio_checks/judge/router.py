@@ -184,8 +184,8 @@ def l3_agent_member(a: Agent, now: float) -> SetMember:
     label = agent_label(a)
     if unreported(a):
         return SetMember(a.id, label, UNVERIFIED, unreported(a))
-    if not serves(a):
-        return SetMember(a.id, label, DOWN, not_serving(a, now))
+    if not serves(a):  # `neutron-l3-agent@net-02 dead (last heartbeat 10:42)`: the label is the member's
+        return SetMember(a.id, label, DOWN, not_serving(a, now).removeprefix(label).strip())
     return SetMember(a.id, label, UP)
 
 
