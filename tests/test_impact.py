@@ -434,6 +434,33 @@ def test_rootcause_from_the_inventory(cloud):
     assert states["vm"] == "DOWN" and states["hypervisor"] == "DOWN" and states["router"] == "UP"
 
 
+def test_impact_and_rootcause_through_the_l3_agents_set(cloud):
+    """The HA router router-a hangs below its l3-agents set alone; rootcause judges the set as the
+    generated service does (check_vio_router --l3-agents): one dead agent is no cause, both are."""
+    r = cloud.run("vio-icinga", "impact", "L3 agents of router router-a", "--json")
+    assert r.rc == 0, str(r)
+    data = json.loads(r.stdout)
+    assert data["object"]["kind"] == "l3-agents" and data["counts"] == {"router": 1, "interface": 2}
+    rid = data["object"]["name"].split("!l3-agents-")[1]
+    assert cloud.run("vio-icinga", "impact", f"l3-agents-{rid}").lines[0].startswith(
+        "L3 agents of router router-a: 1 router, 2 interfaces")
+    # vio-network-02 hosts router-a only: no service of its own (the set reports it)
+    assert cloud.run("vio-icinga", "impact", "neutron-l3-agent@vio-network-02").rc == 3
+    cloud.sim.patch("agents", "neutron-l3-agent@vio-network-02", alive=False)
+    cloud.sweep()
+    r = cloud.run("vio-icinga", "rootcause", "web-01-eth0", "--json")
+    data = json.loads(r.stdout)
+    assert r.rc == 0 and data["cause"] is None, str(r)  # a WARNING set passes: the router has a way out
+    states = {c["kind"]: c["state"] for c in data["chain"]}
+    assert states["l3-agents"] == "WARNING" and states["router"] == "UP", states
+    cloud.sim.patch("agents", "neutron-l3-agent@vio-network-01", alive=False)
+    cloud.sweep()
+    r = cloud.run("vio-icinga", "rootcause", "web-01-eth0")
+    assert r.rc == 0, str(r)
+    assert "of VM web-01 is affected because router router-a is DOWN" in r.lines[0], str(r)
+    assert "(cause: L3 agents of router router-a CRITICAL: router router-a: all 2 L3 agents down" in r.lines[0]
+
+
 def test_rootcause_from_a_stale_inventory_carries_the_stale_note(cloud):
     """rootcause judges as the executables do: a stale inventory's note is in every judged object's line,
     as the executable (and push) print it."""
