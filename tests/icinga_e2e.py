@@ -198,6 +198,46 @@ def notify_script(path: Path, log: Path) -> Path:
     return path
 
 
+# --- one parent per child --------------------------------------------------------------------------------
+
+_DEPENDENCY = re.compile(r'^object Dependency "[^"]*" \{\n(.*?)\n\}', re.S | re.M)
+
+
+def dependency_children(text: str) -> dict[str, list[str]]:
+    """child → its parents, from the Dependency objects of a generated Icinga 2 file (`host` or
+    `host!service`, as Icinga names them)."""
+    out: dict[str, list[str]] = {}
+    for body in _DEPENDENCY.findall(text):
+        f = dict(re.findall(r'^\s*(\w+) = "([^"]*)"$', body, re.M))
+        child = f["child_host_name"] + (f"!{f['child_service_name']}" if "child_service_name" in f else "")
+        parent = f["parent_host_name"] + (f"!{f['parent_service_name']}" if "parent_service_name" in f else "")
+        out.setdefault(child, []).append(parent)
+    return out
+
+
+def assert_one_parent_each(source) -> dict[str, str]:
+    """Every Dependency child has exactly one parent and no Dependency has a redundancy_group: the file
+    means the same on Icinga 2.13 and 2.14. `source`: a generated file's text, or a running Icinga2 (its
+    Dependency objects as loaded, read through the API). Returns child → parent."""
+    if isinstance(source, str):
+        assert not re.search(r"^\s*redundancy_group\s*=", source, re.M), "a redundancy_group was generated"
+        children = dependency_children(source)
+    else:
+        children = {}
+        # every attribute: naming redundancy_group would be a 400 on 2.13, which has no such attribute
+        data = source.api("GET", "/v1/objects/dependencies")
+        for r in data["results"]:
+            a = r["attrs"]
+            assert not a.get("redundancy_group"), f"{r['name']} has a redundancy_group"
+            child = a["child_host_name"] + (f"!{a['child_service_name']}" if a.get("child_service_name") else "")
+            parent = a["parent_host_name"] + (f"!{a['parent_service_name']}" if a.get("parent_service_name") else "")
+            children.setdefault(child, []).append(parent)
+    assert children, "no Dependency at all"
+    several = {c: ps for c, ps in children.items() if len(ps) != 1}
+    assert not several, f"children with more than one parent: {several}"
+    return {c: ps[0] for c, ps in children.items()}
+
+
 # --- Icinga 2 ----------------------------------------------------------------------------------------
 
 
@@ -998,3 +1038,93 @@ define contactgroup {{
         while time.time() < newest + 1:
             time.sleep(0.05)
         return super().check(names, timeout)
+
+
+# --- the HA router story (any Icinga 2 version: 2.13 here, 2.14 in a Debian 13 root) ----------------------
+
+#: The E2E_SCENARIO's HA router, its active and standby L3 agents (the simulator makes the first alive one
+#: active), and the single-agent router that shares the active one.
+HA_ROUTER, ACTIVE_AGENT, STANDBY_AGENT = "router-a", "neutron-l3-agent@vio-network-01", "neutron-l3-agent@vio-network-02"
+
+
+def problem_lines(core: Core, name: str, state: str | None = None) -> list[str]:
+    """The PROBLEM notifications the core sent for one object (in one state, when given)."""
+    return [line for line in core.notifications() if line.split()[0] == name and line.split()[1] == "PROBLEM"
+            and (state is None or line.split()[2:3] == [state])]
+
+
+def ha_router_story(cloud, icinga: Icinga2) -> dict[str, float]:
+    """An HA router's L3 agents on a deployed E2E_SCENARIO cloud, as Icinga itself decides (any version):
+
+    0. healthy: everything UP/OK and quiet; the router's one parent is its l3-agents set, every Dependency
+       child has one parent (no redundancy_group).
+    1. the standby L3 agent dies: the router stays UP and reachable, so do the interfaces behind it; the
+       l3-agents service WARNs and is the only notification.
+    2. the router then goes ERROR: it is DOWN, reachable, and notified once (nothing else).
+    3. the active agent dies too (the router ACTIVE again in Neutron): the l3-agents service turns CRITICAL
+       and pages once; the router is unreachable and quiet, so is everything behind it; the dead active
+       agent's own service (it also hosts router-b) pages once for router-b's loss.
+
+    Returns the seconds each step took (drive included)."""
+    timings: dict[str, float] = {}
+    t0 = time.monotonic()
+    objs = icinga.drive()
+    bad = [str(o) for o in objs.values() if o.state != 0 or not o.reachable]
+    assert not bad, "not everything is UP/OK on the healthy cloud:\n" + "\n".join(bad)
+    assert icinga.notifications() == [], icinga.report()
+    router = icinga.one("router", vio_name=HA_ROUTER).name
+    agents = icinga.one("l3-agents", vio_router=HA_ROUTER).name
+    parents = assert_one_parent_each(icinga)
+    assert parents[router] == agents and agents not in parents, parents
+    behind = [o.name for o in icinga.below(router)]
+    assert behind and all(o.vars["vio_kind"] == "interface" for o in icinga.below(router)), behind
+    timings["healthy"] = time.monotonic() - t0
+
+    # 1. the standby dies
+    t0 = time.monotonic()
+    cloud.sim.patch("agents", STANDBY_AGENT, alive=False)
+    cloud.sweep()
+    objs = icinga.drive()
+    a, r = objs[agents], objs[router]
+    assert (a.state, a.hard, a.reachable) == (WARNING, True, True), str(a)
+    assert "at risk: 1 of 2 L3 agents up" in a.output and STANDBY_AGENT in a.output, str(a)
+    assert (r.state, r.reachable) == (UP, True), str(r)
+    for name in behind:
+        assert objs[name].state == OK and objs[name].reachable, str(objs[name])
+    assert icinga.notified() == [agents], icinga.report()
+    assert len(problem_lines(icinga, agents)) == 1, icinga.report()
+    timings["standby dies"] = time.monotonic() - t0
+
+    # 2. the router goes ERROR: reachable (its set is only WARNING), notified once
+    t0 = time.monotonic()
+    icinga.clear_notifications()
+    cloud.sim.patch("routers", HA_ROUTER, status="ERROR")
+    cloud.sweep()
+    objs = icinga.drive()
+    r = objs[router]
+    assert (r.state, r.hard, r.reachable) == (DOWN, True, True), str(r)
+    assert "is ERROR" in r.output, str(r)
+    assert icinga.notified() == [router], icinga.report()
+    assert len(problem_lines(icinga, router)) == 1, icinga.report()
+    timings["router ERROR"] = time.monotonic() - t0
+
+    # 3. both agents dead: the set is CRITICAL and pages once; the router is cut off and quiet
+    t0 = time.monotonic()
+    icinga.clear_notifications()
+    cloud.sim.patch("routers", HA_ROUTER, status="ACTIVE")
+    cloud.sim.patch("agents", ACTIVE_AGENT, alive=False)
+    cloud.sweep()
+    objs = icinga.drive()
+    a, r = objs[agents], objs[router]
+    assert (a.state, a.hard, a.reachable) == (CRITICAL, True, True), str(a)
+    assert "all 2 L3 agents down" in a.output, str(a)
+    assert (r.state, r.reachable) == (DOWN, False), str(r)
+    own = f"{PREFIX}!{ACTIVE_AGENT}"
+    assert objs[own].state == CRITICAL and objs[own].reachable, str(objs[own])
+    assert icinga.notified() == sorted([agents, own]), icinga.report()
+    assert len(problem_lines(icinga, agents, "CRITICAL")) == 1 and len(problem_lines(icinga, own)) == 1, \
+        icinga.report()
+    for name in [router, *behind]:
+        assert not objs[name].reachable and not problem_lines(icinga, name), str(objs[name])
+    timings["both agents dead"] = time.monotonic() - t0
+    return timings

@@ -115,6 +115,73 @@ def test_router_ha_state(healthy_cloud):
     assert r.perfdata["agents_active"] == 1
 
 
+def test_router_l3_agents_as_one_redundant_set(healthy_cloud):
+    """--l3-agents: the HA router's hosting L3 agents judged as one redundant set (the router's one parent
+    in the generated config); the aggregate leaves their loss to it with --leave-l3-redundancy."""
+    cloud = healthy_cloud
+    net1, net2 = "neutron-l3-agent@vio-network-01", "neutron-l3-agent@vio-network-02"
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router", "--l3-agents")
+    expect(r, 0, "VIO ROUTER OK - router shop-router: all 2 L3 agents up")
+    assert (r.perfdata["up"], r.perfdata["expected"], r.perfdata["down"], r.perfdata["unverified"]) == (2, 2, 0, 0)
+    assert "up=2;2:;1:;0;2" in r.lines[0]
+    r = cloud.run("check_vio_router", "--name", "backoffice-router", "--l3-agents")  # one agent: a set of one
+    expect(r, 0, "VIO ROUTER OK - router backoffice-router: 1 of 1 L3 agent up")
+
+    # an agent more is expected than hosts it (the generator's --expect-agents): the missing one is not up
+    r = cloud.run("check_vio_router", "--name", "shop-router", "--l3-agents", "--expect-agents", "3")
+    expect(r, 1, "VIO ROUTER WARNING - router shop-router: reduced redundancy: 2 of 3 L3 agents up (1 expected "
+                 "member not reported)")
+    assert r.perfdata["unverified"] == 1
+    # the standby no longer hosts it at all: an HA router still expects two
+    cloud.sim.patch("agents", net2, routers=[])
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router", "--l3-agents")
+    expect(r, 1, "VIO ROUTER WARNING - router shop-router: at risk: 1 of 2 L3 agents up (1 expected member not "
+                 "reported)")
+    cloud.sim.patch("agents", net2, routers=["shop-router"])
+
+    # the standby dies: the set is at risk, the router itself stays OK-ish (its own check WARNs)
+    cloud.sim.patch("agents", net2, alive=False)
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router", "--l3-agents")
+    expect(r, 1, f"VIO ROUTER WARNING - router shop-router: at risk: 1 of 2 L3 agents up (down: {net2})")
+    assert f"down: {net2}: dead (last heartbeat " in r.stdout
+    assert (r.perfdata["up"], r.perfdata["down"]) == (1, 1)
+    r = cloud.run("check_vio_router")
+    expect(r, 1, "VIO ROUTER WARNING - 1 WARNING of 2 routers: shop-router: HA router with 1 of 2 hosting L3 agents")
+    r = cloud.run("check_vio_router", "--leave-l3-redundancy")  # its l3-agents service reports it: one page
+    expect(r, 0, "VIO ROUTER OK - all 2 routers OK")
+    r = cloud.run("check_vio_router", "--name", "shop-router", "--leave-l3-redundancy")
+    expect(r, 0, "VIO ROUTER OK - shop-router is ACTIVE, 1 of 2 hosting L3 agents alive")
+    assert f"1 of 2 hosting L3 agents dead: {net2} (left to its l3-agents service: --leave-l3-redundancy)" in r.stdout
+
+    # an admin-down agent serves no router: down
+    cloud.sim.patch("agents", net2, alive=True, admin_state_up=False)
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router", "--l3-agents")
+    expect(r, 1, "VIO ROUTER WARNING - router shop-router: at risk: 1 of 2 L3 agents up")
+    assert "admin down" in r.stdout
+
+    # both dead: CRITICAL, and the aggregate still leaves no CRITICAL router unreported (its host pages)
+    cloud.sim.patch("agents", net1, alive=False)
+    cloud.sim.patch("agents", net2, alive=False, admin_state_up=True)
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router", "--l3-agents")
+    expect(r, 2, f"VIO ROUTER CRITICAL - router shop-router: all 2 L3 agents down (down: {net1}, {net2})")
+    assert (r.perfdata["up"], r.perfdata["down"], r.perfdata["unverified"]) == (0, 2, 0)
+
+    # Neutron leaves out whether the agents are alive: none verified up is UNKNOWN, never CRITICAL or OK
+    cloud.sim.fault("agents", missing_fields={"agents": ["alive"]})
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router", "--l3-agents")
+    expect(r, 3, "VIO ROUTER UNKNOWN - router shop-router: none of 2 L3 agents verified up (unverified: ")
+    assert r.perfdata["unverified"] == 2
+
+    r = cloud.run("check_vio_router", "--l3-agents")
+    expect(r, 3, "VIO ROUTER UNKNOWN - bad option: --l3-agents judges one router's L3 agents: give --id or --name")
+
+
 HOSTILE_NAMES = [
     "evil\nVIO ROUTER OK - all fine | forged=1;;;0;1",
     "a|b|c",

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from icinga_e2e import assert_one_parent_each
 from icinga_helpers import ICINGA_DIR, small_inventory, store_inventory, uid
 
 from vio_checks.icinga import deploy as d
@@ -193,7 +194,7 @@ def test_deploy_then_unchanged_then_changed(cache):
         files = api.active_files()
         assert list(files) == [f"conf.d/{P}.conf"]
         assert f'object Host "{P}-vm-{uid("vm", "web-01")}"' in files[f"conf.d/{P}.conf"]
-        assert "redundancy_group" not in files[f"conf.d/{P}.conf"]  # /v1/status said 2.13
+        assert_one_parent_each(files[f"conf.d/{P}.conf"])
         posts = [r for r in api.requests if r[0] == "POST"]
 
         again = deploy(cache, api.url)
@@ -211,16 +212,20 @@ def test_deploy_then_unchanged_then_changed(cache):
         assert len(api.packages["vio-checks"]["stages"]) == 1  # the old stages were deleted
 
 
-def test_dialect_follows_the_icinga_version(cache):
-    with FakeIcinga(version="v2.14.2") as api:
-        # our fake validates with this machine's icinga2 (2.13), which rejects 2.14's redundancy_group:
-        # exactly how a stage fails validation
-        p = deploy(cache, api.url)
-        assert p.returncode == 2, p.stderr
-        assert "rejected stage" in p.stderr and "redundancy_group" in p.stderr
-        assert api.packages["vio-checks"]["active"] == ""  # nothing activated
-        ok = deploy(cache, api.url, "--icinga-version", "2.13")
-        assert ok.returncode == 1, ok.stderr
+def test_the_same_file_is_deployed_for_every_icinga_version(cache):
+    """No dialect: whichever version /v1/status reports (or --icinga-version names), the same file is
+    uploaded, and it passes validation (the fake validates with this machine's icinga2, 2.13); the HA
+    router has one parent, its l3-agents set. Deploy still says which version it deployed to."""
+    deployed = {}
+    for version, extra in (("v2.13.6", ()), ("v2.14.6", ()), ("v2.14.6", ("--icinga-version", "2.13"))):
+        with FakeIcinga(version=version) as api:
+            p = deploy(cache, api.url, *extra)
+            assert p.returncode == 1, p.stderr
+            want = extra[1] if extra else version[1:5]
+            assert p.stdout.rstrip().endswith(f"(Icinga {want})"), p.stdout
+            deployed[(version, extra)] = api.active_files()[f"conf.d/{P}.conf"]
+    assert len(set(deployed.values())) == 1
+    assert_one_parent_each(next(iter(deployed.values())))
 
 
 def test_other_files_in_the_package_are_kept(cache):

@@ -56,7 +56,9 @@ def test_dependency_apply_rules_set_what_the_template_sets():
     template = director.parse_templates((ICINGA_DIR / "templates.conf").read_text())["Dependency"]["vio-dependency"]
     want = {k: v for k, v in template.items() if k not in ("object_name", "object_type")}
     rules = re.findall(r"^apply Dependency .*?\n\}", DEPENDENCIES.read_text(), re.S | re.M)
-    assert len(rules) == 4
+    assert len(rules) == 2  # host and service: one parent each, no redundancy_group on any version
+    assert not re.search(r"^\s*redundancy_group\s*=", DEPENDENCIES.read_text(), re.M)
+    assert "Dictionary" not in DEPENDENCIES.read_text()
     for rule in rules:
         got = dict(re.findall(r"^  (disable_checks|disable_notifications|ignore_soft_states) = (true|false)$", rule,
                               re.M))
@@ -105,8 +107,12 @@ def test_export_one_record_per_object_with_its_parent(make_cloud):
         assert vm["vars"]["vio_vm_id"] == vm["vars"]["vio_id"] and vm["template"] == "vio-vm-host"
         assert vm["display_name"] == vm["vars"]["vio_name"] and vm["address"]
     ha = next(h for h in by_kind["router"] if h["display_name"] == "router-a")
-    assert ha["vars"]["vio_parent"] == {f"neutron-l3-agent@vio-network-0{i}": f"{PREFIX}!neutron-l3-agent@vio-network-0{i}"
-                                        for i in (1, 2)}
+    # the HA router's one parent: its L3 agents as one set (a service of the cloud host)
+    assert ha["vars"]["vio_parent"] == f"{PREFIX}!l3-agents-{ha['vars']['vio_id']}"
+    agents = services[ha["vars"]["vio_parent"]]
+    assert agents["vars"]["vio_kind"] == "l3-agents" and "vio_parent" not in agents["vars"]
+    assert agents["vars"]["vio_router_l3_agents"] is True and agents["vars"]["vio_router_id"] == ha["vars"]["vio_id"]
+    assert all(isinstance(r["vars"].get("vio_parent", ""), str) for r in [*hosts.values(), *services.values()])
     capacity = next(s for s in services.values() if s["vars"]["vio_kind"] == "capacity")
     assert capacity["key"] == f"{capacity['host']}!capacity" and capacity["vars"]["vio_hypervisor_state_only"] is False
     aggregate = services[f"{PREFIX}!vms"]

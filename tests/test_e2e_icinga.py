@@ -34,6 +34,8 @@ from icinga_e2e import (
     PREFIX,
     UP,
     Icinga2,
+    assert_one_parent_each,
+    ha_router_story,
     make_pki,
     require,
     running,
@@ -128,7 +130,7 @@ def test_healthy_cloud_everything_up_and_ok(e2e):
     objs = healthy(icinga)
     kinds = sorted({o.vars.get("vio_kind") for o in objs.values()})
     assert kinds == ["aggregate", "capacity", "cloud", "compute-service", "hypervisor", "interface",
-                     "l3-agent", "router", "vm", "volume", "volume-service"]
+                     "l3-agent", "l3-agents", "router", "vm", "volume", "volume-service"]
     assert all(o.hard and o.checked for o in objs.values())
     # the generated tree as Icinga loaded it: each VM below its hypervisor, each hypervisor below its
     # nova-compute service, each interface below the router of its network
@@ -138,6 +140,10 @@ def test_healthy_cloud_everything_up_and_ok(e2e):
         assert parents[vm.name] == {hv.name}
     for hv in icinga.find("hypervisor"):
         assert parents[hv.name] == {f"{PREFIX}!nova-compute@{hv.vars['vio_compute_host']}"}
+    # one parent per Dependency child, as Icinga loaded them: the HA router's is its l3-agents set
+    dependency_parents = assert_one_parent_each(icinga)
+    ha = icinga.one("router", vio_name="router-a")
+    assert dependency_parents[ha.name] == icinga.one("l3-agents", vio_router="router-a").name
 
 
 # --- 2. a hypervisor goes down --------------------------------------------------------------------------------
@@ -333,6 +339,18 @@ def test_router_failure_makes_interfaces_on_its_network_unreachable(e2e):
         assert vm.state == UP and vm.reachable, str(vm)  # the VMs themselves are fine
     for port in icinga.find("interface", vio_network="net-a"):
         assert port.state == OK and port.reachable, str(port)
+
+
+# --- 6b. an HA router and its L3 agents ---------------------------------------------------------------------
+
+
+def test_ha_router_standby_dies_then_error_then_both_agents_dead(e2e, request):
+    """The HA router depends on its L3 agents as one set (the l3-agents service) alone, so the same file
+    means the same on Icinga 2.13 and 2.14: the standby's death is the set's WARNING only (the router stays
+    reachable), the router's later ERROR pages once, both agents dead is the set's CRITICAL once."""
+    cloud, icinga = e2e
+    timings = ha_router_story(cloud, icinga)
+    request.node.user_properties.append(("story", json.dumps({k: round(v, 2) for k, v in timings.items()})))
 
 
 # --- 7. a cluster fills up --------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from icinga_e2e import assert_one_parent_each
 from icinga_helpers import (
     HOSTILE,
     ICINGA_DIR,
@@ -171,17 +172,16 @@ def test_a_service_cannot_inherit_a_value_setting_from_its_host():
 
 
 @needs_icinga2
-def test_redundancy_group_only_for_icinga_2_14(tmp_path):
-    old = render(small_inventory(), icinga_version=(2, 13, 0))
-    new = render(small_inventory(), icinga_version=(2, 14, 2))
-    assert "redundancy_group" not in old
-    assert new.count('redundancy_group = "l3-agents"') == 2  # the HA router's two agents
-    assert old.count(f'child_host_name = "{P}-router-{uid("router", "ha")}"') == 2  # 2.13: several = redundant
-    # the gate matters: Debian 12's icinga2 (2.13) rejects the attribute
-    v = validate_icinga2([write(tmp_path, "new.conf", new)], ICINGA_DIR)
-    if v.ok:
-        pytest.skip("this icinga2 knows redundancy_group (2.14+)")
-    assert "redundancy_group" in v.errors()
+def test_one_file_for_every_icinga_version_and_one_parent_each(tmp_path):
+    """The HA router's two L3 agents are one set, its one parent: no redundancy_group (2.13 rejects it,
+    2.14 needs it for several parents), and the file validates with this machine's icinga2."""
+    text = render(small_inventory())
+    children = assert_one_parent_each(text)
+    ha_set = f"{P}!l3-agents-{uid('router', 'ha')}"
+    assert children[f"{P}-router-{uid('router', 'ha')}"] == ha_set
+    assert ha_set not in children  # the set hangs below the cloud host (its own host) alone
+    assert "Icinga 2." not in text.splitlines()[0]  # the header names no version either
+    ok(validate_icinga2([write(tmp_path, "vio.conf", text)], ICINGA_DIR))
 
 
 @needs_icinga2
@@ -351,6 +351,62 @@ def test_errors_are_one_line_with_exit_2(tmp_path, cache):
     assert nested.returncode == 1  # missing parent directories are created
 
 
+def test_generate_writes_the_same_file_for_every_icinga_version(cache):
+    """No dialect: --icinga-version (2.13, 2.14, or none) changes nothing in the file."""
+    texts = {v: generate(cache, "--output", "-", *(("--icinga-version", v) if v else ())) for v in
+             (None, "2.13", "2.14", "2.14.6")}
+    assert all(p.returncode == 0 for p in texts.values()), [p.stderr for p in texts.values()]
+    assert len({p.stdout for p in texts.values()}) == 1
+    assert_one_parent_each(texts[None].stdout)
+
+
+def fake_icinga2(tmp_path: Path, version_output: str) -> Path:
+    """An icinga2 that says `version_output` to --version and runs this machine's icinga2 for the rest."""
+    real = shutil.which("icinga2") or "/usr/sbin/icinga2"
+    path = tmp_path / "bin" / "icinga2"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(f'#!/bin/sh\nif [ "$1" = "--version" ]; then echo \'{version_output}\'; exit 0; fi\n'
+                    f'exec {real} "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+@needs_icinga2
+def test_validate_reads_the_version_of_the_icinga2_it_runs(tmp_path, cache):
+    """generate --validate asks the binary it validates with (`icinga2 --version`); an explicit
+    --icinga-version stays an override, and one that disagrees with that binary is an error (exit 2, one
+    line, nothing written). The file is the same whichever version validated it."""
+    real = subprocess.run([shutil.which("icinga2") or "/usr/sbin/icinga2", "--version"], capture_output=True,
+                          text=True).stdout
+    local = re.search(r"\(version: r?v?(\d+\.\d+\.\d+)", real).group(1)
+    first = generate(cache, "--output", tmp_path / "a.conf", "--validate")
+    assert first.returncode == 1, first.stderr
+    assert f"(icinga2 daemon -C of Icinga {local}, " in first.stdout
+
+    fake = fake_icinga2(tmp_path, "icinga2 - The Icinga 2 network monitoring daemon (version: v2.14.6)")
+    second = generate(cache, "--output", tmp_path / "b.conf", "--validate", "--icinga2-bin", fake)
+    assert second.returncode == 1, second.stderr
+    assert "(icinga2 daemon -C of Icinga 2.14.6, " in second.stdout
+    assert (tmp_path / "a.conf").read_bytes() == (tmp_path / "b.conf").read_bytes()
+    agree = generate(cache, "--output", tmp_path / "c.conf", "--validate", "--icinga2-bin", fake,
+                     "--icinga-version", "2.14")
+    assert agree.returncode == 1, agree.stderr
+
+    clash = generate(cache, "--output", tmp_path / "d.conf", "--validate", "--icinga2-bin", fake,
+                     "--icinga-version", "2.13")
+    assert clash.returncode == 2 and clash.stderr.count("\n") == 1, clash.stderr
+    assert clash.stderr == (f"vio-icinga: --icinga-version 2.13 disagrees with {fake}, which --validate runs: it "
+                            "is Icinga 2.14.6 (drop --icinga-version, or give --icinga2-bin of that version)\n")
+    assert not (tmp_path / "d.conf").exists()
+    # without --validate no binary is asked: the override is taken as it is
+    assert generate(cache, "--output", tmp_path / "e.conf", "--icinga-version", "2.13").returncode == 1
+
+    mute = fake_icinga2(tmp_path, "icinga2 (no version here)")
+    p = generate(cache, "--output", tmp_path / "f.conf", "--validate", "--icinga2-bin", mute)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert "--version did not say which Icinga version it is: icinga2 (no version here)" in p.stderr
+
+
 @needs_icinga2
 def test_demo_cloud_generate_validate(demo_cloud, tmp_path):
     out = tmp_path / "out"
@@ -484,7 +540,7 @@ def test_validate_says_what_and_checks_the_live_tree(tmp_path, cache):
     out.mkdir()
     first = generate(cache, "--output", out, "--validate")
     assert first.returncode == 1 and "validated " in first.stdout and "with the shipped files of " in \
-        first.stdout and "(icinga2 daemon -C, " in first.stdout, first.stdout
+        first.stdout and "(icinga2 daemon -C of Icinga 2." in first.stdout, first.stdout
     old = etc / "conf.d" / "vio-old.conf"  # the admin's earlier copy, under another name
     shutil.copy(out / f"{P}.conf", old)
     inv = small_inventory()  # web-01 migrates: the new file differs

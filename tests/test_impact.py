@@ -9,7 +9,7 @@ import json
 
 import pytest
 from icinga_e2e import E2E_SCENARIO, PREFIX, free_port
-from icinga_helpers import small_inventory
+from icinga_helpers import small_inventory, uid
 
 from vio_checks import topology as t
 from vio_checks.icinga import analysis as im
@@ -21,7 +21,8 @@ P = "vio-demo-RegionOne"
 HV8 = f"{P}-hv-53a9793a-9805-5c31-af66-a36a7dac316f"  # domain-c8.5f2e (UUID id)
 HV9 = f"{P}-hv-domain-c9_Cluster-B-8645ce6f"  # Nova integer id 2, named by hypervisor_hostname
 NOVA1, NOVA2 = f"{P}!nova-compute@vio-compute-01", f"{P}!nova-compute@vio-compute-02"
-L3_1, L3_2 = f"{P}!neutron-l3-agent@vio-net-01", f"{P}!neutron-l3-agent@vio-net-02"
+L3_2 = f"{P}!neutron-l3-agent@vio-net-02"  # vio-net-01 hosts the HA router only: its set reports it
+HA_SET = f"{P}!l3-agents-{uid('router', 'ha')}"  # the HA router's L3 agents, one redundant set
 
 
 @pytest.fixture(scope="module")
@@ -100,9 +101,15 @@ def test_impact_is_transitive_through_services_and_hosts(topo):
 def test_impact_of_a_router_and_its_l3_agents(topo):
     router = by_name(topo, t.ROUTER, "router-ha")
     assert im.impact(topo, router).counts == {t.INTERFACE: 1}
-    # both L3 agents reach the HA router's interfaces; the single-agent router hangs below net-02 only
-    assert im.impact(topo, topo.get(L3_1)).counts == {t.ROUTER: 1, t.INTERFACE: 1}
-    assert im.impact(topo, topo.get(L3_2)).counts == {t.ROUTER: 2, t.INTERFACE: 2}
+    # the HA router and its interfaces hang below its l3-agents set alone; the single-agent router below
+    # its agent vio-net-02 (which also is a member of the set, but no longer a parent of the HA router)
+    assert im.impact(topo, topo.get(HA_SET)).counts == {t.ROUTER: 1, t.INTERFACE: 1}
+    assert [n.key for n in im.impact(topo, topo.get(HA_SET)).dependents][0] == router.key
+    assert im.impact(topo, topo.get(L3_2)).counts == {t.ROUTER: 1, t.INTERFACE: 1}
+    assert router.key not in {n.key for n in im.impact(topo, topo.get(L3_2)).dependents}
+    assert rs.resolve(topo, f"l3-agents-{uid('router', 'ha')}").key == HA_SET
+    assert rs.describe(topo, topo.get(HA_SET)) == "L3 agents of router router-ha"
+    assert im.plural(1, t.L3_AGENTS) == "1 L3 agent set"
 
 
 def test_impact_json_and_text(topo):
@@ -151,8 +158,8 @@ def test_chain_lists_every_parent_once_by_distance(topo):
     depth = {n.key: d for n, d in links}
     vm, router = port.host, port.parents[0]
     assert depth[port.key] == 0 and depth[router] == 1 and depth[vm] == 1
-    assert depth[HV8] == 2 and depth[L3_1] == 2 and depth[L3_2] == 2
-    assert depth[NOVA1] == 3 and depth[P] == 3  # the cloud host first met above the L3 agents
+    assert depth[HV8] == 2 and depth[HA_SET] == 2 and L3_2 not in depth  # one parent: the set
+    assert depth[NOVA1] == 3 and depth[P] == 3  # the cloud host first met above the set
 
 
 def test_rootcause_names_the_topmost_failing_parent(topo):
@@ -185,19 +192,24 @@ def test_rootcause_when_all_is_well_or_the_problem_is_its_own(topo):
     assert "every parent is fine, so the problem is its own: web-01 is ERROR" in im.message(topo, a, 0)
 
 
-def test_warning_parent_does_not_block_and_redundant_parents_all_must_fail(topo):
+def test_warning_parent_does_not_block_and_a_redundant_set_fails_as_one(topo):
     router = by_name(topo, t.ROUTER, "router-ha")
     port = next(n for n in topo.nodes.values() if n.kind == t.INTERFACE and n.parents == (router.key,))
-    # a WARNING service passes a dependency (Icinga's default states filter): not a cause
-    a = im.analyse(topo, router, states(topo, {L3_1: (1, "degraded")}), "icinga")
+    # one of two L3 agents down: the set is WARNING, which passes a dependency (Icinga's default states
+    # filter): the HA router still has a way out, and the set is not a cause
+    one = states(topo, {HA_SET: (1, "VIO ROUTER WARNING - router router-ha: at risk: 1 of 2 L3 agents up"),
+                        L3_2: (2, "dead")})
+    a = im.analyse(topo, router, one, "icinga")
     assert a.via is None and a.cause is None
-    # one of two redundant L3 agents down: the HA router still has a way out
-    one = states(topo, {L3_1: (2, "dead"), router.key: (0, "VIO ROUTER WARNING - 1 of 2 agents dead")})
-    assert im.analyse(topo, router, one, "icinga").via is None
-    # both down: the router (and what hangs below it) is cut off, through the first of them
-    both = states(topo, {L3_1: (2, "dead"), L3_2: (2, "dead"), router.key: (1, "VIO ROUTER CRITICAL")})
+    # a member's own service failing is no cause of the HA router: the set is its one parent
+    assert im.blocking_parents(topo, router.key, one) == []
+    # both down: the set is CRITICAL, and the router (and what hangs below it) is cut off through it
+    both = states(topo, {HA_SET: (2, "VIO ROUTER CRITICAL - router router-ha: all 2 L3 agents down"),
+                         L3_2: (2, "dead"), router.key: (1, "VIO ROUTER CRITICAL")})
     a = im.analyse(topo, port, both, "icinga")
-    assert a.via.key == router.key and a.cause.key == L3_1
+    assert a.via.key == router.key and a.cause.key == HA_SET
+    assert im.message(topo, a, 0).startswith(f"{rs.describe(topo, port)} is unreachable because router router-ha")
+    assert "(cause: L3 agents of router router-ha CRITICAL" in im.message(topo, a, 0)
 
 
 def test_analysis_json_and_text(topo):
@@ -420,6 +432,33 @@ def test_rootcause_from_the_inventory(cloud):
     assert data["via"]["kind"] == "vm" and data["cause"]["name"] == f"{PREFIX}!nova-compute@vio-compute-01"
     states = {c["kind"]: c["state"] for c in data["chain"]}
     assert states["vm"] == "DOWN" and states["hypervisor"] == "DOWN" and states["router"] == "UP"
+
+
+def test_impact_and_rootcause_through_the_l3_agents_set(cloud):
+    """The HA router router-a hangs below its l3-agents set alone; rootcause judges the set as the
+    generated service does (check_vio_router --l3-agents): one dead agent is no cause, both are."""
+    r = cloud.run("vio-icinga", "impact", "L3 agents of router router-a", "--json")
+    assert r.rc == 0, str(r)
+    data = json.loads(r.stdout)
+    assert data["object"]["kind"] == "l3-agents" and data["counts"] == {"router": 1, "interface": 2}
+    rid = data["object"]["name"].split("!l3-agents-")[1]
+    assert cloud.run("vio-icinga", "impact", f"l3-agents-{rid}").lines[0].startswith(
+        "L3 agents of router router-a: 1 router, 2 interfaces")
+    # vio-network-02 hosts router-a only: no service of its own (the set reports it)
+    assert cloud.run("vio-icinga", "impact", "neutron-l3-agent@vio-network-02").rc == 3
+    cloud.sim.patch("agents", "neutron-l3-agent@vio-network-02", alive=False)
+    cloud.sweep()
+    r = cloud.run("vio-icinga", "rootcause", "web-01-eth0", "--json")
+    data = json.loads(r.stdout)
+    assert r.rc == 0 and data["cause"] is None, str(r)  # a WARNING set passes: the router has a way out
+    states = {c["kind"]: c["state"] for c in data["chain"]}
+    assert states["l3-agents"] == "WARNING" and states["router"] == "UP", states
+    cloud.sim.patch("agents", "neutron-l3-agent@vio-network-01", alive=False)
+    cloud.sweep()
+    r = cloud.run("vio-icinga", "rootcause", "web-01-eth0")
+    assert r.rc == 0, str(r)
+    assert "of VM web-01 is affected because router router-a is DOWN" in r.lines[0], str(r)
+    assert "(cause: L3 agents of router router-a CRITICAL: router router-a: all 2 L3 agents down" in r.lines[0]
 
 
 def test_rootcause_from_a_stale_inventory_carries_the_stale_note(cloud):

@@ -31,14 +31,13 @@ def topo() -> t.Topology:
 
 
 def assert_tree(topo: t.Topology) -> None:
-    """Acyclic; one explicit parent per child except a redundancy group; every node reaches the cloud host."""
+    """Acyclic; exactly one explicit parent per child (none for the cloud host and its services); every node
+    reaches the cloud host."""
     topo.assert_acyclic()
     roots = [n.key for n in topo.nodes.values() if not topo.parent_keys(n.key)]
     assert roots == [topo.prefix]
     for node in topo.nodes.values():
-        if len(node.parents) > 1:
-            assert node.redundancy_group, node.key
-            assert node.kind == t.ROUTER
+        assert len(node.parents) <= 1, node.key
         for parent in node.parents:
             assert parent in topo, (node.key, parent)
         if node.key != topo.prefix:
@@ -94,14 +93,28 @@ def test_several_routers_on_a_network_lowest_id_wins_all_listed():
 
 
 def test_router_parents_ha_single_and_nsx(topo):
+    """An HA router depends on its L3 agents as one redundant set, the l3-agents service, alone."""
     ha = topo.get(key("router", uid("router", "ha")))
-    assert ha.parents == (f"{P}!neutron-l3-agent@vio-net-01", f"{P}!neutron-l3-agent@vio-net-02")
-    assert ha.redundancy_group == "l3-agents"
+    ha_set = f"{P}!l3-agents-{uid('router', 'ha')}"
+    assert ha.parents == (ha_set,)
     assert ha.address == "203.0.113.1"  # its gateway port
+    agents = topo.get(ha_set)
+    assert (agents.kind, agents.host, agents.parents) == (t.L3_AGENTS, P, ())  # below the cloud host alone
+    assert agents.check.command == "vio_router"
+    # the check expects as many agents as hosted the router when the config was written
+    assert agents.check.args == (("--id", uid("router", "ha")), ("--l3-agents", None), ("--expect-agents", "2"))
+    assert agents.vars["vio_l3_agents"] == ["neutron-l3-agent@vio-net-01", "neutron-l3-agent@vio-net-02"]
+    assert agents.vars["vio_router"] == small_inventory().routers[0].name and "vio_name" not in agents.vars
+    assert TEMPLATES[agents.kind] == "vio-cloud-service"
     one = topo.get(key("router", uid("router", "one")))
-    assert one.parents == (f"{P}!neutron-l3-agent@vio-net-02",) and one.redundancy_group is None
+    assert one.parents == (f"{P}!neutron-l3-agent@vio-net-02",)
+    # vio-net-01 hosts the HA router only: the set reports its loss, a service of its own would page twice
+    assert f"{P}!neutron-l3-agent@vio-net-01" not in topo
+    assert f"{P}!neutron-l3-agent@vio-net-02" in topo
     inv = small_inventory()
-    inv.agents = [a for a in inv.agents if not a.is_l3]  # NSX: no L3 agents at all
+    inv.agents = [a for a in inv.agents if not a.is_l3]  # NSX: no L3 agents at all, none hosts a router
+    for r in inv.routers:
+        r.agent_ids = []
     nsx = o.build(inv)
     assert nsx.get(key("router", uid("router", "ha"))).parents == (f"{P}!neutron-agents",)
     assert_tree(nsx)
@@ -296,7 +309,9 @@ def test_ten_thousand_vms_build_fast_and_stay_a_tree():
     elapsed = time.monotonic() - start
     assert elapsed < 10, elapsed
     assert sum(1 for n in topo.nodes.values() if n.kind == t.VM) == 10_000
-    assert sum(1 for n in topo.nodes.values() if n.kind == t.ROUTER and len(n.parents) == 2) == 10
+    assert sum(1 for n in topo.nodes.values() if n.kind == t.L3_AGENTS) == 10
+    assert sum(1 for n in topo.nodes.values() if n.kind == t.ROUTER
+               and topo.get(n.parents[0]).kind == t.L3_AGENTS) == 10
     assert_tree(topo)
 
 
@@ -304,8 +319,43 @@ def test_agents_missing_from_inventory_fall_back():
     inv = small_inventory()
     inv.agents = [Agent(uid("other"), "neutron-l3-agent", "L3 agent", "vio-net-09", alive=True)]
     topo = o.build(inv)  # routers name agents that are gone
-    assert topo.get(key("router", uid("router", "ha"))).parents == (f"{P}!neutron-agents",)
+    # several agents named: still the set (its check counts the missing ones unverified, never up)
+    assert topo.get(key("router", uid("router", "ha"))).parents == (f"{P}!l3-agents-{uid('router', 'ha')}",)
+    assert topo.get(key("router", uid("router", "one"))).parents == (f"{P}!neutron-agents",)
     assert_tree(topo)
+
+
+def test_two_parents_for_one_node_are_refused():
+    """Every child has exactly one parent: a node with two is refused when added, so no renderer ever
+    needs a redundancy_group (which Icinga 2.13 rejects and 2.14 needs)."""
+    topo = t.Topology("c", None, "p")
+    topo.add(t.Node(t.CLOUD, "p", None, "cloud", None))
+    for name in ("a", "b"):
+        topo.add(t.Node(t.L3_AGENT, "p", name, name, name))
+    with pytest.raises(t.TwoParentsError, match="p-r has 2 parents .*every child has exactly one"):
+        topo.add(t.Node(t.ROUTER, "p-r", None, "r", "r", parents=("p!a", "p!b")))
+    assert "p-r" not in topo
+
+
+def test_an_agent_keeps_its_service_unless_every_router_it_hosts_is_a_set():
+    """An L3 agent gets no service of its own only when each router it hosts is generated with its
+    l3-agents set (which reports the agent): with a router of its own, a router filtered out, or no
+    routers generated at all it keeps one."""
+    inv = small_inventory()
+    net01 = f"{P}!neutron-l3-agent@vio-net-01"
+    ha = next(r for r in inv.routers if r.id == uid("router", "ha"))
+    assert net01 not in o.build(inv)
+    # the HA router is filtered out: nothing else reports vio-net-01
+    assert net01 in o.build(inv, o.Options(exclude_projects=frozenset({ha.project_id})))
+    # no routers generated: no sets
+    no_routers = o.build(inv, o.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"routers"}))
+    assert net01 in no_routers and not [n for n in no_routers.nodes.values() if n.kind == t.L3_AGENTS]
+    # vio-net-01 also hosts a router of its own: it is that router's parent
+    agent01 = next(a.id for a in inv.agents if a.host == "vio-net-01" and a.is_l3)
+    one = next(r for r in inv.routers if r.id == uid("router", "one"))
+    one.agent_ids = [agent01]
+    topo = o.build(inv)
+    assert topo.get(key("router", uid("router", "one"))).parents == (net01,)
 
 
 def test_aggregates_leave_problems_to_the_objects_that_report_them():
@@ -332,13 +382,14 @@ def test_aggregates_take_the_generators_filters():
     assert topo.get(f"{P}!vms").check.args == (*filters, ("--ignore-states", "critical"), accept)
     assert topo.get(f"{P}!volumes").check.args == (*filters, ("--ignore-states", "warning,critical"), accept)
     assert topo.get(f"{P}!interfaces").check.args == (*filters, ("--ignore-states", "warning,critical"), accept)
-    assert topo.get(f"{P}!routers").check.args == (*filters[:2], ("--ignore-states", "critical"), accept)
+    leave = ("--leave-l3-redundancy", None)  # a router's lost L3 agents are its l3-agents service's to report
+    assert topo.get(f"{P}!routers").check.args == (*filters[:2], ("--ignore-states", "critical"), accept, leave)
     for name in ("nova-services", "neutron-agents", "cinder-services", "keystone-endpoints", "inventory-changes"):
         assert not {o for o, _ in topo.get(f"{P}!{name}").check.args} & {o for o, _ in filters}, name
     plain = o.build(inv)
     assert plain.get(f"{P}!vms").check.args == (("--skip-unmonitored", None), ("--ignore-states", "critical"),
                                                 accept)
-    assert plain.get(f"{P}!routers").check.args == (("--ignore-states", "critical"), accept)
+    assert plain.get(f"{P}!routers").check.args == (("--ignore-states", "critical"), accept, leave)
     # interface services live on VM hosts: without VMs nothing else reports a port, the aggregate judges all
     no_vms = o.build(inv, o.Options(kinds=frozenset(t.SELECTABLE_KINDS) - {"vms"}))
     assert not [n for n in no_vms.nodes.values() if n.kind == t.INTERFACE]

@@ -5,19 +5,24 @@ whom; what each object looks like to the monitoring system (its object name, che
 asked from a `Look` (vio_checks.icinga.objects). Shared by the Icinga 2 / Nagios config generator and by
 `vio-icinga impact` / `rootcause`. Nothing here does I/O or knows a target syntax.
 
-Nodes are Icinga hosts or services (a service's `key` is `host!service`, as Icinga names it). Each node
-has at most one explicit parent, except a set of *redundant* parents (an HA router's L3 agents): the
-child is unreachable only when every one of them failed. A service also has its host as implicit parent.
+Nodes are Icinga hosts or services (a service's `key` is `host!service`, as Icinga names it). Every node
+has at most one explicit parent (`Topology.add` refuses two): a redundant set (an HA router's L3 agents)
+is a node of its own, judged by vio_checks.judge.redundant, and the router depends on it alone, so the
+config means the same on every Icinga version (no `redundancy_group`, which only 2.14 knows and 2.13
+rejects). A service also has its host as implicit parent.
 
     cloud host <prefix>                           check_vio_discovery
       ├─ services: aggregates (nova-services, vms, ...) and one per nova-compute / cinder-volume / L3 agent
+      │            (not for an L3 agent that hosts only redundant routers: their sets report it)
+      ├─ service l3-agents-<router>: the L3 agents of a router hosted by several (HA), as one redundant set
       ├─ hypervisor host  ── parent: its nova-compute service       (service: capacity)
       │    ├─ ESXi host   ── parent: its cluster's hypervisor host  (the vSphere layer only)
       │    │    └─ VM host ── parent: the ESXi host it runs on
       │    └─ VM host     ── parent: its hypervisor host            (address: floating, else first fixed IP)
       │         ├─ port-<id>    ── parent: the router serving the port's network (lowest id)
       │         └─ volume-<id>  ── parent: the cinder-volume service of its backend
-      ├─ router host      ── parent: its L3 agent service (HA: all of them, redundant); NSX: neutron-agents
+      ├─ router host      ── parent: its L3 agent service; several agents: its l3-agents-<router> service;
+      │                        NSX (no L3 agent): neutron-agents
       ├─ services: one per datastore (the vSphere layer only)
       └─ cinder backend host (container)  ── parent: its cinder-volume service
            └─ volume-<id> (attached to no monitored VM) ── parent: the cinder-volume service
@@ -43,6 +48,7 @@ AGGREGATE = "aggregate"
 COMPUTE_SERVICE = "compute-service"
 VOLUME_SERVICE = "volume-service"
 L3_AGENT = "l3-agent"
+L3_AGENTS = "l3-agents"  # the redundant set of L3 agents of one router hosted by several
 HYPERVISOR = "hypervisor"
 CAPACITY = "capacity"
 VM = "vm"
@@ -55,7 +61,8 @@ DATASTORE = "datastore"
 
 #: Host kinds and service kinds, in the order the generated config lists them.
 HOST_KINDS = (CLOUD, HYPERVISOR, ESXI, ROUTER, BACKEND, VM)
-SERVICE_KINDS = (AGGREGATE, COMPUTE_SERVICE, VOLUME_SERVICE, L3_AGENT, DATASTORE, CAPACITY, INTERFACE, VOLUME)
+SERVICE_KINDS = (AGGREGATE, COMPUTE_SERVICE, VOLUME_SERVICE, L3_AGENT, L3_AGENTS, DATASTORE, CAPACITY,
+                 INTERFACE, VOLUME)
 KIND_ORDER = {k: i for i, k in enumerate(HOST_KINDS + SERVICE_KINDS)}
 
 #: What `--kinds` selects (the cloud host and its service aggregates are always there).
@@ -63,9 +70,6 @@ SELECTABLE_KINDS = ("hypervisors", "vms", "interfaces", "volumes", "routers", "s
 
 #: The cloud host's aggregates that stand in as parent when an object's own parent is not monitored.
 NOVA_SERVICES, NEUTRON_AGENTS, CINDER_SERVICES = "nova-services", "neutron-agents", "cinder-services"
-
-#: The redundancy group of an HA router's L3 agents.
-L3_AGENTS_GROUP = "l3-agents"
 
 # --- graph ---------------------------------------------------------------------------------------
 
@@ -82,9 +86,8 @@ class Node:
     service: str | None
     display_name: str
     object_id: str | None
-    #: Keys of the explicit parents (one, or several forming `redundancy_group`).
+    #: The key of its explicit parent: one, or none (the cloud host; a service's host is implicit).
     parents: tuple[str, ...] = ()
-    redundancy_group: str | None = None
 
     @property
     def key(self) -> str:
@@ -93,6 +96,10 @@ class Node:
     @property
     def is_host(self) -> bool:
         return self.service is None
+
+
+class TwoParentsError(ValueError):
+    """A node was given more than one explicit parent: a redundant set is a node of its own."""
 
 
 class CycleError(ValueError):
@@ -122,6 +129,9 @@ class Topology:
     def add(self, node: Node) -> Node:
         if node.key in self.nodes:
             raise ValueError(f"duplicate node {node.key}")
+        if len(node.parents) > 1:
+            raise TwoParentsError(f"{node.key} has {len(node.parents)} parents ({', '.join(node.parents)}): "
+                                  "every child has exactly one; make a redundant set a node of its own")
         self.nodes[node.key] = node
         self._children = self._services = None
         self._acyclic = False
@@ -273,8 +283,8 @@ class Look(Protocol):
     def hypervisor(self, hv: Any, parent: str) -> tuple[Node, Node]: ...
     def esxi(self, host: Any, parent: str) -> Node: ...
     def datastore(self, ds: Any) -> Node: ...
-    def router(self, router: Any, parents: tuple[str, ...], redundancy_group: str | None,
-               networks: list[str]) -> Node: ...
+    def router(self, router: Any, parent: str, networks: list[str]) -> Node: ...
+    def l3_agents(self, router: Any) -> Node: ...
     def vm(self, server: Server, parent: str, hypervisor: Any, hypervisor_key: str | None) -> Node: ...
     def port(self, port: Port, vm_key: str, parent: str | None, routers: list[str],
              server: Server) -> Node: ...
@@ -326,12 +336,28 @@ class _Builder:
                   if s.binary == "nova-compute"]
         wanted += [(s, VOLUME_SERVICE, self.volume_svc, s.host) for s in self.inv.volume_services
                    if s.binary == "cinder-volume"]
-        wanted += [(a, L3_AGENT, self.agent_svc, a.id) for a in self.inv.agents if a.is_l3]
+        covered = self.covered_agents()
+        wanted += [(a, L3_AGENT, self.agent_svc, a.id) for a in self.inv.agents
+                   if a.is_l3 and a.id not in covered]
         for obj, kind, index, index_key in sorted(wanted, key=lambda w: (w[0].binary, w[0].host, w[3])):
             node = self.look.service(obj, kind)
             if node.key not in self.topo:
                 self.topo.add(node)
             index[index_key] = node.key
+
+    def redundant(self, r: Any) -> bool:
+        """A generated router hosted by several L3 agents: its parent is its l3-agents set."""
+        return "routers" in self.kinds and self.selection.router_selected(r) and len(set(r.agent_ids)) > 1
+
+    def covered_agents(self) -> set[str]:
+        """L3 agents that host routers, all of them redundant ones: each such router's l3-agents service
+        reports the agent's failure, so a service of its own would page twice for one fault."""
+        hosting: dict[str, bool] = {}
+        for r in self.inv.routers:
+            redundant = self.redundant(r)
+            for a in set(r.agent_ids):
+                hosting[a] = hosting.get(a, True) and redundant
+        return {a for a, only_redundant in hosting.items() if only_redundant}
 
     def hypervisors(self) -> None:
         self.hv_by_hostname: dict[str, str] = {}
@@ -381,11 +407,12 @@ class _Builder:
         for r in sorted(self.inv.routers, key=lambda r: r.id):
             if not self.selection.router_selected(r):
                 continue
-            parents = tuple(sorted({self.agent_svc[a] for a in r.agent_ids if a in self.agent_svc}))
-            if not parents:
-                parents = (self.aggregate[NEUTRON_AGENTS],)
-            group = L3_AGENTS_GROUP if len(parents) > 1 else None
-            node = self.topo.add(self.look.router(r, parents, group, networks_of.get(r.id, [])))
+            if self.redundant(r):
+                parent = self.topo.add(self.look.l3_agents(r)).key
+            else:
+                hosting = [self.agent_svc[a] for a in r.agent_ids if a in self.agent_svc]
+                parent = hosting[0] if hosting else self.aggregate[NEUTRON_AGENTS]
+            node = self.topo.add(self.look.router(r, parent, networks_of.get(r.id, [])))
             self.router_keys[r.id] = node.key
 
     def vms(self) -> None:

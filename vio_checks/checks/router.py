@@ -11,9 +11,9 @@ from vio_checks.checks.base import (
 )
 from vio_checks.checks.select import as_kept, select_one
 from vio_checks.judge.aggregate import Member, aggregate
-from vio_checks.judge.router import RouterOptions, judge_router, router_label
+from vio_checks.judge.router import RouterOptions, judge_l3_agents, judge_router, router_label
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import FLAG, Option
+from vio_checks.options import FLAG, Option, int_range
 from vio_checks.selection import selection_from_args, selection_options
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
@@ -50,6 +50,16 @@ states:
             Neutron does not announce agents), a router is judged on its own status and admin state alone
   aggregate (no --id/--name): every router judged as above, by the aggregate rule below (a router whose
             ha_state Neutron did not report makes the set UNKNOWN)
+  --l3-agents (with --id/--name): the router's hosting L3 agents as one redundant set, the parent the
+            generated config gives a router hosted by several (its l3-agents service):
+  OK        every hosting L3 agent serves (alive and admin up)
+  WARNING   some do not: "reduced redundancy: 2 of 3 L3 agents up", "at risk: 1 of 2 L3 agents up"
+  CRITICAL  none does, each known dead or admin down: "all 2 L3 agents down"
+  UNKNOWN   none is known to serve and Neutron did not report (or document) some agent's state, or the
+            router names an agent Neutron's agent list lacks, or fewer agents host it than expected
+            (--expect-agents N; an HA router: two): never counted up; a router without agents
+  --leave-l3-redundancy (aggregate): a router hosted by several L3 agents that lost some of them is not
+            WARNING for that (noted): its l3-agents service reports it, so one fault pages once
 perfdata (single router, L3 agents only): agents_alive (of agents_total hosting agents), agents_total;
   HA routers also agents_active (alive hosting agents reporting ha_state active); aggregate: below
 
@@ -59,6 +69,8 @@ example:
   VIO ROUTER WARNING - router-a: HA router with 1 of 2 hosting L3 agents dead: neutron-l3-agent@net-02
   VIO ROUTER CRITICAL - router-a: HA router active on 2 L3 agents (split brain): neutron-l3-agent@net-01, ...
   VIO ROUTER OK - router-b is ACTIVE (admin down), 1 of 1 hosting L3 agents alive
+  check_vio_router --os-cloud vio --name router-a --l3-agents
+  VIO ROUTER WARNING - router router-a: at risk: 1 of 2 L3 agents up (down: neutron-l3-agent@net-02)
 """ + AGGREGATE_RULE
 
 
@@ -68,16 +80,33 @@ OPTIONS = (
            help="an admin-down router is WARNING (default: OK, noted; status ERROR stays CRITICAL)"),
     Option(("--ignore-admin-down",), kind=FLAG, group="router",
            help="deprecated, no effect: an admin-down router is OK by default (see --warn-disabled)"),
+    Option(("--l3-agents",), kind=FLAG, group="router",
+           help="judge the router's hosting L3 agents as one redundant set (needs --id or --name): the "
+                "parent of a router hosted by several in the generated config"),
+    Option(("--expect-agents",), type=int_range(1, 1000), metavar="N", group="router",
+           help="with --l3-agents: how many L3 agents should host the router (the generator passes how many "
+                "did when it wrote the config); fewer hosting it now count as unverified, never up (an HA "
+                "router expects two at least)"),
+    Option(("--leave-l3-redundancy",), kind=FLAG, group="router",
+           help="aggregate: a router hosted by several L3 agents that lost some is not WARNING for it (its "
+                "l3-agents service reports that: the generated config passes this)"),
     *count_threshold_options("routers"),
     *selection_options("routers", unmonitored=False),
 )
 
 
+def validate(args: argparse.Namespace) -> None:
+    if args.l3_agents and not (args.id or args.name):
+        raise ValueError("--l3-agents judges one router's L3 agents: give --id or --name")
+
+
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
-    opts = RouterOptions(warn_disabled=args.warn_disabled)
+    opts = RouterOptions(warn_disabled=args.warn_disabled, leave_l3_redundancy=args.leave_l3_redundancy)
     agents = {a.id: a for a in snap.all("agents")}
     has_agents = getattr(snap.meta, "neutron_agents", None)
     r = select_one(snap, "routers", args, "router")
+    if r is not None and args.l3_agents:
+        return as_kept(snap, "routers", r, judge_l3_agents(r, agents, now, args.expect_agents), now)
     if r is not None:
         return as_kept(snap, "routers", r, judge_router(r, agents, opts, now, has_agents), now)
     selection = selection_from_args(args, snap)
@@ -93,6 +122,7 @@ SPEC = CheckSpec(
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    validate=validate,
     members="routers",
 )
 main = main_for(SPEC)

@@ -107,16 +107,11 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
 
 
-def supports_redundancy_group(version: tuple[int, int, int]) -> bool:
-    """Dependency.redundancy_group exists from Icinga 2.14 on."""
-    return version >= (2, 14, 0)
-
-
 @dataclass
 class RenderOptions:
-    """How a topology becomes config text (the target, not the content)."""
+    """How a topology becomes config text (the target, not the content). No Icinga version: the text is
+    the same for every version (one parent per child, no version dialect)."""
 
-    icinga_version: tuple[int, int, int] = (2, 13, 0)
     zone: str | None = None
     #: The custom vars of the checks' shared options (cloud, region, cache) the generator was given: set
     #: on every object, host and service, so no check takes a setting from another object.

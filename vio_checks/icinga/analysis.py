@@ -17,7 +17,8 @@ from vio_checks.text import counted, inert
 
 #: The order impact lists kinds in.
 IMPACT_ORDER = (t.HYPERVISOR, t.ESXI, t.ROUTER, t.VM, t.INTERFACE, t.VOLUME, t.CAPACITY, t.BACKEND,
-                t.COMPUTE_SERVICE, t.VOLUME_SERVICE, t.L3_AGENT, t.DATASTORE, t.AGGREGATE, t.CLOUD)
+                t.COMPUTE_SERVICE, t.VOLUME_SERVICE, t.L3_AGENT, t.L3_AGENTS, t.DATASTORE, t.AGGREGATE,
+                t.CLOUD)
 #: How many names per kind the text output of impact lists (--json lists all).
 LIST_LIMIT = 10
 
@@ -167,14 +168,11 @@ def chain(topo: o.Objects, node: o.Node) -> list[tuple[o.Node, int]]:
 
 
 def blocking_parents(topo: o.Objects, key: str, status: Callable[[str], Status]) -> list[str]:
-    """The failing parents that make `key` unreachable: its host when failing; explicit parents when failing
-    (redundant parents only when all of them fail)."""
+    """The failing parents that make `key` unreachable: its host when failing; its explicit parent when
+    failing (a redundant set is one parent: its l3-agents service fails only when no member is left)."""
     node = topo.nodes[key]
-    out = []
     explicit = [p for p in node.parents if p in topo.nodes]
-    failing = [p for p in explicit if status(p).failing]
-    if failing and (node.redundancy_group is None or len(failing) == len(explicit)):
-        out += failing
+    out = [p for p in explicit if status(p).failing]
     host = node.host
     if not node.is_host and host in topo.nodes and host not in explicit and status(host).failing:
         out.append(host)

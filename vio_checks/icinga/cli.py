@@ -84,6 +84,14 @@ def _generate(args: argparse.Namespace) -> int:
     if args.validate_with and args.format != "icinga2":
         raise g.GenerateError("--validate-with is for Icinga 2 (--format icinga2)")
     validate = args.validate or bool(args.on_change) or bool(args.validate_with)
+    g.requested_version(args)  # a malformed --icinga-version is refused with or without --validate
+    binary = args.icinga2_bin if args.format == "icinga2" else args.nagios_bin
+    what = "icinga2 daemon -C" if args.format == "icinga2" else "nagios -v"
+    if validate and args.output != "-" and args.format == "icinga2":
+        # the file is the same for every version; the version is the binary's own, and a different
+        # --icinga-version is an error (generate.validation_binary)
+        binary, found = g.validation_binary(args)
+        what += f" of Icinga {g.version_text(found)}"
     conf_dir = None
     if validate and args.output != "-" and not args.validate_with:
         conf_dir = Path(args.conf_dir) if args.conf_dir else g.default_conf_dir()
@@ -103,8 +111,6 @@ def _generate(args: argparse.Namespace) -> int:
             print(f"vio-icinga: {', '.join(str(p) for p, _ in files)} unchanged", file=sys.stderr)
         return g.EXIT_UNCHANGED
     if validate:  # all files together (the zone's objects and the parent's watch refer to each other)
-        binary = args.icinga2_bin if args.format == "icinga2" else args.nagios_bin
-        what = "icinga2 daemon -C" if args.format == "icinga2" else "nagios -v"
         names = " and ".join(str(p) for p, _ in files)
         if args.validate_with:
             v = live.validate_in_tree(files, Path(args.validate_with), binary)
@@ -158,7 +164,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         api = d.IcingaApi(args.api_url, args.api_user, password, args.ca_file, timeout=args.api_timeout,
                           retries=args.retries, backoff=args.retry_delay, server_name=args.tls_server_name)
         version = parse_version(args.icinga_version) if args.icinga_version else api.version()
-        render_opts = g.render_options(args, version)
+        render_opts = g.render_options(args)  # the same file for every version: the version is reported
         _, topo = load_tree(args, topo_opts)
         text = g.render(topo, "icinga2", render_opts)
         path = d.stage_path(topo.prefix, args.zone)
@@ -239,9 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--output", default="-", metavar="PATH",
                      help="a file, or a directory (gets <prefix>.conf, .cfg for nagios), or - for stdout "
                           "(default)")
-    gen.add_argument("--icinga-version", default="2.13", metavar="X.Y",
-                     help="target Icinga version: newer attributes (redundancy_group, 2.14) only when it has "
-                          "them (default: 2.13, Debian 12's)")
+    gen.add_argument("--icinga-version", metavar="X.Y",
+                     help="the Icinga version the file is for; the file is the same for every version (no "
+                          "version-specific attribute). --validate reads the version of the icinga2 it runs "
+                          "(`icinga2 --version`), and an X.Y given here that differs from it is an error")
     gen.add_argument("--validate", action="store_true",
                      help="validate with `icinga2 daemon -C` / `nagios4 -v` on a temporary tree first; a "
                           "rejected config is not written (exit 2)")

@@ -10,11 +10,11 @@ shared settings and its check arguments, as render_icinga2 writes them). A servi
 host and carries `key` = `host!service`, the unique key Director's import needs.
 
 The tree travels as one custom var, `vars.vio_parent`: the Icinga object name of the node's one explicit
-parent (`host`, or `host!service` when the parent is a service; object names never contain `!`). A node
-with redundant parents (an HA router's L3 agents) carries a dictionary, short name → object name (a
-Dependency's name may not hold a `!`), and a node without an explicit parent has none (a service depends
-on its own host anyway). icinga/director/vio-dependencies.conf turns the var into Dependency objects with
-four apply rules (host / service, one parent / several), whatever the number of hosts.
+parent (`host`, or `host!service` when the parent is a service; object names never contain `!`). Every
+node has one parent at most (an HA router's is its l3-agents service, a redundant set judged as one), and
+a node without an explicit parent has none (a service depends on its own host anyway).
+icinga/director/vio-dependencies.conf turns the var into Dependency objects with two apply rules (host /
+service), whatever the number of hosts, and the same rules on every Icinga version.
 
 Director, not this module, writes the Icinga config from these records: it escapes quotes, backslashes
 and newlines, but leaves `$` as it is. So `$` becomes `$$` here in the values Icinga resolves macros in
@@ -37,7 +37,7 @@ from vio_checks.icinga.render_icinga2 import _check_vars, _shadowed_host_vars
 from vio_checks.text import valid
 from vio_checks.topology import CycleError
 
-#: The custom var that carries a node's explicit parent(s).
+#: The custom var that carries a node's explicit parent.
 PARENT_VAR = "vio_parent"
 
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -59,14 +59,9 @@ def _data(value: Any) -> Any:
     return value
 
 
-def parent_value(node: Node) -> str | dict[str, str] | None:
-    """vars.vio_parent of a node: its one explicit parent's object name; for redundant parents a dictionary
-    short name (the parent's service name, else its host name) → object name; None without a parent."""
-    if not node.parents:
-        return None
-    if len(node.parents) == 1:
-        return node.parents[0]
-    return {key.split("!")[-1]: key for key in node.parents}
+def parent_value(node: Node) -> str | None:
+    """vars.vio_parent of a node: its one explicit parent's object name; None without a parent."""
+    return node.parents[0] if node.parents else None
 
 
 def _record(node: Node, topo: Objects, opts: RenderOptions) -> dict[str, Any]:

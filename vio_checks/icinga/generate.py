@@ -12,6 +12,7 @@ import argparse
 import grp
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -93,11 +94,9 @@ def _url_map(items: list[str], option: str) -> dict[str, str]:
     return out
 
 
-def render_options(args: argparse.Namespace, version: tuple[int, int, int] | None = None) -> RenderOptions:
-    try:
-        version = version or parse_version(getattr(args, "icinga_version", None) or "2.13")
-    except ValueError as e:
-        raise GenerateError(str(e)) from None
+def render_options(args: argparse.Namespace) -> RenderOptions:
+    """How the objects are written (zone, shared settings, intervals, mode): never an Icinga version, the
+    text is the same for every one."""
     shared_vars = settings_vars(args)
     intervals = {}
     for key, kinds in LEAF_INTERVALS.items():
@@ -111,7 +110,7 @@ def render_options(args: argparse.Namespace, version: tuple[int, int, int] | Non
             settings = Passive(args.push_interval, args.push_ttl)
         except ValueError as e:
             raise GenerateError(f"--push-ttl: {e}") from None
-    return RenderOptions(icinga_version=version, zone=getattr(args, "zone", None), shared_vars=shared_vars,
+    return RenderOptions(zone=getattr(args, "zone", None), shared_vars=shared_vars,
                          intervals=intervals, passive=settings)
 
 
@@ -266,6 +265,54 @@ def _find(binary: str | None, names: tuple[str, ...]) -> str:
         if found:
             return found
     raise GenerateError(f"--validate needs {' or '.join(names)} (not found on PATH or in /usr/sbin)")
+
+
+_BINARY_VERSION = re.compile(r"\(version:\s*([^)\s]+)")
+
+
+def requested_version(args: argparse.Namespace) -> tuple[int, int, int] | None:
+    """`--icinga-version` parsed, or None when not given. GenerateError for a malformed one."""
+    text = getattr(args, "icinga_version", None)
+    try:
+        return parse_version(text) if text else None
+    except ValueError as e:
+        raise GenerateError(str(e)) from None
+
+
+def icinga2_version(binary: str | None, timeout: float = 60) -> tuple[str, tuple[int, int, int]]:
+    """(path, version) of the icinga2 binary `--validate` runs, from its own `icinga2 --version`
+    (`... (version: r2.13.6-1)`). GenerateError when it cannot be run or does not say."""
+    exe = _find(binary, ("icinga2",))
+    try:
+        p = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL, errors="replace")
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise GenerateError(f"cannot run {exe} --version: {getattr(e, 'strerror', None) or e}") from None
+    m = _BINARY_VERSION.search(p.stdout + p.stderr)
+    try:
+        return exe, parse_version(m.group(1) if m else p.stdout)
+    except ValueError:
+        first = (p.stdout + p.stderr).strip().splitlines()[:1]
+        raise GenerateError(f"{exe} --version did not say which Icinga version it is: "
+                            f"{first[0][:120] if first else 'no output'}") from None
+
+
+def validation_binary(args: argparse.Namespace) -> tuple[str, tuple[int, int, int]]:
+    """The icinga2 `--validate` runs (`--icinga2-bin`, else PATH or /usr/sbin) and its version. An explicit
+    `--icinga-version` that names another X.Y is an error: the file would be validated by a version other
+    than the one it was asked for."""
+    exe, found = icinga2_version(getattr(args, "icinga2_bin", None))
+    requested = requested_version(args)
+    if requested is not None and requested[:2] != found[:2]:
+        raise GenerateError(f"--icinga-version {args.icinga_version} disagrees with {exe}, which --validate "
+                            f"runs: it is Icinga {version_text(found)} (drop --icinga-version, or give "
+                            "--icinga2-bin of that version)")
+    return exe, found
+
+
+def version_text(version: tuple[int, int, int]) -> str:
+    """(2, 13, 6) → `2.13.6`."""
+    return ".".join(map(str, version))
 
 
 def _user_group() -> tuple[str, str]:

@@ -11,13 +11,13 @@ export, the URLs here, impact / rootcause) makes them valid with vio_checks.text
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from vio_checks import topology as t
+from vio_checks.icinga.labels import cluster_moref, hypervisor_display, ip_address, vm_address  # noqa: F401
 from vio_checks.model import Inventory, Port, Server, Volume
 from vio_checks.selection import Selection, selection_args
 from vio_checks.text import valid
@@ -43,7 +43,9 @@ AGGREGATES: dict[str, tuple[str, tuple[tuple[str, str | None], ...], str | None,
     "vms": ("vio_vm", (), "vms", (("--ignore-states", "critical"), _ACCEPT)),
     "volumes": ("vio_volume", (), "volumes", (("--ignore-states", "warning,critical"), _ACCEPT)),
     "interfaces": ("vio_interface", (), "interfaces", (("--ignore-states", "warning,critical"), _ACCEPT)),
-    "routers": ("vio_router", (), "routers", (("--ignore-states", "critical"), _ACCEPT)),
+    # a router hosted by several L3 agents leaves their loss to its l3-agents service (its one parent)
+    "routers": ("vio_router", (), "routers", (("--ignore-states", "critical"), _ACCEPT,
+                                              ("--leave-l3-redundancy", None))),
 }
 
 #: The aggregate commands that take the generator's filters (selection.py), so they judge what it keeps:
@@ -168,38 +170,6 @@ def check_url_template(template: str) -> None:
     except (KeyError, IndexError, ValueError) as e:
         fields = ", ".join("{" + f + "}" for f in URL_FIELDS)
         raise ValueError(f"bad URL template {template!r} ({e}): use only {fields}") from None
-
-
-_NOVA_HV_NAME = re.compile(r"^(?P<moref>domain-c\d+)\.[0-9a-f-]{36}$")
-
-
-def cluster_moref(hostname: str | None) -> str | None:
-    """The short cluster id every output prints, `domain-c8`, from Nova's `domain-c8.<vCenter uuid>`."""
-    m = _NOVA_HV_NAME.match(hostname or "")
-    return m.group("moref") if m else None
-
-
-def hypervisor_display(hv: Any) -> str:
-    """A hypervisor as a person reads it in a list: its cluster (name, or moref without the vCenter uuid
-    Nova appends) and its compute host: `Cluster-B (vio-compute-02)`, `domain-c8 (vio-compute-01)`."""
-    cluster = hv.cluster_name or cluster_moref(hv.hostname) or hv.hostname
-    return f"{cluster} ({hv.service_host})" if hv.service_host and hv.service_host != cluster else cluster
-
-
-def ip_address(text: str | None) -> str | None:
-    """The text when it is an IP address (what `address` may hold), else None."""
-    try:
-        return str(ipaddress.ip_address(str(text).strip())) if text else None
-    except ValueError:
-        return None
-
-
-def _vm_address(server: Server) -> str | None:
-    """The floating IP, else the first fixed IP, so users' own apply rules (ping, ssh) reach the VM."""
-    for addr in (*server.floating_ips, *server.fixed_ips):
-        if ip_address(addr):
-            return ip_address(addr)
-    return None
 
 
 def build(inv: Inventory, opts: Options | None = None) -> Objects:
@@ -380,8 +350,7 @@ class IcingaLook:
         self.urls(node, {"id": ds.moref, "name": ds.name})
         return node
 
-    def router(self, router: Any, parents: tuple[str, ...], redundancy_group: str | None,
-               networks: list[str]) -> Node:
+    def router(self, router: Any, parent: str, networks: list[str]) -> Node:
         r = router
         agents, by_id = self._by_id("agents"), self._by_id("networks")
         if self._gateways is None:
@@ -396,12 +365,26 @@ class IcingaLook:
                                       if a in agents))
         address = ip_address(gateway.fixed_ips[0].ip_address) if gateway and gateway.fixed_ips else None
         node = Node(kind=t.ROUTER, host=self.name("router", r.id), service=None, display_name=r.name or r.id,
-                    object_id=r.id, check=Check("vio_router", (("--id", r.id),)), vars=v, parents=parents,
-                    redundancy_group=redundancy_group, address=address,
+                    object_id=r.id, check=Check("vio_router", (("--id", r.id),)), vars=v, parents=(parent,),
+                    address=address,
                     groups=(self.kind_groups["routers"], self.project_group("host", r.project_id)))
         self.urls(node, {"id": r.id, "name": r.name, "project_id": r.project_id,
                          "project": self.project_name(r.project_id)})
         return node
+
+    def l3_agents(self, router: Any) -> Node:
+        """The L3 agents of a router hosted by several, as one redundant set: a service of the cloud host
+        (`l3-agents-<router id>`) running `check_vio_router --id X --l3-agents`; the router's one parent."""
+        r, agents = router, self._by_id("agents")
+        v = self.base_vars(t.L3_AGENTS, r.id)
+        v.update(vio_router=r.name, vio_project=self.project_name(r.project_id), vio_project_id=r.project_id,
+                 vio_l3_agents=sorted(f"{agents[a].binary}@{agents[a].host}" if a in agents else a
+                                      for a in set(r.agent_ids)))
+        return Node(kind=t.L3_AGENTS, host=self.prefix, service=object_name(f"l3-agents-{r.id}"),
+                    display_name=f"L3 agents of router {r.name or r.id}", object_id=None,
+                    check=Check("vio_router", (("--id", r.id), ("--l3-agents", None),
+                                               ("--expect-agents", str(len(set(r.agent_ids)))))), vars=v,
+                    groups=(f"{self.prefix}-cloud-services",))
 
     def vm(self, server: Server, parent: str, hypervisor: Any, hypervisor_key: str | None) -> Node:
         s = server
@@ -422,7 +405,7 @@ class IcingaLook:
             groups.append(self.hv_groups[hypervisor_key][0])
         node = Node(kind=t.VM, host=self.name("vm", s.id), service=None, display_name=s.name or s.id,
                     object_id=s.id, check=Check("vio_vm", (("--id", s.id),)), vars=v, parents=(parent,),
-                    address=_vm_address(s), groups=tuple(groups))
+                    address=vm_address(s), groups=tuple(groups))
         self.urls(node, {"id": s.id, "name": s.name, "project_id": s.project_id,
                          "project": self.project_name(s.project_id), "hypervisor": s.hypervisor_hostname})
         self.vm_hypervisor[node.key] = hypervisor_key

@@ -29,7 +29,6 @@ from vio_checks.icinga import (
     command_var,
     option_var,
     passive,
-    supports_redundancy_group,
 )
 from vio_checks.icinga.objects import Node, Objects
 from vio_checks.options import APPEND, FLAG, Option
@@ -198,11 +197,12 @@ def _node_lines(node: Node, topo: Objects, opts: RenderOptions) -> list[str]:
 
 
 def _dependencies(node: Node, topo: Objects, opts: RenderOptions) -> list[str]:
+    """The node's one Dependency, `vio-parent` (none without an explicit parent). One parent per child
+    (topology.Topology.add refuses two), so no `redundancy_group`: the file means the same on Icinga 2.13
+    and 2.14, which makes a child with several parents unreachable once ONE of them fails."""
     out: list[str] = []
-    group = node.redundancy_group if len(node.parents) > 1 else None
     for parent_key in node.parents:
         parent = topo.get(parent_key)
-        dep_name = "vio-parent" if len(node.parents) == 1 else f"vio-parent-{parent.service or parent.host}"
         lines = ['import "vio-dependency"',
                  f"parent_host_name = {name(parent.host)}"]
         if parent.service:
@@ -210,11 +210,9 @@ def _dependencies(node: Node, topo: Objects, opts: RenderOptions) -> list[str]:
         lines.append(f"child_host_name = {name(node.host)}")
         if node.service:
             lines.append(f"child_service_name = {name(node.service)}")
-        if group and supports_redundancy_group(opts.icinga_version):
-            lines.append(f"redundancy_group = {string(group, macros=False)}")
         if opts.zone:
             lines.append(f"zone = {string(opts.zone, macros=False)}")
-        out += _object("Dependency", dep_name, lines)
+        out += _object("Dependency", "vio-parent", lines)
     return out
 
 
@@ -230,10 +228,10 @@ def header(topo: Objects, what: str) -> list[str]:
 
 
 def render(topo: Objects, opts: RenderOptions | None = None) -> str:
-    """The Icinga 2 objects for a topology: deterministic (sorted, no timestamps)."""
+    """The Icinga 2 objects for a topology: deterministic (sorted, no timestamps), the same text for every
+    Icinga 2 version (one parent per child: nothing 2.13 and 2.14 read differently)."""
     opts = opts or RenderOptions()
-    version = ".".join(map(str, opts.icinga_version[:2]))
-    out = header(topo, f"Icinga {version} syntax" + (", passive mode" if opts.passive else ""))
+    out = header(topo, "Icinga 2" + (", passive mode" if opts.passive else ""))
     if opts.passive:
         out += _passive_templates(topo, opts.passive)
     for (gtype, gname), group in sorted(topo.groups.items()):

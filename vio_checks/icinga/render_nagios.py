@@ -16,12 +16,12 @@ All escaping and sanitising for this syntax is here, once:
   (`` `~!$%^&*|'"<>?,()= ``): objects.object_name guarantees it; checked here.
 
 What Nagios cannot express, and what is written instead:
-- A host whose parent is a *service* (hypervisor → its nova-compute service, router → its L3 agents):
+- A host whose parent is a *service* (hypervisor → its nova-compute service, router → its L3 agent or its
+  l3-agents set):
   `parents` is that service's host (the cloud host).
 - A service whose parent is a *host* (an interface → the router serving its network): Nagios has no
   service-on-host dependency, so such a host gets a `state` service running the host's own check, and the
   child gets a servicedependency on it.
-- Redundant parents: Nagios `parents` already means "unreachable only when all parents are down".
 """
 
 from __future__ import annotations
@@ -160,9 +160,8 @@ def _host(node: Node, topo: Objects, opts: RenderOptions) -> list[str]:
              ("alias", text(node.display_name))]
     if node.address:
         pairs.append(("address", text(node.address)))
-    parents = sorted({topo.get(p).host for p in node.parents})
-    if parents:
-        pairs.append(("parents", ",".join(name(p) for p in parents)))
+    if node.parents:  # one parent per child (topology); a service parent → its host
+        pairs.append(("parents", name(topo.get(node.parents[0]).host)))
     if node.groups:
         pairs.append(("hostgroups", ",".join(name(g) for g in node.groups)))
     return _define("host", pairs + _common(node, opts))

@@ -21,6 +21,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     t.COMPUTE_SERVICE: ("nova-compute service", "nova-compute services"),
     t.VOLUME_SERVICE: ("cinder-volume service", "cinder-volume services"),
     t.L3_AGENT: ("L3 agent", "L3 agents"),
+    t.L3_AGENTS: ("L3 agent set", "L3 agent sets"),
     t.HYPERVISOR: ("hypervisor", "hypervisors"),
     t.ESXI: ("ESXi host", "ESXi hosts"),
     t.DATASTORE: ("datastore", "datastores"),
@@ -51,7 +52,8 @@ def _names(node: o.Node) -> set[str]:
     out = {node.display_name, *(v[k] for k in keys if isinstance(v.get(k), str))}
     if node.kind == t.HYPERVISOR:  # the short cluster id the other outputs print: domain-c8
         out.add(o.cluster_moref(v.get("vio_hypervisor_hostname")) or "")
-    if node.kind in (t.COMPUTE_SERVICE, t.VOLUME_SERVICE, t.L3_AGENT, t.AGGREGATE) and node.service:
+    if node.kind in (t.COMPUTE_SERVICE, t.VOLUME_SERVICE, t.L3_AGENT, t.L3_AGENTS,
+                     t.AGGREGATE) and node.service:
         out.add(node.service)
     return {n for n in out if n}
 

@@ -69,6 +69,7 @@ TEMPLATES: dict[str, str] = {
     t.COMPUTE_SERVICE: "vio-cloud-service",
     t.VOLUME_SERVICE: "vio-cloud-service",
     t.L3_AGENT: "vio-cloud-service",
+    t.L3_AGENTS: "vio-cloud-service",
     t.CAPACITY: "vio-capacity-service",
     t.INTERFACE: "vio-interface-service",
     t.VOLUME: "vio-volume-service",

@@ -7,6 +7,9 @@ and an HA router must be active on exactly one serving agent (its `ha_states`, a
 hosting agent). When no agent is known to serve it and some hosting agent's state was not reported, the
 router is unverified.
 A router without a status, or with one (or an ha_state) Neutron does not document, is unverified: UNKNOWN.
+
+The L3 agents of a router hosted by several are also judged as one redundant set (`judge_l3_agents`, by
+vio_checks.judge.redundant): the generated config's l3-agents service, the router's one parent.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vio_checks.documented import HA_STATES, ROUTER_STATUSES
+from vio_checks.judge.redundant import DOWN, UNVERIFIED, UP, SetMember, judge_set
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Agent, Router, unreported
@@ -27,6 +31,8 @@ HA_ACTIVE = "active"
 @dataclass
 class RouterOptions:
     warn_disabled: bool = False  # an admin-down router is WARNING instead of OK (noted)
+    #: a router hosted by several L3 agents leaves the loss of some to its l3-agents service (noted)
+    leave_l3_redundancy: bool = False
 
 
 def router_label(r: Router) -> str:
@@ -129,8 +135,12 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
             else:
                 if len(serving) < total:
                     how = "dead" if all_dead else "not serving"
-                    v.add(State.WARNING, f"{label}: {_kind(r)} with {total - len(serving)} of {total} "
-                                         f"hosting L3 agents {how}: " + ", ".join(idle_names))
+                    lost = (f"{label}: {_kind(r)} with {total - len(serving)} of {total} hosting L3 agents "
+                            f"{how}: " + ", ".join(idle_names))
+                    if opts.leave_l3_redundancy:
+                        v.details.append(f"{lost} (left to its l3-agents service: --leave-l3-redundancy)")
+                    else:
+                        v.add(State.WARNING, lost)
                 if r.ha:
                     _judge_ha(v, r, label, serving)
         elif total and len(serving) < total:
@@ -165,4 +175,37 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
         + f", external network {inert(r.external_network_id) or 'none'}"
         + f", {counted(len(r.network_ids), 'internal networks')}"
     )
+    return v
+
+
+def l3_agent_member(a: Agent, now: float) -> SetMember:
+    """One hosting L3 agent as a member of its router's set: up when it serves (alive and admin up), down
+    when Neutron says it is dead or admin down, unverified when Neutron did not report (or document) it."""
+    label = agent_label(a)
+    if unreported(a):
+        return SetMember(a.id, label, UNVERIFIED, unreported(a))
+    if not serves(a):  # `neutron-l3-agent@net-02 dead (last heartbeat 10:42)`: the label is the member's
+        return SetMember(a.id, label, DOWN, not_serving(a, now).removeprefix(label).strip())
+    return SetMember(a.id, label, UP)
+
+
+#: An HA router is redundant only with two hosting L3 agents at least (Neutron's own minimum).
+HA_MIN_AGENTS = 2
+
+
+def judge_l3_agents(r: Router, agents: Mapping[str, Agent], now: float,
+                    expected: int | None = None) -> Verdict:
+    """The L3 agents hosting a router as one redundant set (`check_vio_router --l3-agents`): all serving
+    OK; some lost WARNING; none CRITICAL. Expected: as many as host it now, at least `expected` (what
+    hosted it when the config was written) and, for an HA router, two. An agent Neutron lists for the
+    router but not in its agent list, or one no longer listed at all, counts as unverified, never up."""
+    ids = list(dict.fromkeys(r.agent_ids))
+    members = [l3_agent_member(agents[i], now) for i in ids if i in agents]
+    want = max(len(ids), expected or 0, HA_MIN_AGENTS if r.ha else 0)
+    v = judge_set(members, want, "L3 agents", context=f"router {router_label(r)}")
+    v.details += [f"unverified: agent {inert(i)} hosts the router but is not in Neutron's agent list"
+                  for i in ids if i not in agents]
+    if want > len(ids):
+        v.details.append(f"{counted(want, 'L3 agents')} expected (--expect-agents {expected or '-'}"
+                         f"{', an HA router' if r.ha else ''}), Neutron lists {len(ids)} hosting it")
     return v
