@@ -16,9 +16,10 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(PIP) install ./vio-sim .
 
-# The browser driver (console suite) and pyVmomi (vsphere suite) come from PyPI: pinned for CI.
+# Everything from PyPI is pinned for CI: the browser driver (console suite), pyVmomi (vsphere suite), the
+# product's libraries and the test tools (constraints/test.txt).
 install-test: $(BIN)/python
-	$(PIP) install -c constraints/console.txt -c constraints/vsphere.txt ./vio-sim ".[test]"
+	$(PIP) install -c constraints/test.txt -c constraints/console.txt -c constraints/vsphere.txt ./vio-sim ".[test]"
 
 demo: install
 	$(BIN)/python -m vio_sim.demo
