@@ -137,8 +137,12 @@ def build_deb(release: str, work: Path) -> Path:
     p = subprocess.run([str(DEBROOT), "run", "--overlay", str(work / "build-overlay"), "--bind", str(src),
                         "--cwd", str(src), root, "make", "deb"], capture_output=True, text=True, timeout=1800)
     assert p.returncode == 0, f"make deb in a {release} root failed:\n{p.stdout[-3000:]}{p.stderr[-3000:]}"
-    deb = src / "dist" / f"vio-checks_{__version__}_all.deb"
-    assert deb.is_file(), p.stdout[-3000:]
+    built = src / "dist" / f"vio-checks_{__version__}_all.deb"
+    assert built.is_file(), p.stdout[-3000:]
+    deb = work / built.name
+    shutil.copy(built, deb)
+    shutil.rmtree(src)
+    shutil.rmtree(work / "build-overlay")
     return deb
 
 
@@ -152,7 +156,8 @@ def make_other_root(shared: Path) -> OtherRoot:
     base = debroot("create", release, "--include", ",".join(sorted({*RUNTIME, *deb_depends(deb)})))
     copy = work / "root"
     subprocess.run(["cp", "-a", base, str(copy)], check=True)
-    shutil.copy(deb, work / deb.name)
+    if deb.parent != work:
+        shutil.copy(deb, work / deb.name)
     root = OtherRoot(release, copy, shared)
     p = root.run("dpkg", "-i", str(work / deb.name))
     assert p.returncode == 0, f"dpkg -i {deb.name} in the {release} root failed:\n{p.stdout}{p.stderr}"
