@@ -48,3 +48,20 @@ def test_every_input_changes_the_roots_name():
               (*base[:3], "arm64")]
     assert len({name, *(debroot.root_key(*o)[0] for o in others)}) == 5
     assert debroot._packages(["b,a", "c  a"]) == ["a", "b", "c"]
+
+
+def test_prune_removes_only_roots_unused_for_the_given_days(tmp_path, monkeypatch):
+    import os
+    import time
+
+    debroot = _debroot()
+    monkeypatch.setenv("DEBROOT_CACHE", str(tmp_path))
+    for name, age_days in (("trixie-old", 30), ("trixie-new", 1)):
+        (tmp_path / name / "usr").mkdir(parents=True)
+        stamp = tmp_path / f"{name}.json"
+        stamp.write_text("{}")
+        then = time.time() - age_days * 86400
+        os.utime(stamp, (then, then))
+    assert debroot.prune(14) == [tmp_path / "trixie-old"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["trixie-new",
+                                                                                       "trixie-new.json"]
