@@ -31,7 +31,7 @@ test: lint
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 # Daily work: everything but the suites that start real daemons (Icinga, Nagios, OpenStack, ...).
-REAL_DAEMONS := e2e or realopenstack or distributed or console or vsphere or deb
+REAL_DAEMONS := e2e or realopenstack or distributed or console or vsphere or deb or debian13
 check: lint
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not ($(REAL_DAEMONS))"
 

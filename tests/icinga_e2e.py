@@ -36,7 +36,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,10 +113,14 @@ def require(binary: str, packages: str) -> None:
     """Skip loudly when a monitoring core is not installed; in CI (CI=true) that is a failure."""
     if os.access(binary, os.X_OK):
         return
+    not_run(f"{binary} is not installed (apt-get install {packages}); CI installs it through .ci/run")
+
+
+def not_run(why: str) -> None:
+    """Skip loudly, saying why the end-to-end tests cannot run here; in CI (CI=true) that is a failure."""
     import pytest  # here, not at the top: bench/bulk.py imports this harness without pytest installed
 
-    message = (f"END-TO-END TESTS NOT RUN: {binary} is not installed (apt-get install {packages}); "
-               "CI installs it through .ci/run")
+    message = f"END-TO-END TESTS NOT RUN: {why}"
     if IN_CI:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
@@ -282,15 +286,16 @@ def user_defines() -> list[str]:
     return [f"-DRunAsUser={_user()}", f"-DRunAsGroup={_group()}"]
 
 
-def make_pki(root: Path, nodes: Iterable[str] = (NODE,)) -> Path:
+def make_pki(root: Path, nodes: Iterable[str] = (NODE,), icinga2: Sequence[str] = (ICINGA2,)) -> Path:
     """A CA and a certificate per node (CN = node name), made by icinga2 itself (`pki new-ca` / `new-cert` /
-    `sign-csr`); the 4096-bit keys are generated in parallel."""
+    `sign-csr`); the 4096-bit keys are generated in parallel. `icinga2` is the command that runs the binary
+    (another release's, e.g. through `tools/debroot run`)."""
     data = root / "data"
     (root / "certs").mkdir(parents=True, exist_ok=True)
     defines = [*state_defines(root), f"-DNodeName={NODE}", *user_defines()]
 
     def run(commands: list[list[str]]) -> None:
-        procs = [(cmd, subprocess.Popen([ICINGA2, *cmd, *defines], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        procs = [(cmd, subprocess.Popen([*icinga2, *cmd, *defines], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True)) for cmd in commands]
         for cmd, proc in procs:
             out, _ = proc.communicate(timeout=120)
@@ -548,10 +553,12 @@ class Core:
 class Icinga2(Core):
     """`icinga2 daemon` in the foreground: API on 127.0.0.1, checker and notification features."""
 
-    def __init__(self, root: Path, pki: Path, env: dict[str, str]) -> None:
+    def __init__(self, root: Path, pki: Path, env: dict[str, str], icinga2: Sequence[str] = (ICINGA2,)) -> None:
         self.root = root
         self.pki = pki
         self.env = dict(env)
+        #: The command that runs the icinga2 binary: this host's, or another release's through `tools/debroot run`.
+        self.icinga2 = list(icinga2)
         self.node = NODE  # endpoint name = certificate CN
         self.port = 0  # set before start() to use that port (first attempt)
         self.proc: subprocess.Popen | None = None
@@ -629,7 +636,7 @@ include "{self.templates}"
             self.port = self.port if attempt == 0 and self.port else free_port()
             conf = self.write_config()
             out = open(self.root / "daemon.out", "ab")  # noqa: SIM115 - closed with the process
-            self.proc = subprocess.Popen([ICINGA2, "daemon", "-c", str(conf), *self.defines()],
+            self.proc = subprocess.Popen([*self.icinga2, "daemon", "-c", str(conf), *self.defines()],
                                          env=self.env, stdout=out, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, start_new_session=True,
                                      preexec_fn=die_with_parent)
