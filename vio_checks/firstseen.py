@@ -9,6 +9,12 @@ Two uses: how long a VM, volume or port has been in a transitional state when th
 absent or does not parse (timefmt.elapsed), and whether a disagreement between Nova and vCenter was already
 there in the previous sweep (judge.vm.vsphere_power). `since(obj)` < the snapshot's fetched_at means: seen
 in this state by two consecutive stored sweeps at least.
+
+Service records and Neutron agents (REGISTERED_KINDS) carry, whatever their state, when they first
+registered as the sweeps saw it (`record.registered = (after, by)`): absent from the stored sweep at
+`after`, listed by the sweep at `by`. Nova's and Cinder's os-services replies carry no created_at, so this
+window is all the product knows of a record's birth; the stale-record rule (judge/stale.py) reads it. A
+record listed by the first sweep the cache knows has no `after`: it may have registered at any time before.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ STATE_KEYS: dict[str, Callable[[Any], str]] = {
 }
 #: The inventory kinds that carry a first-seen time (the sweeper reads the previous sweep's records of these).
 KINDS = ("servers", "volumes", "ports", "vsphere_vms")
+#: The inventory kinds whose records carry the window in which they first registered (`registered`).
+REGISTERED_KINDS = ("compute_services", "volume_services", "agents")
 
 
 def state_key(obj: Any) -> str | None:
@@ -47,10 +55,30 @@ def since(obj: Any) -> float | None:
     return seen[1]
 
 
+def registered(obj: Any) -> tuple[float | None, float] | None:
+    """The window in which a service record or agent first registered, as the sweeps saw it: (after, by),
+    `after` None when the record was in the first sweep the cache knows; None when nothing is known."""
+    window = getattr(obj, "registered", None)
+    if not isinstance(window, tuple) or len(window) != 2 or not isinstance(window[1], float | int):
+        return None
+    return window
+
+
 def carry(previous: Inventory | None, inv: Inventory) -> None:
     """Set `seen` on every record of KINDS in `inv`: the previous sweep's time for an unchanged state, else
-    `inv`'s fetched_at. `previous` needs only KINDS filled; None for the first sweep."""
+    `inv`'s fetched_at; and `registered` on every record of REGISTERED_KINDS: the window kept from the
+    previous sweep, else (the previous sweep's time, `inv`'s fetched_at) for a record it did not list.
+    `previous` needs only KINDS and REGISTERED_KINDS filled; None for the first sweep."""
     now = inv.meta.fetched_at
+    after = previous.meta.fetched_at if previous is not None else None
+    if after is not None and not after < now:  # a clock that went back proves no order
+        after = None
+    for kind in REGISTERED_KINDS:
+        listed = {o.id: o for o in previous.of_kind(kind)} if previous is not None else {}
+        for obj in inv.of_kind(kind):
+            old = listed.get(obj.id)
+            # listed before without a window (a sweep from before this mechanism): it existed by then
+            obj.registered = (after, now) if old is None else registered(old) or (None, after or now)
     for kind in KINDS:
         before = {o.id: o for o in previous.of_kind(kind)} if previous is not None else {}
         for obj in inv.of_kind(kind):
