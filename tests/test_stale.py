@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from vio_checks import normalize
@@ -228,3 +230,61 @@ def test_the_sweeps_keep_when_each_record_first_registered() -> None:
     back = _inv(450.0, compute_services=[Service("9", "nova", "nova-conductor", "c-9")])
     carry(four, back)
     assert registered(back.compute_services[0]) == (None, 450.0)
+
+
+# --- end to end: real sweeps of the simulator across a pod restart -------------------------------------
+
+
+def _stored(env, kind: str):
+    from vio_checks.cache import Store, namespace
+
+    snap = Store(env.cache_dir / namespace(env.cloud, None)).current()
+    assert snap is not None
+    return snap.meta.fetched_at, snap.all(kind)
+
+
+def _of(records, binary: str):
+    return [r for r in records if r.binary == binary]
+
+
+def test_sweeps_across_a_pod_restart_find_the_old_record_stale(make_cloud) -> None:
+    from vio_sim.services import with_layout
+    from vio_sim.store import load_scenario
+
+    env = make_cloud(with_layout(load_scenario("healthy"), "ha", pods=True))
+    env.sim.admin("PATCH", "/_sim/settings", {"service_down_time": 0, "agent_down_time": 0})
+    env.sweep()
+    first, listed = _stored(env, "compute_services")
+    conductors = _of(listed, "nova-conductor")
+    assert len(conductors) == 3 and all(registered(c) == (None, first) for c in conductors)
+    # the first sweep knows no birth: nothing it listed replaces anything, however long down
+    assert split(conductors, first + 10 * H).stale == []
+
+    old = conductors[0]
+    env.sim.admin("POST", f"/_sim/compute_services/{old.id}/restart")
+    dhcp = _of(_stored(env, "agents")[1], "neutron-dhcp-agent")[0]
+    env.sim.admin("POST", f"/_sim/agents/{dhcp.id}/restart")
+    cinder = _of(_stored(env, "volume_services")[1], "cinder-scheduler")[0]
+    env.sim.admin("POST", f"/_sim/volume_services/{cinder.id}/restart")
+    time.sleep(0.2)
+    env.sweep()
+    second, listed = _stored(env, "compute_services")
+    conductors = _of(listed, "nova-conductor")
+    assert len(conductors) == 4
+    new = next(c for c in conductors if registered(c) == (first, second))
+    down = next(c for c in conductors if c.id == old.id)
+    assert down.state == "down" and new.state == "up"
+    # down for less than --stale-after: a member that is down; past it: stale, with its remove command
+    assert split(conductors, second).stale == []
+    out = split(conductors, second + 2 * H)
+    [stale] = out.stale
+    assert stale.record.id == old.id and stale.successor.id == new.id and len(out.members) == 3
+    assert stale.command == f"openstack --os-compute-api-version 2.53 compute service delete {old.id}"
+    [stale] = split(_of(_stored(env, "agents")[1], "neutron-dhcp-agent"), second + 2 * H).stale
+    assert stale.record.id == dhcp.id and stale.successor.created is not None
+    [stale] = split(_of(_stored(env, "volume_services")[1], "cinder-scheduler"), second + 2 * H).stale
+    assert stale.command == f"cinder-manage service remove cinder-scheduler {cinder.host}"
+    # a third sweep keeps the windows
+    env.sweep()
+    third, listed = _stored(env, "compute_services")
+    assert registered(next(c for c in listed if c.id == new.id)) == (first, second)

@@ -39,6 +39,9 @@ from .common import FMT_SPACE, FMT_US, SERVICE_KINDS, SimError, det_uuid, fmt_ti
 if TYPE_CHECKING:
     from .store import State
 
+#: Seconds between an old pod's last heartbeat and its successor's registration (a pod starts in seconds;
+#: Neutron's timestamps have whole seconds, so a tie would prove no order).
+RESTART_GAP = 2.0
 #: Members of each controller binary per VIO deployment mode.
 LAYOUTS = {"ha": 3, "compact": 1, "tiny": 1}
 #: The binaries that run as interchangeable members anywhere in the region, per kind (agent binaries by
@@ -96,13 +99,13 @@ def start(st: State, kind: str, ref: Any, body: dict | None = None) -> dict:
 
 
 def restart(st: State, kind: str, ref: Any, body: dict | None = None) -> dict:
-    """A pod-style restart: the record stops at ``at`` (default now) and stays as it is, and a new record
-    of the same binary registers under ``host`` (default: the pod's name with a new suffix) and reports.
-    Returns {"stopped": old record, "started": new record}."""
+    """A pod-style restart: the record stops at ``at`` (default: RESTART_GAP seconds ago) and stays as it
+    is, and a new record of the same binary registers now under ``host`` (default: the pod's name with a
+    new suffix) and reports. Returns {"stopped": old record, "started": new record}."""
     _check(kind)
     now = time.time()
     with st.lock:
-        old = stop(st, kind, ref, body)
+        old = stop(st, kind, ref, {"at": now - RESTART_GAP, **(body or {})})
         host = _host_for(st, kind, old, (body or {}).get("host"))
         new = {k: copy.deepcopy(v) for k, v in old.items()
                if not k.startswith("_") and k not in ("id", "host", "routers", "ha_states")}
