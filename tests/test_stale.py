@@ -53,6 +53,8 @@ def test_the_boundary_at_stale_after(down_for: float, is_stale: bool) -> None:
     out = split([old, svc("b", "up", NOW, window=new(NOW - down_for + 60))], NOW)
     assert [s.record.host for s in out.stale] == (["a"] if is_stale else [])
     assert names(out.members) == (["b"] if is_stale else ["a", "b"])
+    # replaced, not yet stale: a member that is down, and pending
+    assert [(s.record.host, s.successor.host) for s in out.pending] == ([] if is_stale else [("a", "b")])
 
 
 def test_stale_after_is_a_parameter() -> None:
@@ -77,7 +79,7 @@ def test_a_record_of_the_first_sweep_may_be_of_any_age_and_replaces_nothing() ->
     records = [svc("a", "down", NOW - 48 * H, window=(None, first)),
                svc("b", "up", NOW, window=(None, first)), svc("c", "up", NOW, window=(None, first))]
     out = split(records, NOW)
-    assert out.stale == [] and names(out.members) == ["a", "b", "c"]
+    assert out.stale == [] and out.pending == [] and names(out.members) == ["a", "b", "c"]
 
 
 def test_a_successor_that_is_down_replaces_nothing() -> None:

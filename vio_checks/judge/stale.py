@@ -59,10 +59,13 @@ class Stale:
 
 @dataclass
 class Split:
-    """The records of one binary: the members (input order) and the stale records (input order)."""
+    """The records of one binary: the members and the stale records (input order), and the members that
+    are down and already replaced but not yet for stale_after (`pending`: each a Stale whose `down` tells
+    how long; the output may say when it turns stale)."""
 
     members: list[Service | Agent] = field(default_factory=list)
     stale: list[Stale] = field(default_factory=list)
+    pending: list[Stale] = field(default_factory=list)
 
 
 def reporting(obj: Service | Agent) -> bool | None:
@@ -140,6 +143,8 @@ def split(records: Iterable[Service | Agent], now: float, stale_after: float = S
         down_for = elapsed(heartbeat(r), now, stale_after) if new is not None else None
         if new is not None and down_for is not None and down_for.stuck:
             out.stale.append(Stale(r, new, down_for, remove_command(r)))
-        else:
-            out.members.append(r)
+            continue
+        out.members.append(r)
+        if new is not None and down_for is not None:
+            out.pending.append(Stale(r, new, down_for, remove_command(r)))
     return out
