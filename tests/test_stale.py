@@ -7,7 +7,7 @@ import time
 import pytest
 
 from vio_checks import normalize
-from vio_checks.firstseen import carry, registered
+from vio_checks.firstseen import FORGET_AFTER, carry, registered
 from vio_checks.judge.stale import STALE_AFTER, remove_command, split
 from vio_checks.model import Agent, Inventory, Meta, Service
 
@@ -228,6 +228,16 @@ def test_the_sweeps_keep_when_each_record_first_registered() -> None:
     four = _inv(500.0, compute_services=records())
     carry(old, four)
     assert registered(four.compute_services[0]) == (None, 400.0)
+    # a record one list left out keeps its birth when listed again (the sweep's Meta remembers it)
+    missing = _inv(600.0, compute_services=[])
+    carry(four, missing)
+    again = _inv(700.0, compute_services=records())
+    carry(missing, again)
+    assert registered(again.compute_services[0]) == (None, 400.0)
+    # ... for FORGET_AFTER after it was last listed
+    late = _inv(500.0 + FORGET_AFTER + 1, compute_services=[])
+    carry(four, late)
+    assert late.meta.registered["compute_services"] == {}
     # a clock that went back proves no order
     back = _inv(450.0, compute_services=[Service("9", "nova", "nova-conductor", "c-9")])
     carry(four, back)
@@ -290,3 +300,13 @@ def test_sweeps_across_a_pod_restart_find_the_old_record_stale(make_cloud) -> No
     env.sweep()
     third, listed = _stored(env, "compute_services")
     assert registered(next(c for c in listed if c.id == new.id)) == (first, second)
+    # a sweep whose list leaves a live conductor out (a small drop: taken for a deletion), then one that
+    # lists it again: it keeps its birth, and never looks like a successor
+    sibling = next(c for c in conductors if c.id not in (old.id, new.id))
+    env.sim.fault("/os-services", hide=[sibling.id])
+    env.sweep()
+    assert sibling.id not in {c.id for c in _stored(env, "compute_services")[1]}
+    env.sim.clear_faults()
+    env.sweep()
+    listed = _stored(env, "compute_services")[1]
+    assert registered(next(c for c in listed if c.id == sibling.id)) == (None, first)

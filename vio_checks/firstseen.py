@@ -15,6 +15,9 @@ registered as the sweeps saw it (`record.registered = (after, by)`): absent from
 `after`, listed by the sweep at `by`. Nova's and Cinder's os-services replies carry no created_at, so this
 window is all the product knows of a record's birth; the stale-record rule (judge/stale.py) reads it. A
 record listed by the first sweep the cache knows has no `after`: it may have registered at any time before.
+The sweep's Meta also remembers every such record's window for FORGET_AFTER after it was last listed
+(`meta.registered`), so a record one list left out (a cell that did not answer, a small drop that
+visibility.py took for a deletion) keeps its birth when it is listed again, and never looks new.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ STATE_KEYS: dict[str, Callable[[Any], str]] = {
 KINDS = ("servers", "volumes", "ports", "vsphere_vms")
 #: The inventory kinds whose records carry the window in which they first registered (`registered`).
 REGISTERED_KINDS = ("compute_services", "volume_services", "agents")
+#: How long the windows of records no longer listed are remembered (seconds).
+FORGET_AFTER = 30 * 86400.0
 
 
 def state_key(obj: Any) -> str | None:
@@ -73,12 +78,24 @@ def carry(previous: Inventory | None, inv: Inventory) -> None:
     after = previous.meta.fetched_at if previous is not None else None
     if after is not None and not after < now:  # a clock that went back proves no order
         after = None
+    remembered = getattr(previous.meta, "registered", None) if previous is not None else None
+    memory: dict[str, dict[str, tuple]] = {}
     for kind in REGISTERED_KINDS:
         listed = {o.id: o for o in previous.of_kind(kind)} if previous is not None else {}
+        known = dict((remembered or {}).get(kind) or {})  # id → (after, by, last listed)
         for obj in inv.of_kind(kind):
-            old = listed.get(obj.id)
-            # listed before without a window (a sweep from before this mechanism): it existed by then
-            obj.registered = (after, now) if old is None else registered(old) or (None, after or now)
+            old, kept = listed.get(obj.id), known.get(obj.id)
+            if old is not None:  # listed before without a window (a sweep from before this mechanism):
+                window = registered(old) or (None, after or now)  # it existed by then
+            elif isinstance(kept, tuple) and len(kept) == 3:  # listed by an earlier sweep, not the last one
+                window = kept[:2]
+            else:
+                window = (after, now)
+            obj.registered = window
+            known[obj.id] = (*window, now)
+        memory[kind] = {i: w for i, w in known.items()
+                        if isinstance(w, tuple) and len(w) == 3 and 0 <= now - w[2] <= FORGET_AFTER}
+    inv.meta.registered = memory
     for kind in KINDS:
         before = {o.id: o for o in previous.of_kind(kind)} if previous is not None else {}
         for obj in inv.of_kind(kind):
