@@ -32,12 +32,23 @@ _SINGLE = {binary: (1, required) for binary, (_, required) in _HA.items()}
 DEPLOYMENT_MODES: dict[str, dict[str, tuple[int, bool]]] = {"ha": _HA, "compact": _SINGLE, "tiny": _SINGLE}
 
 
+#: Controller binaries whose records form one redundant cluster (judge/cluster.py): they do the same job
+#: anywhere in the region. Per-resource binaries (nova-compute per vSphere cluster, cinder-volume per
+#: backend, L3 and per-host L2 agents) stay judged per record.
+CLUSTER_BINARIES = ("nova-conductor", "nova-scheduler", "nova-consoleauth", "cinder-scheduler",
+                    "cinder-backup", "neutron-dhcp-agent", "neutron-metadata-agent")
+
+
 @dataclass
 class ServiceOptions:
     warn_disabled: bool = False
     expect: dict[str, int] = field(default_factory=dict)  # explicit --expect, overrides the preset
     deployment_mode: str | None = None
     exclude: frozenset[str] = frozenset()  # binaries left out (monitored on their own): no counts either
+    stale_after: float = 3600.0  # a cluster's replaced down record is stale after this (judge/stale.py)
+    critical_at_risk: bool = False  # a cluster with one member up is CRITICAL (standalone use only)
+    warning: str | None = None  # Nagios ranges on a cluster's number of members up (may only raise)
+    critical: str | None = None
 
 
 @dataclass
@@ -68,7 +79,7 @@ def label_of(obj: Service | Agent) -> str:
 # --- one object ----------------------------------------------------------------------------------
 
 
-def _is_up(obj: Service | Agent) -> bool:
+def is_up(obj: Service | Agent) -> bool:
     """Up means working: reporting and enabled (a service) or alive and admin up (an agent)."""
     if unreported(obj):
         return False
@@ -185,7 +196,7 @@ def count_binaries(objects: Iterable[Service | Agent]) -> dict[str, BinaryCount]
             c.unverified += 1
         elif _is_disabled(obj):
             c.disabled += 1
-        elif _is_up(obj):
+        elif is_up(obj):
             c.up += 1
         else:
             c.down += 1
@@ -253,10 +264,14 @@ def judge_services(
 ) -> Verdict:
     """Every selected service, agent and endpoint, plus the expected counts per binary.
 
+    The records of a controller binary (CLUSTER_BINARIES) are judged as one cluster (judge/cluster.py),
+    not one by one, unless a `host` is given: with `binary` alone that cluster is the whole verdict.
     `binary` and/or `host` narrow the services and agents judged (endpoints are then left out); with a host,
     no counts are expected. The status line names the worst problems first (Verdict.summary keeps only the
     worst state's texts, and findings are sorted worst first).
     """
+    from vio_checks.judge.cluster import judge_cluster  # (it builds on this module)
+
     components = tuple(c for c in COMPONENTS if c in set(components))
     if binary or host:
         def keep(o: Service | Agent) -> bool:
@@ -267,6 +282,11 @@ def judge_services(
         present = {"nova": found.nova, "neutron": found.agents, "cinder": found.cinder}
         wanted = component_of(binary) if binary and not host else None
         components = tuple(c for c in components if c != "keystone" and (present[c] or c == wanted))
+    clustered = set() if host else {b for b in CLUSTER_BINARIES if b not in opts.exclude}
+
+    def single(objects: list) -> list:
+        return [o for o in objects if o.binary not in clustered]
+
     groups = {
         "nova": ("nova services", found.nova, lambda s: judge_service(s, opts, now)),
         "neutron": ("neutron agents", found.agents, lambda a: judge_agent(a, opts, now)),
@@ -276,7 +296,16 @@ def judge_services(
     out = Verdict()
     noted: list[str] = []
     for comp in components:
-        what, objects, judge = groups[comp]
+        what, records, judge = groups[comp]
+        objects = records if comp == "keystone" else single(records)
+        clusters = [] if comp == "keystone" else sorted({o.binary for o in records} - {o.binary for o in objects})
+        for name in clusters:
+            part = judge_cluster(name, records, opts, now)
+            out.findings += part.findings
+            out.details += part.details
+            out.perf += part.perf
+        if clusters and not objects:
+            continue  # nothing but clusters: no "no nova services" line beside them
         judged = [(o, judge(o)) for o in objects]
         part = aggregate([Member(str(o.id), inert(o.id, 200) if comp == "keystone" else label_of(o), v)
                           for o, v in judged], what)
@@ -293,7 +322,7 @@ def judge_services(
             note = "admin down" if comp == "neutron" else "disabled"
         if counted and part.state == State.OK:
             part.findings[0].text += f" ({counted} {note})"
-        if comp == "neutron" and not objects and not (binary or host):
+        if comp == "neutron" and not records and not (binary or host):
             if found.agents_expected:
                 part.add(State.UNKNOWN, "no neutron agents listed although Neutron announces the agent "
                                         "extension: unverified (an empty list is not proof of NSX)")
@@ -312,7 +341,10 @@ def judge_services(
         what = " ".join(x for x in (inert(binary, 60) if binary else None,
                                     f"on host {inert(host)}" if host else None) if x)
         return Verdict(findings=[Finding(State.UNKNOWN, f"no service or agent {what} in the inventory")])
-    tally = judge_counts(counts, expected)
+    # a cluster with records carries its own expectation; one with none is the count rule's "none in the
+    # inventory, N expected"
+    tally = judge_counts({b: c for b, c in counts.items() if b not in clustered},
+                         {b: n for b, n in expected.items() if b not in clustered or b not in counts})
     out.findings += tally.findings
     out.details += noted + tally.details
     out.perf += tally.perf
