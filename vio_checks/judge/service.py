@@ -298,7 +298,8 @@ def judge_services(
     for comp in components:
         what, records, judge = groups[comp]
         objects = records if comp == "keystone" else single(records)
-        clusters = [] if comp == "keystone" else sorted({o.binary for o in records} - {o.binary for o in objects})
+        clusters = [] if comp == "keystone" else sorted({o.binary for o in records}
+                                                         - {o.binary for o in objects})
         for name in clusters:
             part = judge_cluster(name, records, opts, now)
             out.findings += part.findings
