@@ -165,4 +165,4 @@ def test_the_aggregate_judges_clusters_not_records() -> None:
     # a component with nothing but clusters: no "no nova services in the inventory" beside them
     found = Services(nova=[svc("a"), svc("b")])
     v = judge_services(found, ServiceOptions(), NOW, components=("nova",))
-    assert v.summary == "cluster nova-conductor: all 2 members up"
+    assert v.summary == "1 nova cluster OK (nova-conductor 2 up)"

@@ -287,10 +287,10 @@ def test_services_all_ok_line_and_perf():
     v = judge_services(cloud(), ServiceOptions(), NOW)
     assert v.state == State.OK
     # controller binaries are clusters (judge/cluster.py), the others records
-    assert v.summary == ("cluster nova-conductor: all 2 members up; cluster nova-scheduler: all 2 members up; "
-                         "all 2 nova services OK; no neutron agents in the inventory (NSX); "
-                         "cluster cinder-scheduler: all 2 members up; 1 cinder service OK; all 2 public "
-                         "endpoints OK")
+    assert v.summary == ("2 nova clusters OK (nova-conductor 2 up, nova-scheduler 2 up); all 2 nova services OK; "
+                         "no neutron agents in the inventory (NSX); 1 cinder cluster OK (cinder-scheduler 2 up); "
+                         "1 cinder service OK; all 2 public endpoints OK")
+    assert "OK: cluster nova-conductor: all 2 members up" in v.details
     p = perf(v)
     assert p["nova-scheduler_up"].value == 2 and p["nova-scheduler_up"].crit == "1:"
     assert p["nova-scheduler_down"].value == 0 and p["cinder-volume_up"].value == 1

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from vio_checks.judge.redundant import DOWN, UNVERIFIED, UP, SetMember, judge_set
-from vio_checks.judge.service import DEPLOYMENT_MODES, ServiceOptions, is_up, label_of
+from vio_checks.judge.service_rules import DEPLOYMENT_MODES, ServiceOptions, is_up, label_of
 from vio_checks.judge.stale import Stale, split
 from vio_checks.judge.timefmt import age, clock
 from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst

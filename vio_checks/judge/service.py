@@ -9,89 +9,27 @@ A disabled service or admin-down agent is a deliberate admin action: OK with its
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from vio_checks.judge.aggregate import Member, aggregate
+from vio_checks.judge.cluster import judge_cluster
+from vio_checks.judge.service_rules import (  # noqa: F401  (re-exported: the rules judge/cluster.py shares)
+    _HA,
+    CLUSTER_BINARIES,
+    COMPONENTS,
+    DEPLOYMENT_MODES,
+    ServiceOptions,
+    Services,
+    component_of,
+    is_disabled,
+    is_up,
+    label_of,
+)
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict
 from vio_checks.model import Agent, Endpoint, Service, unreported
+from vio_checks.text import counted as count
 from vio_checks.text import inert, perf_label
-
-COMPONENTS = ("nova", "neutron", "cinder", "keystone")
-
-#: VIO's controller binaries per deployment mode: binary → (how many must be up, required).
-#: A required binary is expected even when absent from the inventory; the others only when present:
-#: nova-consoleauth (gone since Nova Train, often a single instance), and the Neutron agents, which only
-#: VDS/ML2 deployments run (NSX runs none); DHCP and metadata agents scale with network nodes, not with the
-#: controllers, so one must be up; HA routers need two L3 agents. cinder-volume runs active/passive under one
-#: shared host name, so it reports once in every mode.
-_HA = {"nova-scheduler": (2, True), "nova-conductor": (2, True), "nova-consoleauth": (1, False),
-       "cinder-scheduler": (2, True), "cinder-volume": (1, True), "neutron-l3-agent": (2, False),
-       "neutron-dhcp-agent": (1, False), "neutron-metadata-agent": (1, False)}
-_SINGLE = {binary: (1, required) for binary, (_, required) in _HA.items()}
-DEPLOYMENT_MODES: dict[str, dict[str, tuple[int, bool]]] = {"ha": _HA, "compact": _SINGLE, "tiny": _SINGLE}
-
-
-#: Controller binaries whose records form one redundant cluster (judge/cluster.py): they do the same job
-#: anywhere in the region. Per-resource binaries (nova-compute per vSphere cluster, cinder-volume per
-#: backend, L3 and per-host L2 agents) stay judged per record.
-CLUSTER_BINARIES = ("nova-conductor", "nova-scheduler", "nova-consoleauth", "cinder-scheduler",
-                    "cinder-backup", "neutron-dhcp-agent", "neutron-metadata-agent")
-
-
-@dataclass
-class ServiceOptions:
-    warn_disabled: bool = False
-    expect: dict[str, int] = field(default_factory=dict)  # explicit --expect, overrides the preset
-    deployment_mode: str | None = None
-    exclude: frozenset[str] = frozenset()  # binaries left out (monitored on their own): no counts either
-    stale_after: float = 3600.0  # a cluster's replaced down record is stale after this (judge/stale.py)
-    critical_at_risk: bool = False  # a cluster with one member up is CRITICAL (standalone use only)
-    warning: str | None = None  # Nagios ranges on a cluster's number of members up (may only raise)
-    critical: str | None = None
-
-
-@dataclass
-class Services:
-    """What the service check reads from the inventory (already narrowed by --binary/--host)."""
-
-    nova: list[Service] = field(default_factory=list)
-    cinder: list[Service] = field(default_factory=list)
-    agents: list[Agent] = field(default_factory=list)
-    endpoints: list[Endpoint] = field(default_factory=list)
-    #: Neutron announces the agent extension (the sweep's Meta.neutron_agents; None: unknown)
-    agents_expected: bool | None = None
-
-
-def component_of(binary: str) -> str:
-    """nova / cinder by the binary's prefix; anything else is a Neutron agent."""
-    for comp in ("nova", "cinder"):
-        if binary.startswith(comp + "-"):
-            return comp
-    return "neutron"
-
-
-def label_of(obj: Service | Agent) -> str:
-    """`binary@host`, inert."""
-    return f"{inert(obj.binary, 60)}@{inert(obj.host)}"
-
-
-# --- one object ----------------------------------------------------------------------------------
-
-
-def is_up(obj: Service | Agent) -> bool:
-    """Up means working: reporting and enabled (a service) or alive and admin up (an agent)."""
-    if unreported(obj):
-        return False
-    if isinstance(obj, Agent):
-        return obj.alive and obj.admin_state_up
-    return obj.state == "up" and obj.status == "enabled"
-
-
-def _is_disabled(obj: Service | Agent) -> bool:
-    if unreported(obj):
-        return False
-    return (not obj.admin_state_up) if isinstance(obj, Agent) else obj.status == "disabled"
 
 
 def judge_service(s: Service, opts: ServiceOptions, now: float) -> Verdict:
@@ -194,7 +132,7 @@ def count_binaries(objects: Iterable[Service | Agent]) -> dict[str, BinaryCount]
         c = counts.setdefault(obj.binary, BinaryCount())
         if unreported(obj):
             c.unverified += 1
-        elif _is_disabled(obj):
+        elif is_disabled(obj):
             c.disabled += 1
         elif is_up(obj):
             c.up += 1
@@ -270,8 +208,6 @@ def judge_services(
     no counts are expected. The status line names the worst problems first (Verdict.summary keeps only the
     worst state's texts, and findings are sorted worst first).
     """
-    from vio_checks.judge.cluster import judge_cluster  # (it builds on this module)
-
     components = tuple(c for c in COMPONENTS if c in set(components))
     if binary or host:
         def keep(o: Service | Agent) -> bool:
@@ -300,11 +236,20 @@ def judge_services(
         objects = records if comp == "keystone" else single(records)
         clusters = [] if comp == "keystone" else sorted({o.binary for o in records}
                                                          - {o.binary for o in objects})
+        quiet = []  # clusters all up with nothing to say: one short text for them all
         for name in clusters:
             part = judge_cluster(name, records, opts, now)
-            out.findings += part.findings
+            values = {p.label: p.value for p in part.perf}
+            label = perf_label(name)
+            if binary or part.state != State.OK or values[f"{label}_stale"] or values[f"{label}_replaced"]:
+                out.findings += part.findings
+            else:
+                quiet.append(f"{inert(name, 60)} {values[f'{label}_up']:g} up")
+                out.details.append(f"OK: {part.summary}")
             out.details += part.details
             out.perf += part.perf
+        if quiet:
+            out.add(State.OK, f"{count(len(quiet), comp + ' clusters')} OK ({', '.join(quiet)})")
         if clusters and not objects:
             continue  # nothing but clusters: no "no nova services" line beside them
         judged = [(o, judge(o)) for o in objects]
@@ -318,7 +263,7 @@ def judge_services(
                           if v.state == State.OK and (o.status_code or 0) >= 400 and o.status_code != 401)
             note = "answered an error status"
         else:
-            notes = [v.summary for o, v in judged if v.state == State.OK and _is_disabled(o)]
+            notes = [v.summary for o, v in judged if v.state == State.OK and is_disabled(o)]
             counted = len(notes)
             note = "admin down" if comp == "neutron" else "disabled"
         if counted and part.state == State.OK:
