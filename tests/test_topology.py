@@ -365,9 +365,11 @@ def test_aggregates_leave_problems_to_the_objects_that_report_them():
     assert args["routers"]["--ignore-states"] == "critical"
     assert args["volumes"]["--ignore-states"] == "warning,critical"
     assert args["interfaces"]["--ignore-states"] == "warning,critical"
-    assert args["nova-services"]["--exclude-binary"] == "nova-compute"
-    assert args["cinder-services"]["--exclude-binary"] == "cinder-volume"
-    assert args["neutron-agents"]["--exclude-binary"] == "neutron-l3-agent"
+    # per-resource records and controller clusters each have a service of their own
+    assert args["nova-services"]["--exclude-binary"] == "nova-compute,nova-conductor,nova-scheduler,nova-consoleauth"
+    assert args["cinder-services"]["--exclude-binary"] == "cinder-volume,cinder-scheduler,cinder-backup"
+    assert args["neutron-agents"]["--exclude-binary"] == \
+        "neutron-l3-agent,neutron-dhcp-agent,neutron-metadata-agent"
     assert "--ignore-states" not in args["keystone-endpoints"]
 
 
