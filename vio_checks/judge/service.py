@@ -252,6 +252,10 @@ def judge_services(
             out.add(State.OK, f"{count(len(quiet), comp + ' clusters')} OK ({', '.join(quiet)})")
         if clusters and not objects:
             continue  # nothing but clusters: no "no nova services" line beside them
+        left = [b for b in found.excluded if component_of(b) == comp]
+        if not records and left and not (binary or host):  # not "none listed": each reported elsewhere
+            out.add(State.OK, f"{what}: {', '.join(inert(b, 60) for b in left)} left to their own services")
+            continue
         judged = [(o, judge(o)) for o in objects]
         part = aggregate([Member(str(o.id), inert(o.id, 200) if comp == "keystone" else label_of(o), v)
                           for o, v in judged], what)

@@ -53,6 +53,8 @@ class Services:
     endpoints: list[Endpoint] = field(default_factory=list)
     #: Neutron announces the agent extension (the sweep's Meta.neutron_agents; None: unknown)
     agents_expected: bool | None = None
+    #: binaries the inventory has but --exclude-binary left out (each judged by a service of its own)
+    excluded: tuple[str, ...] = ()
 
 
 def component_of(binary: str) -> str:
