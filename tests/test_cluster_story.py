@@ -71,6 +71,15 @@ def test_one_down_conductor_warns_once_and_nothing_exits_2(make_cloud, monkeypat
     states = _generated_states(cloud, monkeypatch)
     computes = {k: v for k, v in states.items() if "!nova-compute@" in k}
     assert computes and all(code == 2 for code, _ in computes.values()), computes
+    # rootcause and impact name the cluster as the cause of a VM's trouble
+    vm = next(s["name"] for s in cloud.sim.admin("GET", "/_sim/servers")["servers"] if s.get("status") == "ACTIVE")
+    r = cloud.run("vio-icinga", "rootcause", vm)
+    assert r.rc == 0 and r.lines[0].startswith(f"VM {vm} is unreachable because hypervisor "), str(r)
+    assert "(cause: cluster nova-conductor CRITICAL: cluster nova-conductor: all components down: 0 of 3 " \
+        "members up" in r.lines[0], str(r)
+    r = cloud.run("vio-icinga", "impact", "nova-conductor")
+    assert r.rc == 0 and r.lines[0].startswith("cluster nova-conductor: 2 hypervisors, 8 VMs, "), str(r)
+    assert "2 nova-compute services" in r.lines[0], str(r)
 
 
 def test_a_pod_restart_stays_ok_names_the_stale_record_and_changes_no_byte(make_cloud, monkeypatch,
