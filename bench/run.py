@@ -368,8 +368,8 @@ def figure_generate(big: simenv.SimCloud, size: Size, workdir: Path) -> dict:
         path = out / f"validate-{fmt}.{suffix}"
         p = run(cmd("vio-icinga", "generate", "--cache-only", "--format", fmt, "--validate", "-v",
                     "--output", path), big.env)
-        m = re.search(r"^vio-icinga: validated .*\((?:icinga2 daemon -C|nagios -v), ([\d.]+) s\)$", p.stdout,
-                      re.M)
+        m = re.search(r"^vio-icinga: validated .*\((?:icinga2 daemon -C(?: of Icinga [\d.]+)?|nagios -v), "
+                      r"([\d.]+) s\)$", p.stdout, re.M)
         res["validate"][fmt] = {"binary": exe, "rc": p.rc, "wall": p.wall,
                                 "seconds": float(m.group(1)) if m else None,
                                 "bytes": path.stat().st_size if path.exists() else 0,

@@ -128,6 +128,19 @@ def test_router_l3_agents_as_one_redundant_set(healthy_cloud):
     r = cloud.run("check_vio_router", "--name", "backoffice-router", "--l3-agents")  # one agent: a set of one
     expect(r, 0, "VIO ROUTER OK - router backoffice-router: 1 of 1 L3 agent up")
 
+    # an agent more is expected than hosts it (the generator's --expect-agents): the missing one is not up
+    r = cloud.run("check_vio_router", "--name", "shop-router", "--l3-agents", "--expect-agents", "3")
+    expect(r, 1, "VIO ROUTER WARNING - router shop-router: reduced redundancy: 2 of 3 L3 agents up (1 expected "
+                 "member not reported)")
+    assert r.perfdata["unverified"] == 1
+    # the standby no longer hosts it at all: an HA router still expects two
+    cloud.sim.patch("agents", net2, routers=[])
+    cloud.sweep()
+    r = cloud.run("check_vio_router", "--name", "shop-router", "--l3-agents")
+    expect(r, 1, "VIO ROUTER WARNING - router shop-router: at risk: 1 of 2 L3 agents up (1 expected member not "
+                 "reported)")
+    cloud.sim.patch("agents", net2, routers=["shop-router"])
+
     # the standby dies: the set is at risk, the router itself stays OK-ish (its own check WARNs)
     cloud.sim.patch("agents", net2, alive=False)
     cloud.sweep()

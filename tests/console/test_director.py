@@ -30,7 +30,8 @@ _ATTR = re.compile(r'^\s+(parent_host_name|parent_service_name|child_host_name|c
 
 
 def generated_edges(cloud) -> set[tuple[str, str]]:
-    """(child, parent) of every Dependency `vio-icinga generate` writes for the cloud (Icinga 2.13)."""
+    """(child, parent) of every Dependency `vio-icinga generate` writes for the cloud (one file for every
+    Icinga version)."""
     r = cloud.run("vio-icinga", "generate", "--output", "-")
     assert r.rc == 0, str(r)
     edges = set()

@@ -13,7 +13,7 @@ from vio_checks.checks.select import as_kept, select_one
 from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.router import RouterOptions, judge_l3_agents, judge_router, router_label
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import FLAG, Option
+from vio_checks.options import FLAG, Option, int_range
 from vio_checks.selection import selection_from_args, selection_options
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
@@ -56,7 +56,8 @@ states:
   WARNING   some do not: "reduced redundancy: 2 of 3 L3 agents up", "at risk: 1 of 2 L3 agents up"
   CRITICAL  none does, each known dead or admin down: "all 2 L3 agents down"
   UNKNOWN   none is known to serve and Neutron did not report (or document) some agent's state, or the
-            router names an agent Neutron's agent list lacks (never counted up); a router without agents
+            router names an agent Neutron's agent list lacks, or fewer agents host it than expected
+            (--expect-agents N; an HA router: two): never counted up; a router without agents
   --leave-l3-redundancy (aggregate): a router hosted by several L3 agents that lost some of them is not
             WARNING for that (noted): its l3-agents service reports it, so one fault pages once
 perfdata (single router, L3 agents only): agents_alive (of agents_total hosting agents), agents_total;
@@ -82,6 +83,10 @@ OPTIONS = (
     Option(("--l3-agents",), kind=FLAG, group="router",
            help="judge the router's hosting L3 agents as one redundant set (needs --id or --name): the "
                 "parent of a router hosted by several in the generated config"),
+    Option(("--expect-agents",), type=int_range(1, 1000), metavar="N", group="router",
+           help="with --l3-agents: how many L3 agents should host the router (the generator passes how many "
+                "did when it wrote the config); fewer hosting it now count as unverified, never up (an HA "
+                "router expects two at least)"),
     Option(("--leave-l3-redundancy",), kind=FLAG, group="router",
            help="aggregate: a router hosted by several L3 agents that lost some is not WARNING for it (its "
                 "l3-agents service reports that: the generated config passes this)"),
@@ -101,7 +106,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     has_agents = getattr(snap.meta, "neutron_agents", None)
     r = select_one(snap, "routers", args, "router")
     if r is not None and args.l3_agents:
-        return as_kept(snap, "routers", r, judge_l3_agents(r, agents, now), now)
+        return as_kept(snap, "routers", r, judge_l3_agents(r, agents, now, args.expect_agents), now)
     if r is not None:
         return as_kept(snap, "routers", r, judge_router(r, agents, opts, now, has_agents), now)
     selection = selection_from_args(args, snap)

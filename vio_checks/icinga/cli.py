@@ -246,8 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a file, or a directory (gets <prefix>.conf, .cfg for nagios), or - for stdout "
                           "(default)")
     gen.add_argument("--icinga-version", metavar="X.Y",
-                     help="the Icinga version the file is for; the file is the same for every version (2.13 "
-                          "and 2.14 proven). --validate reads the version of the icinga2 it runs "
+                     help="the Icinga version the file is for; the file is the same for every version (no "
+                          "version-specific attribute). --validate reads the version of the icinga2 it runs "
                           "(`icinga2 --version`), and an X.Y given here that differs from it is an error")
     gen.add_argument("--validate", action="store_true",
                      help="validate with `icinga2 daemon -C` / `nagios4 -v` on a temporary tree first; a "

@@ -393,7 +393,8 @@ class IcingaLook:
                                       for a in set(r.agent_ids)))
         return Node(kind=t.L3_AGENTS, host=self.prefix, service=object_name(f"l3-agents-{r.id}"),
                     display_name=f"L3 agents of router {r.name or r.id}", object_id=None,
-                    check=Check("vio_router", (("--id", r.id), ("--l3-agents", None))), vars=v,
+                    check=Check("vio_router", (("--id", r.id), ("--l3-agents", None),
+                                               ("--expect-agents", str(len(set(r.agent_ids)))))), vars=v,
                     groups=(f"{self.prefix}-cloud-services",))
 
     def vm(self, server: Server, parent: str, hypervisor: Any, hypervisor_key: str | None) -> Node:

@@ -189,13 +189,23 @@ def l3_agent_member(a: Agent, now: float) -> SetMember:
     return SetMember(a.id, label, UP)
 
 
-def judge_l3_agents(r: Router, agents: Mapping[str, Agent], now: float) -> Verdict:
+#: An HA router is redundant only with two hosting L3 agents at least (Neutron's own minimum).
+HA_MIN_AGENTS = 2
+
+
+def judge_l3_agents(r: Router, agents: Mapping[str, Agent], now: float,
+                    expected: int | None = None) -> Verdict:
     """The L3 agents hosting a router as one redundant set (`check_vio_router --l3-agents`): all serving
-    OK; some lost WARNING; none CRITICAL; an agent Neutron lists for the router but not in its agent list
-    counts as unverified, never up."""
+    OK; some lost WARNING; none CRITICAL. Expected: as many as host it now, at least `expected` (what
+    hosted it when the config was written) and, for an HA router, two. An agent Neutron lists for the
+    router but not in its agent list, or one no longer listed at all, counts as unverified, never up."""
     ids = list(dict.fromkeys(r.agent_ids))
     members = [l3_agent_member(agents[i], now) for i in ids if i in agents]
-    v = judge_set(members, len(ids), "L3 agents", context=f"router {router_label(r)}")
+    want = max(len(ids), expected or 0, HA_MIN_AGENTS if r.ha else 0)
+    v = judge_set(members, want, "L3 agents", context=f"router {router_label(r)}")
     v.details += [f"unverified: agent {inert(i)} hosts the router but is not in Neutron's agent list"
                   for i in ids if i not in agents]
+    if want > len(ids):
+        v.details.append(f"{counted(want, 'L3 agents')} expected (--expect-agents {expected or '-'}"
+                         f"{', an HA router' if r.ha else ''}), Neutron lists {len(ids)} hosting it")
     return v
