@@ -116,3 +116,47 @@ def test_a_pod_restart_stays_ok_names_the_stale_record_and_changes_no_byte(make_
 
     after = cloud.run("vio-icinga", "generate", "--output", "-")
     assert after.rc == 0 and after.stdout == before.stdout  # keyed by binary: pod churn changes no byte
+
+
+def test_the_tree_has_one_service_per_cluster_and_nova_compute_below_the_conductors() -> None:
+    """Topology, both renderers and export: the cluster objects and the one edge nova-compute →
+    nova-conductor (topology.REPORTS_THROUGH), which fails only when the cluster is CRITICAL."""
+    import json
+
+    from icinga_helpers import small_inventory
+
+    from vio_checks import topology as t
+    from vio_checks.icinga import export, render_icinga2, render_nagios
+    from vio_checks.model import Service
+
+    inv = small_inventory()
+    inv.compute_services += [Service(f"cc{i}", "nova", "nova-conductor", f"ctl-{i}", status="enabled",
+                                     state="up") for i in (1, 2)]
+    topo = o.build(inv)
+    p = topo.prefix
+    clusters = {n.service: n for n in topo.nodes.values() if n.kind == t.CLUSTER}
+    assert sorted(clusters) == ["cinder-scheduler", "neutron-dhcp-agent", "nova-conductor", "nova-scheduler"]
+    assert clusters["nova-conductor"].check.args == (("--binary", "nova-conductor"),)
+    assert not [n for n in topo.nodes.values() if n.kind == t.COMPUTE_SERVICE and "conductor" in n.key]
+    computes = [n for n in topo.nodes.values() if n.kind == t.COMPUTE_SERVICE]
+    assert computes and all(n.parents == (f"{p}!nova-conductor",) for n in computes)
+    volumes = [n for n in topo.nodes.values() if n.kind == t.VOLUME_SERVICE]
+    assert volumes and all(n.parents == () for n in volumes)  # Cinder reports itself: no edge
+
+    text = render_icinga2.render(topo)
+    dep = text.split('child_service_name = "nova-compute@vio-compute-01"')[0].rsplit("object Dependency", 1)[1]
+    assert 'parent_service_name = "nova-conductor"' in dep and "states" not in dep  # [OK, Warning]: a
+    # WARNING cluster suppresses nothing, CRITICAL and UNKNOWN fail it, as every other dependency here
+    nagios = render_nagios.render(topo)
+    block = next(b for b in nagios.split("define ")[1:] if b.startswith("servicedependency")
+                 and "dependent_service_description   nova-compute@vio-compute-01\n" in b)
+    assert "service_description             nova-conductor\n" in block
+    assert "notification_failure_criteria   u,c\n" in block  # not w: a WARNING cluster suppresses nothing
+
+    data = json.loads(export.render_json(topo))
+    rows = [r for rows in data.values() for r in rows if isinstance(r, dict)]
+    cluster = next(r for r in rows if r.get("vars", {}).get("vio_kind") == t.CLUSTER
+                   and r["vars"].get("vio_binary") == "nova-conductor")
+    assert cluster["vars"]["vio_binary"] == "nova-conductor"
+    compute = next(r for r in rows if r.get("vars", {}).get("vio_kind") == t.COMPUTE_SERVICE)
+    assert compute["vars"]["vio_parent"] == f"{p}!nova-conductor"
