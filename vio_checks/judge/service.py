@@ -1,7 +1,9 @@
 """OpenStack control-plane services: Nova and Cinder services, Neutron agents, Keystone catalog endpoints.
 
-Each service, agent and endpoint is judged on its own; on top of that, an expected number of each binary
-must be up (`--expect BINARY=N`, or a `--deployment-mode` preset for VIO's controller services).
+Each service, agent and endpoint is judged on its own, except the records of a controller binary
+(CLUSTER_BINARIES), judged as one cluster (judge/cluster.py) unless one record is selected by host; on top
+of that, an expected number of each other binary must be up (`--expect BINARY=N`, or a `--deployment-mode`
+preset).
 A disabled service or admin-down agent is a deliberate admin action: OK with its reason, WARNING with
 --warn-disabled. A record without the fields its judgement needs is unverified (counted, never up).
 """
