@@ -35,7 +35,6 @@ from icinga_e2e import (
     UP,
     Icinga2,
     assert_one_parent_each,
-    cluster_scenario,
     cluster_story,
     ha_router_story,
     make_pki,
@@ -358,20 +357,13 @@ def test_ha_router_standby_dies_then_error_then_both_agents_dead(e2e, request):
 # --- 6c. the nova-conductor cluster ---------------------------------------------------------------------------
 
 
-def test_conductor_cluster_one_down_warns_once_all_down_pages_once(make_cloud, icinga_pki, tmp_path, request):
+def test_conductor_cluster_one_down_warns_once_all_down_pages_once(e2e, request):
     """Issue 23 on the real icinga2: one conductor of two down is one WARNING and nothing else; all down is
     one CRITICAL notification (the cluster) and every nova-compute service, hypervisor and VM below it is
     unreachable; then recovery."""
-    cloud: CloudEnv = make_cloud(cluster_scenario())
-    cloud.sweep()
-    icinga = Icinga2(tmp_path / "icinga2", icinga_pki, cloud.env)
-    try:
-        with running(icinga):
-            icinga.deploy(cloud, expect_host=PREFIX)
-            timings = cluster_story(cloud, icinga)
-            request.node.user_properties.append(("story", json.dumps({k: round(v, 2) for k, v in timings.items()})))
-    finally:
-        _record(request, icinga)
+    cloud, icinga = e2e
+    timings = cluster_story(cloud, icinga)
+    request.node.user_properties.append(("story", json.dumps({k: round(v, 2) for k, v in timings.items()})))
 
 
 # --- 7. a cluster fills up --------------------------------------------------------------------------------------
