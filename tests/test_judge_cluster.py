@@ -166,3 +166,24 @@ def test_the_aggregate_judges_clusters_not_records() -> None:
     found = Services(nova=[svc("a"), svc("b")])
     v = judge_services(found, ServiceOptions(), NOW, components=("nova",))
     assert v.summary == "1 nova cluster OK (nova-conductor 2 up)"
+
+
+def test_tenant_and_cloud_strings_stay_inert_in_a_clusters_output() -> None:
+    """Host names, reasons and the stale record's removal command come from the cloud: one status line,
+    valid perfdata, whatever they hold (test_output_inert's rule)."""
+    from hypothesis import given, settings
+    from test_output_inert import ANY_TEXT, _assert_plugin_output
+
+    from vio_checks.checks.base import render_verdict
+
+    @settings(max_examples=150, deadline=None)
+    @given(host=ANY_TEXT, reason=ANY_TEXT)
+    def check(host: str, reason: str) -> None:
+        old = svc(f"{host}-old", "down", NOW - 2 * H, binary="cinder-scheduler")
+        new = svc(f"{host}-new", window=(NOW - 2 * H + 30, NOW - 2 * H + 60), binary="cinder-scheduler")
+        off = svc(host, status="disabled", disabled_reason=reason, binary="cinder-scheduler")
+        v = judge([old, new, off, svc(f"{host}-x", "down", NOW - 600, binary="cinder-scheduler")])
+        assert v.state == State.WARNING
+        _assert_plugin_output(*render_verdict("VIO TEST", v))
+
+    check()
