@@ -130,7 +130,7 @@ def test_healthy_cloud_everything_up_and_ok(e2e):
     cloud, icinga = e2e
     objs = healthy(icinga)
     kinds = sorted({o.vars.get("vio_kind") for o in objs.values()})
-    assert kinds == ["aggregate", "capacity", "cloud", "compute-service", "hypervisor", "interface",
+    assert kinds == ["aggregate", "capacity", "cloud", "cluster", "compute-service", "hypervisor", "interface",
                      "l3-agent", "l3-agents", "router", "vm", "volume", "volume-service"]
     assert all(o.hard and o.checked for o in objs.values())
     # the generated tree as Icinga loaded it: each VM below its hypervisor, each hypervisor below its
@@ -145,6 +145,12 @@ def test_healthy_cloud_everything_up_and_ok(e2e):
     dependency_parents = assert_one_parent_each(icinga)
     ha = icinga.one("router", vio_name="router-a")
     assert dependency_parents[ha.name] == icinga.one("l3-agents", vio_router="router-a").name
+    # each nova-compute service below the nova-conductor cluster (it reports through it); one service per
+    # controller cluster, keyed by binary
+    conductor = icinga.one("cluster", vio_binary="nova-conductor").name
+    assert all(dependency_parents[s.name] == conductor for s in icinga.find("compute-service"))
+    assert sorted(o.vars["vio_binary"] for o in icinga.find("cluster")) == ["cinder-scheduler", "nova-conductor",
+                                                                            "nova-scheduler"]
 
 
 # --- 2. a hypervisor goes down --------------------------------------------------------------------------------
