@@ -149,8 +149,8 @@ def test_healthy_cloud_everything_up_and_ok(e2e):
     # controller cluster, keyed by binary
     conductor = icinga.one("cluster", vio_binary="nova-conductor").name
     assert all(dependency_parents[s.name] == conductor for s in icinga.find("compute-service"))
-    assert sorted(o.vars["vio_binary"] for o in icinga.find("cluster")) == ["cinder-scheduler", "nova-conductor",
-                                                                            "nova-scheduler"]
+    assert sorted(o.vars["vio_binary"] for o in icinga.find("cluster")) == ["cinder-scheduler", "neutron-dhcp-agent",
+                                                                            "nova-conductor", "nova-scheduler"]
 
 
 # --- 2. a hypervisor goes down --------------------------------------------------------------------------------
