@@ -212,7 +212,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         agents=kept("agents", "neutron"),
         endpoints=snap.all("endpoints") if "keystone" in components else [],
         agents_expected=getattr(snap.meta, "neutron_agents", None),
-        excluded=tuple(sorted({o.binary for kind in _KINDS.values() for o in snap.all(kind)} & excluded)),
+        excluded=tuple(sorted({o.binary for kind in _KINDS.values() for o in snap.all(kind)} & excluded))
+        if excluded else (),
     )
     return judge_services(inv, opts, now, components, binary=args.binary, host=args.host)
 
