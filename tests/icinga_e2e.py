@@ -1135,3 +1135,95 @@ def ha_router_story(cloud, icinga: Icinga2) -> dict[str, float]:
         assert not objs[name].reachable and not problem_lines(icinga, name), str(objs[name])
     timings["both agents dead"] = time.monotonic() - t0
     return timings
+
+
+# --- the controller cluster story (any Icinga 2 version: 2.13 here, 2.14 in a Debian 13 root) ----------------
+
+#: The nova-conductors of the story: E2E_SCENARIO's one, and a second the story adds (issue 23: "one down
+#: conductor of two"). The cluster's service is keyed by binary, so the deployed config needs no change.
+CONDUCTORS = ("nova-conductor@vio-controller-01", "nova-conductor@vio-controller-02")
+
+
+def cluster_story(cloud, icinga: Icinga2) -> dict[str, float]:
+    """The nova-conductor cluster on a deployed E2E_SCENARIO cloud, as Icinga itself decides (any version):
+
+    0. a second conductor registers (the deployed config stays as it is: the cluster is keyed by binary);
+       healthy: everything UP/OK and quiet; one service for the cluster, the parent of each nova-compute
+       service (every child has one parent).
+    1. one conductor of two stops: the cluster WARNs ("reduced redundancy" is not possible with two: "at
+       risk: 1 of 2") and is the only notification; nothing is unreachable.
+    2. both stop: nova-compute stops reporting (its state goes through nova-conductor); the cluster is
+       CRITICAL "all components down" and the only notification; every nova-compute service, hypervisor
+       and VM is unreachable in Icinga's own state.
+    3. both start again: everything UP/OK and reachable, the cluster recovers.
+
+    Returns the seconds each step took (drive included)."""
+    timings: dict[str, float] = {}
+    cloud.sim.admin("PATCH", "/_sim/settings", {"service_down_time": 0})
+    t0 = time.monotonic()
+    records = cloud.sim.admin("GET", "/_sim/compute_services")["compute_services"]
+    listed = {f"{s['binary']}@{s['host']}" for s in records}
+    for ref in CONDUCTORS:
+        if ref not in listed:
+            binary, host = ref.split("@")
+            cloud.sim.admin("POST", "/_sim/compute_services", {"binary": binary, "host": host})
+    cloud.sweep()
+    objs = icinga.drive()
+    bad = [str(o) for o in objs.values() if o.state != 0 or not o.reachable]
+    assert not bad, "not everything is UP/OK on the healthy cloud:\n" + "\n".join(bad)
+    assert icinga.notifications() == [], icinga.report()
+    cluster = icinga.one("cluster", vio_binary="nova-conductor").name
+    computes = [o.name for o in icinga.find("compute-service")]
+    parents = assert_one_parent_each(icinga)
+    assert computes and all(parents[c] == cluster for c in computes), parents
+    below = {o.name for o in icinga.below(cluster)}
+    hypervisors = [o.name for o in icinga.find("hypervisor")]
+    vms = [o.name for o in icinga.find("vm")]
+    assert set(computes + hypervisors + vms) <= below, below
+    timings["healthy"] = time.monotonic() - t0
+
+    # 1. one conductor of two stops: one WARNING, nothing else
+    t0 = time.monotonic()
+    cloud.sim.admin("POST", f"/_sim/compute_services/{CONDUCTORS[0]}/stop")
+    cloud.sweep()
+    objs = icinga.drive()
+    c = objs[cluster]
+    assert (c.state, c.hard, c.reachable) == (WARNING, True, True), str(c)
+    assert "at risk: 1 of 2 members up" in c.output and CONDUCTORS[0] in c.output, str(c)
+    others = [str(o) for n, o in objs.items() if n != cluster and (o.state != 0 or not o.reachable)]
+    assert not others, "\n".join(others)
+    assert icinga.notified() == [cluster], icinga.report()
+    assert len(problem_lines(icinga, cluster)) == 1, icinga.report()
+    timings["one conductor down"] = time.monotonic() - t0
+
+    # 2. all down: one CRITICAL notification (the cluster); its dependents unreachable and quiet
+    t0 = time.monotonic()
+    icinga.clear_notifications()
+    cloud.sim.admin("POST", f"/_sim/compute_services/{CONDUCTORS[1]}/stop")
+    cloud.sweep()
+    objs = icinga.drive()
+    c = objs[cluster]
+    assert (c.state, c.hard, c.reachable) == (CRITICAL, True, True), str(c)
+    assert "all components down: 0 of 2 members up" in c.output, str(c)
+    for name in computes:
+        assert objs[name].state == CRITICAL and not objs[name].reachable, str(objs[name])
+    for name in hypervisors + vms:
+        assert not objs[name].reachable, str(objs[name])
+    assert icinga.notified() == [cluster], icinga.report()
+    assert len(problem_lines(icinga, cluster, "CRITICAL")) == 1, icinga.report()
+    timings["all conductors down"] = time.monotonic() - t0
+
+    # 3. recovery
+    t0 = time.monotonic()
+    icinga.clear_notifications()
+    for conductor in CONDUCTORS:
+        cloud.sim.admin("POST", f"/_sim/compute_services/{conductor}/start")
+    cloud.sweep()
+    objs = icinga.drive()
+    bad = [str(o) for o in objs.values() if o.state != 0 or not o.reachable]
+    assert not bad, "not everything recovered:\n" + "\n".join(bad)
+    assert icinga.notified() == [], icinga.report()
+    assert [line for line in icinga.notifications() if line.split()[1] == "RECOVERY"
+            and line.split()[0] == cluster], icinga.report()
+    timings["recovery"] = time.monotonic() - t0
+    return timings

@@ -143,7 +143,8 @@ def _services(inv, state):
           "unverified": dict(state="", missing=("state",))}[state]
     base = dict(status="enabled", state="up", updated=NOW)
     base.update(kw)
-    return Service(f"s-{state}", "nova", "nova-scheduler", f"ctl-{state}", **base)
+    # a per-resource binary: judged record by record (the controller clusters: test_every_cluster_state...)
+    return Service(f"s-{state}", "nova", "nova-compute", f"cmp-{state}", **base)
 
 
 #: members kind → (record maker, the inventory list it goes to, extra arguments of the check)
@@ -199,7 +200,7 @@ def test_every_aggregate_shows_each_member_it_could_not_call_ok(check):
         assert shown in status, (shown, text)
     if len(records) == len(STATES):
         assert "1 unverified" in status or "2 unverified" in status, text
-    assert "critical 01" in status or "ctl-critical" in status or "esx critical" in status \
+    assert "critical 01" in status or "cmp-critical" in status or "esx critical" in status \
         or "ds critical" in status or "domain-ccritical" in status, text
     # counted once
     perf = dict(p.split("=", 1) for p in text.splitlines()[0].split("|", 1)[1].split()) \
@@ -214,6 +215,36 @@ def test_every_aggregate_shows_each_member_it_could_not_call_ok(check):
         assert code in (1, 3) and "OK - " not in text.splitlines()[0], text
     # the unknown value: never OK (a judged UNKNOWN member, or counted unverified)
     assert "1 UNKNOWN" in status or f"{len(records) - 3} unverified" in status, status
+
+
+#: A controller cluster (judge/cluster.py) per state: its members' states → the cluster's state and line.
+CLUSTERS = {
+    "ok": (("up", "up", "up"), State.OK, "1 nova cluster OK (nova-conductor 3 up)"),
+    "warning": (("up", "up", "down"), State.WARNING, "reduced redundancy: 2 of 3 members up"),
+    "at risk": (("up", "down", "down"), State.WARNING, "at risk: 1 of 3 members up"),
+    "critical": (("down", "down", "down"), State.CRITICAL, "all components down: 0 of 3 members up"),
+    "unverified": (("down", "down", ""), State.UNKNOWN, "none of 3 members verified up"),
+    "undocumented": (("down", "new-state", "down"), State.UNKNOWN, "none of 3 members verified up"),
+}
+
+
+@pytest.mark.parametrize("case", CLUSTERS)
+def test_every_cluster_state_shows_in_the_services_aggregate(case):
+    """The services aggregate judges a controller binary as one cluster: each state reaches the aggregate's
+    state and status line, unverified members never count as up, a duplicated record is counted once."""
+    members, state, line = CLUSTERS[case]
+    inv = _inventory()
+    for i, st in enumerate(members):
+        inv.compute_services.append(Service(f"c{i}", "nova", "nova-conductor", f"ctl-{i}", status="enabled",
+                                            state=st, updated=NOW, missing=("state",) if st == "" else ()))
+    inv.compute_services.append(inv.compute_services[-1])  # listed twice: one member
+    for args in (("--component", "nova"), ("--binary", "nova-conductor")):
+        text, code = _run("service", inv, *args)
+        status = text.splitlines()[0].split("|")[0]
+        assert code == state.value and f" {state.name} - " in status, text
+        assert line in status or (state == State.OK and "cluster nova-conductor: all 3 members up" in status), text
+        if state != State.OK:
+            assert "1 duplicate record counted once" in status, text
 
 
 def _v(state: State, unverified: bool = False, cause: str | None = None) -> Verdict:

@@ -227,12 +227,16 @@ def test_router_nsx_without_agents(healthy_cloud):
 
 def test_service_healthy_ha(healthy_cloud):
     r = healthy_cloud.run("check_vio_service", "--deployment-mode", "ha")
-    expect(r, 0, "VIO SERVICE OK - all 7 nova services OK; all 6 neutron agents OK; all 3 cinder services OK; "
-                 "all 4 public endpoints OK")
+    # controller binaries are clusters (judge/cluster.py); the per-resource ones records
+    expect(r, 0, "VIO SERVICE OK - 3 nova clusters OK (nova-conductor 2 up, nova-consoleauth 1 up, nova-scheduler "
+                 "2 up); all 2 nova services OK; 2 neutron clusters OK (neutron-dhcp-agent 2 up, "
+                 "neutron-metadata-agent 2 up); all 2 neutron agents OK; 1 cinder cluster OK (cinder-scheduler 2 "
+                 "up); 1 cinder service OK; all 4 public endpoints OK")
     p = r.perfdata
-    assert (p["nova-scheduler_up"], p["nova-scheduler_down"], p["nova-scheduler_disabled"]) == (2, 0, 0)
+    assert (p["nova-scheduler_up"], p["nova-scheduler_down"], p["nova-scheduler_expected"]) == (2, 0, 2)
     assert p["neutron-l3-agent_up"] == 2 and p["cinder-volume_up"] == 1
-    assert "'nova-scheduler_up'=2;;2:;0;2" in r.lines[0]  # the expected count is the critical range
+    assert "'nova-scheduler_up'=2;2:;1:;0;2" in r.lines[0]  # below all expected warns, none up is critical
+    assert "'neutron-l3-agent_up'=2;;2:;0;2" in r.lines[0]  # a per-resource binary: the expected count
     assert "identity_latency" in p and "s;;;0" in r.lines[0].split("identity_latency=")[1].split()[0]
 
 
@@ -250,27 +254,40 @@ def test_service_problems(healthy_cloud):
     cloud.sweep()
 
     r = cloud.run("check_vio_service")
-    expect(r, 2, "VIO SERVICE CRITICAL - 2 CRITICAL of 7 nova services: nova-compute@vio-compute-01: vCenter "
-                 "unreachable (disabled by the VMware driver: set by vmwareapi host_state); "
-                 "nova-scheduler@vio-controller-02 is down since ")
-    assert "1 CRITICAL of 6 neutron agents: neutron-l3-agent@vio-network-02 is not alive" in r.status
+    expect(r, 2, "VIO SERVICE CRITICAL - 1 CRITICAL of 2 nova services: nova-compute@vio-compute-01: vCenter "
+                 "unreachable (disabled by the VMware driver: set by vmwareapi host_state)")
+    assert "1 CRITICAL of 2 neutron agents: neutron-l3-agent@vio-network-02 is not alive" in r.status
     assert "1 CRITICAL of 4 public endpoints: network endpoint http" in r.status
+    # the down scheduler and the admin-down DHCP agent: their clusters are at risk (WARNING, long output)
+    assert "WARNING" not in r.status
+    assert any(line.startswith("down: nova-scheduler@vio-controller-02: down since ") for line in r.lines)
+    assert "down: neutron-dhcp-agent@vio-network-02: admin down" in r.lines
     p = r.perfdata
     assert (p["nova-scheduler_up"], p["nova-scheduler_down"]) == (1, 1)
     assert (p["nova-compute_up"], p["nova-compute_disabled"]) == (0, 2)
-    assert (p["neutron-dhcp-agent_up"], p["neutron-dhcp-agent_disabled"]) == (1, 1)
-    assert "OK: neutron-dhcp-agent@vio-network-02 is admin down (alive)" in r.lines
+    assert (p["neutron-dhcp-agent_up"], p["neutron-dhcp-agent_down"]) == (1, 1)
     assert "OK: nova-compute@vio-compute-02 is disabled: ESXi patching" in r.lines
 
-    r = cloud.run("check_vio_service", "--component", "nova", "--deployment-mode", "ha")
-    expect(r, 2, "VIO SERVICE CRITICAL - 2 CRITICAL of 7 nova services")
-    assert r.status.endswith("; nova-scheduler: 1 of 2 up")
-    assert "'nova-scheduler_up'=1;;2:;0;2" in r.lines[0]
+    r = cloud.run("check_vio_service", "--component", "nova", "--deployment-mode", "ha",
+                  "--exclude-binary", "nova-compute")
+    expect(r, 1, "VIO SERVICE WARNING - cluster nova-scheduler: at risk: 1 of 2 members up (down: "
+                 "nova-scheduler@vio-controller-02)")
+    assert "'nova-scheduler_up'=1;2:;1:;0;2" in r.lines[0]
     r = cloud.run("check_vio_service", "--binary", "nova-scheduler", "--deployment-mode", "ha",
                   "--expect", "nova-scheduler=1")
-    expect(r, 2, "VIO SERVICE CRITICAL - 1 CRITICAL of 2 nova services: nova-scheduler@vio-controller-02 is")
-    assert "of 2 up" not in r.status and set(r.perfdata) == {f"nova-scheduler_{x}" for x in
-                                                              ("up", "down", "disabled")}
+    expect(r, 1, "VIO SERVICE WARNING - cluster nova-scheduler: at risk: 1 of 2 members up")
+    assert set(r.perfdata) == {f"nova-scheduler_{x}" for x in
+                               ("up", "expected", "down", "unverified", "stale", "replaced")}
+    r = cloud.run("check_vio_service", "--binary", "nova-scheduler", "--critical-at-risk")
+    expect(r, 2, "VIO SERVICE CRITICAL - cluster nova-scheduler: at risk: 1 of 2 members up")
+    assert "1 up is CRITICAL by --critical-at-risk" in r.status
+    r = cloud.run("check_vio_service", "--binary", "nova-scheduler", "-c", "2:")
+    expect(r, 2, "VIO SERVICE CRITICAL - cluster nova-scheduler: at risk")
+    assert "'nova-scheduler_up'=1;2:;2:;0;2" in r.lines[0]
+    r = cloud.run("check_vio_service", "--binary", "nova-compute", "-c", "2:")
+    expect(r, 3, "VIO SERVICE UNKNOWN - bad option: --critical-at-risk, -w and -c judge a controller cluster")
+    r = cloud.run("check_vio_service", "--binary", "nova-scheduler", "--host", "vio-controller-02")
+    expect(r, 2, "VIO SERVICE CRITICAL - nova-scheduler@vio-controller-02 is down since ")  # one record
 
     r = cloud.run("check_vio_service", "--binary", "nova-compute", "--host", "vio-compute-01")
     expect(r, 2, "VIO SERVICE CRITICAL - nova-compute@vio-compute-01: vCenter unreachable")
@@ -288,7 +305,7 @@ def test_service_problems(healthy_cloud):
     expect(r, 2, "VIO SERVICE CRITICAL - 1 CRITICAL of 4 public endpoints: network endpoint "
                  f"{sim.url}/network failed: HTTP 503")
     r = cloud.run("check_vio_service", "--component", "cinder")
-    expect(r, 0, "VIO SERVICE OK - all 3 cinder services OK")
+    expect(r, 0, "VIO SERVICE OK - 1 cinder cluster OK (cinder-scheduler 2 up); 1 cinder service OK")
     r = cloud.run("check_vio_service", "--component", "cinder", "--expect", "cinder-volume=2")
     expect(r, 2, "VIO SERVICE CRITICAL - cinder-volume: 1 of 1 up, 2 expected")
 

@@ -107,7 +107,9 @@ def test_records_with_missing_fields_are_unverified(make_cloud):
     r = check(env, "check_vio_service", "--component", "cinder")
     assert "unverified" in r.status and "cinder" in r.status, str(r)
     r = check(env, "check_vio_service", "--component", "neutron", "--expect", "neutron-dhcp-agent=1")
-    assert r.rc == 2 and "neutron-dhcp-agent: 0 of 1 up (1 unverified)" in r.status, str(r)
+    # a cluster (judge/cluster.py) none of whose members is verified up is UNKNOWN, never OK
+    assert r.rc == 3 and "cluster neutron-dhcp-agent: none of 1 member verified up (unverified: " \
+        "neutron-dhcp-agent@vio-network-01)" in r.status, str(r)
     r = check(env, "check_vio_service", "--binary", "neutron-dhcp-agent", "--host", "vio-network-01")
     assert r.rc == 3 and "Neutron reported no alive: state unverified" in r.status, str(r)
 

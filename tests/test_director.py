@@ -113,6 +113,12 @@ def test_export_one_record_per_object_with_its_parent(make_cloud):
     assert agents["vars"]["vio_kind"] == "l3-agents" and "vio_parent" not in agents["vars"]
     assert agents["vars"]["vio_router_l3_agents"] is True and agents["vars"]["vio_router_id"] == ha["vars"]["vio_id"]
     assert all(isinstance(r["vars"].get("vio_parent", ""), str) for r in [*hosts.values(), *services.values()])
+    # the controller clusters: one service each (by binary), the one parent of every nova-compute service
+    conductor = services[f"{PREFIX}!nova-conductor"]
+    assert conductor["vars"]["vio_kind"] == "cluster" and conductor["vars"]["vio_service_binary"] == "nova-conductor"
+    assert "vio_service_host" not in conductor["vars"] and "vio_parent" not in conductor["vars"]
+    computes = [s for s in services.values() if s["vars"]["vio_kind"] == "compute-service"]
+    assert computes and all(s["vars"]["vio_parent"] == f"{PREFIX}!nova-conductor" for s in computes)
     capacity = next(s for s in services.values() if s["vars"]["vio_kind"] == "capacity")
     assert capacity["key"] == f"{capacity['host']}!capacity" and capacity["vars"]["vio_hypervisor_state_only"] is False
     aggregate = services[f"{PREFIX}!vms"]

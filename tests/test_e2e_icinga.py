@@ -35,6 +35,7 @@ from icinga_e2e import (
     UP,
     Icinga2,
     assert_one_parent_each,
+    cluster_story,
     ha_router_story,
     make_pki,
     require,
@@ -129,7 +130,7 @@ def test_healthy_cloud_everything_up_and_ok(e2e):
     cloud, icinga = e2e
     objs = healthy(icinga)
     kinds = sorted({o.vars.get("vio_kind") for o in objs.values()})
-    assert kinds == ["aggregate", "capacity", "cloud", "compute-service", "hypervisor", "interface",
+    assert kinds == ["aggregate", "capacity", "cloud", "cluster", "compute-service", "hypervisor", "interface",
                      "l3-agent", "l3-agents", "router", "vm", "volume", "volume-service"]
     assert all(o.hard and o.checked for o in objs.values())
     # the generated tree as Icinga loaded it: each VM below its hypervisor, each hypervisor below its
@@ -144,6 +145,12 @@ def test_healthy_cloud_everything_up_and_ok(e2e):
     dependency_parents = assert_one_parent_each(icinga)
     ha = icinga.one("router", vio_name="router-a")
     assert dependency_parents[ha.name] == icinga.one("l3-agents", vio_router="router-a").name
+    # each nova-compute service below the nova-conductor cluster (it reports through it); one service per
+    # controller cluster, keyed by binary
+    conductor = icinga.one("cluster", vio_binary="nova-conductor").name
+    assert all(dependency_parents[s.name] == conductor for s in icinga.find("compute-service"))
+    assert sorted(o.vars["vio_binary"] for o in icinga.find("cluster")) == ["cinder-scheduler", "neutron-dhcp-agent",
+                                                                            "nova-conductor", "nova-scheduler"]
 
 
 # --- 2. a hypervisor goes down --------------------------------------------------------------------------------
@@ -350,6 +357,18 @@ def test_ha_router_standby_dies_then_error_then_both_agents_dead(e2e, request):
     reachable), the router's later ERROR pages once, both agents dead is the set's CRITICAL once."""
     cloud, icinga = e2e
     timings = ha_router_story(cloud, icinga)
+    request.node.user_properties.append(("story", json.dumps({k: round(v, 2) for k, v in timings.items()})))
+
+
+# --- 6c. the nova-conductor cluster ---------------------------------------------------------------------------
+
+
+def test_conductor_cluster_one_down_warns_once_all_down_pages_once(e2e, request):
+    """Issue 23 on the real icinga2: one conductor of two down is one WARNING and nothing else; all down is
+    one CRITICAL notification (the cluster) and every nova-compute service, hypervisor and VM below it is
+    unreachable; then recovery."""
+    cloud, icinga = e2e
+    timings = cluster_story(cloud, icinga)
     request.node.user_properties.append(("story", json.dumps({k: round(v, 2) for k, v in timings.items()})))
 
 

@@ -286,10 +286,13 @@ def test_endpoint_failed_names_it():
 def test_services_all_ok_line_and_perf():
     v = judge_services(cloud(), ServiceOptions(), NOW)
     assert v.state == State.OK
-    assert v.summary == ("all 6 nova services OK; no neutron agents in the inventory (NSX); "
-                         "all 3 cinder services OK; all 2 public endpoints OK")
+    # controller binaries are clusters (judge/cluster.py), the others records
+    assert v.summary == ("2 nova clusters OK (nova-conductor 2 up, nova-scheduler 2 up); all 2 nova services OK; "
+                         "no neutron agents in the inventory (NSX); 1 cinder cluster OK (cinder-scheduler 2 up); "
+                         "1 cinder service OK; all 2 public endpoints OK")
+    assert "OK: cluster nova-conductor: all 2 members up" in v.details
     p = perf(v)
-    assert p["nova-scheduler_up"].value == 2 and p["nova-scheduler_up"].crit is None
+    assert p["nova-scheduler_up"].value == 2 and p["nova-scheduler_up"].crit == "1:"
     assert p["nova-scheduler_down"].value == 0 and p["cinder-volume_up"].value == 1
     assert p["identity_latency"].value == 0.05 and p["identity_latency"].uom == "s"
     assert "total" not in p  # the per-component aggregates' perfdata would collide
@@ -301,7 +304,7 @@ def test_services_worst_problem_leads():
     found.cinder[2] = svc("cinder-volume", "cinder@vmdk", state="down")
     v = judge_services(found, ServiceOptions(warn_disabled=True), NOW)
     assert v.state == State.CRITICAL
-    assert v.summary.startswith("1 CRITICAL of 3 cinder services: cinder-volume@cinder@vmdk is down since")
+    assert v.summary.startswith("1 CRITICAL of 1 cinder service: cinder-volume@cinder@vmdk is down since")
     assert "maintenance" not in v.summary  # the WARNING is in the long output
     assert any("WARNING: nova-compute@cmp-01 is disabled: maintenance" in d for d in v.details)
 
@@ -310,7 +313,7 @@ def test_services_disabled_noted_when_ok():
     found = cloud()
     found.nova[4] = svc("nova-compute", "cmp-01", status="disabled", reason="maintenance")
     v = judge_services(found, ServiceOptions(), NOW, components=["nova"])
-    assert (v.state, v.summary) == (State.OK, "all 6 nova services OK (1 disabled)")
+    assert v.state == State.OK and v.summary.endswith("all 2 nova services OK (1 disabled)")
     assert "OK: nova-compute@cmp-01 is disabled: maintenance" in v.details
     assert perf(v)["nova-compute_disabled"].value == 1
 
@@ -339,28 +342,32 @@ def test_expected_count_short_is_critical():
     found = cloud()
     found.nova[1] = svc("nova-scheduler", "ctl-02", state="down")
     v = judge_services(found, ServiceOptions(deployment_mode="ha"), NOW, components=["nova"])
-    assert v.state == State.CRITICAL
-    assert "nova-scheduler: 1 of 2 up" in v.summary
+    # a cluster (judge/cluster.py): one of two left is at risk, a WARNING; none is CRITICAL
+    assert v.state == State.WARNING
+    assert "cluster nova-scheduler: at risk: 1 of 2 members up" in v.summary
     p = perf(v)["nova-scheduler_up"]
-    assert (p.value, p.crit, p.max) == (1, "2:", 2)
-    # compact expects one: only the down service itself is critical
-    v = judge_services(found, ServiceOptions(deployment_mode="compact"), NOW, components=["nova"])
-    assert v.state == State.CRITICAL and "of 2 up" not in v.summary
+    assert (p.value, p.warn, p.crit, p.max) == (1, "2:", "1:", 2)
+    # a per-resource binary keeps the count rule
+    found.nova[4] = svc("nova-compute", "cmp-01", state="down")
+    v = judge_services(found, ServiceOptions(expect={"nova-compute": 2}), NOW, components=["nova"])
+    assert v.state == State.CRITICAL and "nova-compute: 1 of 2 up" in v.summary
 
 
 def test_expected_binary_missing():
     v = judge_services(cloud(), ServiceOptions(expect={"nova-consoleauth": 1}), NOW, components=["nova"])
     assert "nova-consoleauth: none in the inventory, 1 expected" in v.summary
     v = judge_services(cloud(), ServiceOptions(expect={"nova-scheduler": 3}), NOW, components=["nova"])
-    assert "nova-scheduler: 2 of 2 up, 3 expected" in v.summary
+    assert "cluster nova-scheduler: reduced redundancy: 2 of 3 members up (1 expected member not reported)" \
+        in v.summary
 
 
 def test_filter_by_binary_and_host():
     found = cloud()
     found.nova[1] = svc("nova-scheduler", "ctl-02", state="down")
     v = judge_services(found, ServiceOptions(deployment_mode="ha"), NOW, binary="nova-scheduler")
-    assert v.state == State.CRITICAL and "nova-scheduler: 1 of 2 up" in v.summary
-    assert set(perf(v)) == {"nova-scheduler_up", "nova-scheduler_down", "nova-scheduler_disabled"}
+    assert v.state == State.WARNING and "nova-scheduler: at risk: 1 of 2 members up" in v.summary
+    assert set(perf(v)) == {f"nova-scheduler_{p}" for p in ("up", "expected", "down", "unverified", "stale",
+                                                            "replaced")}
     v = judge_services(found, ServiceOptions(deployment_mode="ha"), NOW, host="ctl-01")
     assert v.state == State.OK and "of 2 up" not in v.summary  # no counts by host
     assert "cinder-scheduler_up" in perf(v) and "identity_latency" not in perf(v)

@@ -99,7 +99,7 @@ def _same_everywhere(cloud: CloudEnv, monkeypatch, options: tuple[str, ...]) -> 
     topo, push, rootcause = _paths(cloud, monkeypatch, options)
     kinds = {n.kind for n in topo.nodes.values()}
     assert {t.CLOUD, t.HYPERVISOR, t.VM, t.INTERFACE, t.VOLUME, t.ROUTER, t.AGGREGATE,
-            t.COMPUTE_SERVICE, t.L3_AGENT} <= kinds, kinds
+            t.COMPUTE_SERVICE, t.L3_AGENT, t.CLUSTER} <= kinds, kinds
     seen: dict[str, tuple[int, str]] = {}
     for node in topo.sorted_nodes():
         before = push.evaluate(node)

@@ -11,7 +11,7 @@ from icinga_helpers import ICINGA_DIR, big_inventory, small_inventory, uid
 from vio_checks import topology as t
 from vio_checks.icinga import ATTEMPTS, INTERVALS, TEMPLATES, command_options, option_var
 from vio_checks.icinga import objects as o
-from vio_checks.model import Agent, Server
+from vio_checks.model import Agent, Server, Service
 from vio_checks.selection import Selection, monitoring_off
 
 P = "vio-demo-RegionOne"
@@ -276,10 +276,18 @@ def test_urls_are_templates_with_quoted_values():
 
 
 def test_children_attempts_exceed_their_parents():
-    """Parents go HARD first: for every edge (explicit and a service's host), more attempts below."""
-    for topo in (o.build(small_inventory()), o.build(big_inventory(n_vms=200))):
+    """Parents go HARD first: for every edge (explicit and a service's host), more attempts below; the one
+    exception, named in templates.conf: nova-compute → its nova-conductor cluster (equal attempts; the
+    dependency counts the cluster's SOFT state, and the e2e cluster story proves one notification)."""
+    with_conductor = small_inventory()
+    with_conductor.compute_services.append(Service("cc1", "nova", "nova-conductor", "ctl-1", status="enabled",
+                                                   state="up"))
+    for topo in (o.build(with_conductor), o.build(big_inventory(n_vms=200))):
         for child, parent, _implicit in topo.edges():
             c, p = TEMPLATES[topo.get(child).kind], TEMPLATES[topo.get(parent).kind]
+            if (topo.get(child).kind, topo.get(parent).kind) == (t.COMPUTE_SERVICE, t.CLUSTER):
+                assert ATTEMPTS[c] == ATTEMPTS[p], (child, parent)
+                continue
             assert ATTEMPTS[c] > ATTEMPTS[p], (child, c, parent, p)
 
 
@@ -366,9 +374,11 @@ def test_aggregates_leave_problems_to_the_objects_that_report_them():
     assert args["routers"]["--ignore-states"] == "critical"
     assert args["volumes"]["--ignore-states"] == "warning,critical"
     assert args["interfaces"]["--ignore-states"] == "warning,critical"
-    assert args["nova-services"]["--exclude-binary"] == "nova-compute"
-    assert args["cinder-services"]["--exclude-binary"] == "cinder-volume"
-    assert args["neutron-agents"]["--exclude-binary"] == "neutron-l3-agent"
+    # per-resource records and controller clusters each have a service of their own
+    assert args["nova-services"]["--exclude-binary"] == "nova-compute,nova-conductor,nova-scheduler,nova-consoleauth"
+    assert args["cinder-services"]["--exclude-binary"] == "cinder-volume,cinder-scheduler,cinder-backup"
+    assert args["neutron-agents"]["--exclude-binary"] == \
+        "neutron-l3-agent,neutron-dhcp-agent,neutron-metadata-agent"
     assert "--ignore-states" not in args["keystone-endpoints"]
 
 

@@ -135,8 +135,10 @@ def test_services_and_agents_with_missing_fields_are_counted_unverified():
         assert text in v.summary
     found = Services(nova=[nova], cinder=[cinder], agents=[agent])
     v = judge_services(found, ServiceOptions(expect={"nova-scheduler": 1}), NOW, ("nova", "neutron", "cinder"))
-    assert v.state == State.CRITICAL  # the one scheduler cannot be vouched for: not up
-    assert "nova-scheduler: 0 of 1 up (1 unverified)" in v.summary
+    # the one scheduler cannot be vouched for: not up; its cluster (judge/cluster.py) is UNKNOWN, and the
+    # cinder-volume record beside it is counted unverified
+    assert v.state == State.UNKNOWN
+    assert "cluster nova-scheduler: none of 1 member verified up" in v.summary
     assert "1 unverified" in " ".join(f.text for f in v.findings)
 
 

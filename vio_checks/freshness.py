@@ -223,7 +223,7 @@ def record_sweep(store: Store, inv: Inventory, retention: float = DEFAULT_RETENT
     before = None
     if previous is not None:
         before = Inventory(meta=previous.meta)
-        for kind in dict.fromkeys((*TRACKED, *firstseen.KINDS)):
+        for kind in dict.fromkeys((*TRACKED, *firstseen.KINDS, *firstseen.REGISTERED_KINDS)):
             setattr(before, kind, previous.all(kind))
     firstseen.carry(before, inv)
     log = EventLog(store)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
-SCHEMA = 5
+SCHEMA = 6
 
 #: The disabled reason the VMware driver writes on its nova-compute service. It writes it when it loses
 #: vCenter, and again when it re-enables the service, so the reason alone proves nothing.
@@ -329,7 +329,8 @@ class Agent(Record):
 
     def __init__(self, id: str, binary: str, agent_type: str = "", host: str = "", alive: bool = False,
                  admin_state_up: bool = True, heartbeat: float | None = None,
-                 availability_zone: str | None = None, missing: tuple[str, ...] = ()) -> None:
+                 availability_zone: str | None = None, missing: tuple[str, ...] = (),
+                 created: float | None = None) -> None:
         self.id = id
         self.binary = binary
         self.agent_type = agent_type
@@ -340,6 +341,7 @@ class Agent(Record):
         self.availability_zone = availability_zone
         #: fields its judgement needs that the API reply did not carry (see `unreported`)
         self.missing = missing
+        self.created = created  # Neutron's created_at: the agent's first report (judge/stale.py)
 
     @property
     def is_l3(self) -> bool:

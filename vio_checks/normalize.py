@@ -370,6 +370,7 @@ def agent(raw: Any) -> Agent:
         admin_state_up=_bool(r.get("admin_state_up", True)),
         heartbeat=parse_time(r.get("heartbeat_timestamp")),
         availability_zone=_opt_str(r.get("availability_zone")),
+        created=parse_time(r.get("created_at")),
         missing=_problems(_checked(r, "alive", "alive", kind=bool),
                           _checked(r, "admin_state_up", "admin_state_up", kind=bool)),
     )

@@ -14,6 +14,7 @@ rejects). A service also has its host as implicit parent.
     cloud host <prefix>                           check_vio_discovery
       ├─ services: aggregates (nova-services, vms, ...) and one per nova-compute / cinder-volume / L3 agent
       │            (not for an L3 agent that hosts only redundant routers: their sets report it)
+      ├─ service <binary>: one per controller cluster present; nova-compute's parent (REPORTS_THROUGH)
       ├─ service l3-agents-<router>: the L3 agents of a router hosted by several (HA), as one redundant set
       ├─ hypervisor host  ── parent: its nova-compute service       (service: capacity)
       │    ├─ ESXi host   ── parent: its cluster's hypervisor host  (the vSphere layer only)
@@ -37,6 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from vio_checks.judge.service_rules import CLUSTER_BINARIES
 from vio_checks.model import Inventory, Port, Server, Volume, routers_by_network
 from vio_checks.placement import Placement
 from vio_checks.selection import Selection
@@ -49,6 +51,7 @@ COMPUTE_SERVICE = "compute-service"
 VOLUME_SERVICE = "volume-service"
 L3_AGENT = "l3-agent"
 L3_AGENTS = "l3-agents"  # the redundant set of L3 agents of one router hosted by several
+CLUSTER = "cluster"  # the records of one controller binary as one redundant set (judge/cluster.py)
 HYPERVISOR = "hypervisor"
 CAPACITY = "capacity"
 VM = "vm"
@@ -61,8 +64,8 @@ DATASTORE = "datastore"
 
 #: Host kinds and service kinds, in the order the generated config lists them.
 HOST_KINDS = (CLOUD, HYPERVISOR, ESXI, ROUTER, BACKEND, VM)
-SERVICE_KINDS = (AGGREGATE, COMPUTE_SERVICE, VOLUME_SERVICE, L3_AGENT, L3_AGENTS, DATASTORE, CAPACITY,
-                 INTERFACE, VOLUME)
+SERVICE_KINDS = (AGGREGATE, CLUSTER, COMPUTE_SERVICE, VOLUME_SERVICE, L3_AGENT, L3_AGENTS, DATASTORE,
+                 CAPACITY, INTERFACE, VOLUME)
 KIND_ORDER = {k: i for i, k in enumerate(HOST_KINDS + SERVICE_KINDS)}
 
 #: What `--kinds` selects (the cloud host and its service aggregates are always there).
@@ -70,6 +73,11 @@ SELECTABLE_KINDS = ("hypervisors", "vms", "interfaces", "volumes", "routers", "s
 
 #: The cloud host's aggregates that stand in as parent when an object's own parent is not monitored.
 NOVA_SERVICES, NEUTRON_AGENTS, CINDER_SERVICES = "nova-services", "neutron-agents", "cinder-services"
+
+#: A binary that reports its state through a controller cluster → that cluster, its parent (README: the
+#: edges and their sources): nova/cmd/compute.py makes nova-conductor's RPC API compute's indirection_api,
+#: so the servicegroup DB driver's _report_state saves the record through it. Cinder reports itself.
+REPORTS_THROUGH = {"nova-compute": "nova-conductor"}
 
 # --- graph ---------------------------------------------------------------------------------------
 
@@ -188,27 +196,23 @@ class Topology:
             found = [n for n in found if key in n.parents]
         return found
 
-    def descendants(self, key: str) -> list[Node]:
-        """Every node below `key` (children, their children, ...), each once, in sorted order."""
+    def _closure(self, key: str, step: Any) -> list[Node]:
         seen: set[str] = set()
         stack = [key]
         while stack:
-            for child in self.children_of(stack.pop()):
-                if child.key not in seen:
-                    seen.add(child.key)
-                    stack.append(child.key)
+            for k in step(stack.pop()):
+                if k not in seen and k in self.nodes:
+                    seen.add(k)
+                    stack.append(k)
         return sorted((self.nodes[k] for k in seen), key=lambda n: (KIND_ORDER[n.kind], n.key))
+
+    def descendants(self, key: str) -> list[Node]:
+        """Every node below `key` (children, their children, ...), each once, in sorted order."""
+        return self._closure(key, lambda k: [c.key for c in self.children_of(k)])
 
     def ancestors(self, key: str) -> list[Node]:
         """Every node above `key`, each once."""
-        seen: set[str] = set()
-        stack = [key]
-        while stack:
-            for parent in self.parent_keys(stack.pop()):
-                if parent not in seen and parent in self.nodes:
-                    seen.add(parent)
-                    stack.append(parent)
-        return sorted((self.nodes[k] for k in seen), key=lambda n: (KIND_ORDER[n.kind], n.key))
+        return self._closure(key, self.parent_keys)
 
     def edges(self) -> Iterator[tuple[str, str, bool]]:
         """(child, parent, implicit) for every edge."""
@@ -266,8 +270,6 @@ class Topology:
         self._acyclic = True
 
 
-
-
 # --- building ------------------------------------------------------------------------------------
 
 
@@ -279,7 +281,8 @@ class Look(Protocol):
     def begin(self, section: str) -> None: ...
     def cloud(self) -> Node: ...
     def aggregates(self) -> list[Node]: ...
-    def service(self, obj: Any, kind: str) -> Node: ...
+    def service(self, obj: Any, kind: str, parent: str | None) -> Node: ...
+    def cluster(self, binary: str) -> Node: ...
     def hypervisor(self, hv: Any, parent: str) -> tuple[Node, Node]: ...
     def esxi(self, host: Any, parent: str) -> Node: ...
     def datastore(self, ds: Any) -> Node: ...
@@ -330,8 +333,12 @@ class _Builder:
         self.compute_svc: dict[str, str] = {}
         self.volume_svc: dict[str, str] = {}
         self.agent_svc: dict[str, str] = {}
+        self.cluster_svc: dict[str, str] = {}  # binary → its cluster (pod churn changes none)
         if "services" not in self.kinds:
             return
+        for binary in sorted({r.binary for r in (*self.inv.compute_services, *self.inv.volume_services,
+                                                 *self.inv.agents)} & set(CLUSTER_BINARIES)):
+            self.cluster_svc[binary] = self.topo.add(self.look.cluster(binary)).key
         wanted = [(s, COMPUTE_SERVICE, self.compute_svc, s.host) for s in self.inv.compute_services
                   if s.binary == "nova-compute"]
         wanted += [(s, VOLUME_SERVICE, self.volume_svc, s.host) for s in self.inv.volume_services
@@ -340,7 +347,7 @@ class _Builder:
         wanted += [(a, L3_AGENT, self.agent_svc, a.id) for a in self.inv.agents
                    if a.is_l3 and a.id not in covered]
         for obj, kind, index, index_key in sorted(wanted, key=lambda w: (w[0].binary, w[0].host, w[3])):
-            node = self.look.service(obj, kind)
+            node = self.look.service(obj, kind, self.cluster_svc.get(REPORTS_THROUGH.get(obj.binary, "")))
             if node.key not in self.topo:
                 self.topo.add(node)
             index[index_key] = node.key

@@ -45,6 +45,8 @@ SERVICE_DOWN_TIME = 10
 AGENT_DOWN_TIME = 8
 
 COMPUTE_HOSTS = ("compute-1", "compute-2")
+#: Two nova-conductors under different [DEFAULT] host names: a cluster of two (issue 23)
+CONDUCTOR_HOSTS = ("controller", "controller-2")
 NETWORK_HOST = "network-1"
 VOLUME_HOST = "block-1"
 
@@ -467,6 +469,8 @@ class Stack:
         }
         nova_common.pop("cells")
         self.conf["nova"] = _ini(etc / "nova" / "nova.conf", nova_common)
+        for host in CONDUCTOR_HOSTS[1:]:  # the first is nova.conf's own host
+            self.conf[f"nova-{host}"] = _ini(etc / "nova" / f"{host}.conf", {"DEFAULT": {"host": host}})
         for host in COMPUTE_HOSTS:
             self.conf[f"nova-{host}"] = _ini(etc / "nova" / f"{host}.conf", {"DEFAULT": {
                 "host": host, "state_path": str(state / host), "instances_path": str(state / host / "instances"),
@@ -649,13 +653,20 @@ class Stack:
         self.start_cinder_volume()
         self._gunicorn("nova-api", "nova", self.ports["nova"], nova_env)
         nova = ["--config-file", str(self.conf["nova"])]
-        self.spawn("nova-conductor", [self.bin("nova-conductor"), *nova])
+        for host in CONDUCTOR_HOSTS:
+            self.start_conductor(host)
         self.spawn("nova-scheduler", [self.bin("nova-scheduler"), *nova])
         self.start_fake_agents()
         # Computes last: they need placement and the conductor; each registers its own hypervisor.
         for host in COMPUTE_HOSTS:
             self.start_compute(host)
         self._timed("services started", t)
+
+    def start_conductor(self, host: str) -> None:
+        """Start (or restart) the nova-conductor of `host` (process name nova-conductor-<host>)."""
+        extra = ["--config-file", str(self.conf[f"nova-{host}"])] if f"nova-{host}" in self.conf else []
+        self.spawn(f"nova-conductor-{host}", [self.bin("nova-conductor"), "--config-file",
+                                              str(self.conf["nova"]), *extra])
 
     def start_compute(self, host: str) -> None:
         """Start (or restart) the nova-compute of `host`."""

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from .seed import connect
-from .stack import COMPUTE_HOSTS, NETWORK_HOST, SERVICE_DOWN_TIME
+from .stack import COMPUTE_HOSTS, CONDUCTOR_HOSTS, NETWORK_HOST, SERVICE_DOWN_TIME
 
 BOUND = SERVICE_DOWN_TIME * 3 + 20  # seconds: the service-down time, a report interval or two, a loaded machine
 
@@ -40,6 +40,43 @@ class Ok:
 
     def __str__(self) -> str:
         return str(self.run)
+
+
+def test_conductor_cluster_one_down_warns_all_down_is_the_cause(real, real_cloud):
+    """Issue 23 on upstream Nova: two nova-conductors under different host names are one cluster. One
+    stopped: the cluster WARNs and nothing else alerts. Both stopped: the cluster is CRITICAL, nova-compute
+    (which reports its state through nova-conductor) goes down after service_down_time, and rootcause names
+    the conductor cluster as the cause."""
+    stack = real_cloud.stack
+    cluster = ("check_vio_service", "--binary", "nova-conductor")
+    compute = ("check_vio_service", "--binary", "nova-compute", "--host", COMPUTE_HOSTS[0])
+    r = until(real, lambda: Ok(real.run(*cluster), 0), "conductor cluster OK").run
+    assert "all 2 members up" in r.status, str(r)
+    try:
+        stack.kill(f"nova-conductor-{CONDUCTOR_HOSTS[1]}", signal.SIGKILL)
+        r = until(real, lambda: Ok(real.run(*cluster), 1), "conductor cluster WARNING").run
+        assert r.status.startswith("VIO SERVICE WARNING - cluster nova-conductor: at risk: 1 of 2 members up "
+                                   f"(down: nova-conductor@{CONDUCTOR_HOSTS[1]})"), str(r)
+        assert real.run(*compute).rc == 0  # nothing else alerts
+        assert real.run("check_vio_hypervisor", "--id", COMPUTE_HOSTS[0]).rc == 0
+        nova = real.run("check_vio_service", "--component", "nova")
+        assert nova.rc == 1 and "cluster nova-conductor: at risk" in nova.status, str(nova)
+
+        stopped = time.monotonic()
+        stack.kill(f"nova-conductor-{CONDUCTOR_HOSTS[0]}", signal.SIGKILL)
+        r = until(real, lambda: Ok(real.run(*compute), 2), "nova-compute down without conductors").run
+        assert time.monotonic() - stopped >= SERVICE_DOWN_TIME - 1  # Nova's own delay, not ours
+        assert f"nova-compute@{COMPUTE_HOSTS[0]} is down since" in r.status, str(r)
+        r = real.run(*cluster)
+        assert r.rc == 2 and "cluster nova-conductor: all components down: 0 of 2 members up" in r.status, str(r)
+        cause = real.run("vio-icinga", "rootcause", f"nova-compute@{COMPUTE_HOSTS[0]}")
+        assert cause.rc == 0 and "because cluster nova-conductor is CRITICAL" in cause.lines[0], str(cause)
+    finally:
+        for host in CONDUCTOR_HOSTS:
+            if f"nova-conductor-{host}" not in stack.procs:
+                stack.start_conductor(host)
+    until(real, lambda: Ok(real.run(*cluster), 0), "conductor cluster back", timeout=120)
+    until(real, lambda: Ok(real.run(*compute), 0), "nova-compute reporting again", timeout=180)
 
 
 def test_stopped_nova_compute_is_critical(real, real_cloud):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from . import services
 from .common import SimError
 from .http import Response, jresp
 from .nova.migrations import migrate
@@ -39,6 +40,14 @@ multi-region cloud (objects, faults, state, settings); without it: the primary r
                                         dead unknown)
   POST   /_sim/servers/<id>/migrate     {"to": host|hypervisor, "type": "live-migration"|"migration"|
                                         "resize"|"evacuation", "status": "completed"|"error"|"failed"}
+  POST   /_sim/<kind>/<id>/stop        kind compute_services, volume_services or agents: it stops
+                                        reporting at {"at": time} (default now) and reads down only once
+                                        service_down_time (agent_down_time) has passed, as the APIs do;
+                                        with no nova-conductor running, every nova-compute stops reporting
+                                        too (it reports through a conductor); /start: reports again
+  POST   /_sim/<kind>/<id>/restart     a pod-style restart: the record stops (as /stop) and stays, and a
+                                        new one of the binary registers under {"host": name} (default:
+                                        the pod name with a new suffix); returns {"stopped", "started"}
   GET|POST|DELETE /_sim/faults[/<id>]   fault injection: {"path": regex on the URL path, "method": "GET",
                                         "status": 500|503|429|401, "retry_after": s, "delay": s,
                                         "hang": true (until DELETE /_sim/faults or stop), "malformed": true,
@@ -62,7 +71,9 @@ multi-region cloud (objects, faults, state, settings); without it: the primary r
                                         requests take the primary region's faults; DELETE without
                                         ?region= clears every region's
   POST   /_sim/tokens/expire            invalidate every token
-  GET|PATCH /_sim/settings              {"token_ttl", "page_max", "agents", "region"}
+  GET|PATCH /_sim/settings              {"token_ttl", "page_max", "agents", "region"}; any other key is
+                                        a scenario setting, e.g. "service_down_time", "agent_down_time"
+                                        (seconds: 60 and 75 by default)
 """
 
 
@@ -225,6 +236,8 @@ def _objects(app: App, method: str, segs: list, body: Any) -> Any:
         return st.patch(kind, segs[1], body or {})
     if n == 2 and method == "DELETE":
         return st.delete(kind, segs[1])
+    if n == 3 and segs[2] in SERVICE_ACTIONS and method == "POST":
+        return SERVICE_ACTIONS[segs[2]](st, kind, segs[1], body)
     if n == 3 and kind == "servers" and segs[2] == "migrate" and method == "POST":
         b = dict(body or {})
         to = b.pop("to", None) or b.pop("host", None)
@@ -239,6 +252,8 @@ def _objects(app: App, method: str, segs: list, body: Any) -> Any:
     return None
 
 
+#: ``POST /_sim/<services kind|agents>/<ref>/<action>``: vio_sim.services.
+SERVICE_ACTIONS = {"stop": services.stop, "start": services.start, "restart": services.restart}
 #: Admin routes by the first segment after ``/_sim/`` (object kinds go to ``_objects``).
 ROUTES = {
     "counters": _counters,

@@ -130,7 +130,7 @@ def fill_volumes(st: State, o: dict, new: bool, now: float) -> None:
 
 def render_volume_service(st: State, s: dict, mv: tuple[int, int]) -> dict:
     """A volume service as Cinder shows it at microversion ``mv``."""
-    out: dict[str, Any] = render_service_fields(s)
+    out: dict[str, Any] = render_service_fields(s, st, "volume_services")
     if s.get("binary") == "cinder-volume":
         out.update({"replication_status": "disabled", "active_backend_id": None, "frozen": False})
         if mv >= (3, 49):

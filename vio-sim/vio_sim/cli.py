@@ -28,6 +28,7 @@ Examples:
   vio-sim --scenario demo --port 8080 --write-clouds-yaml ./clouds.yaml
   vio-sim --generate 10000 --port 0
   curl -s -XPATCH localhost:8080/_sim/compute_services/nova-compute@vio-compute-01 -d '{{"state": "down"}}'
+  curl -s -XPOST localhost:8080/_sim/compute_services/nova-conductor@vio-controller-01/restart
   curl -s -XPOST localhost:8080/_sim/faults -d '{{"path": "/servers/detail", "status": 503, "count": 1}}'
 """
 
@@ -57,6 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list Keystone in the catalog of the primary region only, as clouds sharing one Keystone may "
         "(every other region's setting identity_endpoint: false; see vio_sim.regions)",
+    )
+    p.add_argument(
+        "--layout",
+        choices=("ha", "compact", "tiny"),
+        help="give the scenario the controller services of this VIO deployment mode: ha three members of "
+        "each controller binary (nova-scheduler, nova-conductor, cinder-scheduler, DHCP and metadata "
+        "agents), compact and tiny one (see vio_sim.services)",
+    )
+    p.add_argument(
+        "--pods",
+        action="store_true",
+        help="with --layout: name the members as Kubernetes pods (<binary>-<hash>-<suffix>), as VIO 6 and "
+        "later run them; POST /_sim/<kind>/<id>/restart then recreates one under a new name",
     )
     p.add_argument(
         "--backend",
@@ -111,6 +125,14 @@ def main(argv: list[str] | None = None) -> int:
 
         regions = [r for r in (args.regions or "").split(",") if r]
         scenario = scaled(args.generate, seed=args.seed, backend=args.backend, regions=regions or None)
+    if args.pods and not args.layout:
+        print("vio-sim: --pods needs --layout", file=sys.stderr)
+        return 2
+    if args.layout:
+        from .services import with_layout
+        from .store import load_scenario
+
+        scenario = with_layout(dict(load_scenario(scenario)), args.layout, pods=args.pods)
     if args.identity_in_primary_only:
         from .common import SimError
         from .regions import identity_in_primary_only

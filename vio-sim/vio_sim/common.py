@@ -171,28 +171,66 @@ def fill_service(st: State, o: dict, new: bool, default_binary: str, zone: str) 
         o["id"] = det_uuid(o["binary"], o["host"])
 
 
-def service_state(s: dict | None) -> str:
-    """"up" or "down" as the API shows it (a missing service is down)."""
+#: Nova's and Cinder's default ``service_down_time``, Neutron's default ``agent_down_time`` (seconds): how
+#: long a record that stopped reporting still reads up (vio_sim.services: the delayed down).
+SERVICE_DOWN_TIME = 60.0
+AGENT_DOWN_TIME = 75.0
+#: The kinds whose records have a heartbeat.
+SERVICE_KINDS = ("compute_services", "volume_services", "agents")
+
+
+def down_time(st: State | None, kind: str) -> float:
+    """How long a stopped record of `kind` still reads up (the region's setting, else the default)."""
+    name, default = ("agent_down_time", AGENT_DOWN_TIME) if kind == "agents" else (
+        "service_down_time", SERVICE_DOWN_TIME)
+    value = (st.settings.get(name) if st is not None else None)
+    return float(default if value is None else value)
+
+
+def last_report(o: dict) -> float | None:
+    """When a record the state calls running stopped reporting (stopped, or a nova-compute cut off from its
+    conductors), or None when it still reports."""
+    times = [t for t in (o.get("_stopped_at"), o.get("_silenced_at")) if t is not None]
+    return min(times) if times else None
+
+
+def still_up(o: dict, st: State | None, kind: str, now: float | None = None) -> bool:
+    """Whether a record the state calls running still reads up: it reports, or it stopped no longer than
+    the down time ago (the APIs' own rule: vio_sim.services)."""
+    stop = last_report(o)
+    return stop is None or abs((time.time() if now is None else now) - stop) <= down_time(st, kind)
+
+
+def service_state(s: dict | None, st: State | None = None, kind: str = "compute_services") -> str:
+    """"up" or "down" as the API shows it (a missing service is down; a stopped one once the down time
+    has passed: vio_sim.services)."""
     if s is None:
         return "down"
-    return "down" if s.get("forced_down") or s.get("state") == "down" else "up"
+    if s.get("forced_down") or s.get("state") == "down":
+        return "down"
+    return "up" if still_up(s, st, kind) else "down"
 
 
-def service_updated_at(s: dict, fmt: str = FMT_US) -> str | None:
-    """A live service's heartbeat is a few seconds old; a dead one keeps its stored last heartbeat."""
-    if service_state(s) == "up":
+def service_updated_at(s: dict, fmt: str = FMT_US, st: State | None = None,
+                       kind: str = "compute_services") -> str | None:
+    """A live service's heartbeat is a few seconds old; a stopped one's is when it stopped; a dead one
+    keeps its stored last heartbeat."""
+    stop = last_report(s) if s.get("state") != "down" and not s.get("forced_down") else None
+    if stop is not None:
+        return fmt_time(stop, fmt)
+    if service_state(s, st, kind) == "up":
         return fmt_time(int(time.time()) - 3, fmt)
     return s.get("updated_at")
 
 
-def render_service_fields(s: dict) -> dict:
+def render_service_fields(s: dict, st: State | None = None, kind: str = "compute_services") -> dict:
     """The os-services fields Nova and Cinder show alike."""
     return {
         "binary": s.get("binary"),
         "host": s.get("host"),
         "zone": s.get("zone"),
         "status": s.get("status"),
-        "state": service_state(s),
-        "updated_at": service_updated_at(s),
+        "state": service_state(s, st, kind),
+        "updated_at": service_updated_at(s, FMT_US, st, kind),
         "disabled_reason": s.get("disabled_reason"),
     }

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from vio_checks.checks.base import CheckSpec, main_for
+from vio_checks.checks.base import THRESHOLD_GROUP, CheckSpec, main_for, range_arg
 from vio_checks.checks.select import NotFound, as_kept
 from vio_checks.judge.service import (
+    CLUSTER_BINARIES,
     COMPONENTS,
     DEPLOYMENT_MODES,
     ServiceOptions,
@@ -15,9 +16,10 @@ from vio_checks.judge.service import (
     judge_one,
     judge_services,
 )
+from vio_checks.judge.stale import STALE_AFTER
 from vio_checks.judge.timefmt import age
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import APPEND, FLAG, Option, comma_list, int_range, selector, type_error
+from vio_checks.options import APPEND, FLAG, Option, comma_list, duration, int_range, selector, type_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ def _preset_text() -> str:
                                    subsequent_indent=" " * 12, break_on_hyphens=False))
     return "\n".join(lines)
 
+
+_CLUSTERS = textwrap.fill(", ".join(CLUSTER_BINARIES), 106, subsequent_indent="  ")
 
 EPILOG = f"""\
 states:
@@ -52,9 +56,32 @@ states:
             WARNING "1 unverified (Nova reported no state: 1)"; nothing verified: UNKNOWN; a record listed
             twice counted once)
   UNKNOWN   the service selected with --binary and --host is not in the inventory
+
   With --component all (the default) every component is judged and the status line leads with the worst
   problem. With the NSX plugins there are no Neutron agents at all: that is OK, unless Neutron announces
   the agent extension (GET /v2.0/extensions): then an empty agents list is UNKNOWN, not NSX.
+
+controller clusters (the records of one controller binary, wherever they run:
+  {_CLUSTERS}):
+  judged as one redundant set, not record by record, in aggregate mode and with --binary alone (--host
+  still judges one record). Up: reporting and enabled (alive and admin up); unverified: state not given.
+  OK        all expected members up          "cluster nova-conductor: all 3 members up"
+  WARNING   fewer up, more than one          "cluster nova-conductor: reduced redundancy: 2 of 3 members
+                                              up (down: nova-conductor@ctl-01)"
+  WARNING   one up where more are expected   "cluster nova-conductor: at risk: 1 of 3 members up (...)"
+  CRITICAL  none up                          "cluster nova-conductor: all components down: 0 of 3 members up"
+  UNKNOWN   none up, some unverified         "cluster nova-conductor: none of 3 members verified up"
+  Expected size: --expect, else the --deployment-mode preset, else the number of members.
+  Stale records (Kubernetes pods: a restarted pod registers a new record, the old one stays down): a down
+  record replaced by an up record that first registered after its last heartbeat, down for --stale-after
+  or longer, is no member: named in the status line, counted (BINARY_stale), listed in the long output
+  with the command that removes it ("openstack compute service delete 12"). Before --stale-after it is
+  "replaced": not counted either (its successor took its place one for one, so a routine restart warns
+  no one), named with when it turns stale ("replaced by nova-conductor@ctl-04, stale in 50 min"). A down
+  record nothing replaced is a member that is down, however old.
+  --critical-at-risk and -w/-c (ranges on the number up, e.g. -c 2:) may raise a cluster's state, never
+  lower it; only with --binary naming a cluster. The generated config passes neither: a cluster that is
+  CRITICAL while a member still serves would make its dependents (nova-compute) unreachable.
 
 selection:
   --binary B --host H   one service or agent (e.g. --binary neutron-l3-agent --host vio-net-01);
@@ -75,8 +102,10 @@ expected counts (how many must be up; without --expect or --deployment-mode none
 {_preset_text()}
 
 perfdata:
-  per binary: BINARY_up (critical range N: when N are expected), BINARY_down (enabled but not reporting),
-  BINARY_disabled; per endpoint: SERVICE-TYPE_latency in s (keystone)
+  per cluster: BINARY_up (warning below expected, critical below 1, or -w/-c), BINARY_expected, BINARY_down,
+  BINARY_unverified, BINARY_stale, BINARY_replaced
+  per other binary: BINARY_up (critical range N: when N are expected), BINARY_down (enabled but not
+  reporting), BINARY_disabled; per endpoint: SERVICE-TYPE_latency in s (keystone)
 
 example:
   check_vio_service --os-cloud vio --deployment-mode ha
@@ -118,6 +147,17 @@ OPTIONS = (
                 "--deployment-mode)"),
     Option(("--deployment-mode",), choices=tuple(DEPLOYMENT_MODES), group=GROUP,
            help="expect VIO's controller services for this deployment mode (see below)"),
+    Option(("--stale-after",), type=duration, default=STALE_AFTER, metavar="DURATION", group=GROUP,
+           help="a controller cluster's down record replaced by a newer up record is stale (no member, "
+                "listed with its removal command) once down this long (default: 1h)"),
+    Option(("--critical-at-risk",), kind=FLAG, group=THRESHOLD_GROUP,
+           help="--binary CLUSTER: one member up where more are expected is CRITICAL (default: WARNING)"),
+    Option(("-w", "--warning"), type=range_arg, metavar="RANGE", group=THRESHOLD_GROUP,
+           help="--binary CLUSTER: WARNING when the number of members up is outside RANGE (may only raise "
+                "the state)"),
+    Option(("-c", "--critical"), type=range_arg, metavar="RANGE", group=THRESHOLD_GROUP,
+           help="--binary CLUSTER: CRITICAL when the number of members up is outside RANGE, e.g. 2: (may "
+                "only raise the state)"),
 )
 
 
@@ -129,6 +169,10 @@ def validate(args: argparse.Namespace) -> None:
     components = _components(args)
     if args.component == "keystone" and (args.binary or args.host or args.expect):
         raise ValueError("--binary, --host and --expect select services or agents, not keystone endpoints")
+    ranged = args.critical_at_risk or args.warning or args.critical
+    if ranged and (args.binary not in CLUSTER_BINARIES or args.host):
+        raise ValueError("--critical-at-risk, -w and -c judge a controller cluster: use them with --binary "
+                         f"naming one ({', '.join(CLUSTER_BINARIES)}) and without --host")
     for binary in [args.binary] + [b for b, _ in args.expect]:
         if binary and component_of(binary) not in components:
             raise ValueError(f"{binary} is a {component_of(binary)} binary, not part of --component "
@@ -137,7 +181,9 @@ def validate(args: argparse.Namespace) -> None:
 
 def _options(args: argparse.Namespace) -> ServiceOptions:
     return ServiceOptions(warn_disabled=args.warn_disabled, expect=dict(args.expect),
-                          deployment_mode=args.deployment_mode, exclude=frozenset(args.exclude_binary))
+                          deployment_mode=args.deployment_mode, exclude=frozenset(args.exclude_binary),
+                          stale_after=args.stale_after, critical_at_risk=args.critical_at_risk,
+                          warning=args.warning, critical=args.critical)
 
 
 _KINDS = {"nova": "compute_services", "cinder": "volume_services", "neutron": "agents"}
@@ -166,6 +212,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         agents=kept("agents", "neutron"),
         endpoints=snap.all("endpoints") if "keystone" in components else [],
         agents_expected=getattr(snap.meta, "neutron_agents", None),
+        excluded=tuple(sorted({o.binary for kind in _KINDS.values() for o in snap.all(kind)} & excluded))
+        if excluded else (),
     )
     return judge_services(inv, opts, now, components, binary=args.binary, host=args.host)
 

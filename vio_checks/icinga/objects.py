@@ -32,12 +32,13 @@ from vio_checks.text import valid
 _ACCEPT = ("--accept-unverified", None)
 AGGREGATES: dict[str, tuple[str, tuple[tuple[str, str | None], ...], str | None,
                             tuple[tuple[str, str | None], ...]]] = {
+    # (controller clusters: their cluster services, so one down conductor pages once, there)
     t.NOVA_SERVICES: ("vio_service", (("--component", "nova"),), "services",
-                      (("--exclude-binary", "nova-compute"),)),
+                      (("--exclude-binary", "nova-compute,nova-conductor,nova-scheduler,nova-consoleauth"),)),
     t.NEUTRON_AGENTS: ("vio_service", (("--component", "neutron"),), "services",
-                       (("--exclude-binary", "neutron-l3-agent"),)),
+                       (("--exclude-binary", "neutron-l3-agent,neutron-dhcp-agent,neutron-metadata-agent"),)),
     t.CINDER_SERVICES: ("vio_service", (("--component", "cinder"),), "services",
-                        (("--exclude-binary", "cinder-volume"),)),
+                        (("--exclude-binary", "cinder-volume,cinder-scheduler,cinder-backup"),)),
     "keystone-endpoints": ("vio_service", (("--component", "keystone"),), None, ()),
     "inventory-changes": ("vio_inventory", (), None, ()),
     "vms": ("vio_vm", (), "vms", (("--ignore-states", "critical"), _ACCEPT)),
@@ -290,12 +291,22 @@ class IcingaLook:
                             vars=self.base_vars(t.AGGREGATE, None), groups=(group,)))
         return out
 
-    def service(self, obj: Any, kind: str) -> Node:
+    def service(self, obj: Any, kind: str, parent: str | None) -> Node:
         v = self.base_vars(kind, f"{obj.binary}@{obj.host}")
         v.update(vio_binary=obj.binary, vio_node=obj.host)
         return Node(kind=kind, host=self.prefix, service=object_name(f"{obj.binary}@{obj.host}"),
                     display_name=f"{obj.binary} on {obj.host}", object_id=f"{obj.binary}@{obj.host}",
                     check=Check("vio_service", (("--binary", obj.binary), ("--host", obj.host))), vars=v,
+                    parents=(parent,) if parent else (), groups=(f"{self.prefix}-cloud-services",))
+
+    def cluster(self, binary: str) -> Node:
+        """A controller cluster: a service of the cloud host named by its binary (never by a record, so
+        pod churn changes nothing here), running `check_vio_service --binary B` (judge/cluster.py)."""
+        v = self.base_vars(t.CLUSTER, binary)
+        v["vio_binary"] = binary
+        return Node(kind=t.CLUSTER, host=self.prefix, service=object_name(binary),
+                    display_name=f"cluster {binary}", object_id=binary,
+                    check=Check("vio_service", (("--binary", binary),)), vars=v,
                     groups=(f"{self.prefix}-cloud-services",))
 
     def hypervisor(self, hv: Any, parent: str) -> tuple[Node, Node]:

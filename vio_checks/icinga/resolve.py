@@ -22,6 +22,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     t.VOLUME_SERVICE: ("cinder-volume service", "cinder-volume services"),
     t.L3_AGENT: ("L3 agent", "L3 agents"),
     t.L3_AGENTS: ("L3 agent set", "L3 agent sets"),
+    t.CLUSTER: ("cluster", "clusters"),
     t.HYPERVISOR: ("hypervisor", "hypervisors"),
     t.ESXI: ("ESXi host", "ESXi hosts"),
     t.DATASTORE: ("datastore", "datastores"),
@@ -52,7 +53,7 @@ def _names(node: o.Node) -> set[str]:
     out = {node.display_name, *(v[k] for k in keys if isinstance(v.get(k), str))}
     if node.kind == t.HYPERVISOR:  # the short cluster id the other outputs print: domain-c8
         out.add(o.cluster_moref(v.get("vio_hypervisor_hostname")) or "")
-    if node.kind in (t.COMPUTE_SERVICE, t.VOLUME_SERVICE, t.L3_AGENT, t.L3_AGENTS,
+    if node.kind in (t.COMPUTE_SERVICE, t.VOLUME_SERVICE, t.L3_AGENT, t.L3_AGENTS, t.CLUSTER,
                      t.AGGREGATE) and node.service:
         out.add(node.service)
     return {n for n in out if n}

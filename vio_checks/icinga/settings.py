@@ -70,6 +70,7 @@ TEMPLATES: dict[str, str] = {
     t.VOLUME_SERVICE: "vio-cloud-service",
     t.L3_AGENT: "vio-cloud-service",
     t.L3_AGENTS: "vio-cloud-service",
+    t.CLUSTER: "vio-cloud-service",
     t.CAPACITY: "vio-capacity-service",
     t.INTERFACE: "vio-interface-service",
     t.VOLUME: "vio-volume-service",

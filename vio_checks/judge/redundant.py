@@ -64,13 +64,15 @@ def _named(members: list[SetMember]) -> str:
     return ", ".join(shown) + more
 
 
-def judge_set(members: Iterable[SetMember], expected: int | None, what: str, context: str = "") -> Verdict:
+def judge_set(members: Iterable[SetMember], expected: int | None, what: str, context: str = "",
+              all_down: str | None = None) -> Verdict:
     """The state of a redundant set (see the module docstring for the rule).
 
     `members`: the members the API reported; `expected`: how many the set should have (None: as many as
     given); `what`: the members' plural noun ("L3 agents"); `context`: the status line's prefix (the set's
-    owner, e.g. the router's name). Perfdata: up (warn below all, crit below one), expected, down,
-    unverified (missing members included)."""
+    owner, e.g. the router's name); `all_down`: the CRITICAL text's lead instead of "all 3 L3 agents down"
+    (a controller cluster's "all components down"). Perfdata: up (warn below all, crit below one),
+    expected, down, unverified (missing members included)."""
     items, duplicates = _dedupe(members)
     total = max(expected or 0, len(items))
     missing = total - len(items)
@@ -95,6 +97,8 @@ def judge_set(members: Iterable[SetMember], expected: int | None, what: str, con
     else:
         state, text = State.CRITICAL, f"all {counted(total, what_)} down" if total > 1 else \
             f"none of {counted(total, what_)} up"
+        if all_down:
+            text = f"{all_down}: 0 of {counted(total, what_)} up"
     notes = []
     if down:
         notes.append("down: " + _named(down))

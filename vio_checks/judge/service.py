@@ -1,7 +1,9 @@
 """OpenStack control-plane services: Nova and Cinder services, Neutron agents, Keystone catalog endpoints.
 
-Each service, agent and endpoint is judged on its own; on top of that, an expected number of each binary
-must be up (`--expect BINARY=N`, or a `--deployment-mode` preset for VIO's controller services).
+Each service, agent and endpoint is judged on its own, except the records of a controller binary
+(CLUSTER_BINARIES), judged as one cluster (judge/cluster.py) unless one record is selected by host; on top
+of that, an expected number of each other binary must be up (`--expect BINARY=N`, or a `--deployment-mode`
+preset).
 A disabled service or admin-down agent is a deliberate admin action: OK with its reason, WARNING with
 --warn-disabled. A record without the fields its judgement needs is unverified (counted, never up).
 """
@@ -9,78 +11,27 @@ A disabled service or admin-down agent is a deliberate admin action: OK with its
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from vio_checks.judge.aggregate import Member, aggregate
+from vio_checks.judge.cluster import judge_cluster
+from vio_checks.judge.service_rules import (  # noqa: F401  (re-exported: the rules judge/cluster.py shares)
+    _HA,
+    CLUSTER_BINARIES,
+    COMPONENTS,
+    DEPLOYMENT_MODES,
+    ServiceOptions,
+    Services,
+    component_of,
+    is_disabled,
+    is_up,
+    label_of,
+)
 from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict
 from vio_checks.model import Agent, Endpoint, Service, unreported
+from vio_checks.text import counted as count
 from vio_checks.text import inert, perf_label
-
-COMPONENTS = ("nova", "neutron", "cinder", "keystone")
-
-#: VIO's controller binaries per deployment mode: binary → (how many must be up, required).
-#: A required binary is expected even when absent from the inventory; the others only when present:
-#: nova-consoleauth (gone since Nova Train, often a single instance), and the Neutron agents, which only
-#: VDS/ML2 deployments run (NSX runs none); DHCP and metadata agents scale with network nodes, not with the
-#: controllers, so one must be up; HA routers need two L3 agents. cinder-volume runs active/passive under one
-#: shared host name, so it reports once in every mode.
-_HA = {"nova-scheduler": (2, True), "nova-conductor": (2, True), "nova-consoleauth": (1, False),
-       "cinder-scheduler": (2, True), "cinder-volume": (1, True), "neutron-l3-agent": (2, False),
-       "neutron-dhcp-agent": (1, False), "neutron-metadata-agent": (1, False)}
-_SINGLE = {binary: (1, required) for binary, (_, required) in _HA.items()}
-DEPLOYMENT_MODES: dict[str, dict[str, tuple[int, bool]]] = {"ha": _HA, "compact": _SINGLE, "tiny": _SINGLE}
-
-
-@dataclass
-class ServiceOptions:
-    warn_disabled: bool = False
-    expect: dict[str, int] = field(default_factory=dict)  # explicit --expect, overrides the preset
-    deployment_mode: str | None = None
-    exclude: frozenset[str] = frozenset()  # binaries left out (monitored on their own): no counts either
-
-
-@dataclass
-class Services:
-    """What the service check reads from the inventory (already narrowed by --binary/--host)."""
-
-    nova: list[Service] = field(default_factory=list)
-    cinder: list[Service] = field(default_factory=list)
-    agents: list[Agent] = field(default_factory=list)
-    endpoints: list[Endpoint] = field(default_factory=list)
-    #: Neutron announces the agent extension (the sweep's Meta.neutron_agents; None: unknown)
-    agents_expected: bool | None = None
-
-
-def component_of(binary: str) -> str:
-    """nova / cinder by the binary's prefix; anything else is a Neutron agent."""
-    for comp in ("nova", "cinder"):
-        if binary.startswith(comp + "-"):
-            return comp
-    return "neutron"
-
-
-def label_of(obj: Service | Agent) -> str:
-    """`binary@host`, inert."""
-    return f"{inert(obj.binary, 60)}@{inert(obj.host)}"
-
-
-# --- one object ----------------------------------------------------------------------------------
-
-
-def _is_up(obj: Service | Agent) -> bool:
-    """Up means working: reporting and enabled (a service) or alive and admin up (an agent)."""
-    if unreported(obj):
-        return False
-    if isinstance(obj, Agent):
-        return obj.alive and obj.admin_state_up
-    return obj.state == "up" and obj.status == "enabled"
-
-
-def _is_disabled(obj: Service | Agent) -> bool:
-    if unreported(obj):
-        return False
-    return (not obj.admin_state_up) if isinstance(obj, Agent) else obj.status == "disabled"
 
 
 def judge_service(s: Service, opts: ServiceOptions, now: float) -> Verdict:
@@ -183,9 +134,9 @@ def count_binaries(objects: Iterable[Service | Agent]) -> dict[str, BinaryCount]
         c = counts.setdefault(obj.binary, BinaryCount())
         if unreported(obj):
             c.unverified += 1
-        elif _is_disabled(obj):
+        elif is_disabled(obj):
             c.disabled += 1
-        elif _is_up(obj):
+        elif is_up(obj):
             c.up += 1
         else:
             c.down += 1
@@ -253,6 +204,8 @@ def judge_services(
 ) -> Verdict:
     """Every selected service, agent and endpoint, plus the expected counts per binary.
 
+    The records of a controller binary (CLUSTER_BINARIES) are judged as one cluster (judge/cluster.py),
+    not one by one, unless a `host` is given: with `binary` alone that cluster is the whole verdict.
     `binary` and/or `host` narrow the services and agents judged (endpoints are then left out); with a host,
     no counts are expected. The status line names the worst problems first (Verdict.summary keeps only the
     worst state's texts, and findings are sorted worst first).
@@ -267,6 +220,11 @@ def judge_services(
         present = {"nova": found.nova, "neutron": found.agents, "cinder": found.cinder}
         wanted = component_of(binary) if binary and not host else None
         components = tuple(c for c in components if c != "keystone" and (present[c] or c == wanted))
+    clustered = set() if host else {b for b in CLUSTER_BINARIES if b not in opts.exclude}
+
+    def single(objects: list) -> list:
+        return [o for o in objects if o.binary not in clustered]
+
     groups = {
         "nova": ("nova services", found.nova, lambda s: judge_service(s, opts, now)),
         "neutron": ("neutron agents", found.agents, lambda a: judge_agent(a, opts, now)),
@@ -276,7 +234,30 @@ def judge_services(
     out = Verdict()
     noted: list[str] = []
     for comp in components:
-        what, objects, judge = groups[comp]
+        what, records, judge = groups[comp]
+        objects = records if comp == "keystone" else single(records)
+        clusters = [] if comp == "keystone" else sorted({o.binary for o in records}
+                                                         - {o.binary for o in objects})
+        quiet = []  # clusters all up with nothing to say: one short text for them all
+        for name in clusters:
+            part = judge_cluster(name, records, opts, now)
+            values = {p.label: p.value for p in part.perf}
+            label = perf_label(name)
+            if binary or part.state != State.OK or values[f"{label}_stale"] or values[f"{label}_replaced"]:
+                out.findings += part.findings
+            else:
+                quiet.append(f"{inert(name, 60)} {values[f'{label}_up']:g} up")
+                out.details.append(f"OK: {part.summary}")
+            out.details += part.details
+            out.perf += part.perf
+        if quiet:
+            out.add(State.OK, f"{count(len(quiet), comp + ' clusters')} OK ({', '.join(quiet)})")
+        if clusters and not objects:
+            continue  # nothing but clusters: no "no nova services" line beside them
+        left = [b for b in found.excluded if component_of(b) == comp]
+        if not records and left and not (binary or host):  # not "none listed": each reported elsewhere
+            out.add(State.OK, f"{what}: {', '.join(inert(b, 60) for b in left)} left to their own services")
+            continue
         judged = [(o, judge(o)) for o in objects]
         part = aggregate([Member(str(o.id), inert(o.id, 200) if comp == "keystone" else label_of(o), v)
                           for o, v in judged], what)
@@ -288,12 +269,12 @@ def judge_services(
                           if v.state == State.OK and (o.status_code or 0) >= 400 and o.status_code != 401)
             note = "answered an error status"
         else:
-            notes = [v.summary for o, v in judged if v.state == State.OK and _is_disabled(o)]
+            notes = [v.summary for o, v in judged if v.state == State.OK and is_disabled(o)]
             counted = len(notes)
             note = "admin down" if comp == "neutron" else "disabled"
         if counted and part.state == State.OK:
             part.findings[0].text += f" ({counted} {note})"
-        if comp == "neutron" and not objects and not (binary or host):
+        if comp == "neutron" and not records and not (binary or host):
             if found.agents_expected:
                 part.add(State.UNKNOWN, "no neutron agents listed although Neutron announces the agent "
                                         "extension: unverified (an empty list is not proof of NSX)")
@@ -312,7 +293,10 @@ def judge_services(
         what = " ".join(x for x in (inert(binary, 60) if binary else None,
                                     f"on host {inert(host)}" if host else None) if x)
         return Verdict(findings=[Finding(State.UNKNOWN, f"no service or agent {what} in the inventory")])
-    tally = judge_counts(counts, expected)
+    # a cluster with records carries its own expectation; one with none is the count rule's "none in the
+    # inventory, N expected"
+    tally = judge_counts({b: c for b, c in counts.items() if b not in clustered},
+                         {b: n for b, n in expected.items() if b not in clustered or b not in counts})
     out.findings += tally.findings
     out.details += noted + tally.details
     out.perf += tally.perf

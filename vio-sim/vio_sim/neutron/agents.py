@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..common import FMT_SPACE, Kind, det_uuid, fmt_time
+from ..common import FMT_SPACE, Kind, det_uuid, fmt_time, last_report, still_up
 
 if TYPE_CHECKING:
     from ..store import State
@@ -56,7 +56,11 @@ def fill_agents(st: State, o: dict, new: bool, now: float) -> None:
 def render_agent(st: State, a: dict, router: dict | None = None) -> dict:
     """An agent as Neutron shows it (with ``ha_state`` when listed under a router)."""
     out = {k: v for k, v in a.items() if not k.startswith("_") and k not in ("routers", "ha_states")}
-    if a.get("alive", True):
+    stop = last_report(a) if a.get("alive", True) else None
+    if stop is not None:  # stopped: its last heartbeat; dead once agent_down_time has passed
+        out["heartbeat_timestamp"] = fmt_time(stop, FMT_SPACE)
+        out["alive"] = alive(st, a)
+    elif a.get("alive", True):
         out["heartbeat_timestamp"] = fmt_time(int(time.time()) - 2, FMT_SPACE)
     if router is not None:
         # Neutron's /routers/{id}/l3-agents: the agent's ha_state for an HA router, null otherwise
@@ -68,10 +72,15 @@ def ha_state(st: State, router: dict, agent: dict) -> str:
     pinned = (agent.get("ha_states") or {}).get(router["id"])
     if pinned:
         return pinned
-    if not agent.get("alive", True):
+    if not alive(st, agent):
         return "unknown"
-    alive = [a for a in st.index().agents_by_router.get(router["id"], ()) if a.get("alive", True)]
-    return "active" if alive and alive[0] is agent else "standby"
+    up = [a for a in st.index().agents_by_router.get(router["id"], ()) if alive(st, a)]
+    return "active" if up and up[0] is agent else "standby"
+
+
+def alive(st: State, a: dict) -> bool:
+    """An agent is alive while it reports, and agent_down_time after it stopped (vio_sim.services)."""
+    return bool(a.get("alive", True)) and still_up(a, st, "agents")
 
 KIND = Kind("agents", ingest=ingest_agents, fill=fill_agents,
             times={"heartbeat_timestamp": FMT_SPACE, "created_at": FMT_SPACE, "started_at": FMT_SPACE})

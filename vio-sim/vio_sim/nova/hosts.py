@@ -18,6 +18,7 @@ from ..common import (
     service_updated_at,
 )
 from ..http import ApiError, Request, Response, jresp, next_link, paginate, truthy
+from ..services import silence_computes
 
 if TYPE_CHECKING:
     from ..app import App
@@ -114,7 +115,7 @@ def render_hypervisor(
     host = (h.get("service") or {}).get("host")
     svc = ix.svc_by_host.get(host)
     if svc is not None:
-        state = service_state(svc)
+        state = service_state(svc, st)
         status = svc.get("status", "enabled")
         reason = svc.get("disabled_reason")
     else:
@@ -163,14 +164,14 @@ def render_hypervisor(
 
 def render_compute_service(st: State, s: dict, mv: tuple[int, int]) -> dict:
     """A compute service as Nova shows it at microversion ``mv``."""
-    out = {"id": s["id"] if mv >= (2, 53) else s["_int_id"], **render_service_fields(s)}
+    out = {"id": s["id"] if mv >= (2, 53) else s["_int_id"], **render_service_fields(s, st)}
     if mv >= (2, 11):
         out["forced_down"] = bool(s.get("forced_down"))
     return out
 
 KINDS = (
     Kind("compute_services", ingest=ingest_service, fill=fill_compute_services, int_id=True,
-         times={"updated_at": FMT_US}),
+         times={"updated_at": FMT_US}, after=lambda st, o, new, now: silence_computes(st)),
     Kind("hypervisors", ingest=ingest_hypervisors, fill=fill_hypervisors, after=after_hypervisors,
          int_id=True),
 )
@@ -276,14 +277,14 @@ def list_azs(app: App, req: Request, detail: bool) -> Response:
                     "hosts": {} if detail else None,
                 },
             )
-            up = service_state(s) == "up" and s.get("status") == "enabled"
+            up = service_state(s, st) == "up" and s.get("status") == "enabled"
             if s.get("binary") == "nova-compute" and up or s.get("zone") == "internal":
                 z["zoneState"]["available"] = True
             if detail:
                 z["hosts"].setdefault(s.get("host"), {})[s.get("binary")] = {
                     "available": up,
                     "active": s.get("status") == "enabled",
-                    "updated_at": service_updated_at(s),
+                    "updated_at": service_updated_at(s, st=st),
                 }
     return jresp(200, {"availabilityZoneInfo": list(zones.values())})
 

@@ -131,7 +131,7 @@ def host_status(st: State, server: dict, ix: Index) -> str:
     svc = ix.svc_by_host.get(host)
     if svc is None:
         return "UNKNOWN"
-    if service_state(svc) == "down":
+    if service_state(svc, st) == "down":
         return "DOWN"
     if svc.get("status") == "disabled":
         return "MAINTENANCE"
