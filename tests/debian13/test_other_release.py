@@ -3,7 +3,7 @@ Debian 12 machine, Debian 12 (2.13, 3.11) on a Debian 13 one, in a root made by 
 
 a) the package built for that release, installed in the root, judges the simulator's cloud with that
    release's Python and libraries exactly as the pinned venv does;
-b) the Icinga end-to-end stories (STORIES: scenarios 2 and 4 of tests/test_e2e_icinga.py and the HA-router story) on the root's
+b) the Icinga end-to-end stories (STORIES: scenarios 2 and 4 of tests/test_e2e_icinga.py, the HA-router and the conductor-cluster stories) on the root's
    icinga2, with the README's default commands of the package (`include <plugins-contrib>`), every command
    the package's in the root;
 c) `vio-icinga deploy`, `push` and `rootcause --api-url` from the root's Python over TLS to that Icinga, whose
@@ -105,12 +105,13 @@ def _scenario(test):
 
 def _stories():
     import test_e2e_icinga as scenarios
-    from icinga_e2e import ha_router_story
+    from icinga_e2e import cluster_story, ha_router_story
 
     return (
         ("hypervisor-down", _scenario(scenarios.test_hypervisor_down_only_its_nova_compute_alerts)),
         ("api-down", _scenario(scenarios.test_api_down_only_discovery_alerts)),
         ("ha-router", ha_router_story),
+        ("conductor-cluster", cluster_story),
     )
 
 
