@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: demo test check lint install install-test clean deb
+.PHONY: demo test check lint install install-test clean deb debs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ deb:
 	mv $(DEB_BUILD)/vio-checks_*_all.deb dist/
 	if command -v lintian >/dev/null; then lintian --fail-on error dist/vio-checks_*_all.deb; fi
 	@ls dist/vio-checks_*_all.deb
+
+# The package for every supported Debian release (bookworm, trixie), each built the way sbuild does in a clean
+# root of that release, linted by its lintian and tested with piuparts (install, remove, purge, upgrade from
+# v0.1.0's package): dist/debs/<suite>/. As root, with mmdebstrap, piuparts and dpkg-dev; tools/debs says more.
+debs:
+	env -u PYTHONPATH -u VIRTUAL_ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin tools/debs
 
 # The Icinga Web 2 screenshots in README (docs/img/*.png): the console suite, writing its PNGs there.
 .PHONY: screenshots

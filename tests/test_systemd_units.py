@@ -46,3 +46,16 @@ def test_units_to_stdout_and_errors_are_one_line(tmp_path):
     p = subprocess.run([str(BIN / "vio-icinga"), "systemd-units", "--bindir", str(tmp_path)],
                        capture_output=True, text=True)
     assert p.returncode == 2 and len(p.stderr.splitlines()) == 1 and "give --bindir" in p.stderr
+
+
+def test_every_unit_a_user_enables_can_be_enabled_and_every_service_documents_itself():
+    """`systemctl enable --now X` (each unit's own install line) needs an [Install] section in X, or systemctl
+    refuses; and each service names its manual (Debian 13's lintian asks for Documentation=)."""
+    for unit in sorted(TEMPLATES.iterdir()):
+        text = unit.read_text()
+        for enabled in re.findall(r"systemctl enable (?:--now )?(\S+?\.(?:service|timer))\b", text):
+            installed = (TEMPLATES / enabled).read_text()
+            assert re.search(r"^\[Install\]\n(?:.*\n)*?WantedBy=\S+", installed, re.M), \
+                f"{unit.name} says `systemctl enable {enabled}`, which has no [Install] WantedBy="
+        if unit.suffix == ".service":
+            assert re.search(r"^Documentation=man:vio-(icinga|discover)\(1\)", text, re.M), unit.name

@@ -1,3 +1,3 @@
 """vio-checks: monitor VMware Integrated OpenStack through the OpenStack APIs."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

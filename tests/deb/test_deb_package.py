@@ -49,7 +49,8 @@ CHECKS = sorted(COMMANDS.values())
 TOOLS = ("vio-discover", "vio-icinga")
 CONTRIB = Path("/usr/share/icinga2/include/plugins-contrib.d/vio.conf")
 NAGIOS_CFG = Path("/etc/nagios-plugins/config/vio-checks.cfg")
-UNITS = Path("/lib/systemd/system")
+#: systemd's unit directory: /usr/lib on Debian 13 (merged /usr), /lib on Debian 12.
+UNITS_DIRS = (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
 SHARE = Path("/usr/share/vio-checks/icinga")
 CACHE = Path("/var/cache/vio-checks")
 #: Debian 12's packages of the libraries, and the module each provides.
@@ -91,6 +92,13 @@ def package() -> list[str]:
     return p.stdout.splitlines()
 
 
+def _units_dir(owned: list[str]) -> Path:
+    """Where the package put its units (one of UNITS_DIRS: the release's debhelper decides)."""
+    dirs = [d for d in UNITS_DIRS if str(d / "vio-icinga.service") in owned]
+    assert len(dirs) == 1, f"vio-icinga.service is in {dirs or 'none'} of {UNITS_DIRS}"
+    return dirs[0]
+
+
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment without anything that would point the system Python at the venv."""
     env = {k: v for k, v in os.environ.items()
@@ -109,7 +117,8 @@ def test_the_files_are_where_debian_looks(package):
                 str(NAGIOS_CFG), "/usr/lib/tmpfiles.d/vio-checks.conf", str(SHARE / "templates.conf"),
                 str(SHARE / "commands.conf"), str(SHARE / "zones.conf.example"),
                 str(SHARE / "nagios" / "templates.cfg"), "/usr/share/doc/vio-checks/copyright",
-                *(str(UNITS / u) for u in ("vio-icinga.service", "vio-icinga.timer", "vio-icinga-push.service"))]
+                *(str(_units_dir(package) / u)
+                  for u in ("vio-icinga.service", "vio-icinga.timer", "vio-icinga-push.service"))]
     missing = [f for f in expected if f not in owned or not os.path.exists(f)]
     assert missing == [], f"not installed by the package: {missing}"
     for exe in [*(PLUGINS / c for c in CHECKS), *(Path("/usr/bin") / t for t in TOOLS)]:
@@ -180,7 +189,8 @@ def test_the_cache_directory_belongs_to_nagios(package):
 
 
 def test_the_units_run_the_packaged_commands(package):
-    units = sorted(UNITS.glob("vio-*.service")) + sorted(UNITS.glob("vio-*.timer"))
+    where = _units_dir(package)
+    units = sorted(where.glob("vio-*.service")) + sorted(where.glob("vio-*.timer"))
     assert {u.name for u in units} >= {"vio-icinga.service", "vio-icinga.timer", "vio-icinga-push.service",
                                        "vio-discover.service", "vio-discover.timer"}
     for unit in units:

@@ -119,9 +119,9 @@ def find_deb(release: str, work: Path) -> Path:
     if from_env:
         assert Path(from_env).is_file(), f"VIO_DEB_{release.upper()}={from_env} is not a file"
         return Path(from_env)
-    built = REPO / "dist" / "debs" / release / f"vio-checks_{__version__}_all.deb"
-    if built.is_file():
-        return built
+    built = sorted((REPO / "dist" / "debs" / release).glob(f"vio-checks_{__version__}+deb*_all.deb"))
+    if built:
+        return built[-1]
     return build_deb(release, work)
 
 

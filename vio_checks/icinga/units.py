@@ -41,7 +41,7 @@ def run_units(args: argparse.Namespace) -> int:
     templates = Path(args.templates) if args.templates else template_dir()
     if templates is None or not templates.is_dir():
         print("vio-icinga: no unit templates found (give --templates DIR; the Debian package installs its "
-              "units in /lib/systemd/system)", file=sys.stderr)
+              "units in systemd's own unit directory)", file=sys.stderr)
         return 2
     bindir = Path(args.bindir) if args.bindir else installed_bindir()
     if not (bindir / "vio-icinga").exists():
