@@ -54,6 +54,21 @@ class Run:
         return f"$ {' '.join(self.args)}\nrc={self.rc}\n{self.stdout}{self.stderr}"
 
 
+#: Checks whose status line carries timings: only their state word must agree between two installs.
+TIMED_CHECKS = ("check_vio_discovery", "check_vio_inventory")
+
+
+def assert_same_verdict(check: str, a: Run, b: Run) -> None:
+    """`a` (an installed package's run of `check`) judged exactly as `b` (the pinned venv's): no traceback,
+    the same exit code, the same status line (the same state word for checks that report timings)."""
+    assert "Traceback" not in a.stdout + a.stderr, str(a)
+    assert a.rc == b.rc, f"{a}\n--- venv:\n{b}"
+    if check not in TIMED_CHECKS:
+        assert a.status == b.status, f"{a}\n--- venv:\n{b}"
+    else:
+        assert a.status.split(" - ")[0] == b.status.split(" - ")[0], f"{a}\n--- venv:\n{b}"
+
+
 class CloudEnv:
     """A simulator plus everything a command needs to reach it: clouds.yaml, cache dir, environment."""
 

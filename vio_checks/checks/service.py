@@ -6,15 +6,14 @@ import textwrap
 
 from vio_checks.checks.base import THRESHOLD_GROUP, CheckSpec, main_for, range_arg
 from vio_checks.checks.select import NotFound, as_kept
-from vio_checks.judge.service import (
+from vio_checks.judge.service import judge_one, judge_services
+from vio_checks.judge.service_rules import (
     CLUSTER_BINARIES,
     COMPONENTS,
     DEPLOYMENT_MODES,
     ServiceOptions,
     Services,
     component_of,
-    judge_one,
-    judge_services,
 )
 from vio_checks.judge.stale import STALE_AFTER
 from vio_checks.judge.timefmt import age

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.cluster import judge_cluster
-from vio_checks.judge.service_rules import (  # noqa: F401  (re-exported: the rules judge/cluster.py shares)
-    _HA,
+from vio_checks.judge.service_rules import (
     CLUSTER_BINARIES,
     COMPONENTS,
     DEPLOYMENT_MODES,
