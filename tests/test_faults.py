@@ -631,3 +631,37 @@ def test_a_full_disk_is_a_refused_write_not_damage(tmp_path):
               OSError(errno.ENOSPC, "No space left on device"), OSError(errno.EFBIG, "File too large")):
         assert _is_write_failure(e) and not _is_corruption(e), e
     assert not _is_write_failure(sqlite3.OperationalError("database is locked"))
+
+
+# --- controller clusters under the API's faults (issue 23) ------------------------------------------------
+
+
+def test_a_cluster_whose_records_lack_their_state_is_unknown_never_ok(make_cloud):
+    """Every conductor record without its state (a reply missing the field): none is verified up, so the
+    cluster is UNKNOWN naming that, never OK, in its own check and in the aggregate."""
+    from vio_sim.services import with_layout
+    from vio_sim.store import load_scenario
+
+    cloud = make_cloud(with_layout(load_scenario("healthy"), "ha"))
+    cloud.sim.fault(missing_fields={"compute_services": ["state"]})
+    cloud.sweep()
+    r = cloud.run("check_vio_service", "--binary", "nova-conductor")
+    assert r.rc == 3 and "cluster nova-conductor: none of 3 members verified up" in r.status, str(r)
+    r = cloud.run("check_vio_service", "--component", "nova")
+    assert r.rc == 3 and "cluster nova-conductor" in r.status, str(r)
+
+
+def test_a_cluster_member_a_list_leaves_out_is_unverified_against_its_expectation(make_cloud):
+    """A conductor the list leaves out (a small drop, taken for a deletion by the sweep) is not counted
+    away when the cluster's size is expected: 2 of 3 up, the third not reported, WARNING, never OK."""
+    from vio_sim.services import with_layout
+    from vio_sim.store import load_scenario
+
+    cloud = make_cloud(with_layout(load_scenario("healthy"), "ha"))
+    conductors = [s["id"] for s in cloud.sim.admin("GET", "/_sim/compute_services")["compute_services"]
+                  if s["binary"] == "nova-conductor"]
+    cloud.sim.fault("/os-services", hide=[conductors[0]])
+    cloud.sweep()
+    r = cloud.run("check_vio_service", "--binary", "nova-conductor", "--expect", "nova-conductor=3")
+    assert r.rc == 1 and "reduced redundancy: 2 of 3 members up" in r.status, str(r)
+    assert "not reported" in r.status, str(r)
