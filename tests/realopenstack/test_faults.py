@@ -67,8 +67,10 @@ def test_conductor_cluster_one_down_warns_all_down_is_the_cause(real, real_cloud
         r = until(real, lambda: Ok(real.run(*compute), 2), "nova-compute down without conductors").run
         assert time.monotonic() - stopped >= SERVICE_DOWN_TIME - 1  # Nova's own delay, not ours
         assert f"nova-compute@{COMPUTE_HOSTS[0]} is down since" in r.status, str(r)
-        r = real.run(*cluster)
-        assert r.rc == 2 and "cluster nova-conductor: all components down: 0 of 2 members up" in r.status, str(r)
+        # the conductors' own records go down on the same clock, give or take one report interval: the
+        # compute record's last report (through a conductor) may be a few seconds older than theirs
+        r = until(real, lambda: Ok(real.run(*cluster), 2), "conductor cluster CRITICAL").run
+        assert "cluster nova-conductor: all components down: 0 of 2 members up" in r.status, str(r)
         cause = real.run("vio-icinga", "rootcause", f"nova-compute@{COMPUTE_HOSTS[0]}")
         assert cause.rc == 0 and "because cluster nova-conductor is CRITICAL" in cause.lines[0], str(cause)
     finally:
