@@ -1,4 +1,4 @@
-"""README's "Exit codes" table is what the code returns: for every command, the codes the table fills in
+"""The "Exit codes" table (docs/operations.md) is what the code returns: for every command, the codes the table fills in
 are the codes the command defines (and a dash where it has none)."""
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import nagiosplugin
 from vio_checks import discover_cli
 from vio_checks.icinga import cli, generate, impact_cli, targets
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+#: the page that holds the "Exit codes" table
+PAGE = ROOT / "docs" / "operations.md"
 #: table row (its first cell) → the codes the code defines for that command.
 CODE = {
     "`check_vio_*`": {s.code for s in (nagiosplugin.Ok, nagiosplugin.Warn, nagiosplugin.Critical,
@@ -25,8 +27,8 @@ CODE = {
 }
 
 
-def readme_table() -> dict[str, dict[int, str]]:
-    text = README.read_text()
+def exit_code_table() -> dict[str, dict[int, str]]:
+    text = PAGE.read_text()
     section = text[text.index("## Exit codes"):]
     section = section[:section.index("\n## ", 3)]
     rows = {}
@@ -37,8 +39,8 @@ def readme_table() -> dict[str, dict[int, str]]:
     return rows
 
 
-def test_readme_exit_codes_are_the_codes_of_each_command():
-    table = readme_table()
+def test_the_exit_code_table_is_the_codes_of_each_command():
+    table = exit_code_table()
     assert set(table) == set(CODE)
     for command, cells in table.items():
         documented = {code for code, text in cells.items() if text not in ("–", "-", "")}
@@ -48,7 +50,7 @@ def test_readme_exit_codes_are_the_codes_of_each_command():
 def test_deploy_exit_codes_follow_generate():
     """`... && systemctl reload`-style scripting: 0 unchanged and 1 changed mean the same for both."""
     assert (cli.EXIT_UNCHANGED, cli.EXIT_DEPLOYED) == (generate.EXIT_UNCHANGED, generate.EXIT_CHANGED)
-    assert re.search(r"SuccessExitStatus=1", (README.parent / "icinga/systemd/vio-icinga.service").read_text())
+    assert re.search(r"SuccessExitStatus=1", (ROOT / "icinga/systemd/vio-icinga.service").read_text())
 
 
 def man_exit_status(h2m: Path) -> dict[str, set[int]]:
@@ -65,9 +67,9 @@ def man_exit_status(h2m: Path) -> dict[str, set[int]]:
     return out
 
 
-def test_the_man_pages_exit_status_is_readmes():
-    """debian/*.h2m (the Debian package's man pages) say what README's table says."""
-    debian = README.parent / "debian"
+def test_the_man_pages_exit_status_is_the_tables():
+    """debian/*.h2m (the Debian package's man pages) say what the exit-code table says."""
+    debian = ROOT / "debian"
     icinga = man_exit_status(debian / "vio-icinga.h2m")
     got = {f"`vio-icinga {names}`".replace(", ", "`, `"): codes for names, codes in icinga.items()}
     got["`vio-discover`"] = man_exit_status(debian / "vio-discover.h2m")[""]

@@ -1,6 +1,6 @@
 """Faults that must end in one clear answer: bad options, hangs, distrusted sweeps, dead sweepers, full disks.
 
-Each test names the fault it covers; README's "Failure behaviour" table points here. Check behaviour is
+Each test names the fault it covers; the "Failure behaviour" table of docs/operations.md points here. Check behaviour is
 tested as Icinga runs it: the installed commands against the simulator through the real openstacksdk.
 
 Every case runs with canary secrets (tests/canary.py): each cloud's password and the Icinga API password are

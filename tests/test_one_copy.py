@@ -1,4 +1,4 @@
-"""One copy of the CheckCommands per node (README, "One copy of the CheckCommands per node"): the generator
+"""One copy of the CheckCommands per node (docs/icinga.md, "One copy of the CheckCommands per node"): the generator
 and deploy never write one, and each documented way loads exactly one copy, which the real icinga2
 accepts, while loading two is refused."""
 

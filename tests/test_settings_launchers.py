@@ -267,14 +267,14 @@ def test_launchers_are_one_file_with_the_check_name_filled_in():
         assert path.read_text() == expected and os.access(path, os.X_OK), path
 
 
-def test_readme_states_the_notification_delay_of_the_code():
-    """README's "From a fault to its notification" table gives settings.notification_delay's values."""
+def test_the_docs_state_the_notification_delay_of_the_code():
+    """The "From a fault to its notification" table (docs/icinga.md) gives settings.notification_delay's values."""
     import re
     from pathlib import Path
 
     from vio_checks.icinga import settings as s
 
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    text = (Path(__file__).resolve().parent.parent / "docs" / "icinga.md").read_text()
     rows = dict(re.findall(r"^\| [^|]*`(vio-[a-z-]+)`[^|]*\| 120 \+ \d+ \+ \d x 30 = (\d+) s", text, re.M))
     assert rows == {"vio-cloud-host": "210", "vio-cloud-service": "240"}, rows
     for name, seconds in rows.items():

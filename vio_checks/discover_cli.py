@@ -38,7 +38,7 @@ from vio_checks.runtime import guard_timeout, pipe_safe, setup_logging
 from vio_checks.summary import as_json, iso_utc
 from vio_checks.summary import describe as describe_inventory
 
-#: Exit codes (README, "Exit codes"): swept or listed; the sweep failed or bad options.
+#: Exit codes (docs/operations.md, "Exit codes"): swept or listed; the sweep failed or bad options.
 EXIT_OK, EXIT_FAILED = 0, 2
 
 

@@ -74,8 +74,8 @@ SELECTABLE_KINDS = ("hypervisors", "vms", "interfaces", "volumes", "routers", "s
 #: The cloud host's aggregates that stand in as parent when an object's own parent is not monitored.
 NOVA_SERVICES, NEUTRON_AGENTS, CINDER_SERVICES = "nova-services", "neutron-agents", "cinder-services"
 
-#: A binary that reports its state through a controller cluster → that cluster, its parent (README: the
-#: edges and their sources): nova/cmd/compute.py makes nova-conductor's RPC API compute's indirection_api,
+#: A binary that reports its state through a controller cluster → that cluster, its parent (docs/icinga.md:
+#: the edges and their sources): nova/cmd/compute.py makes nova-conductor's RPC API compute's indirection_api,
 #: so the servicegroup DB driver's _report_state saves the record through it. Cinder reports itself.
 REPORTS_THROUGH = {"nova-compute": "nova-conductor"}
 

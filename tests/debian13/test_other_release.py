@@ -11,7 +11,7 @@ c) `vio-icinga deploy`, `push` and `rootcause --api-url` from the root's Python 
    vio_checks.icinga.https.tls_context relaxes that one flag).
 
 Never skipped with CI=true (tests/icinga_e2e.py's require/not_run). Cold (no cached root) the session pays an
-mmdebstrap of the release; warm it reuses the root from $DEBROOT_CACHE (README: "The debian13 marker").
+mmdebstrap of the release; warm it reuses the root from $DEBROOT_CACHE (docs/development.md: "The other Debian release").
 """
 
 from __future__ import annotations

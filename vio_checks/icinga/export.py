@@ -1,5 +1,5 @@
-"""`vio-icinga export --json`: the generated tree as data, for Icinga Director's import (README "With Icinga
-Director").
+"""`vio-icinga export --json`: the generated tree as data, for Icinga Director's import (docs/icinga.md, "With
+Icinga Director").
 
     {"hosts": [...], "services": [...], "hostgroups": [...], "servicegroups": [...]}
 

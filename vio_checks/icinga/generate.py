@@ -1,6 +1,6 @@
 """`vio-icinga generate`: inventory → topology → config text → an atomically replaced file.
 
-Exit codes (documented in the README, relied on by cron and the systemd unit):
+Exit codes (documented in docs/operations.md, relied on by cron and the systemd unit):
   0  nothing changed (the file is left untouched), or the config went to stdout (`--output -`)
   1  the file changed (validated first with --validate) — `... || systemctl reload icinga2`
   2  error: one line on stderr; the previous file stays
