@@ -29,6 +29,7 @@ from vio_checks.options import (
     Option,
     add_options,
     document_ranges,
+    duration,
     selector,
     snapshot,
     type_error,
@@ -201,6 +202,14 @@ def accept_unverified_option(what: str) -> Option:
                        "WARNING \"N unverified (cause: n)\"); for where each one's cause is reported "
                        "elsewhere, e.g. by the dependency tree of the generated config, which passes it. A "
                        "set with nothing verified is never OK without it")
+
+
+def stuck_after_option(group: str, help: str) -> Option:
+    """--stuck-after, declared once (type, default, metavar): `help` says what it bounds for this check."""
+    from vio_checks.judge.timefmt import STUCK_AFTER
+
+    return Option(("--stuck-after",), type=duration, default=STUCK_AFTER, metavar="DURATION", group=group,
+                  help=help)
 
 
 def count_threshold_options(what: str) -> tuple[Option, ...]:

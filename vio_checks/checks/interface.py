@@ -8,12 +8,13 @@ from vio_checks.checks.base import (
     count_threshold_options,
     main_for,
     selector_options,
+    stuck_after_option,
 )
 from vio_checks.checks.select import as_kept, resolve, select_one
 from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.interface import InterfaceOptions, judge_port, port_label, status_perf
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import FLAG, Option, duration, selector
+from vio_checks.options import FLAG, Option, selector
 from vio_checks.reporter import Reporters
 from vio_checks.selection import selection_from_args, selection_options
 from vio_checks.text import inert
@@ -67,9 +68,9 @@ OPTIONS = (
            help="all ports of this VM (its id or unique name), judged as an aggregate"),
     Option(("--all-ports",), kind=FLAG, group="interface",
            help="aggregate over every port (router, DHCP, gateway, ...), not only VM ports"),
-    Option(("--stuck-after",), type=duration, default=1800.0, metavar="DURATION", group="interface",
-           help="WARNING when a port stays BUILD longer than this, counted from its last update; "
-                "also the grace before a port of a deleted VM warns (default: 30m)"),
+    stuck_after_option("interface",
+                       "WARNING when a port stays BUILD longer than this, counted from its last update; "
+                       "also the grace before a port of a deleted VM warns (default: 30m)"),
     Option(("--warn-disabled",), kind=FLAG, group="interface",
            help="an admin-down port is WARNING (default: OK, noted as \"(admin down)\")"),
     *count_threshold_options("ports"),

@@ -8,6 +8,7 @@ from vio_checks.checks.base import (
     count_threshold_options,
     main_for,
     selector_options,
+    stuck_after_option,
 )
 from vio_checks.checks.select import NotFound, as_kept, select_one
 from vio_checks.eventlog import EventLog
@@ -22,7 +23,7 @@ from vio_checks.judge.vm import (
     status_perf,
     vsphere_power,
 )
-from vio_checks.options import Option, comma_list, duration, duration_range, type_error
+from vio_checks.options import Option, comma_list, duration_range, type_error
 from vio_checks.placement import Placement
 from vio_checks.selection import selection_from_args, selection_options
 from vio_checks.text import inert
@@ -90,9 +91,9 @@ def status_list(text: str) -> frozenset[str]:
 
 OPTIONS = (
     *selector_options("VM", id_help="the server's id (UUID)"),
-    Option(("--stuck-after",), type=duration, default=1800.0, metavar="DURATION", group="VM",
-           help="WARNING when a transitional status or task lasts longer than this, counted from "
-                "the server's last update (default: 30m)"),
+    stuck_after_option("VM",
+                       "WARNING when a transitional status or task lasts longer than this, counted from "
+                       "the server's last update (default: 30m)"),
     Option(("--warning-states",), type=status_list, default=frozenset(), metavar="LIST", group="VM",
            help="Nova statuses that are WARNING, e.g. SHUTOFF,PAUSED,RESCUE (default: none; ERROR "
                 "stays CRITICAL; a transitional status listed here warns at once)"),

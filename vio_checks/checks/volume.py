@@ -8,13 +8,13 @@ from vio_checks.checks.base import (
     count_threshold_options,
     main_for,
     selector_options,
+    stuck_after_option,
 )
 from vio_checks.checks.select import as_kept, select_one
 from vio_checks.judge.aggregate import Member, aggregate, dedupe
 from vio_checks.judge.datastore import on_datastore
 from vio_checks.judge.verdict import Verdict
 from vio_checks.judge.volume import VolumeOptions, judge_volume, volume_perf
-from vio_checks.options import Option, duration
 from vio_checks.reporter import Reporters
 from vio_checks.selection import selection_from_args, selection_options
 
@@ -69,10 +69,10 @@ vio-controller-01@vmdk) | 'vio-controller-01@vmdk_problems'=1;;;0;96 ...
 
 OPTIONS = (
     *selector_options("volume", id_help="the volume's id (UUID)"),
-    Option(("--stuck-after",), type=duration, default=1800.0, metavar="DURATION", group="volume",
-           help="WARNING when a transitional status lasts longer than this, counted from the "
-                "volume's last update; also the grace before an orphaned attachment warns "
-                "(default: 30m)"),
+    stuck_after_option("volume",
+                       "WARNING when a transitional status lasts longer than this, counted from the "
+                       "volume's last update; also the grace before an orphaned attachment warns "
+                       "(default: 30m)"),
     *count_threshold_options("volumes"),
     *selection_options("volumes"),
 )

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from vio_checks.documented import PORT_STATUSES, SERVER_STATUSES
 from vio_checks.firstseen import since
-from vio_checks.judge.timefmt import clock, elapsed
+from vio_checks.judge.timefmt import STUCK_AFTER, clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Network, Port, Server, unreported
 from vio_checks.reporter import Vouch, unverified_text
@@ -40,7 +40,7 @@ PERF_STATUSES = ("ACTIVE", "DOWN", "BUILD", "ERROR")
 
 @dataclass
 class InterfaceOptions:
-    stuck_after: float = 1800.0  # seconds BUILD may last; also the grace before an orphaned VM port warns
+    stuck_after: float = STUCK_AFTER  # seconds BUILD may last; also the grace before a VM-less port warns
     warn_disabled: bool = False  # an admin-down port is WARNING (default: OK)
 
 

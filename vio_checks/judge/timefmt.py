@@ -10,6 +10,9 @@ from vio_checks.model import FrozenRecord
 #: unknown (a sweeper whose clock is ahead): such an inventory is never fresh, and is refreshed.
 CLOCK_SKEW = 5.0
 
+#: The default of every `--stuck-after`: how long a transitional state may last before it WARNs.
+STUCK_AFTER = 1800.0
+
 
 def clock(ts: float | None, now: float) -> str:
     """`10:42` for today (local time), `2026-11-23 10:42` for another day, `?` when unknown."""

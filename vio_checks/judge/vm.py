@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 
 from vio_checks.documented import SERVER_RESTING, SERVER_STATUSES, SERVER_TRANSITIONAL
 from vio_checks.firstseen import since
-from vio_checks.judge.timefmt import age, clock, elapsed
+from vio_checks.judge.timefmt import STUCK_AFTER, age, clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Hypervisor, Record, Server, Service, unreported
 from vio_checks.reporter import hypervisor_label, of_server, unverified_text
@@ -49,7 +49,7 @@ PERF_STATUSES = ("ACTIVE", "ERROR", "SHUTOFF", "SUSPENDED", "PAUSED", "SHELVED",
 class VmOptions(Record):
     """The options of a VM's judgement."""
 
-    def __init__(self, stuck_after: float = 1800.0, warning_states: frozenset[str] = frozenset(),
+    def __init__(self, stuck_after: float = STUCK_AFTER, warning_states: frozenset[str] = frozenset(),
                  critical_states: frozenset[str] = frozenset()) -> None:
         self.stuck_after = stuck_after  # seconds a transitional status / task may last before WARNING
         self.warning_states = warning_states  # resting statuses that warn

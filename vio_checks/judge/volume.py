@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from vio_checks.documented import VOLUME_RESTING, VOLUME_TRANSITIONAL
 from vio_checks.firstseen import since
-from vio_checks.judge.timefmt import age, clock, elapsed
+from vio_checks.judge.timefmt import STUCK_AFTER, age, clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Server, Volume, unreported
 from vio_checks.reporter import Vouch, unverified_text
@@ -43,7 +43,7 @@ NO_BACKEND = "unscheduled"
 
 @dataclass
 class VolumeOptions:
-    stuck_after: float = 1800.0  # seconds a transitional status may last; also the grace for orphans
+    stuck_after: float = STUCK_AFTER  # seconds a transitional status may last; also the grace for orphans
 
 
 def _size(gb: int) -> str:
