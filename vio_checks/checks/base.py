@@ -20,6 +20,7 @@ import nagiosplugin
 
 from vio_checks import redact
 from vio_checks.errors import InventoryUnavailable, VioError
+from vio_checks.judge.timefmt import STUCK_AFTER
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
 from vio_checks.model import Record
 from vio_checks.options import (
@@ -206,8 +207,6 @@ def accept_unverified_option(what: str) -> Option:
 
 def stuck_after_option(group: str, help: str) -> Option:
     """--stuck-after, declared once (type, default, metavar): `help` says what it bounds for this check."""
-    from vio_checks.judge.timefmt import STUCK_AFTER
-
     return Option(("--stuck-after",), type=duration, default=STUCK_AFTER, metavar="DURATION", group=group,
                   help=help)
 
