@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from vio_checks.documented import ENABLED_DISABLED, UP_DOWN
 from vio_checks.judge.redundant import DOWN, UNVERIFIED, UP, SetMember, judge_set
 from vio_checks.judge.service_rules import DEPLOYMENT_MODES, ServiceOptions, is_up, label_of
 from vio_checks.judge.stale import Stale, split
@@ -70,7 +71,7 @@ def member(obj: Service | Agent, now: float) -> SetMember:
             return SetMember(str(obj.id), label, UP)
         why = f"not alive (last heartbeat {clock(obj.heartbeat, now)})" if not obj.alive else "admin down"
         return SetMember(str(obj.id), label, DOWN, why)
-    if obj.status not in ("enabled", "disabled") or obj.state not in ("up", "down"):
+    if obj.status not in ENABLED_DISABLED or obj.state not in UP_DOWN:
         return SetMember(str(obj.id), label, UNVERIFIED,
                          f"status {inert(obj.status, 40)}, state {inert(obj.state, 40)}: not documented")
     if is_up(obj):
@@ -97,8 +98,8 @@ def judge_cluster(binary: str, records: Iterable[Service | Agent], opts: Service
     expected = expected_size(binary, opts, len({m.id for m in members}))  # a duplicate counted once
     name = inert(binary, 60)
     v = judge_set(members, expected, "members", f"cluster {name}", all_down=ALL_DOWN)
-    up = sum(1 for m in members if m.state == UP)
-    total = max(expected, len({m.id for m in members}))
+    counts = {p.label: p.value for p in v.perf}  # the set judge's own counts: duplicates once, missing added
+    up, total = counts["up"], counts["expected"]
 
     state, why = v.state, ""
     if state != State.UNKNOWN:  # ranges judge members up; an unverified set stays UNKNOWN
