@@ -50,7 +50,7 @@ DEB_BUILD := build/deb
 deb:
 	rm -rf $(DEB_BUILD) dist/vio-checks_*.deb
 	mkdir -p $(DEB_BUILD)/src dist
-	tar -c --exclude=./.git --exclude=./.venv --exclude=./build --exclude=./dist --exclude=./demo-run \
+	tar -c --exclude=./.git --exclude=./.venv --exclude=./build --exclude=./dist --exclude=./demo-run --exclude=./releases \
 	    --exclude=__pycache__ --exclude='*.egg-info' --exclude=.pytest_cache --exclude=.ruff_cache -f - . \
 	    | tar -x -C $(DEB_BUILD)/src
 	cd $(DEB_BUILD)/src && env -u PYTHONPATH -u VIRTUAL_ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin \

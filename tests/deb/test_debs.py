@@ -2,7 +2,7 @@
 
 Reads dist/debs/<suite>/: both suites built with this tree's version and the suite's suffix, depending on
 Debian's libraries and installed by piuparts with that release's own, clean for that release's lintian, and
-passed by piuparts (install, remove, purge, and the upgrade from v0.1.0's package built the same way).
+passed by piuparts (install, remove, purge, and the upgrade from v0.1.0's package as released, from releases/).
 `.ci/run` runs `make debs` first; without its output the suite skips, and with CI=true it fails instead.
 """
 
