@@ -75,6 +75,10 @@ INDEXES: dict[str, dict[str, Callable[[Any], Iterable[str | None]]]] = {
     "agents": {"name": lambda a: (f"{a.binary}@{a.host}",), "host": lambda a: (a.host,)},
     "projects": {"name": lambda p: (p.name,)},
     "endpoints": {},
+    "load_balancers": {"name": lambda b: (b.name,)},
+    "images": {"name": lambda i: (i.name,)},
+    "stacks": {"name": lambda s: (s.name,)},
+    "certificates": {"name": lambda c: (c.name,)},  # host:port
     "vsphere_clusters": {"name": lambda c: (c.name,), "hypervisor": lambda c: (c.hypervisor,)},
     "esxi_hosts": {
         "name": lambda h: (h.name,),

@@ -269,7 +269,7 @@ class CloudClient:
         self.authenticate()
         try:
             self._timeout()
-            if service == "identity" and not self._region_has("identity"):
+            if service == "identity" and not self.has_service("identity"):
                 return ks_adapter.Adapter(
                     session=self.session, service_type="identity", interface=ks_plugin.AUTH_INTERFACE,
                     min_version="3", max_version="3.latest")
@@ -279,7 +279,7 @@ class CloudClient:
         except Exception as e:
             raise SweepError(f"{service}: {error_line(e)}") from None
 
-    def _region_has(self, service_type: str) -> bool:
+    def has_service(self, service_type: str) -> bool:
         """Whether the token's catalog has an endpoint of this type in our region, on the SDK's interface."""
         interface = (self.conn.config.get_interface(service_type) or "public").removesuffix("URL")
         access = self.session.auth.get_access(self.session)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
-SCHEMA = 6
+SCHEMA = 7
 
 #: The disabled reason the VMware driver writes on its nova-compute service. It writes it when it loses
 #: vCenter, and again when it re-enables the service, so the reason alone proves nothing.
@@ -445,10 +445,14 @@ class Meta(Record):
         self.schema = schema
         self.vsphere = vsphere  # a vsphere.records.VSphereMeta; None: the vSphere layer is not configured
         self.kept, self.confirmations, self.neutron_agents = {}, 0, None  # the sweep sets them: visibility.py
+        self.services: dict[str, bool] = {}  # optional service type → in the region's catalog (optional_sweep)
 
 
 #: The optional vSphere layer's kinds: empty, and not in Meta.counts, when the layer is not configured.
 VSPHERE_KINDS = ("vsphere_clusters", "esxi_hosts", "vsphere_vms", "datastores", "vsphere_alarms")
+#: The optional OpenStack services' kinds (optional_sweep.py): empty, with no request, when the region's catalog
+#: lacks the service; Meta.services says which the catalog had.
+SERVICE_KINDS = ("load_balancers", "images", "stacks", "certificates")
 #: Kind name → class, in the order a sweep fills and a summary lists them.
 KINDS: dict[str, type] = {
     "hypervisors": Hypervisor,
@@ -463,6 +467,7 @@ KINDS: dict[str, type] = {
     "agents": Agent,
     "projects": Project,
     "endpoints": Endpoint,
+    **dict.fromkeys(SERVICE_KINDS, Record),  # their own modules' classes (optional_sweep.py says which)
     **dict.fromkeys(VSPHERE_KINDS, Record),  # vio_checks.vsphere.records' classes (they import this module)
 }
 
@@ -476,22 +481,15 @@ class Inventory(Record):
                  volume_services: list[Service] | None = None, ports: list[Port] | None = None,
                  networks: list[Network] | None = None, routers: list[Router] | None = None,
                  agents: list[Agent] | None = None, projects: list[Project] | None = None,
-                 endpoints: list[Endpoint] | None = None, **vsphere: list) -> None:
+                 endpoints: list[Endpoint] | None = None, **more: list) -> None:
         self.meta = meta
-        self.hypervisors = [] if hypervisors is None else hypervisors
-        self.servers = [] if servers is None else servers
-        self.compute_services = [] if compute_services is None else compute_services
-        self.migrations = [] if migrations is None else migrations
-        self.volumes = [] if volumes is None else volumes
-        self.volume_services = [] if volume_services is None else volume_services
-        self.ports = [] if ports is None else ports
-        self.networks = [] if networks is None else networks
-        self.routers = [] if routers is None else routers
-        self.agents = [] if agents is None else agents
-        self.projects = [] if projects is None else projects
-        self.endpoints = [] if endpoints is None else endpoints
-        for kind in VSPHERE_KINDS:
-            setattr(self, kind, vsphere.get(kind) or [])
+        self.hypervisors, self.servers = hypervisors or [], servers or []
+        self.compute_services, self.migrations = compute_services or [], migrations or []
+        self.volumes, self.volume_services = volumes or [], volume_services or []
+        self.ports, self.networks, self.routers = ports or [], networks or [], routers or []
+        self.agents, self.projects, self.endpoints = agents or [], projects or [], endpoints or []
+        for kind in SERVICE_KINDS + VSPHERE_KINDS:
+            setattr(self, kind, more.get(kind) or [])
 
     def of_kind(self, kind: str) -> list:
         """The objects of one kind (a key of KINDS)."""

@@ -20,6 +20,7 @@ from typing import Any
 from vio_checks import normalize
 from vio_checks.errors import SweepError
 from vio_checks.model import KINDS, VSPHERE_KINDS, Inventory, Meta, Router, routers_by_network
+from vio_checks.optional_sweep import sweep_optional
 from vio_checks.probes import probe_all
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ def sweep(
     endpoints = _unique_endpoints(client.public_endpoints())
     probed = probe_all(client, [url for _, url, _ in endpoints])
     inv.endpoints = [normalize.endpoint(stype, url, reg, probed[url]) for stype, url, reg in endpoints]
+    sweep_optional(client, inv)
 
     client.save_auth_state()
     inv.meta.seconds = round(time.monotonic() - started, 3)
