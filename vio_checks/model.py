@@ -445,13 +445,13 @@ class Meta(Record):
         self.schema = schema
         self.vsphere = vsphere  # a vsphere.records.VSphereMeta; None: the vSphere layer is not configured
         self.kept, self.confirmations, self.neutron_agents = {}, 0, None  # the sweep sets them: visibility.py
-        self.services: dict[str, bool] = {}  # optional service type → in the region's catalog (optional_sweep)
+        self.services: dict[str, bool] = {}  # optional service type → in the catalog (optional_sweep)
 
 
 #: The optional vSphere layer's kinds: empty, and not in Meta.counts, when the layer is not configured.
 VSPHERE_KINDS = ("vsphere_clusters", "esxi_hosts", "vsphere_vms", "datastores", "vsphere_alarms")
-#: The optional OpenStack services' kinds (optional_sweep.py): empty, with no request, when the region's catalog
-#: lacks the service; Meta.services says which the catalog had.
+#: The optional OpenStack services' kinds (optional_sweep.py): empty, with no request, when the region's
+#: catalog lacks the service; Meta.services says which the catalog had.
 SERVICE_KINDS = ("load_balancers", "images", "stacks", "certificates")
 #: Kind name → class, in the order a sweep fills and a summary lists them.
 KINDS: dict[str, type] = {
