@@ -29,7 +29,9 @@ def vcenter_lost(status: str, state: str, reason: str | None) -> bool:
 
 #: Which API reports each record class, for "Nova reported no status".
 _SOURCE = {"Hypervisor": "Nova", "Server": "Nova", "Volume": "Cinder", "Port": "Neutron", "Agent": "Neutron",
-           "Router": "Neutron", **dict.fromkeys(("Cluster", "EsxHost", "VsVm", "Datastore"), "vCenter")}
+           "Router": "Neutron", **dict.fromkeys(("Cluster", "EsxHost", "VsVm", "Datastore"), "vCenter"),
+           **dict.fromkeys(("LoadBalancer", "Listener", "Pool", "LbMember"), "Octavia"), "Image": "Glance",
+           "Stack": "Heat", "Certificate": "The endpoint"}
 
 
 def unreported(obj: object) -> str | None:
