@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from harness import needs
 
 from vio_sim import Simulator
 
@@ -124,3 +125,21 @@ def make_cloud(tmp_path):
     yield make
     for sim in started:
         sim.stop()
+
+
+@pytest.fixture
+def icinga2_binary() -> str:
+    """icinga2's path, for the tests that validate config with it (needs.binary: fails in CI when missing)."""
+    return needs.binary("icinga2", "icinga2-bin icinga2-common", "ICINGA 2")
+
+
+@pytest.fixture
+def nagios4_binary() -> str:
+    """nagios4's path, for the tests that validate config with it."""
+    return needs.binary("nagios4", "nagios4-core", "NAGIOS 4")
+
+
+@pytest.fixture
+def openssl_binary() -> str:
+    """openssl's path, for the tests that make certificates with it."""
+    return needs.binary("openssl", "openssl", "TLS")

@@ -40,6 +40,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness import needs
+
 from vio_checks.icinga.https import tls_context
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,7 +50,7 @@ BIN = Path(sys.executable).parent
 ICINGA2 = shutil.which("icinga2") or "/usr/sbin/icinga2"
 NAGIOS4 = shutil.which("nagios4") or "/usr/sbin/nagios4"
 CHECK_DUMMY_DIR = Path("/usr/lib/nagios/plugins")
-IN_CI = os.environ.get("CI", "").lower() == "true"
+IN_CI = needs.IN_CI
 #: Extra environment of the `vio-icinga deploy` runs (none; a hook for debugging a deploy by hand).
 DEPLOY_ENV: dict[str, str] = {}
 
@@ -111,19 +113,12 @@ SOFT, HARD = 0, 1
 
 def require(binary: str, packages: str) -> None:
     """Skip loudly when a monitoring core is not installed; in CI (CI=true) that is a failure."""
-    if os.access(binary, os.X_OK):
-        return
-    not_run(f"{binary} is not installed (apt-get install {packages}); CI installs it through .ci/run")
+    needs.binary(binary, packages, "END-TO-END")
 
 
 def not_run(why: str) -> None:
     """Skip loudly, saying why the end-to-end tests cannot run here; in CI (CI=true) that is a failure."""
-    import pytest  # here, not at the top: bench/bulk.py imports this harness without pytest installed
-
-    message = f"END-TO-END TESTS NOT RUN: {why}"
-    if IN_CI:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    needs.not_run("END-TO-END", why)
 
 
 def die_with_parent() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,8 +25,7 @@ from vio_checks.icinga.generate import validate_icinga2
 
 BIN = Path(sys.executable).parent
 P = "vio-demo-RegionOne"
-pytestmark = pytest.mark.skipif(not (shutil.which("icinga2") or os.path.exists("/usr/sbin/icinga2")),
-                                reason="icinga2 not installed (apt-get install icinga2-bin icinga2-common)")
+pytestmark = pytest.mark.usefixtures("icinga2_binary")
 
 
 class FakeIcinga:
@@ -291,7 +289,7 @@ def test_client_waits_for_the_asynchronous_validation():
             d.deploy(client, "pkg", "conf.d/x.conf", "// y\n", wait=0.2, poll=0.05)
 
 
-@pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl to make a test certificate")
+@pytest.mark.usefixtures("openssl_binary")
 def test_tls_with_ca_file(cache, tmp_path):
     import ssl
 
@@ -308,7 +306,7 @@ def test_tls_with_ca_file(cache, tmp_path):
         assert trusted.returncode == 1, trusted.stderr
 
 
-@pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl to make a test certificate")
+@pytest.mark.usefixtures("openssl_binary")
 def test_tls_server_name_verifies_an_endpoint_name_at_another_address(cache, tmp_path):
     """An Icinga endpoint's certificate names the endpoint (often no DNS name): connect to the URL's address,
     verify the certificate for --tls-server-name."""

@@ -10,12 +10,12 @@ import json
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 from types import SimpleNamespace
 
 import pytest
+from harness import needs
 
 #: A hypervisor of the demo scenario (its hostname: vCenter cluster moref and vCenter uuid).
 HV = "domain-c8.9d51f082-5b2e-4c47-8b1f-3a6c2e7d0a11"
@@ -158,8 +158,7 @@ def _unreadable(path) -> list[str]:
     if os.geteuid() != 0:
         path.chmod(0)
         return []
-    if not shutil.which("setpriv"):
-        pytest.skip("needs setpriv to run a command as root without the right to read every file")
+    needs.binary("setpriv", "util-linux", "DIAGNOSTICS")  # runs a command as root without reading every file
     os.chown(path, 65534, 65534)  # nobody's, 0600: root without CAP_DAC_OVERRIDE may not read it
     path.chmod(0o600)
     return ["setpriv", "--inh-caps=-dac_override,-dac_read_search",

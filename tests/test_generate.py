@@ -41,10 +41,8 @@ from vio_checks.icinga.passive import Passive
 
 BIN = Path(sys.executable).parent
 P = "vio-demo-RegionOne"
-needs_icinga2 = pytest.mark.skipif(not (shutil.which("icinga2") or os.path.exists("/usr/sbin/icinga2")),
-                                   reason="icinga2 not installed (apt-get install icinga2-bin icinga2-common)")
-needs_nagios = pytest.mark.skipif(not (shutil.which("nagios4") or os.path.exists("/usr/sbin/nagios4")),
-                                  reason="nagios4 not installed (apt-get install nagios4-core)")
+needs_icinga2 = pytest.mark.usefixtures("icinga2_binary")
+needs_nagios = pytest.mark.usefixtures("nagios4_binary")
 
 
 def render(inv, fmt="icinga2", topo_opts=None, **opts) -> str:

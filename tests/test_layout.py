@@ -138,3 +138,21 @@ def test_oversized_exceptions_are_still_needed():
     stale = [m for m in OVERSIZED
              if m in modules and len(modules[m].read_text(encoding="utf-8").splitlines()) <= MAX_LINES]
     assert not stale, f"no longer over {MAX_LINES} lines, drop them from OVERSIZED: {stale}"
+
+
+#: Skips that are not for something missing (they go through tests/harness/needs.py), with the reason.
+SKIPS_NOT_FOR_A_MISSING_PIECE = {"tests/test_discovery.py": "root can write anywhere: the test needs a user"}
+
+
+def test_every_skip_for_a_missing_piece_goes_through_the_one_helper():
+    """A missing binary, package or artefact fails under CI=true and is skipped elsewhere, by one rule
+    (harness/needs.py): no plain skipif or pytest.skip beside it that would skip silently in CI too."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel == "tests/harness/needs.py" or rel == "tests/test_layout.py":
+            continue
+        text = path.read_text()
+        if ("pytest.skip(" in text or "mark.skipif(" in text) and rel not in SKIPS_NOT_FOR_A_MISSING_PIECE:
+            found.append(rel)
+    assert not found, f"skips outside harness/needs.py: {found}"

@@ -16,8 +16,7 @@ from vio_checks.icinga.generate import validate_icinga2
 from vio_checks.icinga.passive import Passive
 
 REPO = Path(__file__).resolve().parent.parent
-needs_icinga2 = pytest.mark.skipif(not (shutil.which("icinga2") or Path("/usr/sbin/icinga2").exists()),
-                                   reason="icinga2 not installed")
+needs_icinga2 = pytest.mark.usefixtures("icinga2_binary")
 
 
 def _generated() -> dict[str, str]:

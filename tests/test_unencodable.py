@@ -98,8 +98,7 @@ def test_push_writes_unencodable_tenant_strings_valid(bad_cache, tmp_path):
     assert lines and any("\ufffd" in line for line in lines)
 
 
-@pytest.mark.skipif(not os.path.exists("/usr/sbin/icinga2") or not os.path.exists("/usr/sbin/nagios4"),
-                    reason="needs icinga2 and nagios4")
+@pytest.mark.usefixtures("icinga2_binary", "nagios4_binary")
 def test_unencodable_names_validate_with_icinga2_and_nagios(tmp_path):
     store_inventory(tmp_path / "cache", unencodable_inventory("\udcff\ud800"))
     for fmt in ("icinga2", "nagios"):

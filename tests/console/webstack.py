@@ -17,11 +17,10 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-from icinga_e2e import ICINGA2, IN_CI, Icinga2, free_port, stop_process, wait_for
+from harness.needs import not_run
+from icinga_e2e import ICINGA2, Icinga2, free_port, stop_process, wait_for
 
 MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -55,11 +54,7 @@ def require_installed(suite: str, gaps: list[str], apt_packages: str) -> None:
     suite fails under CI=true and is skipped elsewhere, naming what to install."""
     if not gaps:
         return
-    message = f"{suite} TESTS NOT RUN: missing {', '.join(gaps)} (apt-get install {apt_packages})"
-    if IN_CI:
-        pytest.fail(message, pytrace=False)
-    print(f"\n*** {message}", file=sys.stderr)
-    pytest.skip(message)
+    not_run(suite, f"missing {', '.join(gaps)} (apt-get install {apt_packages})")
 
 
 def icinga2_missing() -> list[str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CloudEnv, Run, assert_same_verdict
+from harness.needs import IN_CI, not_run
 from icinga_e2e import (
     E2E_SCENARIO,
     ICINGA2,
@@ -42,7 +43,6 @@ pytestmark = pytest.mark.deb
 
 ROOT = Path(__file__).resolve().parents[2]
 DEB = ROOT / "dist" / f"vio-checks_{__version__}_all.deb"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 SYSTEM_PYTHON = "/usr/bin/python3"
 PLUGINS = Path("/usr/lib/nagios/plugins")
 CHECKS = sorted(COMMANDS.values())
@@ -59,10 +59,7 @@ LIBRARIES = {"python3-nagiosplugin": "nagiosplugin", "python3-diskcache": "diskc
 
 
 def _not_there(message: str) -> None:
-    message = f"DEBIAN PACKAGE TESTS NOT RUN: {message}; `make deb` then run as root (CI: .ci/run)"
-    if IN_CI:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    not_run("DEBIAN PACKAGE", f"{message}; `make deb` then run as root (CI: .ci/run)")
 
 
 def _installed_version() -> str | None:

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 from conftest import BIN, Run
+from harness.needs import not_run
 
 from .seed import Seeded, seed
 from .stack import ADMIN_PASSWORD, API_NAMES, HERE, REGION, Stack, StackError, missing_system_pieces
 
 MARKER = "realopenstack"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,11 +45,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _unavailable(reason: str) -> None:
     """Fail in CI, skip loudly elsewhere."""
-    message = f"real OpenStack stack unavailable: {reason}"
-    if IN_CI:
-        pytest.fail(message, pytrace=False)
-    print(f"\n*** SKIPPING {MARKER} tests: {message}", file=sys.stderr)
-    pytest.skip(message)
+    not_run("REALOPENSTACK", f"real OpenStack stack unavailable: {reason}")
 
 
 def build_venv() -> Path:

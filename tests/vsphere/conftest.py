@@ -8,11 +8,11 @@ with the reason in the summary.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from harness.needs import not_run
 
 from vio_checks.vsphere import have_pyvmomi
 from vio_sim import Simulator
@@ -21,7 +21,6 @@ from .vcsim import VCenterSim, VcsimUnavailable, bind_scenario, build, populate
 
 MARKER = "vsphere"
 HERE = Path(__file__).resolve().parent
-IN_CI = os.environ.get("CI", "").lower() == "true"
 SIM_FIXTURES = {"vcsim_binary", "vcsim", "joined_cloud"}
 
 
@@ -33,10 +32,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _unavailable(reason: str) -> None:
     """Fail in CI, skip loudly elsewhere."""
-    message = f"vCenter simulator unavailable: {reason}"
-    if IN_CI:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    not_run("VSPHERE", f"vCenter simulator unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def pyvmomi_installed() -> None:
+    """pyVmomi, which the vSphere layer imports (fails in CI when missing, skips elsewhere)."""
+    if not have_pyvmomi():
+        _unavailable("pyVmomi is not installed (pip install '.[vsphere]')")
 
 
 @pytest.fixture(scope="session")

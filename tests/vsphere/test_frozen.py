@@ -18,13 +18,13 @@ from conftest import CloudEnv
 
 from vio_checks.cache import Store, namespace
 from vio_checks.runtime import guard_timeout
-from vio_checks.vsphere import VSphereError, have_pyvmomi
+from vio_checks.vsphere import VSphereError
 
 from .frozen import FrozenVCenter
 from .test_snapshot import credentials_file
 from .vcsim import VCenterSim
 
-pytestmark = pytest.mark.skipif(not have_pyvmomi(), reason="pyVmomi is not installed (pip install '.[vsphere]')")
+pytestmark = pytest.mark.usefixtures("pyvmomi_installed")
 
 UNAVAILABLE_TIMED_OUT = "vSphere layer unavailable: timed out after "
 

@@ -1,0 +1,1 @@
+"""What tests and benchmarks share to set up what they run against (no tests here)."""
