@@ -136,17 +136,25 @@ def test_waiter_gets_the_other_process_sweep(store, tmp_path):
     sweep = FakeSweep()
     token = store.try_lock(30)
     other = Store(store.directory)
+    waiting = threading.Event()
+
+    class Reader(Store):
+        def locked(self) -> bool:  # the reader found the lock taken: it is about to wait
+            held = super().locked()
+            if held:
+                waiting.set()
+            return held
 
     def finish():
-        time.sleep(0.3)
+        assert waiting.wait(10)  # only once the reader waits: that is what this test is about
         other.store(FakeSweep()(0))
         other.unlock(token)
 
     t = threading.Thread(target=finish)
     t.start()
-    r = obtain(Store(store.directory), Freshness(), sweep, deadline())
+    r = obtain(Reader(store.directory), Freshness(), sweep, deadline())
     t.join()
-    assert sweep.calls == 0 and r.snapshot is not None and not r.swept
+    assert waiting.is_set() and sweep.calls == 0 and r.snapshot is not None and not r.swept
 
 
 def test_corrupt_cache_is_moved_aside_and_rebuilt(tmp_path):

@@ -504,6 +504,14 @@ def test_trickle_sends_the_whole_reply_a_byte_at_a_time(sim):
         sim.fault(path="x", trickle=-1)
 
 
+def _wait_for_request(sim, path: str, timeout: float = 10.0) -> None:
+    """Until the simulator has received a request for `path` (its counters), within `timeout`."""
+    end = time.monotonic() + timeout
+    while not any(p.endswith(path) for p in sim.counters()["paths"]):
+        assert time.monotonic() < end, f"no request for {path} within {timeout} s"
+        time.sleep(0.02)
+
+
 def test_hang_until_cleared_without_blocking_others(sim, conn):
     tok = token(sim)
     sim.fault(path="/servers/detail", hang=True)
@@ -514,7 +522,7 @@ def test_hang_until_cleared_without_blocking_others(sim, conn):
 
     t = threading.Thread(target=hanging)
     t.start()
-    time.sleep(0.3)
+    _wait_for_request(sim, "/servers/detail")
     assert t.is_alive()
     assert conn.compute.get("/os-services").status_code == 200  # other requests are served
     sim.clear_faults()
@@ -536,7 +544,7 @@ def test_stop_is_prompt_with_a_hanging_request():
 
     t = threading.Thread(target=hanging)
     t.start()
-    time.sleep(0.2)
+    _wait_for_request(s, "/os-hypervisors")
     started = time.monotonic()
     s.stop()
     t.join(5)
