@@ -110,3 +110,23 @@ def test_other_settings_or_no_cache_open_as_usual(tmp_path):
     garbage.mkdir()
     (garbage / "cache.db").write_bytes(os.urandom(4096))
     assert open_for_reading(str(garbage), 1.0) is None
+
+
+def test_the_private_open_is_written_for_the_installed_diskcache(tmp_path, monkeypatch):
+    """open_for_reading sets diskcache's private attributes: it is written for DISKCACHE_WRITTEN_FOR (the
+    releases Debian 12 and 13 ship, and the pin), and on another release it declines (None) so the cache
+    opens the ordinary way, still correct."""
+    from vio_checks import cache
+
+    assert diskcache.__version__.startswith(cache.DISKCACHE_WRITTEN_FOR), (
+        f"diskcache {diskcache.__version__}: check open_for_reading against it, then DISKCACHE_WRITTEN_FOR")
+    store = _swept(tmp_path)
+    store.close()
+    reader = open_for_reading(str(store.directory), 1.0)
+    assert reader is not None and reader.get("current") == {"gen": 7}
+    reader.close()
+    monkeypatch.setattr(diskcache, "__version__", "6.0.0")
+    assert open_for_reading(str(store.directory), 1.0) is None
+    again = Store(store.directory)
+    assert again._get("current") == {"gen": 7}  # through the ordinary open
+    again.close()

@@ -134,6 +134,12 @@ def namespace(cloud: str | None, region: str | None) -> str:
     return f"{slug(cloud or 'envvars')}+{slug(region or '')}" if region else slug(cloud or "envvars")
 
 
+#: The diskcache releases open_for_reading was written for (Debian 12 has 5.4, Debian 13 5.6): it sets the
+#: private attributes Cache.__init__ would. On any other release it returns None and the cache is opened
+#: the ordinary way: correct, only slower. tests/test_warm_path.py pins this against the installed release.
+DISKCACHE_WRITTEN_FOR = "5."
+
+
 def open_for_reading(directory: str, timeout: float, immutable: bool = False) -> diskcache.Cache | None:
     """An existing cache of ours opened for reads without diskcache's start-up writes; None: open it as usual.
 
@@ -145,7 +151,7 @@ def open_for_reading(directory: str, timeout: float, immutable: bool = False) ->
     `immutable`: read the database file as it is, writing nothing at all (not even SQLite's shared-memory
     index, which a reader in WAL mode creates): for a disk that refuses every write.
     """
-    if not diskcache.__version__.startswith("5.") or not os.path.exists(
+    if not diskcache.__version__.startswith(DISKCACHE_WRITTEN_FOR) or not os.path.exists(
             os.path.join(directory, diskcache.core.DBNAME)):
         return None
     cache = diskcache.Cache.__new__(diskcache.Cache)

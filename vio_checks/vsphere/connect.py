@@ -149,7 +149,7 @@ class VCenterSession:
                 )
             # SmartConnect's own SOAP calls (RetrieveServiceContent, Login) happen before we can count
             self.calls, self.methods = 2, {"RetrieveServiceContent": 1, "Login": 1}
-            self._count_calls(self.si._stub)
+            self._count_calls(soap_stub(self.si))
             self.content = self.si.RetrieveContent()
         except Exception as e:
             error = self.failure(e, "login failed")
@@ -188,7 +188,7 @@ class VCenterSession:
                 pass
         if self.si is not None:
             try:
-                self.si._stub.DropConnections()
+                soap_stub(self.si).DropConnections()
             except Exception:
                 pass
         self.si = self.content = None
@@ -222,6 +222,20 @@ def default_socket_timeout(seconds: float) -> Iterator[None]:
         yield
     finally:
         socket.setdefaulttimeout(previous)
+
+
+#: The pyVmomi release `soap_stub` and `tighten` were written for: they use its SoapStubAdapter's
+#: `InvokeMethod`, `DropConnections`, `schemeArgs` and `pool`, which pyVmomi does not document. On a
+#: release without `schemeArgs` or `pool`, tighten changes nothing: each socket then keeps the timeout it
+#: was opened with (the session's deadline when SmartConnect started), and the sweep's own guard still
+#: ends it in time. tests/vsphere/test_pyvmomi_hooks.py pins this against the installed release.
+PYVMOMI_WRITTEN_FOR = "9."
+
+
+def soap_stub(si: Any) -> Any:
+    """The SOAP stub adapter of a pyVmomi ServiceInstance (`si._stub`): the one private hook into pyVmomi, to
+    count and bound its calls and to make managed objects by moref (see PYVMOMI_WRITTEN_FOR)."""
+    return si._stub
 
 
 def tighten(stub: Any, seconds: float) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from vio_checks.vsphere import VSphereError
-from vio_checks.vsphere.connect import Credentials, VCenterSession
+from vio_checks.vsphere.connect import Credentials, VCenterSession, soap_stub
 from vio_checks.vsphere.normalize import PROPERTIES, RawObject, Ref, inventory
 from vio_checks.vsphere.records import VSphereInventory
 
@@ -113,7 +113,7 @@ def alarm_names(session: VCenterSession, objects: list[RawObject]) -> dict[str, 
     if not morefs:
         return {}
     pc = vmodl.query.PropertyCollector
-    stub = session.si._stub
+    stub = soap_stub(session.si)
     spec = pc.FilterSpec(
         objectSet=[pc.ObjectSpec(obj=vim.alarm.Alarm(m, stub), skip=False) for m in morefs],
         propSet=[pc.PropertySpec(type=vim.alarm.Alarm, pathSet=["info.name"])],
