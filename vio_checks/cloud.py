@@ -21,6 +21,7 @@ import requests
 from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import plugin as ks_plugin
+from keystoneauth1 import session as ks_session
 from openstack import config as os_config
 from openstack import exceptions as sdk_exc
 
@@ -40,6 +41,47 @@ MAX_RETRIES = 3
 MAX_LIST = 200_000
 #: The catalog service types a sweep reads objects from: their endpoints' regions decide which region it sees.
 DATA_SERVICES = frozenset({"compute", "network", "volumev3", "block-storage", "volume", "volumev2"})
+
+
+class _BoundedAdapter(ks_session.TCPKeepAliveAdapter):
+    """keystoneauth's transport adapter, each request's timeouts capped by what is left of the client's
+    budget; it also notes the request on the wire (for the sweep's overrun message) and ends a 401 to
+    Keystone's version document at once (versiondoc.py)."""
+
+    def __init__(self, client: CloudClient) -> None:
+        super().__init__()
+        self.client = client
+
+    def send(self, request: Any, stream: bool = False, timeout: Any = None, verify: Any = True,
+             cert: Any = None, proxies: Any = None) -> Any:
+        client = self.client
+        left = client.remaining()
+        if isinstance(timeout, tuple):
+            timeout = tuple(min(t, left) if t else left for t in timeout)
+        else:
+            timeout = min(timeout, left) if timeout else min(client.read_timeout, left)
+        method, path = request.method, urllib.parse.urlsplit(request.url).path
+        main = threading.current_thread() is threading.main_thread()  # not a probe's thread
+        if main:
+            client.in_flight = (f"{method} {path}", time.monotonic())
+        limit = timeout[-1] if isinstance(timeout, tuple) else timeout
+        try:
+            resp = super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert,
+                                proxies=proxies)
+            if not stream:
+                resp.content  # noqa: B018  # the body too (requests reads it after the adapter): a reply
+                # trickling in is still the request on the wire
+        except BaseException as e:  # the sweep's guard leaves in_flight set: its message names it
+            if main and isinstance(e, Exception):
+                client.in_flight = None
+            if isinstance(e, requests.exceptions.Timeout):  # keystoneauth tolerates some (discovery)
+                client.timed_out = f"{method} {path} got no answer within {limit:.0f} s"
+            raise
+        if main:
+            client.in_flight = None
+        check_keystone_answer(resp, method, request.url, request.headers,
+                              getattr(client.session.auth, "auth_url", None))
+        return resp
 
 
 class CloudClient:
@@ -88,39 +130,13 @@ class CloudClient:
         """Cap every HTTP request's timeouts by what is left of the budget, at the lowest level.
 
         keystoneauth authenticates and discovers versions on its own (the first service adapter, a token
-        renewal), with the session's default timeout and its own retries: only the requests session sees
-        every one of those calls.
+        renewal), with the session's default timeout and its own retries: only the transport adapter of its
+        requests session sees every one of those calls. requests' adapters are its public way to do this;
+        ours is keystoneauth's own keep-alive adapter with the bound added (_BoundedAdapter).
         """
-        http = self.session.session
-        send = http.request
-
-        def bounded(method: str, url: str, **kwargs: Any) -> Any:
-            left = self.remaining()
-            given = kwargs.get("timeout")
-            if isinstance(given, tuple):
-                kwargs["timeout"] = tuple(min(t, left) if t else left for t in given)
-            else:
-                kwargs["timeout"] = min(given, left) if given else min(self.read_timeout, left)
-            path = urllib.parse.urlsplit(url).path
-            main = threading.current_thread() is threading.main_thread()  # not a probe's thread
-            if main:
-                self.in_flight = (f"{method} {path}", time.monotonic())
-            limit = kwargs["timeout"][-1] if isinstance(kwargs["timeout"], tuple) else kwargs["timeout"]
-            try:
-                resp = send(method, url, **kwargs)
-            except BaseException as e:  # the sweep's guard leaves in_flight set: its message names it
-                if main and isinstance(e, Exception):
-                    self.in_flight = None
-                if isinstance(e, requests.exceptions.Timeout):  # keystoneauth tolerates some (discovery)
-                    self.timed_out = f"{method} {path} got no answer within {limit:.0f} s"
-                raise
-            if main:
-                self.in_flight = None
-            check_keystone_answer(resp, method, url, kwargs.get("headers"),
-                                  getattr(self.session.auth, "auth_url", None))
-            return resp
-
-        http.request = bounded
+        adapter = _BoundedAdapter(self)
+        for prefix in ("https://", "http://"):
+            self.session.session.mount(prefix, adapter)
 
     def overrun(self) -> str:
         """Why the sweep's budget ran out: the request still unfinished (a reply trickling in), or so."""
