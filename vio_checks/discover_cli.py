@@ -27,7 +27,6 @@ from vio_checks.options import (
     Option,
     add_options,
     cache_options,
-    document_ranges,
     duration,
     int_range,
     process_age,
@@ -86,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "or let the checks refresh the cache themselves.",
     )
     add_options(p, OPTIONS)
-    return document_ranges(p)
+    return p
 
 
 def print_events(args: argparse.Namespace) -> int:

@@ -50,7 +50,7 @@ def type_error(message: str) -> Exception:
 
 class Bounded:
     """The one validator of every numeric option (an argparse type): reads a number with `read` and refuses
-    one outside low..high. `range_text` is the range --help documents (`document_ranges`)."""
+    one outside low..high. `range_text` is the range --help documents (`ranged`)."""
 
     def __init__(self, what: str, read: Callable[[str], Any], low: float, high: float,
                  show: Callable[[float], str]) -> None:
@@ -107,19 +107,17 @@ duration = duration_range(0)
 timeout_duration = duration_range(1)
 
 
-def document_ranges(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Name the range of every numeric option (a `Bounded` type) in its --help, subcommands' included."""
-    import argparse
+def ranged(help: str | None, type: Any) -> str | None:
+    """An option's --help with the range of its numeric type (a `Bounded`) added, as every numeric option
+    documents it; other help unchanged."""
+    if not isinstance(type, Bounded) or help is None or help == "==SUPPRESS==" or type.range_text in help:
+        return help
+    return f"{help} [{type.range_text}]".lstrip()
 
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for sub in set(action.choices.values()):
-                document_ranges(sub)
-        elif isinstance(action.type, Bounded) and action.help is not argparse.SUPPRESS:
-            text = action.type.range_text
-            if text not in (action.help or ""):
-                action.help = f"{action.help or ''} [{text}]".lstrip()
-    return parser
+
+def add_bounded(container: Any, *flags: str, type: Bounded, help: str, **kwargs: Any) -> Any:
+    """container.add_argument for a numeric option: its help names the range `type` accepts."""
+    return container.add_argument(*flags, type=type, help=ranged(help, type), **kwargs)
 
 
 def selector(text: str) -> str:
@@ -201,7 +199,7 @@ class Option(FrozenRecord):
         """Add this option to an argparse parser or group."""
         kwargs: dict[str, Any] = {"action": _ACTIONS[self.kind]}
         if self.help:
-            kwargs["help"] = self.help
+            kwargs["help"] = ranged(self.help, self.type)
         if self.kind == VERSION:
             kwargs["version"] = self.default
         else:

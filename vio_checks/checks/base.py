@@ -29,7 +29,6 @@ from vio_checks.options import (
     FastParser,
     Option,
     add_options,
-    document_ranges,
     duration,
     selector,
     snapshot,
@@ -159,7 +158,7 @@ def build_parser(spec: CheckSpec) -> argparse.ArgumentParser:
     )
     p.title = spec.title
     add_options(p, check_options(spec))
-    return document_ranges(p)
+    return p
 
 
 #: The --help text of the one aggregate rule (judge.aggregate), appended to every aggregate check's epilog.

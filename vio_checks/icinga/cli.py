@@ -39,7 +39,7 @@ from vio_checks.icinga import deploy as d
 from vio_checks.icinga import generate as g
 from vio_checks.icinga.load import add_topology_options, load_tree
 from vio_checks.icinga.passive import DEFAULT_INTERVAL, DEFAULT_TTL, HEARTBEAT_ROUNDS, MODES
-from vio_checks.options import document_ranges, duration_range
+from vio_checks.options import add_bounded, duration_range
 from vio_checks.runtime import pipe_safe, setup_logging
 from vio_checks.text import counted
 
@@ -65,10 +65,10 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
                    help="active: Icinga runs a check executable per object (default); passive: `vio-icinga "
                         "push` submits every result, and an object whose result is older than its freshness "
                         "turns UNKNOWN \"no result from vio-icinga push for N min\"")
-    m.add_argument("--push-interval", type=duration_range(1), default=DEFAULT_INTERVAL, metavar="DURATION",
+    add_bounded(m, "--push-interval", type=duration_range(1), default=DEFAULT_INTERVAL, metavar="DURATION",
                    help="passive: the pusher's --interval; the cloud host turns DOWN after "
                         f"{HEARTBEAT_ROUNDS} intervals without a result (default: 1m)")
-    m.add_argument("--push-ttl", type=duration_range(1), default=DEFAULT_TTL, metavar="DURATION",
+    add_bounded(m, "--push-ttl", type=duration_range(1), default=DEFAULT_TTL, metavar="DURATION",
                    help="passive: the pusher's --ttl; any other object turns UNKNOWN after this long "
                         "without a result (default: 10m)")
 
@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="config package (default: vio-checks); several clouds can share it: each "
                         "deployment replaces only its own file")
     a.add_argument("--icinga-version", metavar="X.Y", help="skip asking /v1/status which version runs")
-    a.add_argument("--wait", type=duration_range(1), default=120.0, metavar="DURATION",
+    add_bounded(a, "--wait", type=duration_range(1), default=120.0, metavar="DURATION",
                    help="how long to wait for Icinga to validate the stage (default: 120 s)")
     add_render_options(dep)
     add_topology_options(dep)
@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.register(sub)
     units.register(sub)
     export.register(sub), director.register(sub)
-    return document_ranges(p)
+    return p
 
 
 @pipe_safe

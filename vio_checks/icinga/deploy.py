@@ -31,7 +31,7 @@ from typing import Any
 
 from vio_checks.icinga import https, parse_version, render_icinga2
 from vio_checks.icinga.generate import relevant_errors
-from vio_checks.options import duration_range, int_range
+from vio_checks.options import add_bounded, duration_range, int_range
 from vio_checks.redact import Redacted
 
 
@@ -52,13 +52,13 @@ def add_api_options(group, permission: str, *, url: bool = True, required: bool 
     group.add_argument("--tls-server-name", metavar="NAME",
                        help="verify the API's certificate for NAME (e.g. the Icinga endpoint name, its CN) "
                             "while connecting to the URL's address (default: the URL's host)")
-    group.add_argument("--retries", type=int_range(0, 100), default=retries, metavar="N",
+    add_bounded(group, "--retries", type=int_range(0, 100), default=retries, metavar="N",
                        help=f"retries when the API is unreachable or busy (default: {retries})")
     if retry_delay:
-        group.add_argument("--retry-delay", type=duration_range(0, 30), default=1.0, metavar="DURATION",
+        add_bounded(group, "--retry-delay", type=duration_range(0, 30), default=1.0, metavar="DURATION",
                            help="delay before the first retry, doubled for each next, at most 30 s "
                                 "(default: 1 s)")
-    group.add_argument("--api-timeout", type=duration_range(1), default=timeout, metavar="DURATION",
+    add_bounded(group, "--api-timeout", type=duration_range(1), default=timeout, metavar="DURATION",
                        help=f"timeout of one API request (default: {timeout:.0f} s)")
 
 

@@ -33,7 +33,7 @@ from vio_checks.icinga import (
 )
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.passive import Passive
-from vio_checks.options import CLOUD_OPTIONS, cache_options, duration_range
+from vio_checks.options import CLOUD_OPTIONS, add_bounded, cache_options, duration_range
 
 EXIT_UNCHANGED, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 FORMATS = ("icinga2", "nagios")
@@ -65,7 +65,7 @@ def add_object_options(group: argparse._ArgumentGroup) -> None:
     """The options render_options() and topology_options() read that generate, deploy and export share:
     the leaf check intervals, --notes-url and --action-url."""
     for key, what in (("vm", "VM hosts"), ("interface", "interface services"), ("volume", "volume services")):
-        group.add_argument(f"--{key}-interval", type=duration_range(1), metavar="DURATION",
+        add_bounded(group, f"--{key}-interval", type=duration_range(1), metavar="DURATION",
                            help=f"check interval of the {what} (default: the template's, 5m)")
     group.add_argument("--notes-url", action="append", metavar="KIND=URL",
                        help="notes_url for objects of KIND (cloud, hypervisor, vm, router, interface, "

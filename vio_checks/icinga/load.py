@@ -14,6 +14,7 @@ from vio_checks.freshness import Result
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.generate import topology_options
 from vio_checks.options import (
+    add_bounded,
     add_cache_options,
     add_cloud_options,
     comma_list,
@@ -26,7 +27,7 @@ def add_topology_options(p: argparse.ArgumentParser) -> None:
     """Cloud, cache, timeout and the filters that decide what the tree holds."""
     add_cloud_options(p)
     add_cache_options(p)
-    p.add_argument("-t", "--timeout", type=timeout_duration, default=120.0, metavar="DURATION",
+    add_bounded(p, "-t", "--timeout", type=timeout_duration, default=120.0, metavar="DURATION",
                    help="give up refreshing a stale inventory after this long (default: 120 s)")
     f = p.add_argument_group("what to monitor")
     f.add_argument("--prefix", metavar="NAME",

@@ -58,7 +58,7 @@ from vio_checks.icinga.targets import (
     NagiosTarget,
     TargetError,
 )
-from vio_checks.options import duration_range, int_range, snapshot, store_for
+from vio_checks.options import add_bounded, duration_range, int_range, snapshot, store_for
 from vio_checks.text import counted, inert
 
 log = logging.getLogger(__name__)
@@ -456,13 +456,13 @@ def register(subparsers) -> None:
     add_api_options(a, "actions/process-check-result", url=False)
     a.add_argument("--check-source", metavar="NAME",
                    help="check_source of the results (default: this host's name)")
-    a.add_argument("--concurrency", type=int_range(1, 64), default=8, metavar="N",
+    add_bounded(a, "--concurrency", type=int_range(1, 64), default=8, metavar="N",
                    help="requests in flight, each worker on its own keep-alive connection (default: 8)")
     r = p.add_argument_group("rounds")
     r.add_argument("--once", action="store_true", help="run one round and exit (for a timer)")
-    r.add_argument("--interval", type=duration_range(0.1), default=60.0, metavar="DURATION",
+    add_bounded(r, "--interval", type=duration_range(0.1), default=60.0, metavar="DURATION",
                    help="time between rounds (loop), or between the timer's runs (--once) (default: 1m)")
-    r.add_argument("--ttl", type=duration_range(1), default=passive.DEFAULT_TTL, metavar="DURATION",
+    add_bounded(r, "--ttl", type=duration_range(1), default=passive.DEFAULT_TTL, metavar="DURATION",
                    help="how long Icinga trusts a result; each object is resent at least every ttl/2, at "
                         "once when it changes, every round while it is a problem; at least 2 x --interval "
                         "(default: 10m)")
