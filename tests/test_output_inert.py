@@ -100,3 +100,46 @@ def _one_line_slow(text: str) -> str:
 def test_one_line_fast_path_changes_nothing(text):
     """The shortcut for text that needs nothing gives exactly what the full treatment gives."""
     assert one_line(text) == _one_line_slow(text)
+
+
+# Words the credential patterns (vio_checks/redact.py) look for: a label or a name made of them must still
+# give valid perfdata, and what follows them in a message must still be masked.
+_TRIGGERS = ["authorization", "AUTHORIZATION", "Proxy-Authorization", "x-auth-token", "X-Subject-Token",
+             "cookie", "set-cookie", "password", "token", "secret", "api_key", "access-key", "basic",
+             "bearer", "http://u:p@h", "vmware-api-session-id"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(word=st.sampled_from(_TRIGGERS), before=st.sampled_from(["", "x_", "a b ", "=", "'"]),
+       after=st.sampled_from(["", "_size", ":", "=", " Basic dXNlcjpwYXNzd29yZA==", ": s3cr3t-value",
+                                   " Bearer gAAAAAB0123456789abcdef"]))
+def test_credential_words_in_labels_keep_perfdata_valid(word, before, after):
+    label = before + word + after
+    v = Verdict()
+    v.add(State.WARNING, f"{label} is late")
+    v.perf += [Perf(label, 1, "B", "10", "20", 0, 100), Perf(f"{label}_size", 2.5, "", "1:", "@2:3")]
+    out, _ = render_verdict("VIO TEST", v)
+    _assert_plugin_output(out, 1)
+    if before != "x_":  # "x_authorization" is no header name: only the labels are tested with it
+        text = out.split(" | ", 1)[0]
+        assert "dXNlcjpwYXNzd29yZA==" not in text and "gAAAAAB0123456789abcdef" not in text
+        if word.lower() not in ("password", "token", "secret", "api_key", "access-key", "basic", "bearer",
+                                "http://u:p@h"):  # header names
+            assert "s3cr3t-value" not in text
+
+
+def test_a_registered_secret_is_masked_in_labels_and_lines_alike():
+    from vio_checks import redact
+
+    secret = "canary-Label-Secret-42"
+    redact.register(secret)
+    try:
+        v = Verdict()
+        v.add(State.CRITICAL, f"server {secret} is ERROR")
+        v.details.append(f"detail {secret}")
+        v.perf.append(Perf(secret, 3))
+        out, _ = render_verdict("VIO TEST", v)
+    finally:
+        redact._known.clear()
+    _assert_plugin_output(out, 2)
+    assert secret not in out and out.count("***") == 3

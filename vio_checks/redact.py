@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Callable
 
 MASK = "***"
 
@@ -37,8 +38,10 @@ _SECRET_NAMES = (r"[A-Za-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|acc
 _NAME_EQ = re.compile(rf"(?i)\b(?P<name>{_SECRET_NAMES})=(?P<v>[^\s&\"',;]+)")
 _NAME_JSON = re.compile(rf"(?i)(?P<q>[\"'])(?P<name>{_SECRET_NAMES})(?P=q)(?P<sep>\s*:\s*)"
                         r"(?P<v>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')")
-_BASIC = re.compile(r"(?i)\b(?P<scheme>basic)\s+(?P<v>[A-Za-z0-9+/]{4,}={0,2})")
-_BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|token)\s+(?P<v>[A-Za-z0-9._~+/-]{16,}=*)")
+# The value is a look-ahead, so a word that only looks like one ("basic Basic dXNl...") does not hide the
+# credential after it: the scan goes on at the next word.
+_BASIC = re.compile(r"(?i)\b(?P<scheme>basic)\s+(?=(?P<v>[A-Za-z0-9+/]{4,}={0,2}))")
+_BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|token)\s+(?=(?P<v>[A-Za-z0-9._~+/-]{16,}=*))")
 
 #: The secrets of this process (passwords, Basic credentials), each with every form it is printed in.
 _known: dict[str, None] = {}
@@ -65,24 +68,31 @@ def url(value: str) -> str:
     return _USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", value)
 
 
-def _basic(m: re.Match) -> str:
-    """Mask a Basic credential: base64 that decodes to user:password (prose like "basic support" stays)."""
+def _is_basic(value: str) -> bool:
+    """A Basic credential: base64 that decodes to user:password (prose like "basic support" is not)."""
     import base64
     import binascii
 
-    value = m.group("v")
     try:
         decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
     except (binascii.Error, ValueError):
-        return m.group(0)
-    return f"{m.group('scheme')} {MASK}" if b":" in decoded else m.group(0)
+        return False
+    return b":" in decoded
 
 
-def _bearer(m: re.Match) -> str:
-    value = m.group("v")
-    if not any(c.isdigit() for c in value):  # a token has digits; "token authentication..." has none
-        return m.group(0)
-    return f"{m.group('scheme')} {MASK}"
+def _is_token(value: str) -> bool:
+    return any(c.isdigit() for c in value)  # a token has digits; "token authentication..." has none
+
+
+def _mask_after(pattern: re.Pattern, is_secret: Callable[[str], bool], s: str) -> str:
+    """`s` with each value `pattern` looks ahead to after its scheme word masked, when `is_secret` says so."""
+    out, pos = [], 0
+    for m in pattern.finditer(s):
+        if m.start() < pos or not is_secret(m.group("v")):
+            continue
+        out += [s[pos:m.start()], f"{m.group('scheme')} {MASK}"]
+        pos = m.end() + len(m.group("v"))
+    return "".join(out) + s[pos:] if out else s
 
 
 def _quoted(value: str) -> str:
@@ -104,8 +114,8 @@ def text(value: object) -> str:
     s = _NAME_JSON.sub(lambda m: f"{m.group('q')}{m.group('name')}{m.group('q')}{m.group('sep')}"
                        f"{_quoted(m.group('v'))}", s)
     s = _NAME_EQ.sub(lambda m: f"{m.group('name')}={MASK}", s)
-    s = _BASIC.sub(_basic, s)
-    return _BEARER.sub(_bearer, s)
+    s = _mask_after(_BASIC, _is_basic, s)
+    return _mask_after(_BEARER, _is_token, s)
 
 
 class Redacted(Exception):

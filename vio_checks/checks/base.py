@@ -262,7 +262,7 @@ class _PerfContext(nagiosplugin.Context):
     def performance(self, metric, resource):
         p: Perf = metric.value
         return nagiosplugin.Performance(
-            perf_label(p.label), _number(p.value), p.uom, p.warn or "", p.crit or "",
+            redact.text(perf_label(p.label)), _number(p.value), p.uom, p.warn or "", p.crit or "",
             "" if p.min is None else _number(p.min), "" if p.max is None else _number(p.max),
         )
 
@@ -387,16 +387,18 @@ def plugin_output(check: nagiosplugin.Check, log_lines: list[str] = ()) -> str:
     Built from the Check's public results (state, summary_str, perfdata, verbose_str). Every line passes
     `one_line`, so nothing a judge let through can start a second status line or forge perfdata.
     """
-    summary = inert(check.summary_str, MAX_STATUS)
+    summary = inert(redact.text(check.summary_str), MAX_STATUS)  # masked first: no cut splits a credential
     status = f"{check.name} {str(check.state).upper()}" + (f" - {summary}" if summary else "")
+    # Labels are masked where they are made (_PerfContext); masking the whole item here would turn a label
+    # such as "authorization" plus its "=1;10;20" into a header with a masked value: no perfdata at all.
     perfdata = " ".join(one_line(p) for p in check.perfdata)
     lines = [status + (f" | {perfdata}" if perfdata else "")]
     details = check.verbose_str
     for text in [*(details if isinstance(details, (list, tuple)) else str(details).splitlines()), *log_lines]:
-        line = one_line(text)
+        line = one_line(redact.text(text))  # no credential, whatever a message or a log line held
         if line:
             lines.append(line)
-    return redact.text("\n".join(lines) + "\n")  # no credential, whatever a message or a log line held
+    return "\n".join(lines) + "\n"
 
 
 class _Capture(logging.Handler):
