@@ -6,7 +6,7 @@ asked from a `Look` (vio_checks.icinga.objects). Shared by the Icinga 2 / Nagios
 `vio-icinga impact` / `rootcause`. Nothing here does I/O or knows a target syntax.
 
 Nodes are Icinga hosts or services (a service's `key` is `host!service`, as Icinga names it), each with at
-most one explicit parent (`Topology.add` refuses two; its host is a service's implicit parent): a redundant set
+most one explicit parent (`Topology.add` refuses two; a service's host is implicit): a redundant set
 (an HA router's L3 agents) is a node of its own, judged by vio_checks.judge.redundant, and the router depends
 on it alone, so the config means the same on every Icinga version (no `redundancy_group`: 2.14 only).
 
