@@ -41,7 +41,7 @@ clean:
 # The benchmark against the simulator and a real icinga2 (about 6 minutes on 2 cores, at most 10); writes BENCHMARKS.md.
 .PHONY: bench
 bench: install
-	$(BIN)/python bench/run.py --output BENCHMARKS.md
+	$(BIN)/python -m bench.run --output BENCHMARKS.md
 
 # The Debian package (Debian 12's debhelper, dh-python, pybuild-plugin-pyproject; lintian when installed),
 # built in a copy of the source under build/deb so the tree stays as it is: dist/vio-checks_<version>_all.deb.
