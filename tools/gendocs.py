@@ -9,6 +9,9 @@ icinga/commands.conf is built from) and its --help epilog (states, examples); th
 the options every check shares are written once and linked. The contents list of docs/checks.md, and its
 entry in docs/README.md, follow the headings.
 
+The exit codes: the table in docs/operations.md and the [EXIT STATUS] of the man pages' help2man includes
+(debian/*.h2m) from one table here, `exit_codes()`, built on the constants each command defines.
+
 A developer's tool, outside the product's wheel: nothing installed needs it (the man pages come from
 help2man on --help at build time, debian/rules), and it imports the installed product like any caller.
 """
@@ -126,10 +129,92 @@ def contents_page(checks: str) -> str:
     return "\n".join([*lines[:start + 1], *entries, *lines[end:]]) + "\n"
 
 
+OPERATIONS_PAGE = ROOT / "docs" / "operations.md"
+AUTH = "a configuration to fix (TLS, 401/403, the API password)"
+
+
+def exit_codes() -> tuple[tuple[str, str | None, dict[int, str]], ...]:
+    """Every command's exit codes, from the constants each command defines, with what each means: (the row's
+    label in docs/operations.md, the entry in its man page's [EXIT STATUS] (None: no man page, "": the page
+    of a command without subcommands), code → meaning). The one text of the table and the man pages."""
+    import nagiosplugin
+
+    from vio_checks import discover_cli
+    from vio_checks.icinga import cli, generate, impact_cli, targets
+
+    return (
+        ("`check_vio_*`", None, {
+            nagiosplugin.Ok.code: "OK", nagiosplugin.Warn.code: "WARNING",
+            nagiosplugin.Critical.code: "CRITICAL",
+            nagiosplugin.Unknown.code: "UNKNOWN (also bad options, timeouts, no inventory)"}),
+        ("`vio-discover`", "", {
+            discover_cli.EXIT_OK: "the inventory was stored (or the events listed)",
+            discover_cli.EXIT_FAILED: "the sweep failed (API down, 401, timeout, malformed reply: the "
+                                      "previous inventory stays) or a bad option, with the reason in one "
+                                      "line on stderr"}),
+        ("`vio-icinga generate`", "generate", {
+            generate.EXIT_UNCHANGED: "unchanged (or `--output -`)", generate.EXIT_CHANGED: "the file changed",
+            generate.EXIT_ERROR: "an error (the previous file stays)"}),
+        ("`vio-icinga deploy`", "deploy", {
+            cli.EXIT_UNCHANGED: "unchanged", cli.EXIT_DEPLOYED: "deployed",
+            cli.EXIT_REJECTED: f"rejected by Icinga, or bad options or {AUTH}",
+            cli.EXIT_UNAVAILABLE: "unreachable or busy past `--retries`, or no usable inventory"}),
+        ("`vio-icinga push`", "push", {
+            targets.EXIT_OK: "every due result sent", targets.EXIT_PARTIAL: "some results not accepted",
+            targets.EXIT_CONFIG: f"bad options or {AUTH}",
+            targets.EXIT_UNAVAILABLE: "the API or command file unavailable, or no usable inventory"}),
+        ("`vio-icinga impact`, `rootcause`", "impact, rootcause", {
+            impact_cli.EXIT_OK: "answered", impact_cli.EXIT_BAD_OPTIONS: f"bad options or {AUTH}",
+            impact_cli.EXIT_UNKNOWN: "the object is unknown or ambiguous, no inventory, or the API "
+                                     "unreachable or busy past `--retries`"}),
+        # argparse's 2 for a bad option; these subcommands define no codes of their own
+        ("`vio-icinga systemd-units`, `commands`, `export`, `director-basket`",
+         "systemd-units, commands, export, director-basket", {0: "done", 2: "an error"}),
+    )
+
+
+def exit_code_table(page: str) -> str:
+    """docs/operations.md with its "Exit codes" table generated from exit_codes()."""
+    head = "| command | 0 | 1 | 2 | 3 |\n|---|---|---|---|---|\n"
+    start = page.index(head, page.index("## Exit codes")) + len(head)
+    end = page.index("\n\n", start)
+    rows = [f"| {label} | " + " | ".join(cell(codes.get(c, "–")) for c in range(4)) + " |"
+            for label, _, codes in exit_codes()]
+    return page[:start] + "\n".join(rows) + page[end:]
+
+
+def roff(text: str) -> str:
+    """Plain text for a help2man include: no Markdown code marks, `-` as roff's minus."""
+    return text.replace("`", "").replace("-", "\\-")
+
+
+def man_exit_status(h2m: str, command: str) -> str:
+    """A debian/<command>.h2m with its [EXIT STATUS] section generated from exit_codes()."""
+    import textwrap
+
+    entries = [(man, codes) for label, man, codes in exit_codes()
+               if man is not None and label.strip("`").startswith(command)]
+    wrap = lambda text: textwrap.fill(text, 105, break_on_hyphens=False, break_long_words=False)  # noqa: E731
+    if len(entries) == 1 and entries[0][0] == "":
+        body = wrap("; ".join(f"{c} {roff(m)}" for c, m in sorted(entries[0][1].items())) + ".") + "\n"
+    else:
+        body = "".join(f".TP\n.B {roff(man)}\n"
+                       + wrap(", ".join(f"{c} {roff(m)}" for c, m in sorted(codes.items())) + ".") + "\n"
+                       for man, codes in entries)
+    start = h2m.index("[EXIT STATUS]\n") + len("[EXIT STATUS]\n")
+    end = h2m.index("\n[", start)
+    return h2m[:start] + body + h2m[end:]
+
+
 def generated() -> dict[Path, str]:
     """Every generated file → the text the code gives it now."""
     checks = checks_page()
-    return {CHECKS_PAGE: checks, CONTENTS_PAGE: contents_page(checks)}
+    out = {CHECKS_PAGE: checks, CONTENTS_PAGE: contents_page(checks),
+           OPERATIONS_PAGE: exit_code_table(OPERATIONS_PAGE.read_text())}
+    for command in ("vio-discover", "vio-icinga"):
+        h2m = ROOT / "debian" / f"{command}.h2m"
+        out[h2m] = man_exit_status(h2m.read_text(), command)
+    return out
 
 
 def stale() -> list[str]:
