@@ -83,3 +83,16 @@ def test_a_check_with_no_doc_prose_still_gets_its_section():
         gendocs.COMMAND_OF.pop("example")
     assert section.startswith("## check_vio_example\n\nCheck an example.\n")
     assert "VIO EXAMPLE OK - fine" in section and "CheckCommand `vio_example`" in section
+
+
+def test_the_module_layers_cover_every_module_and_follow_the_imports():
+    """docs/development.md's layers (drawn by `make docs`): every product module once, each above all it imports."""
+    imports = gendocs.product_imports()
+    layers = gendocs.module_layers(imports)
+    where = {m: n for n, mods in enumerate(layers) for m in mods}
+    modules = {".".join(p.relative_to(ROOT / "vio_checks").with_suffix("").parts).removesuffix(".__init__")
+               .removesuffix("__init__") or "vio_checks" for p in (ROOT / "vio_checks").rglob("*.py")}
+    assert set(where) == modules and sum(map(len, layers)) == len(modules)
+    assert "options" in imports["checks.base"] and where["checks.base"] > where["options"]
+    for module, imported in imports.items():
+        assert all(where[module] > where[m] for m in imported if m != "vio_checks"), module

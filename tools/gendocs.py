@@ -206,11 +206,86 @@ def man_exit_status(h2m: str, command: str) -> str:
     return h2m[:start] + body + h2m[end:]
 
 
+DEVELOPMENT_PAGE = ROOT / "docs" / "development.md"
+MAP_START, MAP_END = "<!-- module layers: make docs -->\n", "<!-- end of module layers -->\n"
+
+
+def product_imports() -> dict[str, set[str]]:
+    """Each module of vio_checks (dotted, without the prefix) → the product modules it imports, at module
+    level or lazily in a function; not those under `if TYPE_CHECKING:` (annotations only)."""
+    import ast
+
+    package = ROOT / "vio_checks"
+    modules = {}
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = path
+    out: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        base = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        found: set[str] = set()
+        skip: set[int] = set()
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                skip.update(id(n) for n in ast.walk(node) if n is not node)
+        for node in ast.walk(tree):
+            if id(node) in skip:
+                continue
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                source = node.module or ""
+                if node.level:
+                    parent = base.split(".")[:len(base.split(".")) - node.level + 1]
+                    source = ".".join([*parent, *filter(None, [source])])
+                targets = [f"{source}.{a.name}" if f"{source}.{a.name}" in modules else source
+                           for a in node.names]
+            else:
+                continue
+            found.update(m for m in targets if m in modules and m != name)
+        out[name.removeprefix("vio_checks.") if name != "vio_checks" else "vio_checks"] = {
+            m.removeprefix("vio_checks.") if m != "vio_checks" else "vio_checks" for m in found}
+    return out
+
+
+def module_layers(imports: dict[str, set[str]]) -> list[list[str]]:
+    """The product's modules by layer: a module's layer is one more than the highest layer it imports
+    (layer 0 imports no product module), so data and calls flow from a layer to the ones below it."""
+    layer: dict[str, int] = {}
+
+    def of(name: str, seen: tuple[str, ...] = ()) -> int:
+        if name not in layer:
+            below = [of(m, (*seen, name)) for m in imports[name] if m not in seen and m != "vio_checks"]
+            layer[name] = 1 + max(below, default=-1)
+        return layer[name]
+
+    for name in imports:
+        of(name)
+    out: list[list[str]] = [[] for _ in range(max(layer.values()) + 1)]
+    for name in sorted(layer):
+        out[layer[name]].append(name)
+    return out
+
+
+def development_page(page: str) -> str:
+    """docs/development.md with its module layers drawn from the imports."""
+    if MAP_START not in page:
+        return page
+    rows = ["| layer | modules (one layer above the highest of the modules each imports) |", "|---|---|"]
+    layers = module_layers(product_imports())
+    rows += [f"| {n} | {', '.join(f'`{m}`' for m in mods)} |" for n, mods in enumerate(layers)]
+    start = page.index(MAP_START) + len(MAP_START)
+    return page[:start] + "\n".join(rows) + "\n" + page[page.index(MAP_END, start):]
+
+
 def generated() -> dict[Path, str]:
     """Every generated file → the text the code gives it now."""
     checks = checks_page()
     out = {CHECKS_PAGE: checks, CONTENTS_PAGE: contents_page(checks),
            OPERATIONS_PAGE: exit_code_table(OPERATIONS_PAGE.read_text())}
+    out[DEVELOPMENT_PAGE] = development_page(DEVELOPMENT_PAGE.read_text())
     for command in ("vio-discover", "vio-icinga"):
         h2m = ROOT / "debian" / f"{command}.h2m"
         out[h2m] = man_exit_status(h2m.read_text(), command)
