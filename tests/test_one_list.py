@@ -57,6 +57,9 @@ PLACES = {
     "debian/vio-checks.cfg": lambda: _nagios_commands(DEBIAN / "vio-checks.cfg"),
     "docs/checks.md (make docs)": lambda: sorted(
         re.findall(r"^## check_vio_(\w+)$", (ROOT / "docs" / "checks.md").read_text(), re.M)),
+    "docs/operations.md's commands on PATH (make docs)": lambda: sorted(
+        re.findall(r"\[`check_vio_(\w+)`\]", (ROOT / "docs" / "operations.md").read_text().split(
+            "<!-- list of checks: make docs -->")[1].split("<!-- end of list of checks -->")[0])),
     "vio_checks.icinga.COMMANDS": lambda: _checks_named(COMMANDS.values()),
     "vio_checks.icinga.COMMAND_MODULES": lambda: sorted(COMMAND_MODULES.values()),
 }

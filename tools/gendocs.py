@@ -173,6 +173,21 @@ def exit_codes() -> tuple[tuple[str, str | None, dict[int, str]], ...]:
     )
 
 
+LIST_START, LIST_END = "<!-- list of checks: make docs -->\n", "<!-- end of list of checks -->\n"
+
+
+def checks_list(page: str) -> str:
+    """A page with the list of checks between its markers: every check of CHECKS, linked to its section."""
+    if LIST_START not in page:
+        return page
+    import textwrap
+
+    names = ", ".join(f"[`check_vio_{n}`](checks.md#check_vio_{n})" for n in CHECKS) + "."
+    start = page.index(LIST_START) + len(LIST_START)
+    listed = textwrap.fill(names, 110, break_on_hyphens=False)
+    return page[:start] + listed + "\n" + page[page.index(LIST_END, start):]
+
+
 def exit_code_table(page: str) -> str:
     """docs/operations.md with its "Exit codes" table generated from exit_codes()."""
     head = "| command | 0 | 1 | 2 | 3 |\n|---|---|---|---|---|\n"
@@ -284,7 +299,7 @@ def generated() -> dict[Path, str]:
     """Every generated file → the text the code gives it now."""
     checks = checks_page()
     out = {CHECKS_PAGE: checks, CONTENTS_PAGE: contents_page(checks),
-           OPERATIONS_PAGE: exit_code_table(OPERATIONS_PAGE.read_text())}
+           OPERATIONS_PAGE: checks_list(exit_code_table(OPERATIONS_PAGE.read_text()))}
     out[DEVELOPMENT_PAGE] = development_page(DEVELOPMENT_PAGE.read_text())
     for command in ("vio-discover", "vio-icinga"):
         h2m = ROOT / "debian" / f"{command}.h2m"
