@@ -65,7 +65,9 @@ def option_help(option: Option) -> str:
 
 def option_flags(option: Option) -> str:
     """`-w`, `--warning RANGE`: the flags as --help lists them."""
-    value = f" {option.metavar or option.dest.upper()}" if option.takes_value else ""
+    shown = option.metavar or ("{" + ",".join(map(str, option.choices)) + "}" if option.choices
+                               else option.dest.upper())  # as argparse shows it
+    value = f" {shown}" if option.takes_value else ""
     return ", ".join(f"`{flag}{value}`" if flag == option.flags[-1] else f"`{flag}`" for flag in option.flags)
 
 
