@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: demo test check lint install install-test clean deb debs
+.PHONY: demo test check lint install install-test clean deb debs docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test: lint
 REAL_DAEMONS := e2e or realopenstack or distributed or console or vsphere or deb or debian13
 check: lint
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not ($(REAL_DAEMONS))"
+
+# The generated reference (docs/checks.md and its contents entries) from the code: tools/gendocs.py.
+# tests/test_generated_docs.py fails when a committed file differs from what this writes.
+docs: install
+	$(BIN)/python tools/gendocs.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info vio-sim/build vio-sim/*.egg-info .pytest_cache .ruff_cache
