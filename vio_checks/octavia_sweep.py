@@ -39,7 +39,8 @@ SERVICE_TYPE = "load-balancer"
 KIND = "load_balancers"
 #: The SDK's service adapter for it (CloudClient.adapter).
 ADAPTER = "load_balancer"
-BASE = "/v2/lbaas"
+#: Paths are relative to the versioned endpoint the SDK discovers (Octavia serves v2 as /v2 and /v2.0).
+BASE = "/lbaas"
 
 
 def sweep_load_balancers(client: Any, inv: Inventory, page_size: int = 1000) -> None:
