@@ -217,10 +217,16 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
     cloud.last_sweep = time.monotonic()  # type: ignore[attr-defined]
     first_p, first_c, first_r = runs[0]
     ha_routers = {r["id"] for r in cloud.scenario.get("routers", []) if r.get("ha")}
+    # Octavia (when the cloud has it): its list's pages, one status tree per load balancer and one members
+    # list per pool (vio_checks/octavia_sweep.py): fixed per balancer and pool, never per member
+    lbs = [lb for lb in cloud.scenario.get("loadbalancers", []) if isinstance(lb, dict)]
+    lb_pools = sum(len(lb.get("pools") or ()) for lb in lbs)
+    octavia = len(lbs) + lb_pools + (len(lbs) // cloud.page_max + 1 if lbs else 0)
     templates: Counter[str] = Counter()
     per_object: Counter[str] = Counter()
     per_agent: Counter[str] = Counter()
     per_ha_router: Counter[str] = Counter()
+    per_lb: Counter[str] = Counter()
     for key, n in first_c["paths"].items():
         t, kind = request_template(key, object_kinds)
         templates[t] += n
@@ -228,6 +234,8 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
             per_agent[t] += n
         elif kind == "routers" and key.endswith("/l3-agents") and UUID_RE.search(key)[0] in ha_routers:
             per_ha_router[t] += n  # ha_state per hosting agent is only in this reply (see the report)
+        elif "/lbaas/" in key and (key.endswith("/status") or key.endswith("/members")):
+            per_lb[t] += n  # one status tree per load balancer, one members list per pool (see the report)
         elif kind:
             per_object[t] += n
     servers_pages = sum(n for k, n in first_c["paths"].items() if k.endswith("/servers/detail"))
@@ -239,7 +247,9 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
         "per_object_total": sum(per_object.values()), "templates": dict(templates.most_common()),
         "ha_routers": len(ha_routers), "per_ha_router": dict(per_ha_router),
         "per_ha_router_total": sum(per_ha_router.values()),
-        "requests_allowed": pages_needed(cloud) + SWEEP_OVERHEAD + len(ha_routers),
+        "load_balancers": len(lbs), "lb_pools": lb_pools, "per_lb": dict(per_lb),
+        "per_lb_total": sum(per_lb.values()),
+        "requests_allowed": pages_needed(cloud) + SWEEP_OVERHEAD + len(ha_routers) + octavia,
         "token_first": first_c["token_issues"],
         "token_later": [c["token_issues"] for _, c, _ in runs[1:]],
         "requests_later": [c["total"] for _, c, _ in runs[1:]],
@@ -251,9 +261,11 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
 
 
 def sweep_requests_hold(f3: dict) -> bool:
-    """Figure 3's request target: pages + 20 + one per HA router, none per other object."""
+    """Figure 3's request target: pages + 20 + one per HA router, one per load balancer and one per pool,
+    none per other object."""
     return (f3["requests"] <= f3["requests_allowed"] and f3["per_object_total"] == 0
-            and f3["per_ha_router_total"] == f3["ha_routers"])
+            and f3["per_ha_router_total"] == f3["ha_routers"]
+            and f3.get("per_lb_total", 0) == f3.get("load_balancers", 0) + f3.get("lb_pools", 0))
 
 
 def stampede_argv(cloud: simenv.SimCloud, n: int, max_age: int, timeout: int) -> list[list[str]]:
@@ -549,7 +561,11 @@ def render(results: dict, quick: bool) -> str:
             "l3-routers`, which the sweep uses for hosting) has no `ha_state`. So the count grows with HA "
             "routers (a few hundred in a large cloud, not with VMs, ports or volumes); "
             "`tests/test_discovery.py` asserts exactly one such request per HA router and none for the "
-            "others, and `tests/test_bench.py` asserts this target on the quick run.")
+            "others, and `tests/test_bench.py` asserts this target on the quick run. With Octavia in the "
+            "catalog, one more per load balancer (`GET /v2/lbaas/loadbalancers/{id}/status`: its status "
+            "tree, the only reply with its members' operating status) and one per pool (`GET /v2/lbaas/"
+            "pools/{id}/members`: the members' subnets, for the member → VM join), plus the list's pages; "
+            "none per member; without Octavia in the catalog, none at all.")
         add("")
         add("| cloud | requests (first sweep) | allowed: pages needed + 20 + HA routers | per-HA-router "
             "requests | other per-object requests | token requests, later sweeps | wall | peak RSS |")
@@ -572,7 +588,8 @@ def render(results: dict, quick: bool) -> str:
             for t, n in f3["templates"].items():
                 note = " (**per object**)" if t in f3["per_object"] else (
                     " (per L3 agent)" if t in f3["per_agent"] else (
-                        " (per HA router)" if t in f3["per_ha_router"] else ""))
+                        " (per HA router)" if t in f3["per_ha_router"] else (
+                            " (per load balancer / pool)" if t in f3.get("per_lb", {}) else "")))
                 add(f"- {n} × `{t}`{note}")
             add("")
             if f3["errors"]:
@@ -711,8 +728,9 @@ def summary(results: dict) -> list[tuple]:
         rows.append(("3", f"sweep requests at {v} VMs", f"{f3['requests']} (pages {f3['pages_needed']}, "
                      f"{f3['per_ha_router_total']} for {f3['ha_routers']} HA routers, "
                      f"{f3['per_object_total']} per other object)",
-                     f"<= pages + {SWEEP_OVERHEAD} + one per HA router ({f3['requests_allowed']}), none per "
-                     "other object", ok_rc and sweep_requests_hold(f3)))
+                     f"<= pages + {SWEEP_OVERHEAD} + one per HA router, one per load balancer and one per "
+                     f"pool ({f3['requests_allowed']}), none per other object",
+                     ok_rc and sweep_requests_hold(f3)))
         rows.append(("3", f"sweep peak RSS at {v} VMs", f"{f3['rss_mb']['max']:.0f} MB "
                      f"(wall {fmt_s(f3['wall']['median'])})", "<= 400 MB",
                      ok_rc and f3["rss_mb"]["max"] <= 400))

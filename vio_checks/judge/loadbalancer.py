@@ -164,19 +164,21 @@ def judge_load_balancer(lb: LoadBalancer, opts: LbOptions, now: float) -> Verdic
 def _children(v: Verdict, lb: LoadBalancer, opts: LbOptions, now: float, own_rank: int) -> None:
     """Listeners, pools and members: a finding worse than the balancer's own is added, others are noted."""
     sub = Verdict()
+    # an admin-disabled balancer takes its listeners and pools OFFLINE with it: the same admin action
+    admin = False if lb.admin_state_up is False else None
     for lst in lb.listeners:
         label = _child_label("listener", lst)
         if _documented(sub, label, lst):
             pools = [p for p in lb.pools if p.id in lst.pool_ids]
             _provisioning(sub, label, lst.provisioning_status, lb, opts, now)
-            _operating(sub, label, lst.operating_status, None, opts,
+            _operating(sub, label, lst.operating_status, admin, opts,
                        [m for p in pools for m in members_down_of(p.members)],
                        sum(len(p.members) for p in pools))
     for pool in lb.pools:
         label = _child_label("pool", pool)
         if _documented(sub, label, pool):
             _provisioning(sub, label, pool.provisioning_status, lb, opts, now)
-            _operating(sub, label, pool.operating_status, None, opts, members_down_of(pool.members),
+            _operating(sub, label, pool.operating_status, admin, opts, members_down_of(pool.members),
                        len(pool.members))
         for m in pool.members:
             mlabel = f"member {member_label(m)}"
