@@ -105,7 +105,7 @@ def _read_tree(client: Any, adapter: Any, lb: LoadBalancer, page_size: int) -> N
         lb.listeners, lb.pools = [], []
 
 
-def _statuses(r: dict, what: str) -> dict:
+def _statuses(r: dict) -> dict:
     return {
         "provisioning_status": _enum(r.get("provisioning_status")).upper(),
         "operating_status": _enum(r.get("operating_status")).upper(),
@@ -119,7 +119,7 @@ def load_balancer(raw: Any) -> LoadBalancer:
     """One load balancer of `GET /v2/lbaas/loadbalancers`."""
     if not isinstance(raw, dict) or raw.get("id") in (None, ""):
         raise MalformedRecord("malformed load balancer record")
-    st = _statuses(raw, "load balancer")
+    st = _statuses(raw)
     return LoadBalancer(
         id=_str(raw["id"]), name=_str(raw.get("name")),
         project_id=_str(raw.get("project_id") or raw.get("tenant_id")),
@@ -142,7 +142,7 @@ def status_tree(lb: LoadBalancer, tree: dict) -> None:
     """Fill `lb`'s listeners, pools and members from its status tree (statuses.loadbalancer); the tree's
     own statuses of the load balancer are newer than the list's and replace them."""
     if tree.get("provisioning_status") or tree.get("operating_status"):
-        st = _statuses(tree, "load balancer")
+        st = _statuses(tree)
         lb.provisioning_status, lb.operating_status = st["provisioning_status"], st["operating_status"]
         lb.missing = tuple(m for m in lb.missing if "status" not in m) + st["missing"]
     pools: dict[str, Pool] = {}
@@ -155,7 +155,7 @@ def status_tree(lb: LoadBalancer, tree: dict) -> None:
             pool = _pool(praw)
             ids.append(pool.id)
             pools.setdefault(pool.id, pool)
-        st = _statuses(lraw, "listener")
+        st = _statuses(lraw)
         listeners.append(Listener(id=_str(lraw["id"]), name=_str(lraw.get("name")),
                                   provisioning_status=st["provisioning_status"],
                                   operating_status=st["operating_status"], pool_ids=tuple(ids),
@@ -173,7 +173,7 @@ def _pool(praw: Any) -> Pool:
     for mraw in praw.get("members") or ():
         if not isinstance(mraw, dict) or not mraw.get("id"):
             raise MalformedRecord("malformed member in the status tree")
-        st = _statuses(mraw, "member")
+        st = _statuses(mraw)
         port = mraw.get("protocol_port")
         members.append(LbMember(id=_str(mraw["id"]), name=_str(mraw.get("name")),
                                 address=_str(mraw.get("address")),
@@ -181,7 +181,7 @@ def _pool(praw: Any) -> Pool:
                                 else None,
                                 provisioning_status=st["provisioning_status"],
                                 operating_status=st["operating_status"], missing=st["missing"]))
-    st = _statuses(praw, "pool")
+    st = _statuses(praw)
     hm = praw.get("health_monitor")
     return Pool(id=_str(praw["id"]), name=_str(praw.get("name")),
                 provisioning_status=st["provisioning_status"], operating_status=st["operating_status"],

@@ -1,8 +1,8 @@
 """Octavia load balancers: provisioning and operating status of a balancer, its listeners, pools, members.
 
 Provisioning status (every object): ACTIVE OK; PENDING_* is an operation in progress, WARNING once it lasts
-longer than --stuck-after (the one stuck rule, judge/timefmt, counted from the balancer's `updated_at`: the
-children have no timestamps of their own); ERROR CRITICAL; DELETED still listed WARNING.
+longer than --stuck-after (the one stuck rule, judge/timefmt, counted from the balancer's `updated_at`, else
+its `created_at`: the children have no timestamps of their own); ERROR CRITICAL; DELETED still listed WARNING.
 
 Operating status, as Octavia's health manager reports it: ONLINE OK; DEGRADED WARNING, naming the members
 down; ERROR CRITICAL; OFFLINE CRITICAL unless the object is admin-disabled (then the one admin-action rule:
@@ -61,7 +61,9 @@ def _provisioning(v: Verdict, label: str, status: str, lb: LoadBalancer, opts: L
     if status == "ERROR":
         v.add(State.CRITICAL, f"{label}: provisioning ERROR")
     elif status.startswith("PENDING_"):
-        took = elapsed(lb.updated, now, opts.stuck_after, source="Octavia")
+        # Octavia leaves updated_at null until the first update: a new balancer counts from created_at
+        took = elapsed(lb.updated if lb.updated is not None else lb.created, now, opts.stuck_after,
+                       source="Octavia")
         if took.stuck:
             v.add(State.WARNING, f"{label}: {shown} {took.text} (stuck: longer than --stuck-after)")
         else:
