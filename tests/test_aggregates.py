@@ -33,6 +33,7 @@ from vio_checks.model import (
     Service,
     Volume,
 )
+from vio_checks.optional_records import LoadBalancer
 from vio_checks.vsphere.records import Datastore, EsxHost, VSphereMeta
 
 REPO = Path(__file__).resolve().parent.parent
@@ -147,6 +148,16 @@ def _services(inv, state):
     return Service(f"s-{state}", "nova", "nova-compute", f"cmp-{state}", **base)
 
 
+def _load_balancers(inv, state):
+    inv.meta.services = {"load-balancer": True}
+    kw = {"ok": {}, "warning": dict(operating_status="DEGRADED"), "critical": dict(provisioning_status="ERROR"),
+          "unknown": dict(operating_status="SHINY"),
+          "unverified": dict(provisioning_status="", missing=("provisioning_status",))}[state]
+    base = dict(provisioning_status="ACTIVE", operating_status="ONLINE", updated=OLD)
+    base.update(kw)
+    return LoadBalancer(f"lb-{state}", f"{state} 01", **base)
+
+
 #: members kind → (record maker, the inventory list it goes to, extra arguments of the check)
 RECIPES = {
     "servers": (_servers, "servers", ()),
@@ -157,6 +168,7 @@ RECIPES = {
     "esxi_hosts": (_esxi_hosts, "esxi_hosts", ()),
     "datastores": (_datastores, "datastores", ()),
     "services": (_services, "compute_services", ("--component", "nova", "--warn-disabled")),
+    "load_balancers": (_load_balancers, "load_balancers", ()),
 }
 STATES = ("ok", "warning", "critical", "unknown", "unverified")
 
@@ -176,7 +188,7 @@ def test_the_registry_is_the_one_list_of_checks():
     assert sorted(CHECKS) == sorted(s.removeprefix("check_vio_") for s in scripts)
     assert sorted(CHECKS) == sorted(COMMAND_MODULES.values())
     assert set(aggregate_checks()) == {"service", "hypervisor", "vm", "volume", "interface", "router", "esxi",
-                                       "datastore"}
+                                       "datastore", "loadbalancer"}
 
 
 def test_every_aggregate_has_a_recipe():

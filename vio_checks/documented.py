@@ -48,3 +48,15 @@ ROUTER_STATUSES = frozenset({
 })
 #: An HA router's ha_state per hosting L3 agent, lower-cased.
 HA_STATES = frozenset({"active", "standby", "unknown"})
+
+
+# --- Octavia ---------------------------------------------------------------------------------------
+#: provisioning_status of load balancers, listeners, pools and members (octavia/common/constants.py,
+#: PROVISIONING_STATUSES; api-ref "Provisioning Status Codes").
+LB_PROVISIONING = frozenset({
+    "ACTIVE", "DELETED", "ERROR", "PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE",
+})
+#: operating_status (octavia/common/constants.py, SUPPORTED_OPERATING_STATUSES; api-ref "Operating Status
+#: Codes"): DRAINING (a member not taking new connections) and NO_MONITOR (no health monitor: Octavia
+#: cannot tell) included.
+LB_OPERATING = frozenset({"ONLINE", "DRAINING", "OFFLINE", "DEGRADED", "ERROR", "NO_MONITOR"})

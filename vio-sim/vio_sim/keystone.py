@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .common import FMT_US, Kind, det_uuid, fmt_time
 from .http import ApiError, Request, Response, jresp, truthy
+from .octavia_state import in_catalog
 
 if TYPE_CHECKING:
     from .app import App
@@ -263,6 +264,7 @@ def catalog(app: App, base: str, project_id: str) -> list:
         ("network", "neutron", "/network"),
         ("volumev3", "cinderv3", f"/volume/v3/{project_id}"),
         ("block-storage", "cinder", f"/volume/v3/{project_id}"),
+        ("load-balancer", "octavia", "/load-balancer"),
     ):
         eps = [
             {
@@ -276,6 +278,7 @@ def catalog(app: App, base: str, project_id: str) -> list:
             }
             for r in app.regions.values()
             if stype != "identity" or r.state.settings.get("identity_endpoint") is not False
+            if stype != "load-balancer" or in_catalog(r.state)
             for iface in ("public", "internal", "admin")
         ]
         out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})
