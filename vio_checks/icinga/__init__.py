@@ -44,6 +44,8 @@ COMMANDS: dict[str, str] = {
     "vio_router": "check_vio_router",
     "vio_esxi": "check_vio_esxi",
     "vio_datastore": "check_vio_datastore",
+    "vio_image": "check_vio_image",
+    "vio_stack": "check_vio_stack",
 }
 
 #: Check module (vio_checks.checks.<module>) per CheckCommand, for options and help texts.
