@@ -33,6 +33,7 @@ from vio_checks.model import (
     Service,
     Volume,
 )
+from vio_checks.optional_records import Image, Stack
 from vio_checks.vsphere.records import Datastore, EsxHost, VSphereMeta
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,6 +61,7 @@ def _inventory() -> Inventory:
     inv.hypervisors = [Hypervisor("hv1", HV, "VMware vCenter Server", "up", "enabled", "cmp-01")]
     inv.compute_services = [Service("cs1", "nova", "nova-compute", "cmp-01", status="enabled", state="up")]
     inv.networks = [Network("net", "private", "p")]
+    inv.meta.services = {"image": True, "orchestration": True}  # the optional services' aggregates judge
     return inv
 
 
@@ -147,6 +149,20 @@ def _services(inv, state):
     return Service(f"s-{state}", "nova", "nova-compute", f"cmp-{state}", **base)
 
 
+def _images(inv, state):
+    status = {"ok": "active", "warning": "queued", "critical": "killed", "unknown": "new-status",
+              "unverified": ""}[state]
+    return Image(f"img-{state}", f"{state} 01", "p", status, updated=OLD,
+                 missing=("status",) if state == "unverified" else ())
+
+
+def _stacks(inv, state):
+    status = {"ok": "CREATE_COMPLETE", "warning": "UPDATE_IN_PROGRESS", "critical": "CREATE_FAILED",
+              "unknown": "NEW_STATUS", "unverified": ""}[state]
+    return Stack(f"stack-{state}", f"{state} 01", "p", status, "Resource CREATE failed", updated=OLD,
+                 missing=("stack_status",) if state == "unverified" else ())
+
+
 #: members kind → (record maker, the inventory list it goes to, extra arguments of the check)
 RECIPES = {
     "servers": (_servers, "servers", ()),
@@ -157,6 +173,8 @@ RECIPES = {
     "esxi_hosts": (_esxi_hosts, "esxi_hosts", ()),
     "datastores": (_datastores, "datastores", ()),
     "services": (_services, "compute_services", ("--component", "nova", "--warn-disabled")),
+    "images": (_images, "images", ()),
+    "stacks": (_stacks, "stacks", ()),
 }
 STATES = ("ok", "warning", "critical", "unknown", "unverified")
 
@@ -176,7 +194,7 @@ def test_the_registry_is_the_one_list_of_checks():
     assert sorted(CHECKS) == sorted(s.removeprefix("check_vio_") for s in scripts)
     assert sorted(CHECKS) == sorted(COMMAND_MODULES.values())
     assert set(aggregate_checks()) == {"service", "hypervisor", "vm", "volume", "interface", "router", "esxi",
-                                       "datastore"}
+                                       "datastore", "image", "stack"}
 
 
 def test_every_aggregate_has_a_recipe():

@@ -61,7 +61,7 @@ def stack(raw: Any) -> Stack:
         status_reason=reason if isinstance(reason, str) else "",
         created=parse_time(r.get("creation_time")),
         updated=parse_time(r.get("updated_time")) or parse_time(r.get("creation_time")),
-        missing=_problems(_checked(r, "status", "stack_status", doc.stack_status_known, str.upper)),
+        missing=_problems(_checked(r, "stack_status", "stack_status", doc.stack_status_known, str.upper)),
     )
 
 

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import admin, cinder, keystone, neutron, nova
+from . import admin, cinder, glance_heat, keystone, neutron, nova
 from .common import SimError
 from .faults import Fault, hide_objects, strip_fields
 from .http import REASONS, ApiError, Request, Response, error_response, jresp, next_link
@@ -22,6 +22,8 @@ SERVICES = {
     "compute": nova.compute,
     "network": neutron.network,
     "volume": cinder.volume,
+    "image": glance_heat.image,
+    "orchestration": glance_heat.orchestration,
 }
 
 

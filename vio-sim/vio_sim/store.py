@@ -84,16 +84,18 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from . import cinder, keystone, neutron, nova
+from . import cinder, glance_heat_state, keystone, neutron, nova
 from .common import Kind, SimError, det_uuid, fmt_time, to_epoch
 
 #: Kinds in load order (a kind may reference the kinds before it by name).
 KINDS = (
     "projects", "users", "flavors", "compute_services", "hypervisors", "volume_services", "networks",
     "subnets", "routers", "servers", "ports", "floatingips", "volumes", "agents", "migrations",
+    "images", "stacks",
 )
 #: How each kind is ingested, as its service module declares it.
-REGISTRY: dict[str, Kind] = {k.name: k for k in (*keystone.KINDS, *nova.KINDS, *neutron.KINDS, *cinder.KINDS)}
+REGISTRY: dict[str, Kind] = {k.name: k for k in (*keystone.KINDS, *nova.KINDS, *neutron.KINDS, *cinder.KINDS,
+                                                  *glance_heat_state.KINDS)}
 assert set(REGISTRY) == set(KINDS), sorted(set(REGISTRY) ^ set(KINDS))
 
 SERVICE_KINDS = ("compute_services", "volume_services")
@@ -109,6 +111,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "vcenter_ip": "10.0.0.10",
     "network_host": "vio-network-01",
     "identity_endpoint": True,  # false: the region's catalog lists no identity endpoint (vio_sim.regions)
+    "glance": True,  # false: the region's catalog lists no image service (vio_sim.glance_heat_state)
+    "heat": True,  # false: ... no orchestration service
 }
 
 DEFAULT_USER = {"name": "admin", "password": "vio-sim", "project": "admin"}

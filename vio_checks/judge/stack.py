@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from vio_checks.documented import stack_status_known
 from vio_checks.firstseen import since
 from vio_checks.judge.timefmt import STUCK_AFTER, clock, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
@@ -55,6 +56,10 @@ def judge_stack(stack: Stack, opts: StackOptions, now: float) -> Verdict:
     if missing:
         v.unverified, v.cause = True, missing
         v.add(State.UNKNOWN, f"stack {name}: {missing}: state unverified")
+    elif not stack_status_known(status):  # a record normalize did not make (it names these in `missing`)
+        v.unverified = True
+        v.cause = f"Heat reported an undocumented status {status!r}"
+        v.add(State.UNKNOWN, f"stack {name}: {v.cause}: state unverified")
     elif status.endswith("_FAILED"):
         v.add(State.CRITICAL, f"stack {name} is {status}: {reason or 'Heat gave no reason'}")
     elif status.endswith("_IN_PROGRESS"):
@@ -63,13 +68,9 @@ def judge_stack(stack: Stack, opts: StackOptions, now: float) -> Verdict:
             v.add(State.WARNING, f"stack {name} stuck {status} {took.text} ({took.since})")
         else:
             v.add(State.OK, f"stack {name} {status} {took.text}{took.note}")
-    elif status.endswith("_COMPLETE"):
+    else:  # *_COMPLETE
         note = f": {NOTES[status]}" if status in NOTES else ""
         v.add(State.OK, f"stack {name} is {status}{note}")
-    else:  # a record normalize did not make (it names these in `missing`)
-        v.unverified = True
-        v.cause = f"Heat reported an undocumented status {status!r}"
-        v.add(State.UNKNOWN, f"stack {name}: {v.cause}: state unverified")
     v.details.append(f"stack {inert(stack.id)} ({name}), project {inert(stack.project_id) or '?'}, "
                      f"status {status}, created {clock(stack.created, now)}, updated "
                      f"{clock(stack.updated, now)}")
