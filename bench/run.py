@@ -194,7 +194,9 @@ def request_template(key: str, object_kinds: dict[str, str]) -> tuple[str, str |
 def pages_needed(cloud: simenv.SimCloud) -> int:
     """Pages a sweep cannot avoid: per listed collection, one per full page plus the last (short or empty)."""
     counts = cloud.counts()
-    return sum(counts.get(k, 0) // cloud.page_max + 1 for k in SWEEP_LISTS)
+    # Glance and Heat (in the catalog only when the cloud has images, stacks): one per page, the same way
+    optional = [k for k in ("images", "stacks") if counts.get(k)]
+    return sum(counts.get(k, 0) // cloud.page_max + 1 for k in (*SWEEP_LISTS, *optional))
 
 
 def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:

@@ -21,6 +21,8 @@ MISSING_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "networks": ("/network", ("networks", "network")),
     "routers": ("/network", ("routers", "router")),
     "agents": ("/network", ("agents", "agent")),
+    "images": ("/image", ("images",)),
+    "stacks": ("/orchestration", ("stacks",)),
 }
 
 

@@ -26,7 +26,7 @@ def _versions(base: str, path: str, ids: tuple[str, ...]) -> dict:
 
 
 def _present(app: App, setting: str) -> None:
-    if not in_catalog(app.state.settings, setting):
+    if not in_catalog(app.state, setting):
         raise ApiError(404, "The resource could not be found.")
 
 

@@ -10,12 +10,13 @@ Shorthands: ``project`` (an image's ``owner``, a stack's ``project``), a stack's
 ``status_reason`` (``stack_name``, ``stack_status``, ``stack_status_reason``). A status Glance or Heat does
 not document is refused (400): the fault API's ``replace_fields`` stages one in a reply instead.
 
-Whether the region's catalog lists the services: the settings ``glance`` and ``heat`` (default true).
+Whether the region's catalog lists the services: the settings ``glance`` and ``heat`` (true, false;
+default: when the region has images, respectively stacks). The built-in scenario ``optional`` has both.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .common import FMT_Z, Kind, SimError, det_uuid, expand, fmt_time
 
@@ -108,9 +109,16 @@ def render_image(o: dict) -> dict:
     return out
 
 
-def in_catalog(settings: dict[str, Any], setting: str) -> bool:
-    """Whether the region's catalog lists the service of `setting` (glance, heat)."""
-    return settings.get(setting) is not False
+#: The setting → the kind whose objects put the service in the catalog when the setting is not given.
+KIND_OF = {"glance": "images", "heat": "stacks"}
+
+
+def in_catalog(st: State, setting: str) -> bool:
+    """Whether the region's catalog lists the service of `setting` (glance, heat): the setting when the
+    scenario gives it (true or false), else whether the region has any object of the service's kind (so
+    the scenarios written before these services keep their catalog, and their request counts)."""
+    value = st.settings.get(setting)
+    return bool(st.objects[KIND_OF[setting]]) if value is None else value is not False
 
 
 KINDS = (

@@ -283,7 +283,7 @@ def catalog(app: App, base: str, project_id: str) -> list:
     for setting, (stype, name, path) in CATALOG.items():  # optional: only the regions that run it
         eps = [{"id": det_uuid("endpoint", r.name, stype, iface), "interface": iface, "region": r.name,
                 "region_id": r.name, "url": base + r.prefix + path.format(project=project_id)}
-               for r in app.regions.values() if in_catalog(r.state.settings, setting)
+               for r in app.regions.values() if in_catalog(r.state, setting)
                for iface in ("public", "internal", "admin")]
         if eps:
             out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})

@@ -111,8 +111,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "vcenter_ip": "10.0.0.10",
     "network_host": "vio-network-01",
     "identity_endpoint": True,  # false: the region's catalog lists no identity endpoint (vio_sim.regions)
-    "glance": True,  # false: the region's catalog lists no image service (vio_sim.glance_heat_state)
-    "heat": True,  # false: ... no orchestration service
+    "glance": None,  # the image service in the catalog: true, false, None: when the region has images
+    "heat": None,  # the orchestration service: likewise, when it has stacks (vio_sim.glance_heat_state)
 }
 
 DEFAULT_USER = {"name": "admin", "password": "vio-sim", "project": "admin"}
