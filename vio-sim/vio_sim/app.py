@@ -195,10 +195,14 @@ class App:
             return resp
         if resp.status != 200 or not isinstance(body, dict):
             return resp
+        limit = self.limit(req)
         for key, value in list(body.items()):
-            if isinstance(value, list) and value and not key.endswith("_links"):
-                limit = self.limit(req)
+            if isinstance(value, list) and value and not key.endswith("_links") and key != "links":
                 body[f"{key}_links"] = next_link(req, limit, uuid.uuid4())
+        if isinstance(body.get("images"), list):  # Glance's next href; Heat's `links`
+            body["next"] = f"/v2/images?limit={limit}&marker={uuid.uuid4()}"
+        if isinstance(body.get("stacks"), list):
+            body["links"] = next_link(req, limit, uuid.uuid4())
         return jresp(200, body)
 
     def _take_fault(self, method: str, path: str, region: Region) -> Fault | None:
