@@ -3,11 +3,12 @@
 Requests, only for a service the region's catalog has (none at all otherwise):
 - Glance: the SDK's version discovery of the image endpoint (one request), then `GET /v2/images` in pages
   of --page-size (`visibility=all`: every image the admin account sees, community ones included), following
-  Glance's `next` href: 1 + ceil(images / page size) requests (an empty list is one page).
-- Heat: version discovery (one request), then `GET /v1/{project}/stacks?global_tenant=True` in pages,
-  following Heat's `links`: 1 + ceil(stacks / page size), plus one when the last page is exactly full
-  (Heat gives a next link whenever a page is full). Heat's default policy allows `global_tenant` to no
-  one (`stacks:global_index`: the monitoring account needs it).
+  Glance's `next` href: floor(images / page size) + 1 requests (a full page gets a next link, so the last
+  page may be empty).
+- Heat: `GET /v1/{project}/stacks?global_tenant=True` in pages, following Heat's `links` (the SDK asks
+  for no version document here): floor(stacks / page size) + 1. Heat's default policy allows
+  `global_tenant` to no one (`stacks:global_index`: the monitoring account needs it, else a 403).
+- Like every catalog endpoint, each one's public endpoint is probed once (probes.py).
 
 A failing list (an HTTP error, a timeout, a malformed reply) is that service's finding, not the sweep's:
 `Meta.service_errors[service type]` says what failed and the kind keeps its last known records
