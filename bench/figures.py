@@ -172,7 +172,9 @@ def request_template(key: str, object_kinds: dict[str, str]) -> tuple[str, str |
 def pages_needed(cloud: simenv.SimCloud) -> int:
     """Pages a sweep cannot avoid: per listed collection, one per full page plus the last (short or empty)."""
     counts = cloud.counts()
-    return sum(counts.get(k, 0) // cloud.page_max + 1 for k in SWEEP_LISTS)
+    # Glance and Heat (in the catalog only when the cloud has images, stacks): one per page, the same way
+    optional = [k for k in ("images", "stacks") if counts.get(k)]
+    return sum(counts.get(k, 0) // cloud.page_max + 1 for k in (*SWEEP_LISTS, *optional))
 
 
 def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
@@ -195,10 +197,16 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
     cloud.last_sweep = time.monotonic()  # type: ignore[attr-defined]
     first_p, first_c, first_r = runs[0]
     ha_routers = {r["id"] for r in cloud.scenario.get("routers", []) if r.get("ha")}
+    # Octavia (when the cloud has it): its list's pages, one status tree per load balancer and one members
+    # list per pool (vio_checks/octavia_sweep.py): fixed per balancer and pool, never per member
+    lbs = [lb for lb in cloud.scenario.get("loadbalancers", []) if isinstance(lb, dict)]
+    lb_pools = sum(len(lb.get("pools") or ()) for lb in lbs)
+    octavia = len(lbs) + lb_pools + (len(lbs) // cloud.page_max + 1 if lbs else 0)
     templates: Counter[str] = Counter()
     per_object: Counter[str] = Counter()
     per_agent: Counter[str] = Counter()
     per_ha_router: Counter[str] = Counter()
+    per_lb: Counter[str] = Counter()
     for key, n in first_c["paths"].items():
         t, kind = request_template(key, object_kinds)
         templates[t] += n
@@ -206,6 +214,8 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
             per_agent[t] += n
         elif kind == "routers" and key.endswith("/l3-agents") and UUID_RE.search(key)[0] in ha_routers:
             per_ha_router[t] += n  # ha_state per hosting agent is only in this reply (see the report)
+        elif "/lbaas/" in key and (key.endswith("/status") or key.endswith("/members")):
+            per_lb[t] += n  # one status tree per load balancer, one members list per pool (see the report)
         elif kind:
             per_object[t] += n
     servers_pages = sum(n for k, n in first_c["paths"].items() if k.endswith("/servers/detail"))
@@ -217,7 +227,9 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
         "per_object_total": sum(per_object.values()), "templates": dict(templates.most_common()),
         "ha_routers": len(ha_routers), "per_ha_router": dict(per_ha_router),
         "per_ha_router_total": sum(per_ha_router.values()),
-        "requests_allowed": pages_needed(cloud) + SWEEP_OVERHEAD + len(ha_routers),
+        "load_balancers": len(lbs), "lb_pools": lb_pools, "per_lb": dict(per_lb),
+        "per_lb_total": sum(per_lb.values()),
+        "requests_allowed": pages_needed(cloud) + SWEEP_OVERHEAD + len(ha_routers) + octavia,
         "token_first": first_c["token_issues"],
         "token_later": [c["token_issues"] for _, c, _ in runs[1:]],
         "requests_later": [c["total"] for _, c, _ in runs[1:]],
@@ -229,9 +241,11 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
 
 
 def sweep_requests_hold(f3: dict) -> bool:
-    """Figure 3's request target: pages + 20 + one per HA router, none per other object."""
+    """Figure 3's request target: pages + 20 + one per HA router, one per load balancer and one per pool,
+    none per other object."""
     return (f3["requests"] <= f3["requests_allowed"] and f3["per_object_total"] == 0
-            and f3["per_ha_router_total"] == f3["ha_routers"])
+            and f3["per_ha_router_total"] == f3["ha_routers"]
+            and f3.get("per_lb_total", 0) == f3.get("load_balancers", 0) + f3.get("lb_pools", 0))
 
 
 def stampede_argv(cloud: simenv.SimCloud, n: int, max_age: int, timeout: int) -> list[list[str]]:

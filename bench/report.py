@@ -170,7 +170,11 @@ def render(results: dict, quick: bool) -> str:
             "l3-routers`, which the sweep uses for hosting) has no `ha_state`. So the count grows with HA "
             "routers (a few hundred in a large cloud, not with VMs, ports or volumes); "
             "`tests/test_discovery.py` asserts exactly one such request per HA router and none for the "
-            "others, and `tests/test_bench.py` asserts this target on the quick run.")
+            "others, and `tests/test_bench.py` asserts this target on the quick run. With Octavia in the "
+            "catalog, one more per load balancer (`GET /v2/lbaas/loadbalancers/{id}/status`: its status "
+            "tree, the only reply with its members' operating status) and one per pool (`GET /v2/lbaas/"
+            "pools/{id}/members`: the members' subnets, for the member → VM join), plus the list's pages; "
+            "none per member; without Octavia in the catalog, none at all.")
         add("")
         add("| cloud | requests (first sweep) | allowed: pages needed + 20 + HA routers | per-HA-router "
             "requests | other per-object requests | token requests, later sweeps | wall | peak RSS |")
@@ -193,7 +197,8 @@ def render(results: dict, quick: bool) -> str:
             for t, n in f3["templates"].items():
                 note = " (**per object**)" if t in f3["per_object"] else (
                     " (per L3 agent)" if t in f3["per_agent"] else (
-                        " (per HA router)" if t in f3["per_ha_router"] else ""))
+                        " (per HA router)" if t in f3["per_ha_router"] else (
+                            " (per load balancer / pool)" if t in f3.get("per_lb", {}) else "")))
                 add(f"- {n} × `{t}`{note}")
             add("")
             if f3["errors"]:
@@ -332,8 +337,9 @@ def summary(results: dict) -> list[tuple]:
         rows.append(("3", f"sweep requests at {v} VMs", f"{f3['requests']} (pages {f3['pages_needed']}, "
                      f"{f3['per_ha_router_total']} for {f3['ha_routers']} HA routers, "
                      f"{f3['per_object_total']} per other object)",
-                     f"<= pages + {SWEEP_OVERHEAD} + one per HA router ({f3['requests_allowed']}), none per "
-                     "other object", ok_rc and sweep_requests_hold(f3)))
+                     f"<= pages + {SWEEP_OVERHEAD} + one per HA router, one per load balancer and one per "
+                     f"pool ({f3['requests_allowed']}), none per other object",
+                     ok_rc and sweep_requests_hold(f3)))
         rows.append(("3", f"sweep peak RSS at {v} VMs", f"{f3['rss_mb']['max']:.0f} MB "
                      f"(wall {fmt_s(f3['wall']['median'])})", "<= 400 MB",
                      ok_rc and f3["rss_mb"]["max"] <= 400))

@@ -33,7 +33,7 @@ from vio_checks.model import (
     Service,
     Volume,
 )
-from vio_checks.optional_records import LoadBalancer
+from vio_checks.optional_records import Image, LoadBalancer, Stack
 from vio_checks.vsphere.records import Datastore, EsxHost, VSphereMeta
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,6 +61,7 @@ def _inventory() -> Inventory:
     inv.hypervisors = [Hypervisor("hv1", HV, "VMware vCenter Server", "up", "enabled", "cmp-01")]
     inv.compute_services = [Service("cs1", "nova", "nova-compute", "cmp-01", status="enabled", state="up")]
     inv.networks = [Network("net", "private", "p")]
+    inv.meta.services = {"image": True, "orchestration": True}  # the optional services' aggregates judge
     return inv
 
 
@@ -158,6 +159,20 @@ def _load_balancers(inv, state):
     return LoadBalancer(f"lb-{state}", f"{state} 01", **base)
 
 
+def _images(inv, state):
+    status = {"ok": "active", "warning": "queued", "critical": "killed", "unknown": "new-status",
+              "unverified": ""}[state]
+    return Image(f"img-{state}", f"{state} 01", "p", status, updated=OLD,
+                 missing=("status",) if state == "unverified" else ())
+
+
+def _stacks(inv, state):
+    status = {"ok": "CREATE_COMPLETE", "warning": "UPDATE_IN_PROGRESS", "critical": "CREATE_FAILED",
+              "unknown": "NEW_STATUS", "unverified": ""}[state]
+    return Stack(f"stack-{state}", f"{state} 01", "p", status, "Resource CREATE failed", updated=OLD,
+                 missing=("stack_status",) if state == "unverified" else ())
+
+
 #: members kind → (record maker, the inventory list it goes to, extra arguments of the check)
 RECIPES = {
     "servers": (_servers, "servers", ()),
@@ -169,6 +184,8 @@ RECIPES = {
     "datastores": (_datastores, "datastores", ()),
     "services": (_services, "compute_services", ("--component", "nova", "--warn-disabled")),
     "load_balancers": (_load_balancers, "load_balancers", ()),
+    "images": (_images, "images", ()),
+    "stacks": (_stacks, "stacks", ()),
 }
 STATES = ("ok", "warning", "critical", "unknown", "unverified")
 
@@ -188,7 +205,7 @@ def test_the_registry_is_the_one_list_of_checks():
     assert sorted(CHECKS) == sorted(s.removeprefix("check_vio_") for s in scripts)
     assert sorted(CHECKS) == sorted(COMMAND_MODULES.values())
     assert set(aggregate_checks()) == {"service", "hypervisor", "vm", "volume", "interface", "router", "esxi",
-                                       "datastore", "loadbalancer"}
+                                       "datastore", "loadbalancer", "image", "stack"}
 
 
 def test_every_aggregate_has_a_recipe():

@@ -368,9 +368,10 @@ class CloudClient:
 
     def pages(
         self, adapter: Any, path: str, key: str, params: dict[str, Any], microversion: str | None = None,
-        missing_ok: bool = False,
+        missing_ok: bool = False, links: str | None = None,
     ) -> Iterator[list[dict]]:
-        """Yield the `key` list of each page, following `<key>_links` next links.
+        """Yield the `key` list of each page, following the next link of `links` (default `<key>_links`;
+        Heat's `links`, Glance's `next`: an href alone).
 
         The next link's query (marker, limit) is applied to our own path rather than fetching the link's
         URL, so a next link naming an internal host name behind a proxy still works.
@@ -387,7 +388,7 @@ class CloudClient:
             if not isinstance(items, list):
                 raise SweepError(f"{adapter.service_type} {path}: malformed reply (no '{key}' list)")
             yield items
-            nxt = _next_query(body.get(f"{key}_links"))
+            nxt = _next_query(body.get(links or f"{key}_links"))
             if not nxt or not items:
                 return
             marker = nxt.get("marker", "")
@@ -480,6 +481,7 @@ def _max_pages(params: dict[str, Any]) -> int:
 
 
 def _next_query(links: Any) -> dict[str, str] | None:
+    links = [{"rel": "next", "href": links}] if isinstance(links, str) else links
     if not isinstance(links, list):
         return None
     for link in links:

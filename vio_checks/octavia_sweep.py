@@ -74,15 +74,6 @@ def service_errors(meta: Any) -> dict[str, str]:
     return found
 
 
-def keep_unread(previous: Any, inv: Inventory) -> None:
-    """A kind whose service's list failed in this sweep keeps the records of `previous` (a snapshot)."""
-    if SERVICE_TYPE in service_errors(inv.meta) and previous is not None:
-        try:
-            inv.load_balancers = list(previous.all(KIND))
-        except Exception as e:  # an older snapshot without the kind
-            log.info("no earlier load balancers to keep: %s", e)
-
-
 def _read_tree(client: Any, adapter: Any, lb: LoadBalancer, page_size: int) -> None:
     quote = urllib.parse.quote
     try:

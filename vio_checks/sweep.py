@@ -20,8 +20,7 @@ from typing import Any
 from vio_checks import normalize
 from vio_checks.errors import SweepError
 from vio_checks.model import KINDS, VSPHERE_KINDS, Inventory, Meta, Router, routers_by_network
-from vio_checks.octavia_sweep import keep_unread
-from vio_checks.optional_sweep import sweep_optional
+from vio_checks.optional_sweep import keep_last_known, sweep_optional
 from vio_checks.probes import probe_all
 
 log = logging.getLogger(__name__)
@@ -121,7 +120,7 @@ def sweep(
     endpoints = _unique_endpoints(client.public_endpoints())
     probed = probe_all(client, [url for _, url, _ in endpoints])
     inv.endpoints = [normalize.endpoint(stype, url, reg, probed[url]) for stype, url, reg in endpoints]
-    sweep_optional(client, inv)
+    sweep_optional(client, inv, page_size)
 
     client.save_auth_state()
     inv.meta.seconds = round(time.monotonic() - started, 3)
@@ -168,7 +167,7 @@ def run(args: Any, auth_state_file: Any, deadline: float, previous: Any = None) 
                     page_size=getattr(args, "page_size", DEFAULT_PAGE_SIZE))
         if configured:
             add_vsphere(inv, path, mapping, args.os_cloud or "envvars", deadline)
-        keep_unread(previous, inv)  # a service whose list failed keeps its last known records
+        keep_last_known(previous, inv)
         if previous is not None and not getattr(args, "accept_empty", False):
             confirm_deletions(client, previous, inv)
     return inv

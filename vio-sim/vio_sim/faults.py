@@ -24,6 +24,8 @@ MISSING_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "loadbalancers": ("/load-balancer", ("loadbalancers", "loadbalancer")),
     # a balancer's status tree: fields as "loadbalancer.operating_status" (statuses.loadbalancer...)
     "lb_status_trees": ("/load-balancer", ("statuses",)),
+    "images": ("/image", ("images",)),
+    "stacks": ("/orchestration", ("stacks",)),
 }
 
 

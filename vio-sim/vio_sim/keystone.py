@@ -7,6 +7,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .common import FMT_US, Kind, det_uuid, fmt_time
+from .glance_heat_state import CATALOG, in_catalog
 from .http import ApiError, Request, Response, jresp, truthy
 from .octavia_state import in_catalog
 
@@ -282,6 +283,13 @@ def catalog(app: App, base: str, project_id: str) -> list:
             for iface in ("public", "internal", "admin")
         ]
         out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})
+    for setting, (stype, name, path) in CATALOG.items():  # optional: only the regions that run it
+        eps = [{"id": det_uuid("endpoint", r.name, stype, iface), "interface": iface, "region": r.name,
+                "region_id": r.name, "url": base + r.prefix + path.format(project=project_id)}
+               for r in app.regions.values() if in_catalog(r.state, setting)
+               for iface in ("public", "internal", "admin")]
+        if eps:
+            out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})
     return out
 
 # -- Nova ------------------------------------------------------------------------------------

@@ -38,6 +38,9 @@ states:
   WARNING   vSphere layer unavailable: the vSphere layer is configured but the inventory's sweep could
             not read vCenter (timed out, down, login refused, bad credentials file, pyVmomi missing);
             the OpenStack part is current, check_vio_esxi and check_vio_datastore say UNKNOWN
+  WARNING   an optional service's list failed in the last sweep ("Glance image list: image /images: HTTP
+            500", likewise the Heat stack list): that service's finding, not a failed sweep; its kind keeps
+            its last known records, which check_vio_image / check_vio_stack judge as unverified
   OK        inventory age, the last sweep's duration and request count, and the counts per kind
 
 perfdata:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from vio_checks import topology as t
 from vio_checks.icinga.labels import cluster_moref, hypervisor_display, ip_address, vm_address  # noqa: F401
+from vio_checks.icinga.optional_aggregates import FILTERED, present_aggregates
 from vio_checks.model import Inventory, Port, Server, Volume
 from vio_checks.selection import Selection, selection_args
 from vio_checks.text import valid
@@ -51,7 +52,8 @@ AGGREGATES: dict[str, tuple[str, tuple[tuple[str, str | None], ...], str | None,
 
 #: The aggregate commands that take the generator's filters (selection.py), so they judge what it keeps:
 #: command → whether monitoring=off applies to its objects (servers and their volumes and ports do).
-FILTERED_AGGREGATE_COMMANDS = {"vio_vm": True, "vio_volume": True, "vio_interface": True, "vio_router": False}
+FILTERED_AGGREGATE_COMMANDS = {"vio_vm": True, "vio_volume": True, "vio_interface": True, "vio_router": False,
+                               **FILTERED}
 
 #: Kinds whose own objects exist only together with other kinds: an interface service lives on its VM
 #: host, so without VM hosts no interface reports anything and the aggregate must not leave it to them.
@@ -280,7 +282,8 @@ class IcingaLook:
     def aggregates(self) -> list[Node]:
         group = self.service_group("cloud-services", f"{self.label}: cloud services and aggregates")
         out = []
-        for name, (command, args, covered_by, leave_to_them) in AGGREGATES.items():
+        for name, (command, args, covered_by, leave_to_them) in {**AGGREGATES,
+                                                                  **present_aggregates(self.inv.meta)}.items():
             if command in FILTERED_AGGREGATE_COMMANDS:
                 # judge exactly the objects the generated config keeps
                 args = (*args, *selection_args(self.selection, FILTERED_AGGREGATE_COMMANDS[command]))
