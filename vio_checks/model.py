@@ -448,6 +448,7 @@ class Meta(Record):
         self.vsphere = vsphere  # a vsphere.records.VSphereMeta; None: the vSphere layer is not configured
         self.kept, self.confirmations, self.neutron_agents = {}, 0, None  # the sweep sets them: visibility.py
         self.services: dict[str, bool] = {}  # optional service type → in the catalog (optional_sweep)
+        self.handshakes = 0  # TLS handshakes of the certificates (certificates.py), not in `requests`
 
 
 #: The optional vSphere layer's kinds: empty, and not in Meta.counts, when the layer is not configured.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vio_checks.certificates import sweep_certificates
 from vio_checks.model import Inventory
 
 #: Kind → the catalog's service type for it (certificates come from every https endpoint, not one service).
@@ -19,3 +20,4 @@ SERVICE_TYPES = {"load_balancers": "load-balancer", "images": "image", "stacks":
 def sweep_optional(client: Any, inv: Inventory) -> None:
     """Fill the optional kinds of `inv` from the services the region's catalog has."""
     inv.meta.services = {stype: client.has_service(stype) for stype in SERVICE_TYPES.values()}
+    sweep_certificates(client, inv)

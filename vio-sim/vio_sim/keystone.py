@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .common import FMT_US, Kind, det_uuid, fmt_time
 from .http import ApiError, Request, Response, jresp, truthy
+from .tls import catalog_extra
 
 if TYPE_CHECKING:
     from .app import App
@@ -279,6 +280,6 @@ def catalog(app: App, base: str, project_id: str) -> list:
             for iface in ("public", "internal", "admin")
         ]
         out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})
-    return out
+    return out + [svc for r in app.regions.values() for svc in catalog_extra(app, r)]
 
 # -- Nova ------------------------------------------------------------------------------------
