@@ -22,6 +22,7 @@ import time
 import urllib.parse
 from typing import Any
 
+from vio_checks.judge.certificate import VERIFICATION_OFF
 from vio_checks.optional_records import Certificate
 from vio_checks.text import inert
 
@@ -32,7 +33,7 @@ HANDSHAKE_TIMEOUT = 5.0
 #: Handshakes in flight at once.
 MAX_PARALLEL = 8
 #: What `verify_error` says when the cloud config turns verification off.
-VERIFY_OFF = "not verified: certificate verification is off in the cloud configuration (insecure)"
+VERIFY_OFF = f"{VERIFICATION_OFF} in the cloud configuration (insecure)"
 
 #: (certificate DER or None, verified, verify_error, error, handshakes made) of one endpoint.
 Read = tuple["bytes | None", "bool | None", "str | None", "str | None", int]

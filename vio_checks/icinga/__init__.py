@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "vio_router": "check_vio_router",
     "vio_esxi": "check_vio_esxi",
     "vio_datastore": "check_vio_datastore",
+    "vio_certificate": "check_vio_certificate",
 }
 
 #: Check module (vio_checks.checks.<module>) per CheckCommand, for options and help texts.
