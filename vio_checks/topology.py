@@ -42,6 +42,7 @@ from vio_checks.judge.service_rules import CLUSTER_BINARIES
 from vio_checks.model import Inventory, Port, Server, Volume, routers_by_network
 from vio_checks.placement import Placement
 from vio_checks.selection import Selection
+from vio_checks.topology_certificates import certificate_nodes
 
 # --- node kinds ---------------------------------------------------------------------------------
 
@@ -61,11 +62,12 @@ ROUTER = "router"
 BACKEND = "volume-backend"
 ESXI = "esxi"  # the vSphere layer
 DATASTORE = "datastore"
+CERTIFICATE = "certificate"  # an endpoint's TLS certificate (topology_certificates.py)
 
 #: Host kinds and service kinds, in the order the generated config lists them.
 HOST_KINDS = (CLOUD, HYPERVISOR, ESXI, ROUTER, BACKEND, VM)
 SERVICE_KINDS = (AGGREGATE, CLUSTER, COMPUTE_SERVICE, VOLUME_SERVICE, L3_AGENT, L3_AGENTS, DATASTORE,
-                 CAPACITY, INTERFACE, VOLUME)
+                 CERTIFICATE, CAPACITY, INTERFACE, VOLUME)
 KIND_ORDER = {k: i for i, k in enumerate(HOST_KINDS + SERVICE_KINDS)}
 
 #: What `--kinds` selects (the cloud host and its service aggregates are always there).
@@ -303,10 +305,7 @@ def hypervisor_key(hv: Any) -> str:
 
 class _Builder:
     def __init__(self, inv: Inventory, kinds: frozenset[str], selection: Selection, look: Look) -> None:
-        self.inv = inv
-        self.kinds = kinds
-        self.selection = selection
-        self.look = look
+        self.inv, self.kinds, self.selection, self.look = inv, kinds, selection, look
         self.topo = look.tree()
 
     def build(self) -> Topology:
@@ -318,6 +317,7 @@ class _Builder:
         self.vms()
         self.ports()
         self.volumes()
+        certificate_nodes(self)
         self.topo.assert_acyclic()
         return self.topo
 

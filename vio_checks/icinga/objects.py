@@ -350,6 +350,12 @@ class IcingaLook:
         self.urls(node, {"id": host.moref, "name": host.name, "hypervisor": host.hypervisor})
         return node
 
+    def certificate(self, cert: Any) -> Node:
+        """An endpoint's TLS certificate: a service of the cloud host (objects_certificates.py)."""
+        from vio_checks.icinga.objects_certificates import certificate_node
+
+        return certificate_node(self, cert)
+
     def datastore(self, ds: Any) -> Node:
         """A datastore (vSphere layer): a service of the cloud host."""
         v = self.base_vars(t.DATASTORE, ds.moref)
