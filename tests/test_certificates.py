@@ -156,3 +156,33 @@ def test_https_targets_are_distinct_host_ports():
     assert found == {("fd00::1", 8443): ("v6",), ("keystone.vio.example", 5000): ("dns", "identity"),
                      ("nova.vio.example", 443): ("compute",)}
     assert certificates.endpoint_name("fd00::1", 8443) == "[fd00::1]:8443"
+
+
+def test_vcenter_certificate_with_the_layers_cafile(cloud, monkeypatch):
+    """The vSphere layer's credentials (host, port, cafile, insecure) name vCenter's endpoint."""
+    from vio_checks.vsphere.connect import Credentials
+
+    env, ca = cloud
+    certfile, keyfile, after = ca.issue("vc", 20 * DAY)
+    tls = env.sim.tls_endpoint("dns", certfile, keyfile, interfaces=["admin"])  # not in the public catalog
+    inv = _sweep(env, monkeypatch)
+    assert inv.certificates == [] and inv.meta.handshakes == 0
+    creds = Credentials("localhost", "u", "p", port=tls.port, cafile=str(ca.path))
+    certificates.add_vcenter(inv, creds, time.monotonic() + 10)
+    [c] = inv.certificates
+    assert (c.services, c.verified, c.not_after) == (("vcenter",), True, after.timestamp())
+    assert inv.meta.handshakes == 1 and inv.meta.counts["certificates"] == 1
+    insecure = Credentials("localhost", "u", "p", port=tls.port, insecure=True)
+    certificates.add_vcenter(inv, insecure, time.monotonic() + 10)
+    [c] = inv.certificates
+    assert c.verified is None and "verification is off" in c.verify_error
+
+
+def test_vio_discover_json_counts_handshakes_apart(cloud):
+    import json
+
+    env, ca = cloud
+    certfile, keyfile, _ = ca.issue("good", 90 * DAY)
+    env.sim.tls_endpoint("key-manager", certfile, keyfile, path="/key-manager")
+    out = json.loads(env.sweep().stdout)
+    assert out["handshakes"] == 1, out
