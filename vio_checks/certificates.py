@@ -59,13 +59,15 @@ def https_targets(endpoints: list[tuple[str, str, str | None]]) -> dict[tuple[st
 
 
 def verify_context(verify: Any) -> ssl.SSLContext | None:
-    """The verifying SSL context for a session's `verify` (True: the CA bundle requests uses; a path: that
-    file or directory; False: None, verification off)."""
+    """The verifying SSL context for a session's `verify` (True: the CA bundle requests uses, the one its
+    REQUESTS_CA_BUNDLE names or certifi's; a path: that file or directory; False: None, verification off)."""
+    import os
+
     if verify is False:
         return None
+    if verify is True:  # requests' own order: its CA bundle variables, else certifi's bundle
+        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     if isinstance(verify, str) and verify:
-        import os
-
         if os.path.isdir(verify):
             return ssl.create_default_context(capath=verify)
         return ssl.create_default_context(cafile=verify)
