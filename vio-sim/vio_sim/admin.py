@@ -73,7 +73,8 @@ multi-region cloud (objects, faults, state, settings); without it: the primary r
   POST   /_sim/tokens/expire            invalidate every token
   GET|PATCH /_sim/settings              {"token_ttl", "page_max", "agents", "region"}; any other key is
                                         a scenario setting, e.g. "service_down_time", "agent_down_time"
-                                        (seconds: 60 and 75 by default)
+                                        (seconds: 60 and 75 by default), "catalog_extra"
+                                        (endpoints added to the catalog: tls.py)
 """
 
 
