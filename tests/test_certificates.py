@@ -186,3 +186,14 @@ def test_vio_discover_json_counts_handshakes_apart(cloud):
     env.sim.tls_endpoint("key-manager", certfile, keyfile, path="/key-manager")
     out = json.loads(env.sweep().stdout)
     assert out["handshakes"] == 1, out
+
+
+def test_the_interface_the_cloud_config_uses(cloud, monkeypatch):
+    """interface: internal in clouds.yaml: the internal endpoints' certificates, not the public ones."""
+    env, ca = cloud
+    certfile, keyfile, _ = ca.issue("good", 90 * DAY)
+    internal = env.sim.tls_endpoint("key-manager", certfile, keyfile, interfaces=["internal"])
+    public = env.sim.tls_endpoint("dns", certfile, keyfile, interfaces=["public"])
+    env.clouds_yaml.write_text(env.clouds_yaml.read_text().replace("interface: public", "interface: internal"))
+    inv = _sweep(env, monkeypatch)
+    assert [c.port for c in inv.certificates] == [internal.port] and public.port != internal.port
