@@ -197,3 +197,14 @@ def test_the_interface_the_cloud_config_uses(cloud, monkeypatch):
     env.clouds_yaml.write_text(env.clouds_yaml.read_text().replace("interface: public", "interface: internal"))
     inv = _sweep(env, monkeypatch)
     assert [c.port for c in inv.certificates] == [internal.port] and public.port != internal.port
+
+
+def test_an_expired_certificate_is_critical_expired_and_not_verifying(cloud):
+    env, ca = cloud
+    certfile, keyfile, after = ca.issue("expired", -2 * DAY - dt.timedelta(hours=1))
+    tls = env.sim.tls_endpoint("key-manager", certfile, keyfile, path="/key-manager")
+    env.sweep()
+    r = env.run("check_vio_certificate", "--name", f"localhost:{tls.port}")
+    assert r.rc == 2, str(r)
+    assert f"certificate expired 2 days ago ({after:%Y-%m-%d})" in r.status, str(r)
+    assert "does not verify: certificate has expired" in r.status, str(r)
