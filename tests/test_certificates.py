@@ -208,3 +208,17 @@ def test_an_expired_certificate_is_critical_expired_and_not_verifying(cloud):
     assert r.rc == 2, str(r)
     assert f"certificate expired 2 days ago ({after:%Y-%m-%d})" in r.status, str(r)
     assert "does not verify: certificate has expired" in r.status, str(r)
+
+
+def test_vio_icinga_generates_impact_and_rootcause_for_a_certificate(cloud, tmp_path):
+    env, ca = cloud
+    certfile, keyfile, _ = ca.issue("near", 5 * DAY + dt.timedelta(hours=1))
+    tls = env.sim.tls_endpoint("key-manager", certfile, keyfile, path="/key-manager")
+    env.sweep()
+    r = env.run("vio-icinga", "generate", "--output", tmp_path / "vio.conf")
+    assert r.rc == 1, str(r)  # written
+    text = (tmp_path / "vio.conf").read_text()
+    assert f'"certificate-localhost-{tls.port}"' in text and f'"localhost:{tls.port}"' in text, text[-3000:]
+    for cmd in ("impact", "rootcause"):
+        r = env.run("vio-icinga", cmd, f"localhost:{tls.port}")
+        assert r.rc == 0 and "Traceback" not in r.stderr, str(r)

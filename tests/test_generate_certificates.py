@@ -70,3 +70,15 @@ def test_nagios_accepts_it(tmp_path: Path, nagios4_binary):
     path.write_text(_render(_inventory(hostile=True), "nagios"), encoding="utf-8")
     v = validate_nagios([path], ICINGA_DIR)
     assert v.ok, v.errors()
+
+
+def test_impact_and_rootcause_name_a_certificate():
+    from vio_checks.icinga import analysis
+    from vio_checks.icinga.resolve import KIND_LABELS
+
+    topo = o.build(_inventory())
+    key = next(n.key for n in topo.sorted_nodes() if n.kind == t.CERTIFICATE)
+    assert KIND_LABELS[t.CERTIFICATE] == ("certificate", "certificates")
+    assert t.CERTIFICATE in analysis.IMPACT_ORDER
+    assert topo.descendants(key) == []  # its impact: nothing in the tree
+    assert [n.key for n in topo.ancestors(key)] == [topo.prefix]
