@@ -11,7 +11,7 @@ from vio_checks.icinga import bulk
 from vio_checks.icinga import cli as icli
 from vio_checks.icinga import generate as g
 from vio_checks.icinga import objects as o
-from vio_checks.options import snapshot
+from vio_checks.open_inventory import snapshot
 from vio_sim.services import with_layout
 from vio_sim.store import load_scenario
 

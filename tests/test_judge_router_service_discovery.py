@@ -445,7 +445,7 @@ def _discovery_args(tmp_path, *extra):
 def test_discovery_check_warns_when_the_timer_falls_behind(tmp_path, capsys):
     """The whole check in-process: a --cache-only inventory five minutes old with --max-age 2m → WARNING."""
     from vio_checks.checks.base import run
-    from vio_checks.options import store_for
+    from vio_checks.open_inventory import store_for
 
     with freeze_time("2026-11-24 10:42:00") as frozen:
         args = _discovery_args(tmp_path)

@@ -19,7 +19,7 @@ from vio_checks.icinga import cli as icli
 from vio_checks.icinga import generate as g
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.settings import RETRY_INTERVAL
-from vio_checks.options import snapshot
+from vio_checks.open_inventory import snapshot
 
 #: Both paths read the cache without refreshing it mid-test (a refresh would change ages in the output).
 FRESH = ("--max-age", "1d")

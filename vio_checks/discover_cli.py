@@ -18,6 +18,7 @@ from vio_checks.changes import describe
 from vio_checks.errors import VioError
 from vio_checks.eventlog import EventLog
 from vio_checks.normalize import parse_time
+from vio_checks.open_inventory import process_age, snapshot, store_for
 from vio_checks.options import (
     CLOUD_OPTIONS,
     FLAG,
@@ -29,9 +30,6 @@ from vio_checks.options import (
     cache_options,
     duration,
     int_range,
-    process_age,
-    snapshot,
-    store_for,
 )
 from vio_checks.runtime import guard_timeout, pipe_safe, setup_logging
 from vio_checks.summary import as_json, iso_utc

@@ -6,7 +6,10 @@ log (changes.py):
 - else the one hypervisor whose nova-compute host is the server's `OS-EXT-SRV-ATTR:host` (with several,
   the VM's cluster cannot be told, so none);
 - its nova-compute service: the one on the server's host, else the one of its hypervisor.
-A server without either (never scheduled, SHELVED_OFFLOADED) has neither. Pure: no I/O.
+A server without either (never scheduled, SHELVED_OFFLOADED) has neither.
+
+With the vSphere layer, a server runs on the ESXi host of its one joined vSphere VM (`vsphere_vm_by_server`):
+check_vio_vm and the dependency tree both ask here. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -74,3 +77,14 @@ class Placement:
     def label_of(self, server: Server) -> str | None:
         """`label()` for a server."""
         return self.label(server.hypervisor_hostname, server.host)
+
+
+def vsphere_vm_by_server(vms: Iterable[object]) -> dict[str, object]:
+    """Server id → its one joined vSphere VM (a vsphere.records.VsVm), whose `host` is the moref of the ESXi
+    host the server runs on. A server several vSphere VMs claim maps to None: which one runs it cannot be
+    told, so neither its ESXi host nor vCenter's power state is believed."""
+    out: dict[str, object] = {}
+    for vm in vms:
+        if vm.server_id:
+            out[vm.server_id] = None if vm.server_id in out else vm
+    return out

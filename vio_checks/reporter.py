@@ -23,9 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from vio_checks.judge.timefmt import clock
 from vio_checks.model import Agent, Hypervisor, Port, Record, Server, Service, Volume, unreported
-from vio_checks.text import inert
+from vio_checks.text import clock, inert
 
 CINDER_VOLUME = "cinder-volume"
 

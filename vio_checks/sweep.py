@@ -133,7 +133,7 @@ def sweep(
 #: The share of what is left of -t that the vCenter sweep keeps for itself when the layer is configured.
 VSPHERE_SHARE = 0.3
 #: How long past its deadline a sweep may still run (the requests' own timeouts end it first) before its
-#: guard ends it; well within the commands' own alarms (options.GRACE, the checks' margin).
+#: guard ends it; well within the commands' own alarms (open_inventory.GRACE, the checks' margin).
 OVERRUN_GRACE = 0.3
 
 

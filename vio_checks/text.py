@@ -1,4 +1,4 @@
-"""Strings that came from the cloud, made inert for plugin output.
+"""Strings that came from the cloud, made inert for plugin output; and how times read in it.
 
 Names, fault messages, disabled reasons and metadata are chosen by tenants or by a service we do not
 control. Before any of them reaches a line of plugin output it goes through `inert()`: one line, no `|`
@@ -10,12 +10,16 @@ boundary for text we composed ourselves from such pieces.
 JSON, URLs, logs) applies before it escapes for its own syntax: a lone surrogate, which no encoder can
 write (a JSON `\\udcff` escape, or a byte that was not UTF-8 in argv or a file name: Python's
 `surrogateescape`), becomes U+FFFD.
+
+`clock()` and `age()` are how every output writes a time: clock times in the monitoring host's zone,
+ages in words.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+import time
 
 #: The longest cloud string shown in the status line or long output.
 MAX_LEN = 120
@@ -104,3 +108,27 @@ def counted(n: int, many: str, one: str | None = None) -> str:
             words[i] = words[i][:-1]
         one = " ".join(words)
     return f"{n} {one}"
+
+
+def clock(ts: float | None, now: float) -> str:
+    """`10:42` for today (local time), `2026-11-23 10:42` for another day, `?` when unknown."""
+    if ts is None:
+        return "?"
+    t, n = time.localtime(ts), time.localtime(now)
+    if (t.tm_year, t.tm_yday) == (n.tm_year, n.tm_yday):
+        return time.strftime("%H:%M", t)
+    return time.strftime("%Y-%m-%d %H:%M", t)
+
+
+def age(seconds: float | None) -> str:
+    """`12 s`, `4 min`, `3 h 5 min`, `2 d 4 h`; `?` when unknown (None, or inf: stamped in the future)."""
+    if seconds is None or seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return "?"
+    s = max(0, int(seconds))
+    if s < 120:
+        return f"{s} s"
+    if s < 7200:
+        return f"{s // 60} min"
+    if s < 172800:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} d {s % 86400 // 3600} h"

@@ -5,11 +5,10 @@ whom; what each object looks like to the monitoring system (its object name, che
 asked from a `Look` (vio_checks.icinga.objects). Shared by the Icinga 2 / Nagios config generator and by
 `vio-icinga impact` / `rootcause`. Nothing here does I/O or knows a target syntax.
 
-Nodes are Icinga hosts or services (a service's `key` is `host!service`, as Icinga names it). Every node
-has at most one explicit parent (`Topology.add` refuses two): a redundant set (an HA router's L3 agents)
-is a node of its own, judged by vio_checks.judge.redundant, and the router depends on it alone, so the
-config means the same on every Icinga version (no `redundancy_group`, which only 2.14 knows and 2.13
-rejects). A service also has its host as implicit parent.
+Nodes are Icinga hosts or services (a service's `key` is `host!service`, as Icinga names it), each with at
+most one explicit parent (`Topology.add` refuses two; a service's host is implicit): a redundant set
+(an HA router's L3 agents) is a node of its own, judged by vio_checks.judge.redundant, and the router depends
+on it alone, so the config means the same on every Icinga version (no `redundancy_group`: 2.14 only).
 
     cloud host <prefix>                           check_vio_discovery
       ├─ services: aggregates (nova-services, vms, ...) and one per nova-compute / cinder-volume / L3 agent
@@ -40,7 +39,7 @@ from typing import Any, Protocol
 
 from vio_checks.judge.service_rules import CLUSTER_BINARIES
 from vio_checks.model import Inventory, Port, Server, Volume, routers_by_network
-from vio_checks.placement import Placement
+from vio_checks.placement import Placement, vsphere_vm_by_server
 from vio_checks.selection import Selection
 from vio_checks.topology_certificates import certificate_nodes
 
@@ -388,7 +387,8 @@ class _Builder:
         service per datastore on the cloud host. Without the layer the inventory has none of either."""
         self.esxi_keys: dict[str, str] = {}
         self.datastore_keys: dict[str, str] = {}  # Cinder volume id → its datastore's service key
-        self.esxi_of_server = {v.server_id: v.host for v in self.inv.vsphere_vms if v.server_id and v.host}
+        self.esxi_of_server = {sid: v.host for sid, v in vsphere_vm_by_server(self.inv.vsphere_vms).items()
+                               if v is not None and v.host}
         if "hypervisors" not in self.kinds or not self.inv.esxi_hosts:
             return
         self.look.begin("esxi")

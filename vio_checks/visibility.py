@@ -23,10 +23,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Finding, State, Verdict
 from vio_checks.model import Inventory, Meta, Record
-from vio_checks.text import counted, inert
+from vio_checks.text import clock, counted, inert
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ from vio_checks.errors import InventoryUnavailable, VioError
 from vio_checks.judge.timefmt import STUCK_AFTER
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict, parse_range
 from vio_checks.model import Record
+from vio_checks.open_inventory import snapshot
 from vio_checks.options import (
     CHECK_OPTIONS,
     FLAG,
@@ -31,7 +32,6 @@ from vio_checks.options import (
     add_options,
     duration,
     selector,
-    snapshot,
     type_error,
 )
 from vio_checks.runtime import guard_timeout

@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 import time
 
-from vio_checks.judge.timefmt import age
-from vio_checks.options import CHECK_OPTIONS, VERBOSE, store_for
-from vio_checks.text import inert
+from vio_checks.open_inventory import store_for
+from vio_checks.options import CHECK_OPTIONS, VERBOSE
+from vio_checks.text import age, inert
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

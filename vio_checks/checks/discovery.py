@@ -6,7 +6,7 @@ from vio_checks.checks.base import CheckSpec, main_for
 from vio_checks.errors import VioError
 from vio_checks.judge.discovery import DiscoveryOptions, judge_discovery, judge_unavailable
 from vio_checks.judge.verdict import Verdict
-from vio_checks.options import store_for
+from vio_checks.open_inventory import store_for
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
 if TYPE_CHECKING:

@@ -15,9 +15,9 @@ from vio_checks.checks.base import (
 from vio_checks.checks.select import NotFound, as_kept, select_one
 from vio_checks.errors import VioError
 from vio_checks.judge.esxi import EsxiOptions, judge_esxi, judge_hosts
-from vio_checks.judge.timefmt import age
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import FLAG, Option, selector
+from vio_checks.text import age
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

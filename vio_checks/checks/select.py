@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vio_checks.errors import VioError
-from vio_checks.judge.timefmt import age
+from vio_checks.text import age
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
 if TYPE_CHECKING:

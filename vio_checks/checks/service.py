@@ -16,9 +16,9 @@ from vio_checks.judge.service_rules import (
     component_of,
 )
 from vio_checks.judge.stale import STALE_AFTER
-from vio_checks.judge.timefmt import age
 from vio_checks.judge.verdict import Verdict
 from vio_checks.options import APPEND, FLAG, Option, comma_list, duration, int_range, selector, type_error
+from vio_checks.text import age
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from vio_checks.judge.vm import (
     vsphere_power,
 )
 from vio_checks.options import Option, comma_list, duration_range, type_error
-from vio_checks.placement import Placement
+from vio_checks.placement import Placement, vsphere_vm_by_server
 from vio_checks.selection import selection_from_args, selection_options
 from vio_checks.text import inert
 
@@ -133,10 +133,11 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
             return as_kept(snap, "servers", server, v, now)
         from vio_checks.judge.esxi import on_esxi
 
-        vms = snap.find("vsphere_vms", "server", server.id)
-        host = snap.get("esxi_hosts", vms[0].host) if len(vms) == 1 and vms[0].host else None
-        v = on_esxi(v, host, vms[0].power_state if vms else None, name=inert(server.name) or inert(server.id))
-        v = vsphere_power(v, server, vms[0] if len(vms) == 1 else None, snap.meta.fetched_at, now)
+        vm = vsphere_vm_by_server(snap.find("vsphere_vms", "server", server.id)).get(server.id)
+        host = snap.get("esxi_hosts", vm.host) if vm is not None and vm.host else None
+        v = on_esxi(v, host, vm.power_state if vm is not None else None,
+                    name=inert(server.name) or inert(server.id))
+        v = vsphere_power(v, server, vm, snap.meta.fetched_at, now)
         return as_kept(snap, "servers", server, v, now)
     selection = selection_from_args(args, snap)
     servers = [s for s in snap.all("servers") if selection.server_selected(s)]
@@ -146,8 +147,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         from vio_checks.judge.esxi import on_esxi
 
         hosts = {h.moref: h for h in snap.all("esxi_hosts")}
-        vm_of = {v.server_id: v for v in snap.all("vsphere_vms")}
-        host_of = {sid: hosts.get(v.host) for sid, v in vm_of.items()}
+        vm_of = vsphere_vm_by_server(snap.all("vsphere_vms"))
+        host_of = {sid: hosts.get(v.host) for sid, v in vm_of.items() if v is not None}
         server_of = {s.id: s for s in servers}
         when = snap.meta.fetched_at
         items = [m._replace(verdict=vsphere_power(on_esxi(m.verdict, host_of.get(m.id), name=inert(m.label)),

@@ -12,8 +12,7 @@ from typing import Any
 from vio_checks import topology as t
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.resolve import KIND_LABELS, describe, node_json
-from vio_checks.judge.timefmt import clock
-from vio_checks.text import counted, inert
+from vio_checks.text import clock, counted, inert
 
 #: The order impact lists kinds in.
 IMPACT_ORDER = (t.HYPERVISOR, t.ESXI, t.ROUTER, t.VM, t.INTERFACE, t.VOLUME, t.CAPACITY, t.BACKEND,

@@ -38,8 +38,7 @@ from vio_checks.icinga.generate import GenerateError, topology_options
 from vio_checks.icinga.load import add_topology_options, load_tree
 from vio_checks.icinga.resolve import Unresolved, describe, resolve
 from vio_checks.icinga.states import icinga_states, judge_states
-from vio_checks.judge.timefmt import clock
-from vio_checks.text import inert, valid
+from vio_checks.text import clock, inert, valid
 
 EXIT_OK, EXIT_BAD_OPTIONS, EXIT_UNKNOWN = 0, 2, 3
 

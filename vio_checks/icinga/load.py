@@ -13,14 +13,8 @@ from vio_checks import topology as t
 from vio_checks.freshness import Result
 from vio_checks.icinga import objects as o
 from vio_checks.icinga.generate import topology_options
-from vio_checks.options import (
-    add_bounded,
-    add_cache_options,
-    add_cloud_options,
-    comma_list,
-    snapshot,
-    timeout_duration,
-)
+from vio_checks.open_inventory import snapshot
+from vio_checks.options import add_bounded, add_cache_options, add_cloud_options, comma_list, timeout_duration
 
 
 def add_topology_options(p: argparse.ArgumentParser) -> None:

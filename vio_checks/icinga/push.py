@@ -58,7 +58,8 @@ from vio_checks.icinga.targets import (
     NagiosTarget,
     TargetError,
 )
-from vio_checks.options import add_bounded, duration_range, int_range, snapshot, store_for
+from vio_checks.open_inventory import snapshot, store_for
+from vio_checks.options import add_bounded, duration_range, int_range
 from vio_checks.text import counted, inert
 
 log = logging.getLogger(__name__)

@@ -41,10 +41,9 @@ from vio_checks.documented import ENABLED_DISABLED, UP_DOWN
 from vio_checks.judge.redundant import DOWN, UNVERIFIED, UP, SetMember, judge_set
 from vio_checks.judge.service_rules import DEPLOYMENT_MODES, ServiceOptions, is_up, label_of
 from vio_checks.judge.stale import Stale, split
-from vio_checks.judge.timefmt import age, clock
 from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst
 from vio_checks.model import Agent, Service, unreported
-from vio_checks.text import counted, inert, perf_label
+from vio_checks.text import age, clock, counted, inert, perf_label
 
 #: The CRITICAL lead (Smart Assurance's AllComponentsDown).
 ALL_DOWN = "all components down"

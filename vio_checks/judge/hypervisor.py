@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vio_checks.documented import ENABLED_DISABLED, UP_DOWN
-from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Perf, State, Threshold, Verdict
 from vio_checks.model import Hypervisor, Service, unreported
 from vio_checks.reporter import of_hypervisor
-from vio_checks.text import counted, inert
+from vio_checks.text import clock, counted, inert
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 
 from vio_checks.documented import PORT_STATUSES, SERVER_STATUSES
 from vio_checks.firstseen import since
-from vio_checks.judge.timefmt import STUCK_AFTER, clock, elapsed
+from vio_checks.judge.timefmt import STUCK_AFTER, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Network, Port, Server, unreported
 from vio_checks.reporter import Vouch, unverified_text
-from vio_checks.text import inert, perf_label
+from vio_checks.text import clock, inert, perf_label
 
 #: Statuses always present in aggregate perfdata, in this order (others when present).
 PERF_STATUSES = ("ACTIVE", "DOWN", "BUILD", "ERROR")

@@ -10,9 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from vio_checks.changes import Event, describe
-from vio_checks.judge.timefmt import age, clock
 from vio_checks.judge.verdict import Perf, State, Verdict, check_range, parse_range, worst
-from vio_checks.text import counted, inert
+from vio_checks.text import age, clock, counted, inert
 
 #: count name → event kind
 COUNTED = {"added": "vm_added", "deleted": "vm_deleted", "migrated": "vm_moved", "failed": "migration_failed"}

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 
 from vio_checks.documented import HA_STATES, ROUTER_STATUSES
 from vio_checks.judge.redundant import DOWN, UNVERIFIED, UP, SetMember, judge_set
-from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Agent, Router, unreported
 from vio_checks.reporter import agent_label, not_serving, serves
-from vio_checks.text import counted, inert
+from vio_checks.text import clock, counted, inert
 
 HA_ACTIVE = "active"
 

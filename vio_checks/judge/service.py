@@ -26,11 +26,10 @@ from vio_checks.judge.service_rules import (
     is_up,
     label_of,
 )
-from vio_checks.judge.timefmt import clock
 from vio_checks.judge.verdict import Finding, Perf, State, Verdict
 from vio_checks.model import Agent, Endpoint, Service, unreported
+from vio_checks.text import clock, inert, perf_label
 from vio_checks.text import counted as count
-from vio_checks.text import inert, perf_label
 
 
 def judge_service(s: Service, opts: ServiceOptions, now: float) -> Verdict:

@@ -24,11 +24,11 @@ from collections.abc import Iterable, Sequence
 
 from vio_checks.documented import SERVER_RESTING, SERVER_STATUSES, SERVER_TRANSITIONAL
 from vio_checks.firstseen import since
-from vio_checks.judge.timefmt import STUCK_AFTER, age, clock, elapsed
+from vio_checks.judge.timefmt import STUCK_AFTER, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Hypervisor, Record, Server, Service, unreported
 from vio_checks.reporter import hypervisor_label, of_server, unverified_text
-from vio_checks.text import inert, perf_label
+from vio_checks.text import age, clock, inert, perf_label
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm check does not need it)
 if TYPE_CHECKING:

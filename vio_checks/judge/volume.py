@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 from vio_checks.documented import VOLUME_RESTING, VOLUME_TRANSITIONAL
 from vio_checks.firstseen import since
-from vio_checks.judge.timefmt import STUCK_AFTER, age, clock, elapsed
+from vio_checks.judge.timefmt import STUCK_AFTER, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Server, Volume, unreported
 from vio_checks.reporter import Vouch, unverified_text
-from vio_checks.text import inert, perf_label
+from vio_checks.text import age, clock, inert, perf_label
 
 GIB = 1024**3
 
