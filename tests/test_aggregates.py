@@ -33,7 +33,7 @@ from vio_checks.model import (
     Service,
     Volume,
 )
-from vio_checks.optional_records import Image, LoadBalancer, Stack
+from vio_checks.optional_records import Certificate, Image, LoadBalancer, Stack
 from vio_checks.vsphere.records import Datastore, EsxHost, VSphereMeta
 
 REPO = Path(__file__).resolve().parent.parent
@@ -173,6 +173,15 @@ def _stacks(inv, state):
                  missing=("stack_status",) if state == "unverified" else ())
 
 
+def _certificates(inv, state):
+    kw = {"ok": dict(not_after=NOW + 100 * 86400, verified=True),
+          "warning": dict(not_after=NOW + 20 * 86400, verified=True),
+          "critical": dict(not_after=NOW + 100 * 86400, verified=False, verify_error="unknown issuer"),
+          "unknown": dict(error="cannot connect: Connection refused"),
+          "unverified": dict(missing=("not_after",))}[state]
+    return Certificate(f"{state} 01:443", f"{state} 01", 443, ("compute",), **kw)
+
+
 #: members kind → (record maker, the inventory list it goes to, extra arguments of the check)
 RECIPES = {
     "servers": (_servers, "servers", ()),
@@ -182,6 +191,7 @@ RECIPES = {
     "hypervisors": (_hypervisors, "hypervisors", ()),
     "esxi_hosts": (_esxi_hosts, "esxi_hosts", ()),
     "datastores": (_datastores, "datastores", ()),
+    "certificates": (_certificates, "certificates", ()),
     "services": (_services, "compute_services", ("--component", "nova", "--warn-disabled")),
     "load_balancers": (_load_balancers, "load_balancers", ()),
     "images": (_images, "images", ()),
@@ -205,7 +215,7 @@ def test_the_registry_is_the_one_list_of_checks():
     assert sorted(CHECKS) == sorted(s.removeprefix("check_vio_") for s in scripts)
     assert sorted(CHECKS) == sorted(COMMAND_MODULES.values())
     assert set(aggregate_checks()) == {"service", "hypervisor", "vm", "volume", "interface", "router", "esxi",
-                                       "datastore", "loadbalancer", "image", "stack"}
+                                       "datastore", "loadbalancer", "image", "stack", "certificate"}
 
 
 def test_every_aggregate_has_a_recipe():
@@ -239,7 +249,7 @@ def test_every_aggregate_shows_each_member_it_could_not_call_ok(check):
         assert perf["total"].split(";")[0] == str(unique) and perf["duplicates"].startswith("1;"), text
 
     # -w/-c count problems, but the UNKNOWN / unverified members still keep the set from reading OK
-    if check not in ("service", "esxi"):
+    if check not in ("service", "esxi", "certificate"):  # their -w/-c are not counts
         text, code = _run(check, inv, *extra, "-w", "5", "-c", "10")
         assert code in (1, 3) and "OK - " not in text.splitlines()[0], text
     # the unknown value: never OK (a judged UNKNOWN member, or counted unverified)

@@ -399,8 +399,8 @@ class CloudClient:
         raise SweepError(f"{adapter.service_type} {path}: paging does not end (more than {max_pages} pages, "
                          f"{MAX_LIST:,} objects: more than any real cloud has)")
 
-    def public_endpoints(self) -> list[tuple[str, str, str | None]]:
-        """(service type, URL, region) of the public endpoints of our region in the token's catalog."""
+    def public_endpoints(self, interface: str = "public") -> list[tuple[str, str, str | None]]:
+        """(service type, URL, region) of our region's endpoints of `interface` in the token's catalog."""
         self.authenticate()
         try:
             self._timeout()
@@ -416,7 +416,7 @@ class CloudClient:
         for svc in access.service_catalog.catalog or []:
             for ep in svc.get("endpoints", []):
                 where = ep.get("region_id") or ep.get("region")
-                if ep.get("interface") != "public" or not ep.get("url"):
+                if ep.get("interface") != interface or not ep.get("url"):
                     continue
                 if region and where and where != region:
                     continue  # another region's endpoint: its own namespace probes it

@@ -449,6 +449,7 @@ class Meta(Record):
         self.kept, self.confirmations, self.neutron_agents = {}, 0, None  # the sweep sets them: visibility.py
         self.services: dict[str, bool] = {}  # optional service type → in the catalog (optional_sweep)
         self.service_errors: dict[str, str] = {}  # optional service type → why its list was not read
+        self.handshakes = 0  # TLS handshakes of the certificates (certificates.py), not in `requests`
 
 
 #: The optional vSphere layer's kinds: empty, and not in Meta.counts, when the layer is not configured.

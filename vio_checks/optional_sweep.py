@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vio_checks.certificates import sweep_certificates
 from vio_checks.model import Inventory
 from vio_checks.octavia_sweep import sweep_load_balancers
 
@@ -27,6 +28,7 @@ def sweep_optional(client: Any, inv: Inventory, page_size: int = 1000) -> None:
     inv.meta.services = {stype: client.has_service(stype) for stype in SERVICE_TYPES.values()}
     sweep_load_balancers(client, inv, page_size)
     sweep_images_stacks(client, inv, page_size)
+    sweep_certificates(client, inv)
 
 
 def service_errors(meta: Any) -> dict[str, str]:

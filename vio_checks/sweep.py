@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from vio_checks import normalize
+from vio_checks.certificates import add_vcenter
 from vio_checks.errors import SweepError
 from vio_checks.model import KINDS, VSPHERE_KINDS, Inventory, Meta, Router, routers_by_network
 from vio_checks.optional_sweep import keep_last_known, sweep_optional
@@ -244,7 +245,7 @@ def add_vsphere(inv: Inventory, path: str | None, mapping: Any, cloud: str, dead
     from vio_checks.vsphere.records import VSphereMeta
 
     started = time.monotonic()
-    secret = ""
+    secret, creds = "", None
     try:
         creds = (load_credentials(path) if path
                  else Credentials.from_mapping(mapping, f"clouds.yaml cloud {cloud}"))
@@ -261,6 +262,8 @@ def add_vsphere(inv: Inventory, path: str | None, mapping: Any, cloud: str, dead
         inv.meta.vsphere = VSphereMeta(error=f"{UNAVAILABLE}: {why}",
                                        seconds=round(time.monotonic() - started, 3))
         return
+    finally:  # vCenter's certificate, read also (above all) when the vCenter sweep failed
+        add_vcenter(inv, creds, deadline)
     apply_vsphere(inv, vs)
 
 

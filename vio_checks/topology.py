@@ -41,6 +41,7 @@ from vio_checks.judge.service_rules import CLUSTER_BINARIES
 from vio_checks.model import Inventory, Port, Server, Volume, routers_by_network
 from vio_checks.placement import Placement, vsphere_vm_by_server
 from vio_checks.selection import Selection
+from vio_checks.topology_certificates import certificate_nodes
 
 # --- node kinds ---------------------------------------------------------------------------------
 
@@ -60,11 +61,12 @@ ROUTER = "router"
 BACKEND = "volume-backend"
 ESXI = "esxi"  # the vSphere layer
 DATASTORE = "datastore"
+CERTIFICATE = "certificate"  # an endpoint's TLS certificate (topology_certificates.py)
 
 #: Host kinds and service kinds, in the order the generated config lists them.
 HOST_KINDS = (CLOUD, HYPERVISOR, ESXI, ROUTER, BACKEND, VM)
 SERVICE_KINDS = (AGGREGATE, CLUSTER, COMPUTE_SERVICE, VOLUME_SERVICE, L3_AGENT, L3_AGENTS, DATASTORE,
-                 CAPACITY, INTERFACE, VOLUME)
+                 CERTIFICATE, CAPACITY, INTERFACE, VOLUME)
 KIND_ORDER = {k: i for i, k in enumerate(HOST_KINDS + SERVICE_KINDS)}
 
 #: What `--kinds` selects (the cloud host and its service aggregates are always there).
@@ -302,10 +304,7 @@ def hypervisor_key(hv: Any) -> str:
 
 class _Builder:
     def __init__(self, inv: Inventory, kinds: frozenset[str], selection: Selection, look: Look) -> None:
-        self.inv = inv
-        self.kinds = kinds
-        self.selection = selection
-        self.look = look
+        self.inv, self.kinds, self.selection, self.look = inv, kinds, selection, look
         self.topo = look.tree()
 
     def build(self) -> Topology:
@@ -317,6 +316,7 @@ class _Builder:
         self.vms()
         self.ports()
         self.volumes()
+        certificate_nodes(self)
         self.topo.assert_acyclic()
         return self.topo
 

@@ -77,7 +77,8 @@ multi-region cloud (objects, faults, state, settings); without it: the primary r
   GET|PATCH /_sim/settings              {"token_ttl", "page_max", "agents", "region"}; any other key is
                                         a scenario setting, e.g. "service_down_time", "agent_down_time"
                                         (seconds: 60 and 75 by default), "glance"/"heat" (true/false: the
-                                        image/orchestration service in the catalog of new tokens)
+                                        image/orchestration service in the catalog of new tokens),
+                                        "catalog_extra" (endpoints added to the catalog: tls.py)
 """
 
 

@@ -10,6 +10,7 @@ from .common import FMT_US, Kind, det_uuid, fmt_time
 from .glance_heat_state import CATALOG, in_catalog
 from .http import ApiError, Request, Response, jresp, truthy
 from .octavia_state import in_catalog
+from .tls import catalog_extra
 
 if TYPE_CHECKING:
     from .app import App
@@ -290,6 +291,6 @@ def catalog(app: App, base: str, project_id: str) -> list:
                for iface in ("public", "internal", "admin")]
         if eps:
             out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})
-    return out
+    return out + [svc for r in app.regions.values() for svc in catalog_extra(app, r)]
 
 # -- Nova ------------------------------------------------------------------------------------

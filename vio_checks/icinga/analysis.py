@@ -17,7 +17,7 @@ from vio_checks.text import clock, counted, inert
 #: The order impact lists kinds in.
 IMPACT_ORDER = (t.HYPERVISOR, t.ESXI, t.ROUTER, t.VM, t.INTERFACE, t.VOLUME, t.CAPACITY, t.BACKEND,
                 t.COMPUTE_SERVICE, t.VOLUME_SERVICE, t.L3_AGENT, t.L3_AGENTS, t.CLUSTER, t.DATASTORE,
-                t.AGGREGATE, t.CLOUD)
+                t.CERTIFICATE, t.AGGREGATE, t.CLOUD)
 #: How many names per kind the text output of impact lists (--json lists all).
 LIST_LIMIT = 10
 

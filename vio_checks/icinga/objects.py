@@ -353,6 +353,16 @@ class IcingaLook:
         self.urls(node, {"id": host.moref, "name": host.name, "hypervisor": host.hypervisor})
         return node
 
+    def certificate(self, c: Any) -> Node:
+        """An endpoint's TLS certificate (host:port): a service of the cloud host (topology_certificates)."""
+        v = {**self.base_vars(t.CERTIFICATE, c.name), "vio_name": c.name, "vio_services": list(c.services)}
+        group = self.service_group("certificates", f"{self.label}: TLS certificates of the catalog endpoints")
+        node = Node(t.CERTIFICATE, self.prefix, object_name(f"certificate-{c.host}-{c.port}"),
+                    f"certificate {c.name}", c.name, check=Check("vio_certificate", (("--name", c.name),)),
+                    vars=v, groups=(group,))
+        self.urls(node, {"id": c.name, "name": c.name})
+        return node
+
     def datastore(self, ds: Any) -> Node:
         """A datastore (vSphere layer): a service of the cloud host."""
         v = self.base_vars(t.DATASTORE, ds.moref)

@@ -26,6 +26,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     t.HYPERVISOR: ("hypervisor", "hypervisors"),
     t.ESXI: ("ESXi host", "ESXi hosts"),
     t.DATASTORE: ("datastore", "datastores"),
+    t.CERTIFICATE: ("certificate", "certificates"),
     t.CAPACITY: ("capacity service", "capacity services"),
     t.ROUTER: ("router", "routers"),
     t.BACKEND: ("cinder backend", "cinder backends"),

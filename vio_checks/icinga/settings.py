@@ -71,6 +71,7 @@ TEMPLATES: dict[str, str] = {
     t.L3_AGENT: "vio-cloud-service",
     t.L3_AGENTS: "vio-cloud-service",
     t.CLUSTER: "vio-cloud-service",
+    t.CERTIFICATE: "vio-cloud-service",  # an endpoint's certificate (topology_certificates.py)
     t.CAPACITY: "vio-capacity-service",
     t.INTERFACE: "vio-interface-service",
     t.VOLUME: "vio-volume-service",
