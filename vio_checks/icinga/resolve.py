@@ -32,6 +32,8 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     t.VM: ("VM", "VMs"),
     t.INTERFACE: ("interface", "interfaces"),
     t.VOLUME: ("volume", "volumes"),
+    t.LOADBALANCER: ("load balancer", "load balancers"),
+    t.LB_MEMBER: ("load balancer member", "load balancer members"),
 }
 
 
@@ -92,12 +94,14 @@ def resolve(topo: o.Objects, text: str) -> o.Node:
 
 def describe(topo: o.Objects, node: o.Node) -> str:
     """`VM web-01`, `hypervisor domain-c8`, `nova-compute on vio-compute-01`, `interface ... of VM web-01`."""
-    if node.kind in (t.VM, t.HYPERVISOR, t.ESXI, t.ROUTER):
+    if node.kind in (t.VM, t.HYPERVISOR, t.ESXI, t.ROUTER, t.LOADBALANCER):
         return f"{KIND_LABELS[node.kind][0]} {inert(node.display_name)}"
     if node.kind in (t.INTERFACE, t.VOLUME, t.CAPACITY) and node.host in topo.nodes:
         host = topo.nodes[node.host]
         if host.kind == t.VM:
             return f"{inert(node.display_name)} of VM {inert(host.display_name)}"
+    if node.kind == t.LB_MEMBER and node.host in topo.nodes:
+        return f"{inert(node.display_name)} of load balancer {inert(topo.nodes[node.host].display_name)}"
     return inert(node.display_name)
 
 
