@@ -57,7 +57,7 @@ def lb_member(look: Any, lb: Any, member: Any, lb_key: str,
     v = look.base_vars(t.LB_MEMBER, member.id)
     server = look._by_id("servers").get(member.server_id) if member.server_id else None
     v.update(vio_name=member.name, vio_address=member.address, vio_protocol_port=member.protocol_port,
-             vio_subnet_id=member.subnet_id, vio_loadbalancer=lb.name or lb.id, vio_loadbalancer_id=lb.id,
+             vio_subnet_id=member.subnet_id, vio_balancer=lb.name or lb.id, vio_balancer_id=lb.id,
              vio_project=look.project_name(lb.project_id) if lb.project_id else None,
              vio_project_id=lb.project_id, vio_joined=member.server_id is not None,
              vio_server_id=member.server_id, vio_vm=server.name if server is not None else None)
