@@ -51,7 +51,8 @@ def _names(node: o.Node) -> set[str]:
     """What a user may call a node besides its key and id: its names and labels from the cloud."""
     v = node.vars
     keys = {t.HYPERVISOR: ("vio_hypervisor", "vio_hypervisor_hostname", "vio_cluster"),
-            t.BACKEND: ("vio_backend",), t.CLOUD: ("vio_cloud",)}.get(node.kind, ("vio_name",))
+            t.BACKEND: ("vio_backend",), t.CLOUD: ("vio_cloud",),
+            t.LB_MEMBER: ()}.get(node.kind, ("vio_name",))  # a member is often named after its VM
     out = {node.display_name, *(v[k] for k in keys if isinstance(v.get(k), str))}
     if node.kind == t.HYPERVISOR:  # the short cluster id the other outputs print: domain-c8
         out.add(o.cluster_moref(v.get("vio_hypervisor_hostname")) or "")
