@@ -151,3 +151,18 @@ def test_push_judges_load_balancers_and_members_in_bulk_below_their_parents():
     assert {k for k in levels if k.startswith(lb_key("shop"))} == {
         lb_key("shop"), *(member_key("shop", m) for m in ("web-01", "web-02", "app-01"))}
     assert t.LB_MEMBER in {topo.get(k).kind for k in levels}
+
+
+@needs_icinga2
+@needs_nagios
+@pytest.mark.parametrize("fmt", ["icinga2", "nagios"])
+def test_passive_mode_validates_with_load_balancers(tmp_path, fmt):
+    from vio_checks.icinga.passive import Passive
+
+    topo = o.build(lb_inventory(hostile=True))
+    ro = RenderOptions(shared_vars=dict(SHARED), passive=Passive(interval=60, ttl=600))
+    if fmt == "icinga2":
+        v = validate_icinga2([write(tmp_path, "vio.conf", render_icinga2.render(topo, ro))], ICINGA_DIR)
+    else:
+        v = validate_nagios([write(tmp_path, "vio.cfg", render_nagios.render(topo, ro))], ICINGA_DIR)
+    assert v.ok, v.errors()
