@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from vio_checks import topology as t
+from vio_checks.icinga import objects_lb
 from vio_checks.icinga.labels import cluster_moref, hypervisor_display, ip_address, vm_address  # noqa: F401
 from vio_checks.icinga.optional_aggregates import FILTERED, present_aggregates
 from vio_checks.model import Inventory, Port, Server, Volume
@@ -335,8 +336,7 @@ class IcingaLook:
         cap_vars.update(vio_hypervisor=hv.label, vio_hypervisor_hostname=hv.hostname)
         capacity = Node(kind=t.CAPACITY, host=key, service="capacity", display_name=f"capacity of {shown}",
                         object_id=str(hv.id), check=Check("vio_hypervisor", (("--id", ident),)),
-                        vars=cap_vars,
-                        parents=(parent,), groups=(self.kind_groups["capacity"], sgroup))
+                        vars=cap_vars, parents=(parent,), groups=(self.kind_groups["capacity"], sgroup))
         return host, capacity
 
     def esxi(self, host: Any, parent: str) -> Node:
@@ -472,8 +472,7 @@ class IcingaLook:
         text = f"container for the {what}: volumes attached to no monitored VM"
         return Node(kind=t.BACKEND, host=self.name("cinder", service_host or "unscheduled"), service=None,
                     display_name=what, object_id=service_host, check=Check("dummy", (("--text", text),)),
-                    vars=v,
-                    parents=(parent,), groups=(group,))
+                    vars=v, parents=(parent,), groups=(group,))
 
     def volume(self, vol: Volume, host: str, parent: str, server: Server | None) -> Node:
         v = self.base_vars(t.VOLUME, vol.id)
@@ -495,8 +494,20 @@ class IcingaLook:
         display = f"volume {vol.name or vol.id}" + (f" on {device}" if device else "")
         node = Node(kind=t.VOLUME, host=host, service=object_name(f"volume-{vol.id}"), display_name=display,
                     object_id=vol.id, check=Check("vio_volume", (("--id", vol.id),)), vars=v,
-                    parents=(parent,),
-                    groups=groups)
+                    parents=(parent,), groups=groups)
         self.urls(node, {"id": vol.id, "name": vol.name, "project_id": vol.project_id,
                          "project": self.project_name(vol.project_id)})
         return node
+
+    def _made(self, made: tuple[dict[str, Any], dict[str, str | None]]) -> Node:
+        fields, url_fields = made
+        node = Node(**{**fields, "check": Check(*fields["check"]),
+                       "service": fields["service"] and object_name(fields["service"])})
+        self.urls(node, url_fields)
+        return node
+
+    def load_balancer(self, lb: Any, parent: str) -> Node:  # objects_lb.py
+        return self._made(objects_lb.load_balancer(self, lb, parent))
+
+    def lb_member(self, lb: Any, member: Any, lb_key: str, parent: str | None) -> Node:  # objects_lb.py
+        return self._made(objects_lb.lb_member(self, lb, member, lb_key, parent))
