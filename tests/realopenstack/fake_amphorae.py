@@ -4,7 +4,8 @@ Runs in the stack's venv (it imports Octavia). With the no-op compute and amphor
 to report, so load balancers would stay OFFLINE forever; a real amphora's health daemon sends one signed UDP
 message per interval naming its listeners (OPEN), pools (UP) and members. This process sends the same
 message (octavia.amphorae.backends.health_daemon.status_message.wrap_envelope, version 3) for every
-ALLOCATED amphora of an enabled load balancer, every 2 seconds. A member whose id has a file
+ALLOCATED amphora, every 2 seconds (for an admin-disabled load balancer too: Octavia's health manager then
+sets it OFFLINE itself). A member whose id has a file
 `<control>/<member id>.down` is reported DOWN, so Octavia's own health manager makes its pool and load
 balancer DEGRADED.
 
@@ -27,11 +28,10 @@ STATS = {"tx": 0, "rx": 0, "conns": 0, "totconns": 0, "ereq": 0}
 
 
 def messages(db: pymysql.connections.Connection, control: Path, seq: int) -> list[dict]:
-    """One heartbeat per allocated amphora of an enabled load balancer."""
+    """One heartbeat per allocated amphora."""
     out = []
     with db.cursor() as cur:
-        cur.execute("SELECT a.id, a.load_balancer_id FROM amphora a JOIN load_balancer lb ON "
-                    "lb.id = a.load_balancer_id WHERE a.status = 'ALLOCATED' AND lb.enabled = 1")
+        cur.execute("SELECT id, load_balancer_id FROM amphora WHERE status = 'ALLOCATED'")
         for amp_id, lb_id in cur.fetchall():
             cur.execute("SELECT id, default_pool_id FROM listener WHERE load_balancer_id = %s", (lb_id,))
             listeners = cur.fetchall()

@@ -57,7 +57,9 @@ class LbaasHeat:
             "controller_worker": {**NOOP_DRIVERS, "loadbalancer_topology": "SINGLE", "workers": 1,
                                   "amp_image_tag": "amphora", "amp_flavor_id": "1",
                                   "amp_boot_network_list": "00000000-0000-4000-8000-00000000a4b0",
-                                  "amp_active_retries": 3, "amp_active_wait_sec": 1},
+                                  "amp_active_retries": 3, "amp_active_wait_sec": 1,
+                                  # the amphora's config drive carries it (compute_tasks.CertComputeCreate)
+                                  "client_ca": str(self.octavia_state / "ca.pem")},
             "health_manager": {"bind_ip": "127.0.0.1", "bind_port": self.ports["octavia-hm"],
                                "controller_ip_port_list": hm, "heartbeat_key": secrets.token_hex(16),
                                "health_update_threads": 1, "stats_update_threads": 1, "failover_threads": 1,

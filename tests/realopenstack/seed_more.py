@@ -81,11 +81,16 @@ def seed_more(stack: Stack, conn: Any, out: Seeded) -> None:
     ok = orch.create_stack(name="stack-ok", template=STACK_OK)
     failed = orch.create_stack(name="stack-failed", template=STACK_FAILED)
     out.stacks.update(ok=ok.id, failed=failed.id)
-    image = conn.image.create_image(name="image-queued", disk_format="raw", container_format="bare")
-    out.images["queued"] = image.id
+    # The image record only, as a client does before it uploads: Glance keeps it queued.
+    reply = conn.image.post("/images", json={"name": "image-queued", "disk_format": "raw",
+                                             "container_format": "bare"})
+    assert reply.status_code == 201, reply.text
+    out.images["queued"] = reply.json()["id"]
 
     wait("stack-ok CREATE_COMPLETE", lambda: orch.get_stack(ok.id).status == "CREATE_COMPLETE", 120)
     wait("stack-failed CREATE_FAILED", lambda: orch.get_stack(failed.id).status == "CREATE_FAILED", 120)
     wait("lb-online ONLINE", lambda: _lb(conn, out.load_balancers["online"]).operating_status == "ONLINE", 60)
     wait("lb-degraded DEGRADED",
          lambda: _lb(conn, out.load_balancers["degraded"]).operating_status == "DEGRADED", 60)
+    wait("lb-disabled OFFLINE",
+         lambda: _lb(conn, out.load_balancers["disabled"]).operating_status == "OFFLINE", 60)
