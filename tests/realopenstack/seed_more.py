@@ -10,6 +10,7 @@ fail: true, CREATE_FAILED). Image: `image-queued` (created without data: stays q
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .seed import Seeded, wait
@@ -41,6 +42,7 @@ def _active(conn: Any, lb_id: str) -> None:
 
 def seed_more(stack: Stack, conn: Any, out: Seeded) -> None:
     """Make the load balancers, stacks and queued image; wait until each has its state."""
+    t = time.monotonic()
     sub = next(conn.network.subnets(name="net1-v4"))
     addresses = {}
     for role in ("active1", "active2"):
@@ -94,3 +96,4 @@ def seed_more(stack: Stack, conn: Any, out: Seeded) -> None:
          lambda: _lb(conn, out.load_balancers["degraded"]).operating_status == "DEGRADED", 60)
     wait("lb-disabled OFFLINE",
          lambda: _lb(conn, out.load_balancers["disabled"]).operating_status == "OFFLINE", 60)
+    stack.say(f"seeded load balancers, stacks, image: {time.monotonic() - t:.1f} s")
