@@ -120,7 +120,7 @@ def test_services_and_agents(real):
     # controller binaries are clusters (issue 23): two conductors under different host names
     assert r.status.startswith("VIO SERVICE OK - 2 nova clusters OK (nova-conductor 2 up, nova-scheduler 1 up); "
                                "all 2 nova services OK; "), str(r)
-    assert "1 cinder cluster OK (cinder-scheduler 1 up); 1 cinder service OK; all 6 public endpoints OK" \
+    assert "1 cinder cluster OK (cinder-scheduler 1 up); 1 cinder service OK; all 8 public endpoints OK" \
         in r.status, str(r)
     one = real.run("check_vio_service", "--binary", "nova-compute", "--host", COMPUTE_HOSTS[1])
     assert one.rc == 0 and f"nova-compute@{COMPUTE_HOSTS[1]} is up" in one.status, str(one)
