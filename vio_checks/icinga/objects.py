@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from vio_checks import topology as t
-from vio_checks.icinga import objects_lb
+from vio_checks.icinga import objects_cloud, objects_lb
 from vio_checks.icinga.labels import cluster_moref, hypervisor_display, ip_address, vm_address  # noqa: F401
 from vio_checks.icinga.optional_aggregates import FILTERED, present_aggregates
 from vio_checks.model import Inventory, Port, Server, Volume
@@ -353,26 +353,11 @@ class IcingaLook:
         self.urls(node, {"id": host.moref, "name": host.name, "hypervisor": host.hypervisor})
         return node
 
-    def certificate(self, c: Any) -> Node:
-        """An endpoint's TLS certificate (host:port): a service of the cloud host (topology_certificates)."""
-        v = {**self.base_vars(t.CERTIFICATE, c.name), "vio_name": c.name, "vio_services": list(c.services)}
-        group = self.service_group("certificates", f"{self.label}: TLS certificates of the catalog endpoints")
-        node = Node(t.CERTIFICATE, self.prefix, object_name(f"certificate-{c.host}-{c.port}"),
-                    f"certificate {c.name}", c.name, check=Check("vio_certificate", (("--name", c.name),)),
-                    vars=v, groups=(group,))
-        self.urls(node, {"id": c.name, "name": c.name})
-        return node
+    def certificate(self, c: Any) -> Node:  # objects_cloud.py
+        return self._made(objects_cloud.certificate(self, c))
 
-    def datastore(self, ds: Any) -> Node:
-        """A datastore (vSphere layer): a service of the cloud host."""
-        v = self.base_vars(t.DATASTORE, ds.moref)
-        v.update(vio_name=ds.name, vio_datastore_type=ds.type)
-        node = Node(kind=t.DATASTORE, host=self.prefix, service=object_name(f"datastore-{ds.moref}"),
-                    display_name=f"datastore {ds.name}", object_id=ds.moref,
-                    check=Check("vio_datastore", (("--id", ds.moref),)), vars=v,
-                    groups=(self.kind_groups["datastores"],))
-        self.urls(node, {"id": ds.moref, "name": ds.name})
-        return node
+    def datastore(self, ds: Any) -> Node:  # objects_cloud.py
+        return self._made(objects_cloud.datastore(self, ds))
 
     def router(self, router: Any, parent: str, networks: list[str]) -> Node:
         r = router
