@@ -31,11 +31,7 @@ import diskcache
 
 from vio_checks.cachefaults import _is_corruption, _is_write_failure, _owner_dead, process_start
 from vio_checks.errors import CacheError
-from vio_checks.model import KINDS, SCHEMA, Inventory, Meta, Record
-
-#: Seconds a sweep's stamp may be in the future (the clocks of hosts sharing a cache) before its age counts as
-#: unknown (a sweeper whose clock is ahead): such an inventory is never fresh, and is refreshed.
-CLOCK_SKEW = 5.0
+from vio_checks.model import CLOCK_SKEW, KINDS, SCHEMA, Inventory, Meta, Record
 
 # A warm check only reads: what only writers, lock holders and odd names need (socket, uuid, pathlib,
 # typing) is imported where it is used.

@@ -14,10 +14,10 @@ import math
 import time
 from collections.abc import Callable
 
-from vio_checks.cache import CLOCK_SKEW, Snapshot, Store
+from vio_checks.cache import Snapshot, Store
 from vio_checks.errors import CacheError, InventoryUnavailable, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION, EventLog
-from vio_checks.model import Inventory, Record
+from vio_checks.model import CLOCK_SKEW, Inventory, Record
 from vio_checks.text import age
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 #: Bumped whenever a stored record's shape changes: a cache written by another schema is ignored.
 SCHEMA = 7
+#: Seconds a Meta's `fetched_at` may lie in the future (hosts sharing a cache) before its age is unknown.
+CLOCK_SKEW = 5.0
 
 #: The disabled reason the VMware driver writes on its nova-compute service. It writes it when it loses
 #: vCenter, and again when it re-enables the service, so the reason alone proves nothing.

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vio_checks.cache import CLOCK_SKEW
 from vio_checks.judge.verdict import Perf, State, Verdict
-from vio_checks.model import KINDS, Meta
+from vio_checks.model import CLOCK_SKEW, KINDS, Meta
 from vio_checks.text import age, clock, counted, inert
 from vio_checks.visibility import kept_details, kept_summary
 
