@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: demo test check lint install install-test clean deb debs
+.PHONY: demo test check lint install install-test clean deb debs docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,13 +35,18 @@ REAL_DAEMONS := e2e or realopenstack or distributed or console or vsphere or deb
 check: lint
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not ($(REAL_DAEMONS))"
 
+# The generated reference (docs/checks.md and its contents entries) from the code: tools/gendocs.py.
+# tests/test_generated_docs.py fails when a committed file differs from what this writes.
+docs: install
+	$(BIN)/python tools/gendocs.py
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info vio-sim/build vio-sim/*.egg-info .pytest_cache .ruff_cache
 
 # The benchmark against the simulator and a real icinga2 (about 6 minutes on 2 cores, at most 10); writes BENCHMARKS.md.
 .PHONY: bench
 bench: install
-	$(BIN)/python bench/run.py --output BENCHMARKS.md
+	$(BIN)/python -m bench.run --output BENCHMARKS.md
 
 # The Debian package (Debian 12's debhelper, dh-python, pybuild-plugin-pyproject; lintian when installed),
 # built in a copy of the source under build/deb so the tree stays as it is: dist/vio-checks_<version>_all.deb.

@@ -1,6 +1,6 @@
 """Figure 7: bulk mode. `vio-icinga push --once` against a real icinga2 on loopback.
 
-The icinga2 is the end-to-end tests' throw-away daemon (tests/icinga_e2e.py: its own PKI, API on
+The icinga2 is the end-to-end tests' throw-away daemon (tests/harness/icinga2.py: its own PKI, API on
 127.0.0.1, active checks disabled globally, so every result it holds came from the pusher); the generated
 objects are deployed with `vio-icinga deploy` through the config packages API, as in production. Per cloud
 size: full rounds (`--full`: every generated checkable, one process-check-result request each), then one
@@ -17,18 +17,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from procs import Proc, cmd, ratio, run, spread
+from tests.harness import icinga2 as e2e  # the e2e suite's real-icinga2 harness, reused as it is
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-
-import icinga_e2e as e2e  # noqa: E402  (the e2e suite's real-icinga2 harness, reused as it is)
+from .procs import Proc, cmd, ratio, run, spread
 
 #: `vio-icinga push -v`'s summary line.
 SUMMARY = re.compile(r"vio-icinga push: (?P<objects>\d+) objects, (?P<sent>\d+) sent \((?P<changed>\d+) "
@@ -219,7 +215,7 @@ def render(f7: dict, add: Callable[[str], None], fmt_s: Callable[[float], str], 
         add("")
         return
     active = f7["active_cpu"]
-    add("Debian's icinga2 on loopback (the e2e suite's throw-away daemon, `tests/icinga_e2e.py`: active "
+    add("Debian's icinga2 on loopback (the e2e suite's throw-away daemon, `tests/harness/icinga2.py`: active "
         "checks disabled, so every result comes from the pusher), the generated objects deployed with "
         "`vio-icinga deploy`. `vio-icinga push --once --full` sends every generated checkable (hosts and "
         "services), one `process-check-result` request each over keep-alive connections, "

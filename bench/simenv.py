@@ -29,7 +29,8 @@ class SimCloud:
         self.sizes = {"vms": vms, "clusters": clusters, "volumes": volumes, "ports": ports,
                       "routers": routers, "projects": projects}
         self.scenario: dict[str, Any] = generate(vms=vms, clusters=clusters, volumes=volumes, ports=ports,
-                                                 routers=routers, projects=projects, seed=seed)
+                                                 routers=routers, projects=projects, seed=seed,
+                                                 images=vms // 50, stacks=vms // 100)
         self.page_max = page_max
         self.sim = Simulator(scenario=self.scenario, page_max=page_max)
         self._tmp = tempfile.TemporaryDirectory(prefix=f"vio-bench-{label}-", dir=workdir)

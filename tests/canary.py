@@ -10,6 +10,9 @@ Every form a secret travels in is looked for: plain, URL-encoded (quote, quote_p
 alone and inside a Basic credential of any user we know, and each Keystone token the simulator issued.
 Only two files may hold one, by design: the clouds.yaml the test wrote (the password's source) and
 auth-state.json (the Keystone token kept between sweeps, mode 0600, SECURITY.md).
+
+The fault files import the `canaries` fixture, which is autouse: every case of a file that imports it runs
+with canary secrets and is looked through after it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import re
 import stat
 import urllib.parse
 from pathlib import Path
+
+import conftest
+import pytest
 
 #: Characters that URL-encoding, JSON and base64 each change, so every form differs from the plain one.
 OPENSTACK_PASSWORD = "Os-cAnary/pw+7 x@q"
@@ -96,3 +102,28 @@ class Canaries:
                     continue
                 problems += [f"{path}: {leak}" for leak in self.leaks(path.read_bytes())]
         assert not problems, "secrets leaked:\n" + "\n".join(problems)
+
+
+@pytest.fixture(autouse=True)
+def canaries(monkeypatch, tmp_path):
+    """Seed the canaries into every CloudEnv of the case, record every command it runs, then look for them."""
+    c = Canaries()
+    runs: list = []
+    allowed: list = []
+    init, run = conftest.CloudEnv.__init__, conftest.CloudEnv.run
+
+    def seeded(self, sim, tmp, *args, **kwargs):
+        c.seed(sim)
+        init(self, sim, tmp, *args, **kwargs)
+        self.env["VIO_ICINGA_API_PASSWORD"] = c.icinga_password
+        allowed.append(self.clouds_yaml)  # where the password comes from
+
+    def recorded(self, *args, **kwargs):
+        r = run(self, *args, **kwargs)
+        runs.append(r)
+        return r
+
+    monkeypatch.setattr(conftest.CloudEnv, "__init__", seeded)
+    monkeypatch.setattr(conftest.CloudEnv, "run", recorded)
+    yield c
+    c.assert_clean(runs, [tmp_path], allowed=allowed)

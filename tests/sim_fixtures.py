@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import openstack
@@ -11,6 +12,14 @@ import pytest
 
 from vio_sim import Simulator
 from vio_sim.generator import generate
+
+#: The request a sweep's server listing makes (the key of the simulator's request counters).
+SERVERS = "GET /compute/v2.1/servers/detail"
+
+
+def ts(value: str) -> float:
+    """An API time (ISO 8601, `Z` or naive UTC) as epoch seconds."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=UTC).timestamp()
 
 
 def connect(sim: Simulator, **kw):

@@ -33,6 +33,7 @@ from vio_checks.model import (
     Service,
     Volume,
 )
+from vio_checks.optional_records import Certificate, Image, LoadBalancer, Stack
 from vio_checks.vsphere.records import Datastore, EsxHost, VSphereMeta
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,6 +61,7 @@ def _inventory() -> Inventory:
     inv.hypervisors = [Hypervisor("hv1", HV, "VMware vCenter Server", "up", "enabled", "cmp-01")]
     inv.compute_services = [Service("cs1", "nova", "nova-compute", "cmp-01", status="enabled", state="up")]
     inv.networks = [Network("net", "private", "p")]
+    inv.meta.services = {"image": True, "orchestration": True}  # the optional services' aggregates judge
     return inv
 
 
@@ -147,6 +149,39 @@ def _services(inv, state):
     return Service(f"s-{state}", "nova", "nova-compute", f"cmp-{state}", **base)
 
 
+def _load_balancers(inv, state):
+    inv.meta.services = {"load-balancer": True}
+    kw = {"ok": {}, "warning": dict(operating_status="DEGRADED"), "critical": dict(provisioning_status="ERROR"),
+          "unknown": dict(operating_status="SHINY"),
+          "unverified": dict(provisioning_status="", missing=("provisioning_status",))}[state]
+    base = dict(provisioning_status="ACTIVE", operating_status="ONLINE", updated=OLD)
+    base.update(kw)
+    return LoadBalancer(f"lb-{state}", f"{state} 01", **base)
+
+
+def _images(inv, state):
+    status = {"ok": "active", "warning": "queued", "critical": "killed", "unknown": "new-status",
+              "unverified": ""}[state]
+    return Image(f"img-{state}", f"{state} 01", "p", status, updated=OLD,
+                 missing=("status",) if state == "unverified" else ())
+
+
+def _stacks(inv, state):
+    status = {"ok": "CREATE_COMPLETE", "warning": "UPDATE_IN_PROGRESS", "critical": "CREATE_FAILED",
+              "unknown": "NEW_STATUS", "unverified": ""}[state]
+    return Stack(f"stack-{state}", f"{state} 01", "p", status, "Resource CREATE failed", updated=OLD,
+                 missing=("stack_status",) if state == "unverified" else ())
+
+
+def _certificates(inv, state):
+    kw = {"ok": dict(not_after=NOW + 100 * 86400, verified=True),
+          "warning": dict(not_after=NOW + 20 * 86400, verified=True),
+          "critical": dict(not_after=NOW + 100 * 86400, verified=False, verify_error="unknown issuer"),
+          "unknown": dict(error="cannot connect: Connection refused"),
+          "unverified": dict(missing=("not_after",))}[state]
+    return Certificate(f"{state} 01:443", f"{state} 01", 443, ("compute",), **kw)
+
+
 #: members kind → (record maker, the inventory list it goes to, extra arguments of the check)
 RECIPES = {
     "servers": (_servers, "servers", ()),
@@ -156,7 +191,11 @@ RECIPES = {
     "hypervisors": (_hypervisors, "hypervisors", ()),
     "esxi_hosts": (_esxi_hosts, "esxi_hosts", ()),
     "datastores": (_datastores, "datastores", ()),
+    "certificates": (_certificates, "certificates", ()),
     "services": (_services, "compute_services", ("--component", "nova", "--warn-disabled")),
+    "load_balancers": (_load_balancers, "load_balancers", ()),
+    "images": (_images, "images", ()),
+    "stacks": (_stacks, "stacks", ()),
 }
 STATES = ("ok", "warning", "critical", "unknown", "unverified")
 
@@ -176,7 +215,7 @@ def test_the_registry_is_the_one_list_of_checks():
     assert sorted(CHECKS) == sorted(s.removeprefix("check_vio_") for s in scripts)
     assert sorted(CHECKS) == sorted(COMMAND_MODULES.values())
     assert set(aggregate_checks()) == {"service", "hypervisor", "vm", "volume", "interface", "router", "esxi",
-                                       "datastore"}
+                                       "datastore", "loadbalancer", "image", "stack", "certificate"}
 
 
 def test_every_aggregate_has_a_recipe():
@@ -210,7 +249,7 @@ def test_every_aggregate_shows_each_member_it_could_not_call_ok(check):
         assert perf["total"].split(";")[0] == str(unique) and perf["duplicates"].startswith("1;"), text
 
     # -w/-c count problems, but the UNKNOWN / unverified members still keep the set from reading OK
-    if check not in ("service", "esxi"):
+    if check not in ("service", "esxi", "certificate"):  # their -w/-c are not counts
         text, code = _run(check, inv, *extra, "-w", "5", "-c", "10")
         assert code in (1, 3) and "OK - " not in text.splitlines()[0], text
     # the unknown value: never OK (a judged UNKNOWN member, or counted unverified)

@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def quick_bench(tmp_path: Path, only: str) -> tuple[str, dict]:
     report, raw = tmp_path / "BENCHMARKS.md", tmp_path / "results.json"
-    p = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--only", only,
+    # as `make bench` runs it: the package bench from the repository root (it imports tests.harness)
+    p = subprocess.run([sys.executable, "-m", "bench.run", "--quick", "--only", only,
                         "--output", str(report), "--json", str(raw)],
-                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert p.returncode == 0, p.stderr
     return report.read_text(), json.loads(raw.read_text())
 

@@ -231,7 +231,7 @@ def test_service_healthy_ha(healthy_cloud):
     expect(r, 0, "VIO SERVICE OK - 3 nova clusters OK (nova-conductor 2 up, nova-consoleauth 1 up, nova-scheduler "
                  "2 up); all 2 nova services OK; 2 neutron clusters OK (neutron-dhcp-agent 2 up, "
                  "neutron-metadata-agent 2 up); all 2 neutron agents OK; 1 cinder cluster OK (cinder-scheduler 2 "
-                 "up); 1 cinder service OK; all 4 public endpoints OK")
+                 "up); 1 cinder service OK; all 5 public endpoints OK")
     p = r.perfdata
     assert (p["nova-scheduler_up"], p["nova-scheduler_down"], p["nova-scheduler_expected"]) == (2, 0, 2)
     assert p["neutron-l3-agent_up"] == 2 and p["cinder-volume_up"] == 1
@@ -257,7 +257,7 @@ def test_service_problems(healthy_cloud):
     expect(r, 2, "VIO SERVICE CRITICAL - 1 CRITICAL of 2 nova services: nova-compute@vio-compute-01: vCenter "
                  "unreachable (disabled by the VMware driver: set by vmwareapi host_state)")
     assert "1 CRITICAL of 2 neutron agents: neutron-l3-agent@vio-network-02 is not alive" in r.status
-    assert "1 CRITICAL of 4 public endpoints: network endpoint http" in r.status
+    assert "1 CRITICAL of 5 public endpoints: network endpoint http" in r.status
     # the down scheduler and the admin-down DHCP agent: their clusters are at risk (WARNING, long output)
     assert "WARNING" not in r.status
     assert any(line.startswith("down: nova-scheduler@vio-controller-02: down since ") for line in r.lines)
@@ -302,7 +302,7 @@ def test_service_problems(healthy_cloud):
     expect(r, 0, "VIO SERVICE OK - neutron-dhcp-agent@vio-network-02 is admin down (alive)")
 
     r = cloud.run("check_vio_service", "--component", "keystone")
-    expect(r, 2, "VIO SERVICE CRITICAL - 1 CRITICAL of 4 public endpoints: network endpoint "
+    expect(r, 2, "VIO SERVICE CRITICAL - 1 CRITICAL of 5 public endpoints: network endpoint "
                  f"{sim.url}/network failed: HTTP 503")
     r = cloud.run("check_vio_service", "--component", "cinder")
     expect(r, 0, "VIO SERVICE OK - 1 cinder cluster OK (cinder-scheduler 2 up); 1 cinder service OK")

@@ -188,7 +188,10 @@ def test_once_rounds_with_the_command_file(demo_cloud, tmp_path, monkeypatch):
     again = [key for key, _ in map(_command, cmd.read_text().splitlines()[total:])]
     topo, _ = _bulk(_args(cloud, monkeypatch, "--command-file", "/dev/null"))
     nodes = {k.removesuffix("!state") for k in problems}  # Nagios' state service stands for its host
-    expected = {k for k, _ in parsed if k.removesuffix("!state") in _every_round(topo, nodes)}
+    # a host whose state service alone is a problem (a WARNING VM: UP, its state service WARNING, e.g. a
+    # load balancer member's VM) is not sent again unless it changed: what is below it is
+    below = {n.key for p in nodes if p in topo.nodes for n in topo.descendants(p)}
+    expected = {k for k, _ in parsed if k in (root, *problems) or k.removesuffix("!state") in below}
     assert again[0] == root and sorted(again) == sorted(expected) and sent == len(again) < total
     full = cloud.run("vio-icinga", "push", "--command-file", str(cmd), "--once", "--full", *FRESH)
     assert f"{total} sent" in full.stdout

@@ -368,9 +368,10 @@ class CloudClient:
 
     def pages(
         self, adapter: Any, path: str, key: str, params: dict[str, Any], microversion: str | None = None,
-        missing_ok: bool = False,
+        missing_ok: bool = False, links: str | None = None,
     ) -> Iterator[list[dict]]:
-        """Yield the `key` list of each page, following `<key>_links` next links.
+        """Yield the `key` list of each page, following the next link of `links` (default `<key>_links`;
+        Heat's `links`, Glance's `next`: an href alone).
 
         The next link's query (marker, limit) is applied to our own path rather than fetching the link's
         URL, so a next link naming an internal host name behind a proxy still works.
@@ -387,7 +388,7 @@ class CloudClient:
             if not isinstance(items, list):
                 raise SweepError(f"{adapter.service_type} {path}: malformed reply (no '{key}' list)")
             yield items
-            nxt = _next_query(body.get(f"{key}_links"))
+            nxt = _next_query(body.get(links or f"{key}_links"))
             if not nxt or not items:
                 return
             marker = nxt.get("marker", "")
@@ -398,8 +399,8 @@ class CloudClient:
         raise SweepError(f"{adapter.service_type} {path}: paging does not end (more than {max_pages} pages, "
                          f"{MAX_LIST:,} objects: more than any real cloud has)")
 
-    def public_endpoints(self) -> list[tuple[str, str, str | None]]:
-        """(service type, URL, region) of the public endpoints of our region in the token's catalog."""
+    def public_endpoints(self, interface: str = "public") -> list[tuple[str, str, str | None]]:
+        """(service type, URL, region) of our region's endpoints of `interface` in the token's catalog."""
         self.authenticate()
         try:
             self._timeout()
@@ -415,7 +416,7 @@ class CloudClient:
         for svc in access.service_catalog.catalog or []:
             for ep in svc.get("endpoints", []):
                 where = ep.get("region_id") or ep.get("region")
-                if ep.get("interface") != "public" or not ep.get("url"):
+                if ep.get("interface") != interface or not ep.get("url"):
                     continue
                 if region and where and where != region:
                     continue  # another region's endpoint: its own namespace probes it
@@ -480,6 +481,7 @@ def _max_pages(params: dict[str, Any]) -> int:
 
 
 def _next_query(links: Any) -> dict[str, str] | None:
+    links = [{"rel": "next", "href": links}] if isinstance(links, str) else links
     if not isinstance(links, list):
         return None
     for link in links:

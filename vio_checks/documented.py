@@ -48,3 +48,39 @@ ROUTER_STATUSES = frozenset({
 })
 #: An HA router's ha_state per hosting L3 agent, lower-cased.
 HA_STATES = frozenset({"active", "standby", "unknown"})
+
+
+# --- Octavia ---------------------------------------------------------------------------------------
+#: provisioning_status of load balancers, listeners, pools and members (octavia/common/constants.py,
+#: PROVISIONING_STATUSES; api-ref "Provisioning Status Codes").
+LB_PROVISIONING = frozenset({
+    "ACTIVE", "DELETED", "ERROR", "PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE",
+})
+#: operating_status (octavia/common/constants.py, SUPPORTED_OPERATING_STATUSES; api-ref "Operating Status
+#: Codes"): DRAINING (a member not taking new connections) and NO_MONITOR (no health monitor: Octavia
+#: cannot tell) included.
+LB_OPERATING = frozenset({"ONLINE", "DRAINING", "OFFLINE", "DEGRADED", "ERROR", "NO_MONITOR"})
+
+# --- Glance ----------------------------------------------------------------------------------------
+#: Image statuses of an upload or import in progress (glance/doc/source/statuses.rst; `uploading` and
+#: `importing` are the interoperable import's staging and import steps).
+IMAGE_TRANSITIONAL = frozenset({"queued", "saving", "uploading", "importing"})
+#: Image statuses that stay until someone acts: `deactivated` (an admin blocked its data),
+#: `pending_delete` (deleted, its data left to glance-scrubber: "not recoverable") and `deleted`.
+IMAGE_RESTING = frozenset({"active", "deactivated", "pending_delete", "deleted"})
+#: Every image status Glance documents (lower case): `killed` is an upload that failed.
+IMAGE_STATUSES = IMAGE_TRANSITIONAL | IMAGE_RESTING | {"killed"}
+
+# --- Heat ------------------------------------------------------------------------------------------
+#: A stack's `stack_status` is ACTION_STATUS (heat/engine/stack.py: Stack.ACTIONS and Stack.STATUSES).
+STACK_ACTIONS = frozenset({
+    "INIT", "CREATE", "DELETE", "UPDATE", "ROLLBACK", "SUSPEND", "RESUME", "ADOPT", "SNAPSHOT", "CHECK",
+    "RESTORE",
+})
+STACK_STATES = frozenset({"IN_PROGRESS", "FAILED", "COMPLETE"})
+
+
+def stack_status_known(status: str) -> bool:
+    """A documented Heat stack status: one of STACK_ACTIONS, `_`, one of STACK_STATES (CREATE_FAILED)."""
+    action, _, state = status.partition("_")
+    return action in STACK_ACTIONS and state in STACK_STATES

@@ -36,9 +36,11 @@ STATE_KEYS: dict[str, Callable[[Any], str]] = {
     "Volume": lambda v: v.status,
     "Port": lambda p: p.status,
     "VsVm": lambda v: v.power_state,
+    "Image": lambda i: i.status,
+    "Stack": lambda s: s.status,
 }
 #: The inventory kinds that carry a first-seen time (the sweeper reads the previous sweep's records of these).
-KINDS = ("servers", "volumes", "ports", "vsphere_vms")
+KINDS = ("servers", "volumes", "ports", "vsphere_vms", "images", "stacks")
 #: The inventory kinds whose records carry the window in which they first registered (`registered`).
 REGISTERED_KINDS = ("compute_services", "volume_services", "agents")
 #: How long the windows of records no longer listed are remembered (seconds).

@@ -1,9 +1,8 @@
 """The plain inventory model: one class per kind of object, and the links between them.
 
 Discovery fills these from the API; the cache stores them; judges, checks and the generator read them. No
-I/O, no openstacksdk. Timestamps are POSIX seconds (UTC) or None. Plain classes (explicit __init__, equality
-and repr by attributes), not dataclasses: every check loads this module, and building 16 dataclasses cost
-more than a warm check's own work. A pickle holds the class and the instance's attributes, as before.
+I/O, no openstacksdk. Timestamps are POSIX seconds (UTC) or None. Plain classes, not dataclasses: every check
+loads this module, and building the dataclasses cost more than a warm check's own work.
 """
 
 from __future__ import annotations
@@ -45,8 +44,7 @@ def unreported(obj: object) -> str | None:
     return "; ".join(f"{source} reported {t}" for t in texts + [m for m in missing if " " in m]) or None
 
 
-#: Compiled by `re` on first use (its cache), not at import.
-_OLD_HV_NAME = r"^(?P<moref>domain-c?\d+)\((?P<name>.*)\)$"
+_OLD_HV_NAME = r"^(?P<moref>domain-c?\d+)\((?P<name>.*)\)$"  # compiled by `re` on first use, not at import
 
 
 class Record:
@@ -450,6 +448,8 @@ class Meta(Record):
         self.vsphere = vsphere  # a vsphere.records.VSphereMeta; None: the vSphere layer is not configured
         self.kept, self.confirmations, self.neutron_agents = {}, 0, None  # the sweep sets them: visibility.py
         self.services: dict[str, bool] = {}  # optional service type → in the catalog (optional_sweep)
+        self.service_errors: dict[str, str] = {}  # optional service type → why its list was not read
+        self.handshakes = 0  # TLS handshakes of the certificates (certificates.py), not in `requests`
 
 
 #: The optional vSphere layer's kinds: empty, and not in Meta.counts, when the layer is not configured.

@@ -10,12 +10,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from vio_checks.certificates import sweep_certificates
 from vio_checks.model import Inventory
+from vio_checks.octavia_sweep import sweep_load_balancers
 
 #: Kind → the catalog's service type for it (certificates come from every https endpoint, not one service).
 SERVICE_TYPES = {"load_balancers": "load-balancer", "images": "image", "stacks": "orchestration"}
 
 
-def sweep_optional(client: Any, inv: Inventory) -> None:
-    """Fill the optional kinds of `inv` from the services the region's catalog has."""
+def sweep_optional(client: Any, inv: Inventory, page_size: int = 1000) -> None:
+    """Fill the optional kinds of `inv` from the services the region's catalog has.
+
+    A service whose list fails is named in `inv.meta.service_errors` (service type → message): its
+    finding, shown by its check and check_vio_discovery, not a failed sweep."""
+    from vio_checks.glance_heat_sweep import sweep_images_stacks
+
     inv.meta.services = {stype: client.has_service(stype) for stype in SERVICE_TYPES.values()}
+    sweep_load_balancers(client, inv, page_size)
+    sweep_images_stacks(client, inv, page_size)
+    sweep_certificates(client, inv)
+
+
+def service_errors(meta: Any) -> dict[str, str]:
+    """Service type → why its list failed in the sweep of `meta` (empty for a sweep from before this)."""
+    return getattr(meta, "service_errors", None) or {}
+
+
+def keep_last_known(previous: Any, inv: Inventory) -> None:
+    """A kind whose service's list failed keeps the records of `previous` (a snapshot: .all(kind)): a list
+    that fails is not proof of deletion."""
+    failed = service_errors(inv.meta)
+    for kind, stype in SERVICE_TYPES.items():
+        if stype in failed and previous is not None and not inv.of_kind(kind):
+            try:
+                setattr(inv, kind, list(previous.all(kind)))
+            except Exception:  # a snapshot from before the kind existed: nothing to keep
+                continue
+            inv.meta.counts[kind] = len(inv.of_kind(kind))

@@ -89,6 +89,7 @@ def as_json(inv: Inventory) -> dict:
         "counts": {k: len(inv.of_kind(k)) for k in JSON_COUNTS},
         "kept": {kind: sorted(ids) for kind, ids in m.kept.items() if ids},
         "confirmations": m.confirmations,
+        "handshakes": getattr(m, "handshakes", 0),  # TLS handshakes of the certificates, not requests
         **({} if m.vsphere is None else {"vsphere": {
             "vcenter": m.vsphere.vcenter.instance_uuid if m.vsphere.vcenter else None,
             "error": m.vsphere.error, "seconds": m.vsphere.seconds, "requests": m.vsphere.requests,

@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from vio_checks import normalize
+from vio_checks.certificates import add_vcenter
 from vio_checks.errors import SweepError
 from vio_checks.model import KINDS, VSPHERE_KINDS, Inventory, Meta, Router, routers_by_network
-from vio_checks.optional_sweep import sweep_optional
+from vio_checks.optional_sweep import keep_last_known, sweep_optional
 from vio_checks.probes import probe_all
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def sweep(
     endpoints = _unique_endpoints(client.public_endpoints())
     probed = probe_all(client, [url for _, url, _ in endpoints])
     inv.endpoints = [normalize.endpoint(stype, url, reg, probed[url]) for stype, url, reg in endpoints]
-    sweep_optional(client, inv)
+    sweep_optional(client, inv, page_size)
 
     client.save_auth_state()
     inv.meta.seconds = round(time.monotonic() - started, 3)
@@ -167,6 +168,7 @@ def run(args: Any, auth_state_file: Any, deadline: float, previous: Any = None) 
                     page_size=getattr(args, "page_size", DEFAULT_PAGE_SIZE))
         if configured:
             add_vsphere(inv, path, mapping, args.os_cloud or "envvars", deadline)
+        keep_last_known(previous, inv)
         if previous is not None and not getattr(args, "accept_empty", False):
             confirm_deletions(client, previous, inv)
     return inv
@@ -243,7 +245,7 @@ def add_vsphere(inv: Inventory, path: str | None, mapping: Any, cloud: str, dead
     from vio_checks.vsphere.records import VSphereMeta
 
     started = time.monotonic()
-    secret = ""
+    secret, creds = "", None
     try:
         creds = (load_credentials(path) if path
                  else Credentials.from_mapping(mapping, f"clouds.yaml cloud {cloud}"))
@@ -260,6 +262,8 @@ def add_vsphere(inv: Inventory, path: str | None, mapping: Any, cloud: str, dead
         inv.meta.vsphere = VSphereMeta(error=f"{UNAVAILABLE}: {why}",
                                        seconds=round(time.monotonic() - started, 3))
         return
+    finally:  # vCenter's certificate, read also (above all) when the vCenter sweep failed
+        add_vcenter(inv, creds, deadline)
     apply_vsphere(inv, vs)
 
 

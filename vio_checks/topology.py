@@ -24,8 +24,10 @@ on it alone, so the config means the same on every Icinga version (no `redundanc
       ├─ router host      ── parent: its L3 agent service; several agents: its l3-agents-<router> service;
       │                        NSX (no L3 agent): neutron-agents
       ├─ services: one per datastore (the vSphere layer only)
-      └─ cinder backend host (container)  ── parent: its cinder-volume service
-           └─ volume-<id> (attached to no monitored VM) ── parent: the cinder-volume service
+      ├─ cinder backend host (container)  ── parent: its cinder-volume service
+      │    └─ volume-<id> (attached to no monitored VM) ── parent: the cinder-volume service
+      └─ load balancer host ── parent: the router of its VIP network (topology_lb.py, Octavia only)
+           └─ member-<id>   ── parent: the VM host its address joins (none when it joins no VM)
 
     With the vSphere layer, a volume whose VMDK the join placed on a datastore has that datastore's service
     as its one parent instead of the cinder-volume service (wherever the volume service sits).
@@ -41,30 +43,27 @@ from vio_checks.judge.service_rules import CLUSTER_BINARIES
 from vio_checks.model import Inventory, Port, Server, Volume, routers_by_network
 from vio_checks.placement import Placement, vsphere_vm_by_server
 from vio_checks.selection import Selection
+from vio_checks.topology_certificates import certificate_nodes
+from vio_checks.topology_lb import LB_MEMBER, LOADBALANCER, add_load_balancers
 
 # --- node kinds ---------------------------------------------------------------------------------
 
-CLOUD = "cloud"
-AGGREGATE = "aggregate"
-COMPUTE_SERVICE = "compute-service"
-VOLUME_SERVICE = "volume-service"
+CLOUD, AGGREGATE = "cloud", "aggregate"
+COMPUTE_SERVICE, VOLUME_SERVICE = "compute-service", "volume-service"
 L3_AGENT = "l3-agent"
 L3_AGENTS = "l3-agents"  # the redundant set of L3 agents of one router hosted by several
 CLUSTER = "cluster"  # the records of one controller binary as one redundant set (judge/cluster.py)
-HYPERVISOR = "hypervisor"
-CAPACITY = "capacity"
-VM = "vm"
-INTERFACE = "interface"
-VOLUME = "volume"
-ROUTER = "router"
-BACKEND = "volume-backend"
+HYPERVISOR, CAPACITY = "hypervisor", "capacity"
+VM, INTERFACE, VOLUME = "vm", "interface", "volume"
+ROUTER, BACKEND = "router", "volume-backend"
 ESXI = "esxi"  # the vSphere layer
 DATASTORE = "datastore"
+CERTIFICATE = "certificate"  # an endpoint's TLS certificate (topology_certificates.py)
 
 #: Host kinds and service kinds, in the order the generated config lists them.
-HOST_KINDS = (CLOUD, HYPERVISOR, ESXI, ROUTER, BACKEND, VM)
+HOST_KINDS = (CLOUD, HYPERVISOR, ESXI, ROUTER, BACKEND, VM, LOADBALANCER)
 SERVICE_KINDS = (AGGREGATE, CLUSTER, COMPUTE_SERVICE, VOLUME_SERVICE, L3_AGENT, L3_AGENTS, DATASTORE,
-                 CAPACITY, INTERFACE, VOLUME)
+                 CERTIFICATE, CAPACITY, INTERFACE, VOLUME, LB_MEMBER)
 KIND_ORDER = {k: i for i, k in enumerate(HOST_KINDS + SERVICE_KINDS)}
 
 #: What `--kinds` selects (the cloud host and its service aggregates are always there).
@@ -302,10 +301,7 @@ def hypervisor_key(hv: Any) -> str:
 
 class _Builder:
     def __init__(self, inv: Inventory, kinds: frozenset[str], selection: Selection, look: Look) -> None:
-        self.inv = inv
-        self.kinds = kinds
-        self.selection = selection
-        self.look = look
+        self.inv, self.kinds, self.selection, self.look = inv, kinds, selection, look
         self.topo = look.tree()
 
     def build(self) -> Topology:
@@ -317,6 +313,8 @@ class _Builder:
         self.vms()
         self.ports()
         self.volumes()
+        certificate_nodes(self)
+        add_load_balancers(self)  # topology_lb.py: a host per load balancer, a service per member
         self.topo.assert_acyclic()
         return self.topo
 

@@ -21,7 +21,8 @@ DEBIAN = ROOT / "debian"
 BIN = Path(sys.executable).parent
 
 #: Debian 12's versions of the libraries: the package's Depends and setup.cfg's minimum versions.
-DEBIAN_12 = {"nagiosplugin": "1.3.2", "openstacksdk": "0.101", "keystoneauth1": "5.0", "diskcache": "5.4"}
+DEBIAN_12 = {"nagiosplugin": "1.3.2", "openstacksdk": "0.101", "keystoneauth1": "5.0", "diskcache": "5.4",
+             "cryptography": "38.0"}
 
 
 def test_the_packaged_check_commands_are_generated_from_the_checks():

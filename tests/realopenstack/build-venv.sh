@@ -10,7 +10,7 @@ constraints=$here/../../constraints/realopenstack.txt
 python=${VIO_REALOS_PYTHON:-python3}
 key=$( { cat "$constraints"; "$python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-12)
 venv=${VIO_REALOS_VENV:-/var/tmp/vio-realos-venv-$key}
-packages="keystone nova openstack-placement glance cinder neutron gunicorn PyMySQL fixtures"
+packages="keystone nova openstack-placement glance cinder neutron octavia openstack-heat gunicorn PyMySQL fixtures"
 
 mkdir -p "$(dirname "$venv")"
 exec 9>"$venv.lock"

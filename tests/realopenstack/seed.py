@@ -26,6 +26,11 @@ class Seeded:
     ports: dict[str, str] = field(default_factory=dict)
     routers: dict[str, str] = field(default_factory=dict)
     hosts: dict[str, str] = field(default_factory=dict)  # server role → compute host it ended on
+    load_balancers: dict[str, str] = field(default_factory=dict)  # seed_more.py: error, online, degraded ...
+    pools: dict[str, str] = field(default_factory=dict)  # load balancer name → its pool
+    lb_members: dict[str, str] = field(default_factory=dict)  # "<lb name>/<server role>" → member id
+    stacks: dict[str, str] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)
     l3_agent: str = ""
     project_id: str = ""
 
@@ -136,5 +141,8 @@ def seed(stack: Stack) -> Seeded:
     vm_ports = [out.ports["active1"], out.ports["active2"]]
     wait("VM ports ACTIVE", lambda: all(conn.network.get_port(p).status == "ACTIVE" for p in vm_ports), 60)
     wait("router ACTIVE", lambda: conn.network.get_router(router.id).status == "ACTIVE", 60)
+    from .seed_more import seed_more
+
+    seed_more(stack, conn, out)
     conn.close()
     return out

@@ -1,4 +1,5 @@
-"""Upstream OpenStack on loopback: MariaDB, RabbitMQ, Keystone, Nova, Placement, Glance, Cinder and Neutron.
+"""Upstream OpenStack on loopback: MariaDB, RabbitMQ, Keystone, Nova, Placement, Glance, Cinder, Neutron,
+Octavia and Heat.
 
 Everything lives in one temporary directory and listens on 127.0.0.1 only, on ports of its own. The services
 run from their own venv (tests/realopenstack/build-venv.sh, pinned by constraints/realopenstack.txt), the
@@ -9,6 +10,10 @@ started in its own session and stopped by its pid (its process group), never by 
     stack.start()            # ~2 minutes: databases, schemas, services, 2 hypervisors, agents, cinder-volume
     stack.admin_session()    # a keystoneauth session as the cloud admin
     stack.stop()
+
+The parts by job: procs.py (one process, ports, ini files), backing.py (MariaDB, RabbitMQ), configs.py (the
+core services' configs and schemas), lbaas_heat.py (Octavia and Heat), this file (start-up order, the
+services' processes, health).
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,146 +36,33 @@ from typing import Any
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
+from .backing import DB_PASSWORD, DB_USER, Backing
+from .configs import (  # noqa: F401 (re-exported: the tests import them from here)
+    ADMIN_PASSWORD,
+    AGENT_DOWN_TIME,
+    COMPUTE_HOSTS,
+    CONDUCTOR_HOSTS,
+    PASSWORD,
+    REGION,
+    REPORT_INTERVAL,
+    SERVICE_DOWN_TIME,
+    Configs,
+)
+from .lbaas_heat import LbaasHeat
+from .procs import Foreign, Proc, StackError, free_port, missing_system_pieces  # noqa: F401
+
 HERE = Path(__file__).resolve().parent
-PASSWORD = "realos-secret"
-ADMIN_PASSWORD = "realos-admin"
-REGION = "RegionOne"
-DB_USER = "os"
-DB_PASSWORD = "os-db"
-
-#: Short liveness windows so fault tests stay quick (defaults: 60 s for Nova, 75 s for Neutron).
-REPORT_INTERVAL = 2
-SERVICE_DOWN_TIME = 10
-AGENT_DOWN_TIME = 8
-
-COMPUTE_HOSTS = ("compute-1", "compute-2")
-#: Two nova-conductors under different [DEFAULT] host names: a cluster of two (issue 23)
-CONDUCTOR_HOSTS = ("controller", "controller-2")
 NETWORK_HOST = "network-1"
 VOLUME_HOST = "block-1"
-
-DATABASES = ("keystone", "nova_api", "nova", "nova_cell0", "placement", "glance", "cinder", "neutron")
-SERVICE_USERS = ("nova", "placement", "glance", "cinder", "neutron")
+SERVICE_USERS = ("nova", "placement", "glance", "cinder", "neutron", "octavia", "heat")
 
 
 #: gunicorn's default access log line plus the microversion header the client sent.
 ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" "%({openstack-api-version}i)s"'
-API_NAMES = ("keystone", "nova-api", "placement", "glance", "cinder-api", "neutron-api")
+API_NAMES = ("keystone", "nova-api", "placement", "glance", "cinder-api", "neutron-api", "octavia-api", "heat-api")
 
 
-class StackError(RuntimeError):
-    """A piece of the stack did not start; the message names it and the tail of its log."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def missing_system_pieces() -> list[str]:
-    """What this machine lacks for the stack (Debian's mariadb-server and rabbitmq-server)."""
-    missing = []
-    for binary in ("mariadbd", "mariadb-install-db", "mariadb", "epmd"):
-        if not shutil.which(binary) and not Path("/usr/sbin", binary).exists():
-            missing.append(f"{binary} (apt-get install mariadb-server rabbitmq-server)")
-    if not Path("/usr/lib/rabbitmq/bin/rabbitmq-server").exists():
-        missing.append("/usr/lib/rabbitmq/bin/rabbitmq-server (apt-get install rabbitmq-server)")
-    return missing
-
-
-def _ini(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
-    cp = configparser.ConfigParser(interpolation=None)
-    cp.optionxform = str  # type: ignore[assignment,method-assign]
-    for name, values in sections.items():
-        if name != "DEFAULT":
-            cp.add_section(name)
-        for k, v in values.items():
-            cp.set(name, k, str(v).lower() if isinstance(v, bool) else str(v))
-    with path.open("w") as f:
-        cp.write(f)
-    return path
-
-
-class Proc:
-    """One started process: its pid is its process group; the log holds stdout and stderr."""
-
-    def __init__(self, name: str, popen: subprocess.Popen, log: Path) -> None:
-        self.name = name
-        self.popen = popen
-        self.log = log
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def tail(self, lines: int = 25) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self, sig: int = signal.SIGTERM, grace: float = 10.0) -> None:
-        """Signal the process group; SIGKILL it after `grace` seconds."""
-        if self.popen.poll() is not None:
-            self._reap_group()
-            return
-        try:
-            os.killpg(self.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            self.popen.wait(grace)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.popen.wait(10)
-        self._reap_group()
-
-    def signal(self, sig: int) -> None:
-        """Send sig to the process group (its leader may have exited, its children not)."""
-        try:
-            os.killpg(self.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def _reap_group(self) -> None:
-        # Children that outlive their leader (gunicorn workers, beam) still carry the group id.
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-class _Foreign:
-    """The part of Popen that Proc uses, for a process another Python process started."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-
-    def poll(self) -> int | None:
-        try:
-            stat = Path(f"/proc/{self.pid}/stat").read_text()
-        except OSError:
-            return 0
-        return 0 if stat.rsplit(")", 1)[-1].split()[0] == "Z" else None  # a zombie has exited
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = time.monotonic() + (timeout or 0)
-        while self.poll() is None:
-            if timeout is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(str(self.pid), timeout)
-            time.sleep(0.1)
-        return 0
-
-
-class Stack:
+class Stack(Backing, Configs, LbaasHeat):
     """The running cloud. Attributes after start(): urls (service type → base URL), ports, root."""
 
     def __init__(self, venv: Path, root: Path | None = None, log: Callable[[str], None] | None = None) -> None:
@@ -182,7 +73,8 @@ class Stack:
         self.procs: dict[str, Proc] = {}
         self.say = log or (lambda msg: print(f"[realos] {msg}", file=sys.stderr, flush=True))
         self.ports = {name: free_port() for name in (
-            "mysql", "amqp", "dist", "epmd", "keystone", "nova", "placement", "glance", "cinder", "neutron")}
+            "mysql", "amqp", "dist", "epmd", "keystone", "nova", "placement", "glance", "cinder", "neutron",
+            "octavia", "octavia-hm", "heat")}
         self.conf: dict[str, Path] = {}
         self.timings: dict[str, float] = {}
         self._derive_urls()
@@ -196,6 +88,8 @@ class Stack:
             "network": f"http://127.0.0.1:{self.ports['neutron']}",
             "volumev3": f"http://127.0.0.1:{self.ports['cinder']}/v3/%(project_id)s",
             "block-storage": f"http://127.0.0.1:{self.ports['cinder']}/v3/%(project_id)s",
+            "load-balancer": f"http://127.0.0.1:{self.ports['octavia']}",
+            "orchestration": f"http://127.0.0.1:{self.ports['heat']}/v1/%(project_id)s",
         }
         self.auth_url = self.urls["identity"]
         self.transport_url = f"rabbit://guest:guest@127.0.0.1:{self.ports['amqp']}/"
@@ -288,11 +182,14 @@ class Stack:
             self._start_mariadb()
             self._start_rabbitmq()
             self._write_configs()
+            self._write_lbaas_heat_configs()
             self._sync_schemas()
             self._start_keystone()
             self._register_services()
             self._start_services()
+            self._start_lbaas_heat()
             self._wait_healthy()
+            self._wait_lbaas_heat()
         except BaseException:
             self.stop()
             raise
@@ -334,240 +231,13 @@ class Stack:
         stack.conf = {k: Path(v) for k, v in state["conf"].items()}
         stack._derive_urls()
         for name, pid in state["pids"].items():
-            stack.procs[name] = Proc(name, _Foreign(pid), stack.logs / f"{name}.log")  # type: ignore[arg-type]
+            stack.procs[name] = Proc(name, Foreign(pid), stack.logs / f"{name}.log")  # type: ignore[arg-type]
         return stack, state
 
     def cleanup(self) -> None:
         """Remove the temporary directory (call after stop)."""
         shutil.rmtree(self.root, ignore_errors=True)
 
-    # --- MariaDB and RabbitMQ ------------------------------------------------------------------
-
-    def _start_mariadb(self) -> None:
-        t = time.monotonic()
-        d = self.root / "mysql"
-        d.mkdir()
-        sock = str(d / "sock")
-        self.run("mariadb-install-db", ["mariadb-install-db", "--no-defaults", f"--datadir={d / 'data'}",
-                                        "--user=root", "--auth-root-authentication-method=normal",
-                                        "--skip-test-db"])
-        self.spawn("mariadb", [
-            "mariadbd", "--no-defaults", f"--datadir={d / 'data'}", "--user=root", "--bind-address=127.0.0.1",
-            f"--port={self.ports['mysql']}", f"--socket={sock}", f"--pid-file={d / 'pid'}",
-            "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=256M",
-            "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--max-connections=2000",
-            "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
-            f"--log-error={self.logs / 'mariadb-error.log'}",
-        ])
-        self.wait_for("mariadb", lambda: Path(sock).exists() and self._sql(sock, "SELECT 1"), 60, ("mariadb",))
-        grants = [f"CREATE DATABASE {db} CHARACTER SET utf8" for db in DATABASES]
-        grants += [f"CREATE USER '{DB_USER}'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}'",
-                   f"GRANT ALL ON *.* TO '{DB_USER}'@'127.0.0.1'"]
-        if not self._sql(sock, "; ".join(grants)):
-            raise StackError("mariadb: cannot create the databases")
-        self._timed("mariadb", t)
-
-    @staticmethod
-    def _sql(sock: str, statements: str) -> bool:
-        p = subprocess.run(["mariadb", "--no-defaults", "-S", sock, "-uroot", "-e", statements],
-                           capture_output=True, text=True, timeout=30)
-        return p.returncode == 0
-
-    def _start_rabbitmq(self) -> None:
-        t = time.monotonic()
-        d = self.root / "rabbitmq"
-        (d / "home").mkdir(parents=True)
-        (d / "rabbitmq.conf").write_text(
-            f"listeners.tcp.1 = 127.0.0.1:{self.ports['amqp']}\nloopback_users = none\n")
-        (d / "enabled_plugins").write_text("[].\n")
-        (d / "rabbitmq-env.conf").write_text("")
-        env = {
-            "HOME": str(d / "home"),  # the Erlang cookie
-            "RABBITMQ_NODENAME": f"realos-{self.ports['amqp']}@localhost",
-            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
-            "RABBITMQ_NODE_PORT": str(self.ports["amqp"]),
-            "RABBITMQ_DIST_PORT": str(self.ports["dist"]),
-            "ERL_EPMD_ADDRESS": "127.0.0.1",
-            "ERL_EPMD_PORT": str(self.ports["epmd"]),
-            "RABBITMQ_MNESIA_BASE": str(d / "mnesia"),
-            "RABBITMQ_LOG_BASE": str(d / "log"),
-            "RABBITMQ_CONFIG_FILE": str(d / "rabbitmq"),
-            "RABBITMQ_ADVANCED_CONFIG_FILE": str(d / "advanced.config"),
-            "RABBITMQ_ENABLED_PLUGINS_FILE": str(d / "enabled_plugins"),
-            "RABBITMQ_CONF_ENV_FILE": str(d / "rabbitmq-env.conf"),
-            "RABBITMQ_PID_FILE": str(d / "pid"),
-            # The distribution port listens on every interface unless told otherwise.
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
-        }
-        # Our own epmd in the foreground, so it is ours to stop (the broker would daemonise one).
-        self.spawn("epmd", ["epmd", "-address", "127.0.0.1", "-port", str(self.ports["epmd"])], env=env)
-        self.spawn("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmq-server"], env=env)
-        self.rabbit_env = env
-
-        def listening() -> bool:
-            with socket.create_connection(("127.0.0.1", self.ports["amqp"]), timeout=2) as s:
-                s.sendall(b"AMQP\x00\x00\x09\x01")
-                return s.recv(8).startswith(b"\x01\x00\x00")  # connection.start frame
-
-        self.wait_for("rabbitmq", listening, 90, ("rabbitmq",))
-        self._timed("rabbitmq", t)
-
-    # --- configuration -------------------------------------------------------------------------
-
-    def _authtoken(self, user: str) -> dict[str, Any]:
-        return {
-            "www_authenticate_uri": self.auth_url, "auth_url": self.auth_url, "auth_type": "password",
-            "project_domain_name": "Default", "user_domain_name": "Default", "project_name": "service",
-            "username": user, "password": PASSWORD, "region_name": REGION,
-        }
-
-    def _write_configs(self) -> None:
-        etc = self.root / "etc"
-        for sub in ("keystone", "nova", "placement", "glance", "cinder", "neutron", "state"):
-            (etc / sub).mkdir(parents=True, exist_ok=True)
-        (self.root / "home").mkdir(exist_ok=True)
-        state = self.root / "state"
-        venv_etc = self.venv / "etc"
-        common = {"debug": False, "use_stderr": True}
-        rpc = {"transport_url": self.transport_url}
-        locks = {"lock_path": str(state / "locks")}
-        notifications = {"driver": "noop"}
-
-        self.conf["keystone"] = _ini(etc / "keystone" / "keystone.conf", {
-            "DEFAULT": common,
-            "database": {"connection": self.db_url("keystone")},
-            "token": {"provider": "fernet", "expiration": 7200},
-            "fernet_tokens": {"key_repository": str(etc / "keystone" / "fernet-keys")},
-            "credential": {"key_repository": str(etc / "keystone" / "credential-keys")},
-            # In-process cache: a token costs ~20 ms instead of ~300, a validation ~5 ms instead of ~700.
-            "cache": {"enabled": True, "backend": "dogpile.cache.memory"},
-            "identity": {"password_hash_rounds": 4},
-        })
-
-        nova_common = {
-            "DEFAULT": {
-                **common, **rpc, "compute_driver": "fake.FakeDriverWithoutFakeNodes", "my_ip": "127.0.0.1",
-                "host": "controller", "state_path": str(state / "nova"), "report_interval": REPORT_INTERVAL,
-                "service_down_time": SERVICE_DOWN_TIME, "instances_path": str(state / "nova" / "instances"),
-                "heal_instance_info_cache_interval": -1, "update_resources_interval": 5,
-            },
-            "api": {"auth_strategy": "keystone"},
-            "api_database": {"connection": self.db_url("nova_api")},
-            "database": {"connection": self.db_url("nova")},
-            "keystone_authtoken": self._authtoken("nova"),
-            "service_user": {**self._authtoken("nova"), "send_service_user_token": True},
-            "placement": self._authtoken("placement") | {"username": "nova"},
-            "neutron": self._authtoken("neutron") | {"username": "nova"},
-            "cinder": {"os_region_name": REGION, **(self._authtoken("cinder") | {"username": "nova"})},
-            "glance": {"region_name": REGION},
-            "scheduler": {"discover_hosts_in_cells_interval": 5, "workers": 1},
-            "conductor": {"workers": 1},
-            "oslo_concurrency": locks,
-            "oslo_messaging_notifications": notifications,
-            "vnc": {"enabled": False},
-            "cells": {},
-        }
-        nova_common.pop("cells")
-        self.conf["nova"] = _ini(etc / "nova" / "nova.conf", nova_common)
-        for host in CONDUCTOR_HOSTS[1:]:  # the first is nova.conf's own host
-            self.conf[f"nova-{host}"] = _ini(etc / "nova" / f"{host}.conf", {"DEFAULT": {"host": host}})
-        for host in COMPUTE_HOSTS:
-            self.conf[f"nova-{host}"] = _ini(etc / "nova" / f"{host}.conf", {"DEFAULT": {
-                "host": host, "state_path": str(state / host), "instances_path": str(state / host / "instances"),
-            }})
-
-        self.conf["placement"] = _ini(etc / "placement" / "placement.conf", {
-            "DEFAULT": common,
-            "api": {"auth_strategy": "keystone"},
-            "placement_database": {"connection": self.db_url("placement")},
-            "keystone_authtoken": self._authtoken("placement"),
-        })
-
-        glance_dir = etc / "glance"
-        shutil.copy(venv_etc / "glance" / "glance-api-paste.ini", glance_dir / "glance-api-paste.ini")
-        self.conf["glance"] = _ini(glance_dir / "glance-api.conf", {
-            "DEFAULT": {**common, "enabled_backends": "file:file"},
-            "database": {"connection": self.db_url("glance")},
-            "keystone_authtoken": self._authtoken("glance"),
-            "paste_deploy": {"flavor": "keystone", "config_file": str(glance_dir / "glance-api-paste.ini")},
-            "glance_store": {"default_backend": "file"},
-            "file": {"filesystem_store_datadir": str(state / "glance" / "images")},
-            "os_glance_staging_store": {"filesystem_store_datadir": str(state / "glance" / "staging")},
-            "os_glance_tasks_store": {"filesystem_store_datadir": str(state / "glance" / "tasks")},
-            "oslo_concurrency": locks,
-            "oslo_messaging_notifications": notifications,
-        })
-
-        self.conf["cinder"] = _ini(etc / "cinder" / "cinder.conf", {
-            "DEFAULT": {
-                **common, **rpc, "auth_strategy": "keystone", "enabled_backends": "fake", "my_ip": "127.0.0.1",
-                "state_path": str(state / "cinder"), "api_paste_config": str(venv_etc / "cinder" / "api-paste.ini"),
-                "report_interval": REPORT_INTERVAL, "service_down_time": SERVICE_DOWN_TIME,
-                "osapi_volume_workers": 1,
-            },
-            "fake": {"volume_driver": "cinder.tests.fake_driver.FakeLoggingVolumeDriver",
-                     "volume_backend_name": "fake"},
-            "database": {"connection": self.db_url("cinder")},
-            "keystone_authtoken": self._authtoken("cinder"),
-            "coordination": {"backend_url": f"file://{state / 'cinder' / 'coordination'}"},
-            "nova": self._authtoken("nova") | {"username": "cinder"},
-            "oslo_concurrency": locks,
-            "oslo_messaging_notifications": notifications,
-        })
-
-        self.conf["neutron"] = _ini(etc / "neutron" / "neutron.conf", {
-            "DEFAULT": {
-                **common, **rpc, "core_plugin": "ml2", "service_plugins": "router", "auth_strategy": "keystone",
-                "state_path": str(state / "neutron"), "api_paste_config": str(venv_etc / "neutron" / "api-paste.ini"),
-                "notify_nova_on_port_status_changes": False, "notify_nova_on_port_data_changes": False,
-                "agent_down_time": AGENT_DOWN_TIME, "rpc_workers": 1, "rpc_state_report_workers": 1,
-                "api_workers": 1, "allow_overlapping_ips": True, "dhcp_agents_per_network": 1,
-            },
-            "agent": {"report_interval": REPORT_INTERVAL},
-            "database": {"connection": self.db_url("neutron")},
-            "keystone_authtoken": self._authtoken("neutron"),
-            "nova": self._authtoken("nova") | {"username": "neutron"},
-            "oslo_concurrency": locks,
-            "oslo_messaging_notifications": notifications,
-        })
-        self.conf["ml2"] = _ini(etc / "neutron" / "ml2_conf.ini", {
-            "ml2": {"type_drivers": "flat,vlan,vxlan", "tenant_network_types": "vxlan",
-                    "mechanism_drivers": "openvswitch", "extension_drivers": "port_security"},
-            "ml2_type_flat": {"flat_networks": "public"},
-            "ml2_type_vxlan": {"vni_ranges": "1:1000"},
-        })
-        for sub in ("nova", "glance", "cinder", "neutron", "locks", *COMPUTE_HOSTS):
-            (state / sub).mkdir(parents=True, exist_ok=True)
-
-    def _sync_schemas(self) -> None:
-        t = time.monotonic()
-        ks = ["--config-file", str(self.conf["keystone"])]
-        nova = ["--config-file", str(self.conf["nova"])]
-        neutron = ["--config-file", str(self.conf["neutron"]), "--config-file", str(self.conf["ml2"])]
-        keystone_user = ["--keystone-user", "root", "--keystone-group", "root"]
-        self.run_parallel({
-            "keystone-manage": [
-                [self.bin("keystone-manage"), *ks, "fernet_setup", *keystone_user],
-                [self.bin("keystone-manage"), *ks, "credential_setup", *keystone_user],
-                [self.bin("keystone-manage"), *ks, "db_sync"],
-                [self.bin("keystone-manage"), *ks, "bootstrap", "--bootstrap-password", ADMIN_PASSWORD,
-                 "--bootstrap-admin-url", self.auth_url, "--bootstrap-internal-url", self.auth_url,
-                 "--bootstrap-public-url", self.auth_url, "--bootstrap-region-id", REGION],
-            ],
-            "nova-manage": [
-                [self.bin("nova-manage"), *nova, "api_db", "sync"],
-                [self.bin("nova-manage"), *nova, "cell_v2", "map_cell0",
-                 "--database_connection", self.db_url("nova_cell0")],
-                [self.bin("nova-manage"), *nova, "db", "sync"],
-                [self.bin("nova-manage"), *nova, "cell_v2", "create_cell", "--name", "cell1"],
-            ],
-            "placement-manage": [[self.bin("placement-manage"), "--config-file", str(self.conf["placement"]),
-                                  "db", "sync"]],
-            "glance-manage": [[self.bin("glance-manage"), "--config-file", str(self.conf["glance"]), "db_sync"]],
-            "cinder-manage": [[self.bin("cinder-manage"), "--config-file", str(self.conf["cinder"]), "db", "sync"]],
-            "neutron-db-manage": [[self.bin("neutron-db-manage"), *neutron, "upgrade", "heads"]],
-        })
-        self._timed("schemas", t)
 
     # --- services ------------------------------------------------------------------------------
 
@@ -625,7 +295,8 @@ class Stack:
             for role in (admin_role, service_role):
                 s.put(f"{ep}/projects/{service_project}/users/{uid}/roles/{role}")
         for stype, name in (("compute", "nova"), ("placement", "placement"), ("image", "glance"),
-                            ("network", "neutron"), ("volumev3", "cinderv3"), ("block-storage", "cinder")):
+                            ("network", "neutron"), ("volumev3", "cinderv3"), ("block-storage", "cinder"),
+                            ("load-balancer", "octavia"), ("orchestration", "heat")):
             sid = post("/services", {"service": {"type": stype, "name": name}})["service"]["id"]
             for interface in ("public", "internal"):
                 post("/endpoints", {"endpoint": {"service_id": sid, "interface": interface,

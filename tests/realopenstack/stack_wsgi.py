@@ -61,3 +61,19 @@ def neutron() -> Any:
     from neutron.wsgi.api import application
 
     return application
+
+
+def octavia() -> Any:
+    """Octavia's API; REALOS_OCTAVIA_CONF names octavia.conf."""
+    _argv("--config-file", os.environ["REALOS_OCTAVIA_CONF"])
+    from octavia.api import app
+
+    return app.setup_app(argv=sys.argv)
+
+
+def heat() -> Any:
+    """Heat's API; REALOS_HEAT_CONF names heat.conf."""
+    _argv("--config-file", os.environ["REALOS_HEAT_CONF"])
+    from heat.api.openstack import wsgi
+
+    return wsgi.init_application()

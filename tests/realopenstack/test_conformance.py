@@ -56,6 +56,21 @@ READ = {
     "agents[]": {"id", "binary", "agent_type", "host", "alive", "admin_state_up", "heartbeat_timestamp",
                  "availability_zone"},
     "projects[]": {"id", "name", "domain_id", "enabled"},
+    # Octavia, Glance and Heat (optional_records.py; issue 24): the lists, the status tree, pool members.
+    "loadbalancers[]": {"id", "name", "project_id", "provisioning_status", "operating_status", "admin_state_up",
+                        "vip_address", "vip_subnet_id", "vip_network_id", "vip_port_id", "provider",
+                        "created_at", "updated_at"},
+    "statuses": {f"loadbalancer{p}.{f}" for p in ("", ".listeners[]", ".listeners[].pools[]",
+                                                  ".listeners[].pools[].members[]")
+                 for f in ("id", "name", "provisioning_status", "operating_status")}
+                | {"loadbalancer.listeners", "loadbalancer.listeners[].pools", "loadbalancer.listeners[].pools[].members",
+                   "loadbalancer.listeners[].pools[].health_monitor", "loadbalancer.listeners[].pools[].members[].address",
+                   "loadbalancer.listeners[].pools[].members[].protocol_port"},
+    "members[]": {"id", "name", "address", "protocol_port", "subnet_id", "provisioning_status", "operating_status",
+                  "admin_state_up"},
+    "images[]": {"id", "name", "owner", "status", "visibility", "created_at", "updated_at"},
+    "stacks[]": {"id", "stack_name", "project", "stack_status", "stack_status_reason", "creation_time",
+                 "updated_time"},
 }
 
 #: '!' differences (in what the product reads) that are accepted, with the reason; keys are report lines
@@ -77,6 +92,9 @@ EXPLAINED = {
         "fields of Neutron extensions the upstream stack here does not load, or that the simulator adds; unread",
     "image and placement endpoints": "the real catalog has them; the simulator's catalog has only what VIO "
                                      "monitoring needs (the product probes every public endpoint it finds)",
+    "load-balancer and orchestration": "upstream Octavia (amphora provider, no-op drivers) and Heat; the seeding "
+                                       "(seed_more.py) gives ERROR, ACTIVE/ONLINE, DEGRADED and admin-disabled load "
+                                       "balancers, a failed and a complete stack, a queued image",
 }
 
 
@@ -126,6 +144,10 @@ ENUMS = {
     "networks[]": ("status",),
     "routers[]": ("status",),
     "agents[]": ("agent_type", "binary"),
+    "loadbalancers[]": ("provisioning_status", "operating_status", "provider"),
+    "members[]": ("provisioning_status", "operating_status"),
+    "images[]": ("status", "visibility"),
+    "stacks[]": ("stack_status",),
 }
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import signal
 import subprocess
 import sys
@@ -35,7 +36,10 @@ def main() -> None:
         pass
     finally:
         stack.stop()
-        stack.cleanup()
+        if os.environ.get("VIO_REALOS_KEEP"):
+            stack.say(f"kept {stack.root}")
+        else:
+            stack.cleanup()
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ multi-region cloud (objects, faults, state, settings); without it: the primary r
   GET    /_sim/regions                  {"regions": [{"name", "url_prefix", "primary"}]}
   GET    /_sim/<kind>[/<id>]            stored objects (kinds: projects users flavors hypervisors servers
                                         compute_services volume_services volumes networks subnets ports
-                                        floatingips routers agents migrations)
+                                        floatingips routers agents migrations loadbalancers images stacks)
   POST   /_sim/<kind>                   add an object (id generated when absent); returns it
   PATCH  /_sim/<kind>/<id>              merge fields (API field names); returns the object
   DELETE /_sim/<kind>/<id>              <id> may also be a name, binary@host (services, agents), a
@@ -38,6 +38,9 @@ multi-region cloud (objects, faults, state, settings); without it: the primary r
                                         agent's ha_state per HA router, as GET /v2.0/routers/{id}/l3-agents
                                         serves it (unpinned: first alive agent active, other alive standby,
                                         dead unknown)
+  PATCH  /_sim/loadbalancers/<id>       {"provisioning_status": ..., "operating_status": ... (unset: derived
+                                        from the members), "member_status": {member|server|address:
+                                        "ONLINE"|"ERROR"|"OFFLINE"|...}} (vio_sim.octavia_state)
   POST   /_sim/servers/<id>/migrate     {"to": host|hypervisor, "type": "live-migration"|"migration"|
                                         "resize"|"evacuation", "status": "completed"|"error"|"failed"}
   POST   /_sim/<kind>/<id>/stop        kind compute_services, volume_services or agents: it stops
@@ -73,7 +76,9 @@ multi-region cloud (objects, faults, state, settings); without it: the primary r
   POST   /_sim/tokens/expire            invalidate every token
   GET|PATCH /_sim/settings              {"token_ttl", "page_max", "agents", "region"}; any other key is
                                         a scenario setting, e.g. "service_down_time", "agent_down_time"
-                                        (seconds: 60 and 75 by default)
+                                        (seconds: 60 and 75 by default), "glance"/"heat" (true/false: the
+                                        image/orchestration service in the catalog of new tokens),
+                                        "catalog_extra" (endpoints added to the catalog: tls.py)
 """
 
 

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import admin, cinder, keystone, neutron, nova
+from . import admin, cinder, glance_heat, keystone, neutron, nova, octavia
 from .common import SimError
 from .faults import Fault, hide_objects, strip_fields
 from .http import REASONS, ApiError, Request, Response, error_response, jresp, next_link
@@ -22,6 +22,9 @@ SERVICES = {
     "compute": nova.compute,
     "network": neutron.network,
     "volume": cinder.volume,
+    "load-balancer": octavia.load_balancer,
+    "image": glance_heat.image,
+    "orchestration": glance_heat.orchestration,
 }
 
 
@@ -193,10 +196,14 @@ class App:
             return resp
         if resp.status != 200 or not isinstance(body, dict):
             return resp
+        limit = self.limit(req)
         for key, value in list(body.items()):
-            if isinstance(value, list) and value and not key.endswith("_links"):
-                limit = self.limit(req)
+            if isinstance(value, list) and value and not key.endswith("_links") and key != "links":
                 body[f"{key}_links"] = next_link(req, limit, uuid.uuid4())
+        if isinstance(body.get("images"), list):  # Glance's next href; Heat's `links`
+            body["next"] = f"/v2/images?limit={limit}&marker={uuid.uuid4()}"
+        if isinstance(body.get("stacks"), list):
+            body["links"] = next_link(req, limit, uuid.uuid4())
         return jresp(200, body)
 
     def _take_fault(self, method: str, path: str, region: Region) -> Fault | None:

@@ -15,7 +15,8 @@ from .store import SCENARIO_DIR
 
 EPILOG = f"""\
 The first line on stdout is the base URL the simulator bound (e.g. http://127.0.0.1:8080); Keystone is at
-<URL>/identity/v3 and the catalog points at <URL>/compute/v2.1, <URL>/network and <URL>/volume/v3/<project>.
+<URL>/identity/v3 and the catalog points at <URL>/compute/v2.1, <URL>/network and <URL>/volume/v3/<project>
+(and <URL>/load-balancer when the scenario has load balancers: settings "octavia": true/false decides).
 Credentials: admin / vio-sim, project admin, domain Default, region RegionOne (unless the scenario says else).
 A multi-region scenario (e.g. the built-in "regions") serves another region's services under
 <URL>/regions/<name>/; the admin API takes ?region=<name> (default: the primary region).

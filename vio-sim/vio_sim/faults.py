@@ -21,6 +21,11 @@ MISSING_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "networks": ("/network", ("networks", "network")),
     "routers": ("/network", ("routers", "router")),
     "agents": ("/network", ("agents", "agent")),
+    "loadbalancers": ("/load-balancer", ("loadbalancers", "loadbalancer")),
+    # a balancer's status tree: fields as "loadbalancer.operating_status" (statuses.loadbalancer...)
+    "lb_status_trees": ("/load-balancer", ("statuses",)),
+    "images": ("/image", ("images",)),
+    "stacks": ("/orchestration", ("stacks",)),
 }
 
 

@@ -43,8 +43,14 @@ def generate(
     backend: str = "ml2",
     faults: bool = True,
     regions: Sequence[str] | None = None,
+    images: int = 0,
+    stacks: int = 0,
 ) -> dict:
     """A scenario dict for a cloud of the given size.
+
+    ``images``/``stacks``: Glance images and Heat stacks (none by default: then the catalog lists neither
+    service, as before they existed); with ``faults`` one image is killed, one stuck queued and one stack
+    CREATE_FAILED.
 
     ``regions`` (two or more names): a multi-region cloud (see ``vio_sim.regions``): the first region is
     the one-region cloud of the same arguments, every other one a cloud of the same size with its own ids
@@ -53,6 +59,7 @@ def generate(
     sizes = dict(vms=vms, clusters=clusters, volumes=volumes, ports=ports, routers=routers, projects=projects,
                  backend=backend, faults=faults)
     out = _generate(seed=seed, **sizes)
+    out.update(images_and_stacks(images, stacks, out["projects"], seed, faults))
     if not regions or len(regions) < 2:
         return out
     out["settings"]["region"] = regions[0]
@@ -338,6 +345,34 @@ def _generate(
     return out
 
 
+def images_and_stacks(images: int, stacks: int, projects: list[dict], seed: int | str,
+                      faults: bool) -> dict[str, list[dict]]:
+    """``images`` Glance images and ``stacks`` Heat stacks spread over the projects (a random stream of
+    their own: the other objects of a seed stay the same); only the kinds asked for."""
+    rng = random.Random(f"{seed}/images-and-stacks")
+    tenants = projects[1:] or projects
+    out: dict[str, list[dict]] = {}
+    if images:
+        ilist = [{"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "name": f"image-{i:04d}",
+                  "project": tenants[rng.randrange(len(tenants))]["id"],
+                  "visibility": "public" if i % 4 == 0 else "private", "status": "active"}
+                 for i in range(images)]
+        if faults:
+            ilist[-1].update(status="killed", updated_at="-5h")
+            if images > 1:
+                ilist[-2].update(status="queued", updated_at="-3h")
+        out["images"] = ilist
+    if stacks:
+        slist = [{"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "name": f"stack-{i:04d}",
+                  "project": tenants[rng.randrange(len(tenants))]["id"], "status": "CREATE_COMPLETE"}
+                 for i in range(stacks)]
+        if faults:
+            slist[-1].update(status="CREATE_FAILED", status_reason="Resource CREATE failed: ResourceInError: "
+                             "resources.server: Went to status ERROR due to \"No valid host was found\"")
+        out["stacks"] = slist
+    return out
+
+
 def scaled(vms: int, seed: int = 1, backend: str = "ml2", regions: Sequence[str] | None = None) -> dict:
     """``generate`` with every other size derived from the VM count (the CLI's ``--generate N``)."""
     return generate(
@@ -347,6 +382,8 @@ def scaled(vms: int, seed: int = 1, backend: str = "ml2", regions: Sequence[str]
         ports=vms * 2,
         routers=max(2, vms // 50),
         projects=max(3, min(50, vms // 200)),
+        images=vms // 50,  # 200 images and 100 stacks at 10,000 VMs (issue 24's benchmark)
+        stacks=vms // 100,
         seed=seed,
         backend=backend,
         regions=regions,

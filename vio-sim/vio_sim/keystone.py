@@ -7,7 +7,11 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .common import FMT_US, Kind, det_uuid, fmt_time
+from .glance_heat_state import CATALOG
+from .glance_heat_state import in_catalog as optional_in_catalog
 from .http import ApiError, Request, Response, jresp, truthy
+from .octavia_state import in_catalog as octavia_in_catalog
+from .tls import catalog_extra
 
 if TYPE_CHECKING:
     from .app import App
@@ -263,6 +267,7 @@ def catalog(app: App, base: str, project_id: str) -> list:
         ("network", "neutron", "/network"),
         ("volumev3", "cinderv3", f"/volume/v3/{project_id}"),
         ("block-storage", "cinder", f"/volume/v3/{project_id}"),
+        ("load-balancer", "octavia", "/load-balancer"),
     ):
         eps = [
             {
@@ -276,9 +281,17 @@ def catalog(app: App, base: str, project_id: str) -> list:
             }
             for r in app.regions.values()
             if stype != "identity" or r.state.settings.get("identity_endpoint") is not False
+            if stype != "load-balancer" or octavia_in_catalog(r.state)
             for iface in ("public", "internal", "admin")
         ]
         out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})
-    return out
+    for setting, (stype, name, path) in CATALOG.items():  # optional: only the regions that run it
+        eps = [{"id": det_uuid("endpoint", r.name, stype, iface), "interface": iface, "region": r.name,
+                "region_id": r.name, "url": base + r.prefix + path.format(project=project_id)}
+               for r in app.regions.values() if optional_in_catalog(r.state, setting)
+               for iface in ("public", "internal", "admin")]
+        if eps:
+            out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})
+    return out + [svc for r in app.regions.values() for svc in catalog_extra(app, r)]
 
 # -- Nova ------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ class Simulator:
         self.app: App | None = None
         self._server: SimHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._tls: list = []  # TlsServer (tls_endpoint)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -87,6 +88,8 @@ class Simulator:
         return self
 
     def stop(self) -> None:
+        while self._tls:
+            self._tls.pop().stop()
         srv, self._server = self._server, None
         if srv is None:
             return
@@ -239,6 +242,29 @@ class Simulator:
                 detail = raw.decode(errors="replace")
             raise AdminError(exc.code, detail) from None
         return json.loads(raw) if "json" in ctype else raw.decode()
+
+    def tls_endpoint(self, service_type: str, certfile: Any, keyfile: Any, *, path: str = "",
+                     name: str = "localhost", interfaces: Any = None, region: str | None = None) -> Any:
+        """Serve this simulator's API over TLS with the certificate in `certfile` (its key in `keyfile`)
+        on a port of its own, and add it to the catalog as a `service_type` endpoint at
+        ``https://NAME:PORT/PATH`` (NAME: the host name the certificate names). Returns the running
+        ``tls.TlsServer`` (``.base``, ``.port``, ``.handshakes``); stopped with the simulator."""
+        from .tls import TlsServer
+
+        server = TlsServer(self.app, str(certfile), str(keyfile), host=self.host, name=name)
+        self._tls.append(server)
+        self.add_catalog_endpoint(service_type, server.base + path, interfaces=interfaces, region=region)
+        return server
+
+    def add_catalog_endpoint(self, service_type: str, url: str, *, name: str | None = None,
+                             interfaces: Any = None, region: str | None = None) -> dict:
+        """Add an endpoint to the token's catalog (the ``catalog_extra`` setting, see tls.py); new tokens
+        carry it."""
+        current = self.admin("GET", "/settings", region=region)["state"].get("catalog_extra") or []
+        entry: dict = {"type": service_type, "name": name or service_type, "url": url}
+        if interfaces:
+            entry["interfaces"] = list(interfaces)
+        return self.admin("PATCH", "/settings", {"catalog_extra": [*current, entry]}, region=region)
 
     def counters(self) -> dict:
         return self.admin("GET", "/_sim/counters")

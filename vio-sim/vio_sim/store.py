@@ -29,7 +29,8 @@ A scenario is a JSON object (file or dict). Every key is optional::
       "volumes":          [{"name": "db-data", "size": 100, "attachments": [{"server_id": "web-01"}]}],
       "agents":           [{"agent_type": "L3 agent", "host": "vio-network-01", "routers": ["r1"]}],
       "migrations":       [{"server": "web-01", "migration_type": "live-migration", "status": "completed",
-                            "from": "vio-compute-02", "to": "vio-compute-01", "created_at": "-2d"}]
+                            "from": "vio-compute-02", "to": "vio-compute-01", "created_at": "-2d"}],
+      "loadbalancers":    [{"name": "shop-lb", "vip_network": "webshop-net", "pools": [...]}]  (octavia_state)
     }
 
 Objects use the API field names of the service that owns them (``status``, ``OS-EXT-STS:power_state``,
@@ -84,16 +85,19 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from . import cinder, keystone, neutron, nova
+from . import cinder, glance_heat_state, keystone, neutron, nova, octavia_state
 from .common import Kind, SimError, det_uuid, fmt_time, to_epoch
 
 #: Kinds in load order (a kind may reference the kinds before it by name).
 KINDS = (
     "projects", "users", "flavors", "compute_services", "hypervisors", "volume_services", "networks",
     "subnets", "routers", "servers", "ports", "floatingips", "volumes", "agents", "migrations",
+    "loadbalancers", "images", "stacks",
 )
 #: How each kind is ingested, as its service module declares it.
-REGISTRY: dict[str, Kind] = {k.name: k for k in (*keystone.KINDS, *nova.KINDS, *neutron.KINDS, *cinder.KINDS)}
+REGISTRY: dict[str, Kind] = {k.name: k for k in (*keystone.KINDS, *nova.KINDS, *neutron.KINDS, *cinder.KINDS,
+                                                  *octavia_state.KINDS,
+                                                  *glance_heat_state.KINDS)}
 assert set(REGISTRY) == set(KINDS), sorted(set(REGISTRY) ^ set(KINDS))
 
 SERVICE_KINDS = ("compute_services", "volume_services")
@@ -109,6 +113,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "vcenter_ip": "10.0.0.10",
     "network_host": "vio-network-01",
     "identity_endpoint": True,  # false: the region's catalog lists no identity endpoint (vio_sim.regions)
+    "glance": None,  # the image service in the catalog: true, false, None: when the region has images
+    "heat": None,  # the orchestration service: likewise, when it has stacks (vio_sim.glance_heat_state)
 }
 
 DEFAULT_USER = {"name": "admin", "password": "vio-sim", "project": "admin"}

@@ -10,7 +10,8 @@ from vio_checks.errors import VioError
 #: vio_checks.icinga.COMMANDS: tests hold them equal). A check whose SPEC has `members` judges a set of
 #: objects through the one aggregate rule (judge.aggregate); `aggregate_checks()` lists those.
 CHECKS: tuple[str, ...] = ("discovery", "inventory", "service", "hypervisor", "vm", "volume", "interface",
-                           "router", "esxi", "datastore")
+                           "router", "esxi", "datastore", "loadbalancer", "image", "stack",
+                           "certificate")
 
 
 def aggregate_checks() -> tuple[str, ...]:

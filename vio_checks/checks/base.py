@@ -63,7 +63,8 @@ class CheckSpec(Record):
     `name` e.g. "hypervisor" → check_vio_hypervisor, status line "VIO HYPERVISOR ..."; `options`: the
     check's own, before CHECK_OPTIONS; `validate` raises ValueError on bad combinations; `on_unavailable`
     is called instead of answering UNKNOWN when no usable inventory exists (check_vio_discovery judges that);
-    `members`: the inventory kind its aggregate mode judges through judge.aggregate (None: no aggregate).
+    `members`: the inventory kind its aggregate mode judges through judge.aggregate (None: no aggregate);
+    `doc`: optional Markdown prose for docs/checks.md (what it reads and judges, beyond --help; `make docs`).
     """
 
     def __init__(self, name: str, description: str,
@@ -71,7 +72,7 @@ class CheckSpec(Record):
                  options: Sequence[Option] = (), epilog: str = "",
                  validate: Callable[[argparse.Namespace], None] = _no_validation,
                  on_unavailable: Callable[[argparse.Namespace, str, float], Verdict] | None = None,
-                 members: str | None = None) -> None:
+                 members: str | None = None, doc: str = "") -> None:
         self.name = name
         self.description = description
         self.evaluate = evaluate
@@ -80,6 +81,7 @@ class CheckSpec(Record):
         self.validate = validate
         self.on_unavailable = on_unavailable
         self.members = members
+        self.doc = doc
 
     @property
     def title(self) -> str:

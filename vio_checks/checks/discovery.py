@@ -38,6 +38,9 @@ states:
   WARNING   vSphere layer unavailable: the vSphere layer is configured but the inventory's sweep could
             not read vCenter (timed out, down, login refused, bad credentials file, pyVmomi missing);
             the OpenStack part is current, check_vio_esxi and check_vio_datastore say UNKNOWN
+  WARNING   an optional service's list failed in the last sweep ("Glance image list: image /images: HTTP
+            500", likewise the Heat stack list): that service's finding, not a failed sweep; its kind keeps
+            its last known records, which check_vio_image / check_vio_stack judge as unverified
   OK        inventory age, the last sweep's duration and request count, and the counts per kind
 
 perfdata:
@@ -76,11 +79,26 @@ def on_unavailable(args: argparse.Namespace, message: str, now: float) -> Verdic
     return judge_unavailable(message, _status(args), now)
 
 
+#: docs/checks.md's prose on this check (`make docs` adds its options and --help).
+DOC = """\
+The health of the discovery layer itself: inventory age, last sweep duration and request count, last error.
+Last sweep failed, or inventory older than `--max-stale` → CRITICAL (also when there is no inventory at all:
+this check never answers UNKNOWN for that); older than twice `--max-age` (refreshes falling behind), or the
+configured vSphere layer unavailable in the inventory's sweep ("vSphere layer unavailable: ...") →
+WARNING. In the generated Icinga config everything else depends on this check, so an API outage shows as one
+problem, not thousands.
+
+    VIO DISCOVERY CRITICAL - last sweep failed at 10:42: nova servers: HTTP 503; inventory 3 min old
+    VIO DISCOVERY CRITICAL - sweep distrusted: servers 10000 → 0 at 10:42; answering from the inventory \
+of 3 min ago
+"""
+
 SPEC = CheckSpec(
     name="discovery",
     description="Check the VIO discovery layer: inventory age, last sweep duration, requests and errors.",
     evaluate=evaluate,
     epilog=EPILOG,
     on_unavailable=on_unavailable,
+    doc=DOC,
 )
 main = main_for(SPEC)

@@ -64,11 +64,24 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     return judge_inventory(events, opts, now)
 
 
+#: docs/checks.md's prose on this check (`make docs` adds its options and --help).
+DOC = """\
+What changed in `--window` (default 1 h), from the event log: VMs added, deleted, migrated, failed
+migrations, each a perfdata count with its own thresholds (`--added-warning/--added-critical`,
+`--deleted-...`, `--migrated-...`, `--failed-...`; default: one failed migration or more → WARNING, no
+thresholds on the rest). The long output lists the events, newest first (`--max-events`, default 20). A
+hypervisor going down followed by its VMs appearing elsewhere is one story:
+
+    VIO INVENTORY OK - in the last 60 min: 0 VMs added, 0 VMs deleted, 37 VMs migrated, 0 failed \
+migrations; domain-c8 down at 10:42; 37 VMs evacuated to domain-c9
+"""
+
 SPEC = CheckSpec(
     name="inventory",
     description="Check recent inventory changes of a VIO cloud: VM additions, deletions and migrations.",
     evaluate=evaluate,
     options=OPTIONS,
     epilog=EPILOG,
+    doc=DOC,
 )
 main = main_for(SPEC)

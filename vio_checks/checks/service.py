@@ -217,6 +217,67 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
     return judge_services(inv, opts, now, components, binary=args.binary, host=args.host)
 
 
+#: docs/checks.md's prose on this check (`make docs` adds its options and --help).
+DOC = """\
+Reads nova and cinder services (os-services), Neutron agents and the catalog endpoints' reachability.
+`--component nova|neutron|cinder|keystone|all` (default all), `--binary B --host H` for one service or \
+agent.
+Enabled but down → CRITICAL; disabled → OK with its reason (`--warn-disabled` → WARNING), except \
+nova-compute
+disabled (or down) with the VMware driver's reason → CRITICAL "vCenter unreachable"; agents admin up but not
+alive → CRITICAL; admin down → OK (`--warn-disabled` → WARNING); a service without status or state, an agent
+without alive or admin_state_up, or any of these undocumented or of the wrong type → UNKNOWN, counted as
+unverified and never as up;
+keystone: every public endpoint must have answered during the sweep. Expected counts: `--expect BINARY=N`
+(repeatable) or `--deployment-mode ha|compact|tiny`, VIO's three deployment modes (HA runs two of each
+controller service; `--help` lists the presets): fewer up → CRITICAL "nova-scheduler: 1 of 2 up".
+Perfdata: up/down/disabled per binary, endpoint latency.
+
+    VIO SERVICE CRITICAL - 1 CRITICAL of 2 nova services: nova-compute@vio-compute-01 is down since 10:42
+
+### Controller service clusters
+
+The records of one controller binary (nova-conductor, nova-scheduler, nova-consoleauth, cinder-scheduler,
+cinder-backup, neutron-dhcp-agent, neutron-metadata-agent) do the same job anywhere in the region, so they
+are judged as one **cluster** (VMware Smart Assurance's "controller service cluster"), by the same
+redundant-set judge as an HA router's L3 agents (`vio_checks/judge/cluster.py` on `judge/redundant.py`).
+`check_vio_service --binary nova-conductor` judges the cluster (`--host` still judges one record); the
+aggregates (`--component nova`, no `--binary`) judge clusters, not records. Per-resource binaries
+(nova-compute, cinder-volume, L3 and per-host L2 agents) stay per record. A member is up when it reports and
+is enabled (an agent: alive and admin up); a member whose state the API did not give is unverified, never \
+up.
+
+    OK        VIO SERVICE OK - cluster nova-conductor: all 3 members up
+    WARNING   VIO SERVICE WARNING - cluster nova-conductor: reduced redundancy: 2 of 3 members up (down: \
+nova-conductor@ctl-01)
+    WARNING   VIO SERVICE WARNING - cluster nova-conductor: at risk: 1 of 3 members up (down: ...)
+    CRITICAL  VIO SERVICE CRITICAL - cluster nova-conductor: all components down: 0 of 3 members up \
+(down: ...)
+    UNKNOWN   VIO SERVICE UNKNOWN - cluster nova-conductor: none of 3 members verified up (...)
+
+**Expected size**: `--expect BINARY=N`, else the `--deployment-mode` preset (`ha`: two schedulers and
+conductors, two cinder-schedulers, one DHCP/metadata agent; `compact`/`tiny`: one each; `--help` prints the
+table), else the number of members. More members than expected widen the set: a down member is never hidden
+by a smaller expectation. `--critical-at-risk` and `-w`/`-c` (Nagios ranges on the number up) may raise the
+state for standalone use, never lower it; the generated config passes neither, because a cluster that is
+CRITICAL while a member still serves would make its dependents unreachable.
+
+**Stale records and `--stale-after`** (default 1h). Where the control plane runs in Kubernetes pods (VIO 6
+and later), a restarted pod registers a new record under a new host name and the old one stays down for
+ever. A down record that an up record of the same binary replaced (one that first registered after its last
+heartbeat: Neutron's `created_at`, else the sweeps' own registration window; `judge/stale.py`) is:
+- *replaced*, before `--stale-after`: not counted (its successor took its place one for one, so a routine
+  restart warns no one), named in the status line with when it turns stale;
+- *stale*, after it: not a member, named in the status line, counted in `BINARY_stale`, listed in the long
+  output with the command that removes it (`openstack compute service delete <id>`, `openstack network agent
+  delete <id>`, `cinder-manage service remove BINARY HOST`).
+
+A down record that nothing replaced is a member that is down, however old.
+
+    VIO SERVICE OK - cluster nova-conductor: all 3 members up; 1 stale record: \
+nova-conductor@nova-conductor-7d9f-x2k4q (removal command in the long output)
+"""
+
 SPEC = CheckSpec(
     name="service",
     description="Check VIO's OpenStack services (Nova, Cinder, Neutron agents, Keystone catalog endpoints) "
@@ -226,5 +287,6 @@ SPEC = CheckSpec(
     epilog=EPILOG,
     validate=validate,
     members="services",
+    doc=DOC,
 )
 main = main_for(SPEC)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from vio_checks.checks import CHECKS
 from vio_checks.icinga.passive import Passive
 from vio_checks.icinga.settings import (  # noqa: F401  (re-exported: the settings' public names)
     ATTEMPTS,
@@ -32,19 +33,9 @@ from vio_checks.icinga.settings import (  # noqa: F401  (re-exported: the settin
 )
 from vio_checks.options import CHECK_OPTIONS, Option
 
-#: CheckCommand name → the executable it runs (installed by pip next to the Python: see README).
-COMMANDS: dict[str, str] = {
-    "vio_discovery": "check_vio_discovery",
-    "vio_inventory": "check_vio_inventory",
-    "vio_service": "check_vio_service",
-    "vio_hypervisor": "check_vio_hypervisor",
-    "vio_vm": "check_vio_vm",
-    "vio_volume": "check_vio_volume",
-    "vio_interface": "check_vio_interface",
-    "vio_router": "check_vio_router",
-    "vio_esxi": "check_vio_esxi",
-    "vio_datastore": "check_vio_datastore",
-}
+#: CheckCommand name → the executable it runs (installed by pip next to the Python: see README): one per
+#: check of vio_checks.checks.CHECKS, the one list of checks.
+COMMANDS: dict[str, str] = {f"vio_{check}": f"check_vio_{check}" for check in CHECKS}
 
 #: Check module (vio_checks.checks.<module>) per CheckCommand, for options and help texts.
 COMMAND_MODULES: dict[str, str] = {name: exe.removeprefix("check_vio_") for name, exe in COMMANDS.items()}

@@ -15,9 +15,10 @@ from vio_checks.icinga.resolve import KIND_LABELS, describe, node_json
 from vio_checks.text import clock, counted, inert
 
 #: The order impact lists kinds in.
-IMPACT_ORDER = (t.HYPERVISOR, t.ESXI, t.ROUTER, t.VM, t.INTERFACE, t.VOLUME, t.CAPACITY, t.BACKEND,
+IMPACT_ORDER = (t.HYPERVISOR, t.ESXI, t.ROUTER, t.VM, t.INTERFACE, t.VOLUME, t.LOADBALANCER, t.LB_MEMBER,
+                t.CAPACITY, t.BACKEND,
                 t.COMPUTE_SERVICE, t.VOLUME_SERVICE, t.L3_AGENT, t.L3_AGENTS, t.CLUSTER, t.DATASTORE,
-                t.AGGREGATE, t.CLOUD)
+                t.CERTIFICATE, t.AGGREGATE, t.CLOUD)
 #: How many names per kind the text output of impact lists (--json lists all).
 LIST_LIMIT = 10
 
@@ -34,6 +35,9 @@ class Impact:
     dependents: list[o.Node]
     counts: dict[str, int]  # kind → number, in IMPACT_ORDER
     projects: list[str]
+    #: load balancer node → (its members below the node, all its members): `load balancer shop-lb: 2 of 3
+    #: members`, for the balancers the node does not take down whole (those are counted as dependents)
+    balancers: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def summary(self, topo: o.Objects) -> str:
         """`hypervisor domain-c8: 120 VMs, 240 interfaces, 80 volumes, 12 projects`."""
@@ -58,22 +62,44 @@ def impact(topo: o.Objects, node: o.Node) -> Impact:
             counts[kind] = n
     projects = sorted({str(d.vars.get("vio_project") or d.vars.get("vio_project_id"))
                        for d in below if d.vars.get("vio_project") or d.vars.get("vio_project_id")})
-    return Impact(node, below, counts, projects)
+    return Impact(node, below, counts, projects, load_balancers_hit(topo, below))
+
+
+def load_balancers_hit(topo: o.Objects, below: list[o.Node]) -> dict[str, tuple[int, int]]:
+    """Load balancer host key → (how many of its members are in `below`, how many it has), for each load
+    balancer with members below the object but not itself below it (its DEGRADED is the impact)."""
+    keys = {d.key for d in below}
+    hit: dict[str, int] = {}
+    for d in below:
+        if d.kind == t.LB_MEMBER and d.host not in keys:
+            hit[d.host] = hit.get(d.host, 0) + 1
+    return {h: (n, sum(1 for s in topo.services_of(h) if s.kind == t.LB_MEMBER))
+            for h, n in sorted(hit.items())}
+
+
+def balancer_lines(topo: o.Objects, imp: Impact) -> list[str]:
+    """`load balancer shop-lb: 2 of 3 members`, one per load balancer the object degrades."""
+    return [f"{describe(topo, topo.nodes[h])}: {n} of {counted(total, 'members', 'member')}"
+            for h, (n, total) in imp.balancers.items()]
 
 
 def impact_json(topo: o.Objects, imp: Impact) -> dict[str, Any]:
     return {"object": node_json(topo, imp.node), "summary": imp.summary(topo), "counts": imp.counts,
-            "projects": imp.projects, "dependents": [node_json(topo, d) for d in imp.dependents]}
+            "projects": imp.projects, "dependents": [node_json(topo, d) for d in imp.dependents],
+            "load_balancers": [{**node_json(topo, topo.nodes[h]), "members_affected": n, "members": total}
+                               for h, (n, total) in imp.balancers.items()]}
 
 
 def impact_text(topo: o.Objects, imp: Impact) -> str:
     lines = [imp.summary(topo) + f"  [{imp.node.key}]"]
     for kind in imp.counts:
         nodes = [d for d in imp.dependents if d.kind == kind]
-        names = [describe(topo, d) if kind in (t.INTERFACE, t.VOLUME, t.CAPACITY) else inert(d.display_name)
+        names = [describe(topo, d) if kind in (t.INTERFACE, t.VOLUME, t.CAPACITY, t.LB_MEMBER)
+                 else inert(d.display_name)
                  for d in nodes[:LIST_LIMIT]]
         more = f", ... and {len(nodes) - LIST_LIMIT} more" if len(nodes) > LIST_LIMIT else ""
         lines.append(f"  {KIND_LABELS.get(kind, (kind, kind))[1]}: " + ", ".join(names) + more)
+    lines += ["  " + line for line in balancer_lines(topo, imp)]
     if imp.projects:
         shown = [inert(p) for p in imp.projects[:LIST_LIMIT]]
         more = f", ... and {len(imp.projects) - LIST_LIMIT} more" if len(imp.projects) > LIST_LIMIT else ""

@@ -17,7 +17,9 @@ from typing import Any
 from urllib.parse import quote
 
 from vio_checks import topology as t
+from vio_checks.icinga import objects_cloud, objects_lb
 from vio_checks.icinga.labels import cluster_moref, hypervisor_display, ip_address, vm_address  # noqa: F401
+from vio_checks.icinga.optional_aggregates import FILTERED, present_aggregates
 from vio_checks.model import Inventory, Port, Server, Volume
 from vio_checks.selection import Selection, selection_args
 from vio_checks.text import valid
@@ -51,7 +53,8 @@ AGGREGATES: dict[str, tuple[str, tuple[tuple[str, str | None], ...], str | None,
 
 #: The aggregate commands that take the generator's filters (selection.py), so they judge what it keeps:
 #: command → whether monitoring=off applies to its objects (servers and their volumes and ports do).
-FILTERED_AGGREGATE_COMMANDS = {"vio_vm": True, "vio_volume": True, "vio_interface": True, "vio_router": False}
+FILTERED_AGGREGATE_COMMANDS = {"vio_vm": True, "vio_volume": True, "vio_interface": True, "vio_router": False,
+                               **FILTERED}
 
 #: Kinds whose own objects exist only together with other kinds: an interface service lives on its VM
 #: host, so without VM hosts no interface reports anything and the aggregate must not leave it to them.
@@ -280,7 +283,8 @@ class IcingaLook:
     def aggregates(self) -> list[Node]:
         group = self.service_group("cloud-services", f"{self.label}: cloud services and aggregates")
         out = []
-        for name, (command, args, covered_by, leave_to_them) in AGGREGATES.items():
+        for name, (command, args, covered_by, leave_to_them) in {**AGGREGATES,
+                                                                  **present_aggregates(self.inv.meta)}.items():
             if command in FILTERED_AGGREGATE_COMMANDS:
                 # judge exactly the objects the generated config keeps
                 args = (*args, *selection_args(self.selection, FILTERED_AGGREGATE_COMMANDS[command]))
@@ -332,8 +336,7 @@ class IcingaLook:
         cap_vars.update(vio_hypervisor=hv.label, vio_hypervisor_hostname=hv.hostname)
         capacity = Node(kind=t.CAPACITY, host=key, service="capacity", display_name=f"capacity of {shown}",
                         object_id=str(hv.id), check=Check("vio_hypervisor", (("--id", ident),)),
-                        vars=cap_vars,
-                        parents=(parent,), groups=(self.kind_groups["capacity"], sgroup))
+                        vars=cap_vars, parents=(parent,), groups=(self.kind_groups["capacity"], sgroup))
         return host, capacity
 
     def esxi(self, host: Any, parent: str) -> Node:
@@ -350,16 +353,11 @@ class IcingaLook:
         self.urls(node, {"id": host.moref, "name": host.name, "hypervisor": host.hypervisor})
         return node
 
-    def datastore(self, ds: Any) -> Node:
-        """A datastore (vSphere layer): a service of the cloud host."""
-        v = self.base_vars(t.DATASTORE, ds.moref)
-        v.update(vio_name=ds.name, vio_datastore_type=ds.type)
-        node = Node(kind=t.DATASTORE, host=self.prefix, service=object_name(f"datastore-{ds.moref}"),
-                    display_name=f"datastore {ds.name}", object_id=ds.moref,
-                    check=Check("vio_datastore", (("--id", ds.moref),)), vars=v,
-                    groups=(self.kind_groups["datastores"],))
-        self.urls(node, {"id": ds.moref, "name": ds.name})
-        return node
+    def certificate(self, c: Any) -> Node:  # objects_cloud.py
+        return self._made(objects_cloud.certificate(self, c))
+
+    def datastore(self, ds: Any) -> Node:  # objects_cloud.py
+        return self._made(objects_cloud.datastore(self, ds))
 
     def router(self, router: Any, parent: str, networks: list[str]) -> Node:
         r = router
@@ -459,8 +457,7 @@ class IcingaLook:
         text = f"container for the {what}: volumes attached to no monitored VM"
         return Node(kind=t.BACKEND, host=self.name("cinder", service_host or "unscheduled"), service=None,
                     display_name=what, object_id=service_host, check=Check("dummy", (("--text", text),)),
-                    vars=v,
-                    parents=(parent,), groups=(group,))
+                    vars=v, parents=(parent,), groups=(group,))
 
     def volume(self, vol: Volume, host: str, parent: str, server: Server | None) -> Node:
         v = self.base_vars(t.VOLUME, vol.id)
@@ -482,8 +479,20 @@ class IcingaLook:
         display = f"volume {vol.name or vol.id}" + (f" on {device}" if device else "")
         node = Node(kind=t.VOLUME, host=host, service=object_name(f"volume-{vol.id}"), display_name=display,
                     object_id=vol.id, check=Check("vio_volume", (("--id", vol.id),)), vars=v,
-                    parents=(parent,),
-                    groups=groups)
+                    parents=(parent,), groups=groups)
         self.urls(node, {"id": vol.id, "name": vol.name, "project_id": vol.project_id,
                          "project": self.project_name(vol.project_id)})
         return node
+
+    def _made(self, made: tuple[dict[str, Any], dict[str, str | None]]) -> Node:
+        fields, url_fields = made
+        node = Node(**{**fields, "check": Check(*fields["check"]),
+                       "service": fields["service"] and object_name(fields["service"])})
+        self.urls(node, url_fields)
+        return node
+
+    def load_balancer(self, lb: Any, parent: str) -> Node:  # objects_lb.py
+        return self._made(objects_lb.load_balancer(self, lb, parent))
+
+    def lb_member(self, lb: Any, member: Any, lb_key: str, parent: str | None) -> Node:  # objects_lb.py
+        return self._made(objects_lb.lb_member(self, lb, member, lb_key, parent))

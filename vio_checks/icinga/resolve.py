@@ -26,12 +26,15 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     t.HYPERVISOR: ("hypervisor", "hypervisors"),
     t.ESXI: ("ESXi host", "ESXi hosts"),
     t.DATASTORE: ("datastore", "datastores"),
+    t.CERTIFICATE: ("certificate", "certificates"),
     t.CAPACITY: ("capacity service", "capacity services"),
     t.ROUTER: ("router", "routers"),
     t.BACKEND: ("cinder backend", "cinder backends"),
     t.VM: ("VM", "VMs"),
     t.INTERFACE: ("interface", "interfaces"),
     t.VOLUME: ("volume", "volumes"),
+    t.LOADBALANCER: ("load balancer", "load balancers"),
+    t.LB_MEMBER: ("load balancer member", "load balancer members"),
 }
 
 
@@ -49,7 +52,8 @@ def _names(node: o.Node) -> set[str]:
     """What a user may call a node besides its key and id: its names and labels from the cloud."""
     v = node.vars
     keys = {t.HYPERVISOR: ("vio_hypervisor", "vio_hypervisor_hostname", "vio_cluster"),
-            t.BACKEND: ("vio_backend",), t.CLOUD: ("vio_cloud",)}.get(node.kind, ("vio_name",))
+            t.BACKEND: ("vio_backend",), t.CLOUD: ("vio_cloud",),
+            t.LB_MEMBER: ()}.get(node.kind, ("vio_name",))  # a member is often named after its VM
     out = {node.display_name, *(v[k] for k in keys if isinstance(v.get(k), str))}
     if node.kind == t.HYPERVISOR:  # the short cluster id the other outputs print: domain-c8
         out.add(o.cluster_moref(v.get("vio_hypervisor_hostname")) or "")
@@ -92,12 +96,14 @@ def resolve(topo: o.Objects, text: str) -> o.Node:
 
 def describe(topo: o.Objects, node: o.Node) -> str:
     """`VM web-01`, `hypervisor domain-c8`, `nova-compute on vio-compute-01`, `interface ... of VM web-01`."""
-    if node.kind in (t.VM, t.HYPERVISOR, t.ESXI, t.ROUTER):
+    if node.kind in (t.VM, t.HYPERVISOR, t.ESXI, t.ROUTER, t.LOADBALANCER):
         return f"{KIND_LABELS[node.kind][0]} {inert(node.display_name)}"
     if node.kind in (t.INTERFACE, t.VOLUME, t.CAPACITY) and node.host in topo.nodes:
         host = topo.nodes[node.host]
         if host.kind == t.VM:
             return f"{inert(node.display_name)} of VM {inert(host.display_name)}"
+    if node.kind == t.LB_MEMBER and node.host in topo.nodes:
+        return f"{inert(node.display_name)} of load balancer {inert(topo.nodes[node.host].display_name)}"
     return inert(node.display_name)
 
 

@@ -51,6 +51,10 @@ NODE_TEMPLATES: tuple[Template, ...] = (
     Template("vio-datastore-service", "Service", "vio-service", 300, 3, "vio_datastore"),
     Template("vio-interface-service", "Service", "vio-service", 300, 7, "vio_interface"),
     Template("vio-volume-service", "Service", "vio-service", 300, 7, "vio_volume"),
+    # Octavia (topology_lb.py): a load balancer below its VIP network's router (4), a member below the load
+    # balancer host (5) and its VM host (6). The objects set check_command (vio_loadbalancer) themselves.
+    Template("vio-loadbalancer-host", "Host", "vio-host", 120, 5, None),
+    Template("vio-lb-member-service", "Service", "vio-service", 300, 7, None),
 )
 
 #: Nagios only: the service that stands for a host other services depend on (a router), as that host.
@@ -71,9 +75,12 @@ TEMPLATES: dict[str, str] = {
     t.L3_AGENT: "vio-cloud-service",
     t.L3_AGENTS: "vio-cloud-service",
     t.CLUSTER: "vio-cloud-service",
+    t.CERTIFICATE: "vio-cloud-service",  # an endpoint's certificate (topology_certificates.py)
     t.CAPACITY: "vio-capacity-service",
     t.INTERFACE: "vio-interface-service",
     t.VOLUME: "vio-volume-service",
+    t.LOADBALANCER: "vio-loadbalancer-host",
+    t.LB_MEMBER: "vio-lb-member-service",
 }
 
 #: The check_command a template sets (None: each object sets its own).

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import CLOCK_SKEW, KINDS, Meta
+from vio_checks.optional_sweep import service_errors
 from vio_checks.text import age, clock, counted, inert
 from vio_checks.visibility import kept_details, kept_summary
 
@@ -93,6 +94,11 @@ def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float
                          "hosts, clusters, datastores and VM power states are not in the inventory "
                          "(check_vio_esxi and check_vio_datastore say UNKNOWN, the other checks judge from "
                          "OpenStack alone) until a sweep reads it again")
+    for stype, error in sorted(service_errors(meta).items()):
+        # an optional service's list that failed: that service's finding, not a failed sweep
+        v.add(State.WARNING, f"{inert(error, ERROR_LEN)} in the sweep at {clock(meta.fetched_at, now)}: "
+                             "its last known records kept; the other lists are current")
+        v.details.append(f"{inert(stype, 40)}: its kind keeps the records of the last sweep that read it")
     if ahead > CLOCK_SKEW:
         v.add(State.CRITICAL, f"inventory stamped {age(ahead)} in the future (the sweeper's clock ahead?): "
                               "its age is unknown")

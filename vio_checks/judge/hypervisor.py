@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vio_checks.documented import ENABLED_DISABLED, UP_DOWN
+from vio_checks.judge.admin import admin_action
 from vio_checks.judge.verdict import Perf, State, Threshold, Verdict
 from vio_checks.model import Hypervisor, Service, unreported
 from vio_checks.reporter import of_hypervisor
@@ -69,7 +70,7 @@ def judge_hypervisor(h: Hypervisor, service: Service | None, opts: HypervisorOpt
                               + (vouch.trouble if service is not None else service_text(service, h, now)))
     elif h.status == "disabled" and not lost:
         # A deliberate admin action: OK with its reason unless --warn-disabled.
-        v.add(State.WARNING if opts.warn_disabled else State.OK, f"{label} is disabled: {reason}")
+        admin_action(v, f"{label} is disabled: {reason}", opts.warn_disabled)
         disabled_noted = True
 
     usage = [

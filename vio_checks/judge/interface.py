@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from vio_checks.documented import PORT_STATUSES, SERVER_STATUSES
 from vio_checks.firstseen import since
+from vio_checks.judge.admin import admin_action
 from vio_checks.judge.timefmt import STUCK_AFTER, elapsed
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Network, Port, Server, unreported
@@ -82,7 +83,7 @@ def judge_port(port: Port, server: Server | None, network: Network | None, opts:
         v.add(State.UNKNOWN, f"{label}: Neutron reported an undocumented status {status!r}: state unverified")
     elif not port.admin_state_up:
         # A deliberate admin action: OK unless --warn-disabled.
-        v.add(State.WARNING if opts.warn_disabled else State.OK, f"{label} is {status} (admin down)")
+        admin_action(v, f"{label} is {status} (admin down)", opts.warn_disabled)
     elif vif == "binding_failed":
         v.add(State.CRITICAL, f"{label}: binding failed on host {inert(port.binding_host) or '?'}")
     elif status == "ERROR":

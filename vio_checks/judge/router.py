@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vio_checks.documented import HA_STATES, ROUTER_STATUSES
+from vio_checks.judge.admin import admin_action
 from vio_checks.judge.redundant import DOWN, UNVERIFIED, UP, SetMember, judge_set
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import Agent, Router, unreported
@@ -99,10 +100,7 @@ def judge_router(r: Router, agents: Mapping[str, Agent], opts: RouterOptions, no
     elif r.status != "ACTIVE":
         v.add(State.WARNING, f"{label} is {status} (not ACTIVE)")
     if not r.admin_state_up:
-        if opts.warn_disabled:
-            v.add(State.WARNING, f"{label} is admin down")
-        else:
-            v.details.append("admin down: a deliberate admin action, OK (--warn-disabled makes it WARNING)")
+        admin_action(v, f"{label} is admin down", opts.warn_disabled, noted=True)
 
     l3_in_cloud = any(a.is_l3 for a in agents.values())
     hosting = [agents.get(i) for i in r.agent_ids]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from vio_checks.judge.admin import admin_action
 from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.cluster import judge_cluster
 from vio_checks.judge.service_rules import (
@@ -48,7 +49,7 @@ def judge_service(s: Service, opts: ServiceOptions, now: float) -> Verdict:
     elif s.status == "disabled":
         down = " and down" if s.state == "down" else ""
         text = f"{label} is disabled{down}: {reason or 'no reason given'}"
-        v.add(State.WARNING if opts.warn_disabled else State.OK, text)
+        admin_action(v, text, opts.warn_disabled)
     elif s.status != "enabled" or s.state not in ("up", "down"):
         v.unverified, v.cause = True, "status and state not documented"
         v.add(State.UNKNOWN, f"{label}: status {inert(s.status, 40)}, state {inert(s.state, 40)}: "
@@ -75,7 +76,7 @@ def judge_agent(a: Agent, opts: ServiceOptions, now: float) -> Verdict:
         v.add(State.UNKNOWN, f"{label}: {missing}: state unverified")
     elif not a.admin_state_up:
         alive = "alive" if a.alive else "not alive"
-        v.add(State.WARNING if opts.warn_disabled else State.OK, f"{label} is admin down ({alive})")
+        admin_action(v, f"{label} is admin down ({alive})", opts.warn_disabled)
     elif not a.alive:
         v.add(State.CRITICAL, f"{label} is not alive (last heartbeat {heartbeat})")
     else:
