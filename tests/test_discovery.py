@@ -31,7 +31,9 @@ def test_vio_discover_json_counts_what_the_api_has(demo_cloud):
     assert out["counts"]["ports"] == len(state["ports"])
     assert out["counts"]["routers"] == len(state["routers"])
     assert list(out["counts"]) == ["hypervisors", "servers", "volumes", "ports", "networks", "routers", "agents",
-                                   "compute_services", "volume_services", "migrations"]
+                                   "compute_services", "volume_services", "migrations", "load_balancers",
+                                   "images", "stacks", "certificates"]
+    assert out["counts"]["load_balancers"] == len(state["loadbalancers"])
     # requests counts every HTTP request the sweep sent, token and discovery requests included.
     assert out["requests"] == demo_cloud.sim.counters()["total"]
 

@@ -13,11 +13,11 @@ def expect(run, rc: int, status: str) -> None:
     assert "Traceback" not in run.stdout + run.stderr, str(run)
 
 
-def test_list_500_before_any_good_sweep_is_a_warning_not_ok(demo_cloud):
+def test_list_500_before_any_good_sweep_is_unknown_not_ok(demo_cloud):
     demo_cloud.sim.fault(LIST, status=500)
     demo_cloud.sweep()  # the sweep itself succeeds: the rest of the cloud is current
-    r = demo_cloud.run("check_vio_loadbalancer")
-    assert r.rc == 1 and " OK - " not in r.status, str(r)
+    r = demo_cloud.run("check_vio_loadbalancer")  # the optional services' one rule (checks/optional_common.py)
+    assert r.rc == 3 and " OK - " not in r.status, str(r)
     assert "octavia: load balancers not read" in r.stdout and "HTTP 500" in r.stdout, str(r)
     r = demo_cloud.run("check_vio_discovery")
     expect(r, 1, "VIO DISCOVERY WARNING - octavia: load balancers not read")
@@ -30,12 +30,14 @@ def test_list_500_after_a_good_sweep_keeps_the_last_records(demo_cloud):
     demo_cloud.sim.fault(LIST, status=500)
     demo_cloud.sweep()
     r = demo_cloud.run("check_vio_loadbalancer", "--name", "ci-lb")
-    expect(r, 1, "VIO LOADBALANCER WARNING - ")
-    assert "ci-lb is DEGRADED" in r.stdout and "judged from the last load balancers read" in r.stdout, str(r)
+    expect(r, 1, "VIO LOADBALANCER WARNING - ci-lb is DEGRADED")  # a problem stands, as the last known state
+    assert "(last known state: the last sweep's list failed)" in r.status, str(r)
     r = demo_cloud.run("check_vio_loadbalancer", "--name", "shop-lb")
-    expect(r, 1, "VIO LOADBALANCER WARNING - octavia: load balancers not read")
+    expect(r, 3, "VIO LOADBALANCER UNKNOWN - shop-lb is ")  # its OK is not verified: never OK
+    assert "unverified (octavia: load balancers not read" in r.status and "last known state kept" in r.status
     r = demo_cloud.run("check_vio_loadbalancer")
     assert r.perfdata["total"] == 3 and r.rc == 2, str(r)  # ledger-lb's ERROR kept
+    assert "1 unverified (octavia: load balancers not read" in r.status, str(r)
 
 
 def test_status_tree_500_leaves_that_balancer_unverified(demo_cloud):
@@ -95,3 +97,15 @@ def test_absent_from_the_catalog_with_a_name_is_one_line(make_cloud):
         expect(r, 3, "VIO LOADBALANCER UNKNOWN - no load balancing in this region")
     r = cloud.run("check_vio_discovery")
     expect(r, 0, "VIO DISCOVERY OK - ")
+
+
+def test_a_hanging_list_is_octavias_finding_within_t(demo_cloud):
+    """A hanging Octavia list uses a share of -t (optional_sweep.budget_share): the sweep stands with the
+    rest of the cloud current, and no load balancer reads OK."""
+    demo_cloud.sweep()
+    demo_cloud.sim.fault(LIST, hang=True)
+    r = demo_cloud.run("vio-discover", "-t", "6", timeout=30)
+    assert r.rc == 0 and "Traceback" not in r.stdout + r.stderr, str(r)
+    r = demo_cloud.run("check_vio_loadbalancer", "--name", "shop-lb", "--max-age", "1h")
+    expect(r, 3, "VIO LOADBALANCER UNKNOWN - shop-lb is ")
+    expect(demo_cloud.run("check_vio_discovery"), 1, "VIO DISCOVERY WARNING - octavia: load balancers not read")

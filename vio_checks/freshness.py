@@ -18,7 +18,7 @@ from vio_checks.cache import Snapshot, Store
 from vio_checks.errors import CacheError, InventoryUnavailable, SweepError
 from vio_checks.eventlog import DEFAULT_MAX_EVENTS, DEFAULT_RETENTION, EventLog
 from vio_checks.model import CLOCK_SKEW, Inventory, Record
-from vio_checks.text import age
+from vio_checks.text import age, stamped_ahead
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def future_note(snap: Snapshot | None, now: float | None = None) -> str | None:
     ahead = snap.meta.fetched_at - now
     if ahead <= CLOCK_SKEW:
         return None
-    return f"inventory stamped {age(ahead)} in the future (the sweeper's clock ahead?): its age is unknown"
+    return stamped_ahead(ahead)
 
 
 def _fallback(snap: Snapshot | None, policy: Freshness, reason: str, error: str | None = None) -> Result:

@@ -8,6 +8,9 @@ present service costs is in its own module's docstring and in BENCHMARKS.md's re
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from vio_checks.certificates import sweep_certificates
@@ -16,6 +19,21 @@ from vio_checks.octavia_sweep import sweep_load_balancers
 
 #: Kind → the catalog's service type for it (certificates come from every https endpoint, not one service).
 SERVICE_TYPES = {"load_balancers": "load-balancer", "images": "image", "stacks": "orchestration"}
+#: The share of what is left of the sweep's budget one optional service may use: one that hangs is its own
+#: finding, and the services after it, the certificates and the end of the sweep keep their time.
+SERVICE_SHARE = 0.5
+
+
+@contextmanager
+def budget_share(client: Any, share: float = SERVICE_SHARE) -> Iterator[None]:
+    """Lend the requests inside `share` of what is left of `client`'s budget (they end by then: a list
+    that runs out of it fails like any other, as its service's finding); the rest stays for what follows."""
+    saved, timed_out = client.deadline, client.timed_out
+    client.deadline = time.monotonic() + max(0.0, saved - time.monotonic()) * share
+    try:
+        yield
+    finally:
+        client.deadline, client.timed_out = saved, timed_out
 
 
 def sweep_optional(client: Any, inv: Inventory, page_size: int = 1000) -> None:
@@ -26,8 +44,10 @@ def sweep_optional(client: Any, inv: Inventory, page_size: int = 1000) -> None:
     from vio_checks.glance_heat_sweep import sweep_images_stacks
 
     inv.meta.services = {stype: client.has_service(stype) for stype in SERVICE_TYPES.values()}
-    sweep_load_balancers(client, inv, page_size)
-    sweep_images_stacks(client, inv, page_size)
+    with budget_share(client):
+        sweep_load_balancers(client, inv, page_size)
+    with budget_share(client):
+        sweep_images_stacks(client, inv, page_size)
     sweep_certificates(client, inv)
 
 

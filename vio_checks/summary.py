@@ -12,7 +12,8 @@ from vio_checks.text import counted, inert
 
 #: What `vio-discover --json` counts, in its documented order.
 JSON_COUNTS = ("hypervisors", "servers", "volumes", "ports", "networks", "routers", "agents",
-               "compute_services", "volume_services", "migrations")
+               "compute_services", "volume_services", "migrations", "load_balancers", "images", "stacks",
+               "certificates")
 
 
 def iso_utc(ts: float) -> str:

@@ -120,6 +120,11 @@ def clock(ts: float | None, now: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", t)
 
 
+def stamped_ahead(ahead: float) -> str:
+    """The one sentence for an inventory whose stamp lies `ahead` seconds in the future (a clock ahead)."""
+    return f"inventory stamped {age(ahead)} in the future (the sweeper's clock ahead?): its age is unknown"
+
+
 def age(seconds: float | None) -> str:
     """`12 s`, `4 min`, `3 h 5 min`, `2 d 4 h`; `?` when unknown (None, or inf: stamped in the future)."""
     if seconds is None or seconds != seconds or seconds in (float("inf"), float("-inf")):

@@ -81,16 +81,11 @@ def on_unavailable(args: argparse.Namespace, message: str, now: float) -> Verdic
 
 #: docs/checks.md's prose on this check (`make docs` adds its options and --help).
 DOC = """\
-The health of the discovery layer itself: inventory age, last sweep duration and request count, last error.
-Last sweep failed, or inventory older than `--max-stale` → CRITICAL (also when there is no inventory at all:
-this check never answers UNKNOWN for that); older than twice `--max-age` (refreshes falling behind), or the
-configured vSphere layer unavailable in the inventory's sweep ("vSphere layer unavailable: ...") →
-WARNING. In the generated Icinga config everything else depends on this check, so an API outage shows as one
-problem, not thousands.
+The discovery layer's own health. In the generated Icinga config everything else depends on this check,
+so an API outage shows as one problem, not thousands. It never answers UNKNOWN for a missing inventory:
+that is CRITICAL.
 
     VIO DISCOVERY CRITICAL - last sweep failed at 10:42: nova servers: HTTP 503; inventory 3 min old
-    VIO DISCOVERY CRITICAL - sweep distrusted: servers 10000 → 0 at 10:42; answering from the inventory \
-of 3 min ago
 """
 
 SPEC = CheckSpec(

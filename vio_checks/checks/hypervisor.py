@@ -116,20 +116,10 @@ def _below(snap, h, v: Verdict) -> Verdict:
 
 #: docs/checks.md's prose on this check (`make docs` adds its options and --help).
 DOC = """\
-Reads the hypervisor (one per vSphere cluster) and its nova-compute service.
-CRITICAL when it is down (which service, since when) or when vCenter is lost (the VMware driver's
-`set by vmwareapi host_state` on its disabled or down nova-compute); OK when an admin disabled it, with the
-reason (`--warn-disabled` → WARNING; the old `--ignore-disabled` is accepted and has no effect); UNKNOWN
-(unverified) when Nova's record has no state or status, or one Nova does not document; vCPU, RAM and disk \
-usage in % against
-`--vcpu-warning/--vcpu-critical`,
-`--memory-warning/--memory-critical`, `--disk-warning/--disk-critical` (defaults: RAM and disk 90/95 %, vCPU
-none, since overcommit above 100 % is normal on VMware). Nova is asked at microversion 2.87 so the usage
-fields exist; when a cloud does not report them the check says so and judges state only. The percentages
-carry their range in perfdata (`vcpu_usage=7%;;;0;100`). `--id` takes the
-hypervisor id or its `hypervisor_hostname`. Nova does not expose vSphere cluster names; when the hostname \
-has
-the older `domain-c8(Cluster-B)` form the name is shown.
+Reads the hypervisor (one per vSphere cluster under the VMware driver) and its nova-compute service, at
+compute microversion 2.87 so the usage fields exist; a cloud that does not report them is judged on state
+alone, and says so. Nova does not expose vSphere cluster names: the older `domain-c8(Cluster-B)` hostname
+form is shown by name. The states are those of `--help` below.
 
     VIO HYPERVISOR CRITICAL - domain-c8.5f2e... is down; compute service vio-compute-02 down since 10:42
 """

@@ -123,16 +123,10 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
 
 #: docs/checks.md's prose on this check (`make docs` adds its options and --help).
 DOC = """\
-Reads a Neutron port (`--id`), or all ports of a VM (`--server VM`, id or name), and the VM and network.
-Admin up but DOWN on a port whose VM is ACTIVE → CRITICAL; `binding:vif_type` `binding_failed` → CRITICAL;
-BUILD longer than `--stuck-after` → WARNING; admin down → OK "(admin down)" (`--warn-disabled` → \
-WARNING); no
-status in Neutron's record, or one Neutron does not document → UNKNOWN (unverified); DOWN on a VM port whose
-VM's state is unknown (Nova's UNKNOWN, no or an undocumented status) → CRITICAL: nothing explains the \
-DOWN. A port bound to a host whose L2 agents (OVS, Linux bridge, SR-IOV, DVS,
-OVSvApp, OVN controller) are all dead → UNKNOWN, unverified, naming the agent; a host without L2 agents
-(NSX) leaves Neutron's record as the only word. Aggregate mode covers VM ports
-(`--all-ports` for router, DHCP and gateway ports too).
+Reads a Neutron port (`--id`) or all ports of a VM (`--server`), the VM and network, and the L2 agents of
+the host the port is bound to: while all of them are dead the port is unverified ([the reporter
+rule](#unverified-the-reporter-rule)); a host without L2 agents (NSX) leaves Neutron's record as the only
+word. The states are those of `--help` below.
 
     VIO INTERFACE CRITICAL - web-01 port eth0 on private is DOWN while the VM is ACTIVE
 """

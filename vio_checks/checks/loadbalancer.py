@@ -10,23 +10,22 @@ from vio_checks.checks.base import (
     selector_options,
     stuck_after_option,
 )
+from vio_checks.checks.optional_common import absent, list_error, unlisted, with_list_error
 from vio_checks.checks.select import NotFound, as_kept, select_one
 from vio_checks.errors import VioError
 from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.loadbalancer import LbOptions, judge_load_balancer, judge_member, lb_label
-from vio_checks.judge.verdict import Perf, State, Verdict
+from vio_checks.judge.verdict import Perf
 from vio_checks.options import FLAG, Option, selector
-from vio_checks.text import inert
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
 if TYPE_CHECKING:
     import argparse
 
+    from vio_checks.judge.verdict import Verdict
+
 SERVICE_TYPE = "load-balancer"
 KIND = "load_balancers"
-#: The one line when the region's catalog has no Octavia.
-NO_OCTAVIA = ("no load balancing in this region: the catalog has no load-balancer (Octavia) endpoint, so the "
-              "sweep reads none")
 
 EPILOG = """\
 states (each load balancer; its listeners, pools and members from its status tree, one request each):
@@ -42,7 +41,8 @@ states (each load balancer; its listeners, pools and members from its status tre
   UNKNOWN   a status Octavia did not report, or one it does not document: unverified (never OK); the
             status tree could not be read at the sweep: listeners, pools and members unverified
   UNKNOWN   the region's catalog has no Octavia: one line saying so
-  WARNING   Octavia's load balancer list failed at the last sweep: judged from the last records read
+  UNKNOWN   Octavia's load balancer list failed at the last sweep: a balancer judged OK from its last
+            record is unverified; a problem stands, said to be the last known state
   --member MEMBER_ID (with --id): that member's operating and provisioning status, and the state of its VM
             when the member joins one (the Nova server whose port holds the member's address on its subnet)
   aggregate (no --id/--name): every load balancer judged as above, by the aggregate rule below; perfdata
@@ -81,16 +81,11 @@ def validate(args: argparse.Namespace) -> None:
         raise ValueError("--member judges one member of one load balancer: give --id or --name too")
 
 
-def _octavia(snap) -> str | None:
-    """Why the load balancers cannot be judged as current: the catalog's lack, or a failed list (None: ok)."""
-    services = getattr(snap.meta, "services", None) or {}
-    if not services.get(SERVICE_TYPE):
-        raise VioError(NO_OCTAVIA)
-    return (getattr(snap.meta, "service_errors", None) or {}).get(SERVICE_TYPE)
-
-
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
-    failed = _octavia(snap)
+    missing = absent(snap.meta, SERVICE_TYPE)
+    if missing is not None:
+        return missing
+    failed = list_error(snap.meta, SERVICE_TYPE)
     opts = LbOptions(stuck_after=args.stuck_after, warn_disabled=args.warn_disabled)
     try:
         lb = select_one(snap, KIND, args, "load balancer")
@@ -105,7 +100,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         v = as_kept(snap, KIND, lb, judge_load_balancer(lb, opts, now), now)
     else:
         lbs = snap.all(KIND)
-        items = [Member(lb.id, lb_label(lb), judge_load_balancer(lb, opts, now)) for lb in lbs]
+        items = [Member(lb.id, lb_label(lb), _unlisted(judge_load_balancer(lb, opts, now), failed))
+                 for lb in lbs]
         v = aggregate(items, "load balancers", args.warning, args.critical, ignore_states=args.ignore_states,
                       accept_unverified=args.accept_unverified)
         members = [m for lb in lbs for m in lb.members]
@@ -114,9 +110,12 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         if unjoined:
             v.details.append(f"{unjoined} of {len(members)} members not joined to a VM (no single server's "
                              "port holds the address on the member's subnet)")
-    if failed:
-        v.add(State.WARNING, f"{inert(failed, 300)} (judged from the last load balancers read)")
-    return v
+        return with_list_error(v, failed) if failed else v
+    return _unlisted(v, failed)
+
+
+def _unlisted(v: Verdict, failed: str | None) -> Verdict:
+    return unlisted(v, failed) if failed else v
 
 
 SPEC = CheckSpec(

@@ -8,18 +8,19 @@ from vio_checks.optional_sweep import service_errors
 from vio_checks.text import inert
 
 #: Service type → how the check names it when the region's catalog lacks it.
-ABSENT = {"image": "no image service (Glance) in this region's catalog: no images to check",
+ABSENT = {"load-balancer": "no load balancing in this region: the catalog has no load-balancer (Octavia) "
+                          "endpoint, so the sweep reads none",
+          "image": "no image service (Glance) in this region's catalog: no images to check",
           "orchestration": "no orchestration service (Heat) in this region's catalog: no stacks to check"}
 
 
 def absent(meta: object, stype: str) -> Verdict | None:
-    """UNKNOWN in one line when the sweep's catalog had no `stype` service, else None."""
+    """UNKNOWN in one line when the sweep's catalog had no `stype` service, else None (the sweep sent that
+    service no request, and the generated config has no service for it)."""
     if (getattr(meta, "services", None) or {}).get(stype):
         return None
     v = Verdict(findings=[Finding(State.UNKNOWN, ABSENT[stype])])
     v.rule = "the service is not in the catalog: nothing to judge"
-    v.details.append("the sweep read the region's service catalog and sent no request to this service; "
-                     "the generated config has no service for it either")
     return v
 
 

@@ -118,40 +118,14 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
 
 #: docs/checks.md's prose on this check (`make docs` adds its options and --help).
 DOC = """\
-Reads the router and the L3 agents hosting it. ERROR → CRITICAL; another documented status than ACTIVE (e.g.
-ALLOCATING) → WARNING; no status, or one Neutron does not document → UNKNOWN (unverified); admin down → \
-OK with the fact in the status line ("router-b is ACTIVE (admin down)",
-a deliberate admin action, as in the other checks), `--warn-disabled` → WARNING (`--ignore-admin-down` is
-still accepted: a deprecated no-op). With L3 agents, an admin-up router: not hosted by any, or by no agent
-that serves it (alive and admin up: with Neutron's default `enable_services_on_agents_with_admin_state_down
-= False` an admin-down agent's routers are disabled there) → CRITICAL; some hosting agents dead or admin \
-down
-→ WARNING; none serving and some agent's state not reported → UNKNOWN (unverified). An HA router must \
-also be
-active on exactly one serving hosting agent, by the `ha_state` Neutron reports per agent: none active → \
-CRITICAL, two or more active →
-CRITICAL (split brain), one active with a dead standby → WARNING; an HA router whose `ha_state` Neutron did
-not report → UNKNOWN, never OK. Perfdata `agents_alive`, `agents_total`, and `agents_active` for HA routers.
-`--l3-agents` (with `--id`/`--name`) judges the router's hosting L3 agents as one **redundant set** instead
-(the l3-agents service the generator makes the parent of a router hosted by several; one judge,
-`vio_checks/judge/redundant.py`, for every such set): all serving → OK; fewer → WARNING ("reduced
-redundancy: 2 of 3 L3 agents up", "at risk: 1 of 2 L3 agents up"); none, each known dead or admin down →
-CRITICAL ("all 2 L3 agents down"); an agent Neutron did not report (or whose state it left out) is
-unverified, never up, and none up with some unverified → UNKNOWN. Expected: as many as host it, at least
-`--expect-agents N` (the generator passes how many hosted it when it wrote the config) and two for an HA
-router, so an agent that vanished from Neutron's lists is not counted away. Perfdata `up`, `expected`, \
-`down`,
-`unverified`. `--leave-l3-redundancy` (aggregate) leaves a router's lost L3 agents to that set.
-**NSX:** the NSX plugins VIO uses run no L3 agents; then a router is judged on its own status and admin \
-state
-alone. Whether the cloud has agents is what Neutron announces (the `agent` extension in `GET
-/v2.0/extensions`, one request a sweep), not one empty list: with the extension and no agents listed, a
-router's hosting is UNKNOWN (unverified). Router names, agent hosts and ids are tenant or cloud strings: \
-they reach the output only made inert
-(one line, no `|`, bounded length).
+Reads the router and the L3 agents hosting it. `--l3-agents` (with `--id`/`--name`) judges the hosting
+agents as one **redundant set** instead: the l3-agents service the generator makes the parent of a router
+hosted by several, judged by the one redundant-set judge (`vio_checks/judge/redundant.py`) that also judges
+[controller service clusters](#controller-service-clusters). **NSX:** the NSX plugins VIO uses run no L3
+agents; whether the cloud has agents is what Neutron announces (the `agent` extension, one request a sweep),
+not one empty list, and without it a router is judged on its own status and admin state alone. The states
+are those of `--help` below.
 
-    VIO ROUTER WARNING - webshop-router: HA router with 1 of 2 hosting L3 agents dead: \
-neutron-l3-agent@net-02
     VIO ROUTER CRITICAL - shop-router: HA router active on 2 L3 agents (split brain): \
 neutron-l3-agent@net-01, neutron-l3-agent@net-02
     VIO ROUTER WARNING - router webshop-router: at risk: 1 of 2 L3 agents up (down: \

@@ -162,22 +162,12 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
 
 #: docs/checks.md's prose on this check (`make docs` adds its options and --help).
 DOC = """\
-Reads the server, its hypervisor and nova-compute service, and the event log.
-CRITICAL when ERROR (with Nova's fault message) or ACTIVE but not running; WARNING when a transitional \
-status
-or task (BUILD, MIGRATING, RESIZE, REBOOT, ...) lasts longer than `--stuck-after` (default 30 min, from
-`updated`); SHUTOFF/SUSPENDED/SHELVED are OK unless listed in `--warning-states`/`--critical-states`.
-When the VM's host cannot vouch for it (host_status DOWN/UNKNOWN, hypervisor or nova-compute down, vCenter
-lost) its state is unverifiable: UNKNOWN "hypervisor domain-c8 down: state unverified", and its Icinga
-dependency marks it unreachable; so is a server record without a status ("Nova reported no status") or with
-a status, task_state, power_state or host_status Nova does not document or of the wrong type. Who
-reports which object, and whether it can vouch for it, is one rule for every kind (`reporter.py`, see
-[Unverified: the reporter rule](#unverified-the-reporter-rule)). Its
-hypervisor and nova-compute service are found by one rule (`placement.py`, also used by the dependency tree
-and the event log): the hypervisor named by the server's hypervisor_hostname, else the only one on its
-compute host. It says "moved from A to B 4 min ago (live-migration)" within `--window`
-(default 1 h), and a VM the event log saw deleted is OK "deleted at 10:42; remove it with the next config
-generation", so stale config never pages anyone.
+Reads the server, its hypervisor and nova-compute service (found by one rule, `placement.py`, which the
+dependency tree and the event log use too: the hypervisor named by the server's `hypervisor_hostname`, else
+the only one on its compute host), the vSphere VM when the vSphere layer is on (its power state wins over
+Nova's), and the event log (moves and deletions within `--window`). A VM whose host cannot vouch for it is
+unverified ([the reporter rule](#unverified-the-reporter-rule)); a VM the event log saw deleted is OK until
+the next config generation removes it, so stale config never pages anyone.
 
     VIO VM CRITICAL - web-01 is ERROR: No valid host was found (on Cluster-B)
 """

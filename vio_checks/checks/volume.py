@@ -113,16 +113,9 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
 
 #: docs/checks.md's prose on this check (`make docs` adds its options and --help).
 DOC = """\
-Reads the volume and the servers it is attached to. Every `error*` status is CRITICAL; transitional statuses
-(creating, attaching, detaching, deleting, extending, backing-up, ...) older than `--stuck-after` are \
-WARNING;
-`reserved` ("reserved for attaching or shelved", e.g. the volume of a SHELVED_OFFLOADED VM) is OK however
-long; in-use with an attachment to a server that no longer exists is WARNING; no status in Cinder's record,
-or one Cinder does not document → UNKNOWN (unverified). When the cinder-volume service of its backend is \
-down (or Cinder lists
-cinder-volume services but none for its backend) the volume is UNKNOWN, unverified, naming the service
-("db-data: backend b@vmdk: cinder-volume b@vmdk down since 10:42: state unverified (Cinder last reported
-in-use)"). Perfdata `size` in B; aggregate mode also counts per cinder-volume backend.
+Reads the volume, the servers it is attached to and the cinder-volume service of its backend (its
+reporter: while that service is down the volume is unverified, see
+[Unverified: the reporter rule](#unverified-the-reporter-rule)). The states are those of `--help` below.
 
     VIO VOLUME WARNING - db-data stuck attaching for 2 h 0 min (since 08:42, backend vio-controller-01@vmdk)
 """

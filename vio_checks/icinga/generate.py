@@ -77,7 +77,7 @@ def add_object_options(group: argparse._ArgumentGroup) -> None:
 
 #: What `--notes-url KIND=...` accepts as KIND, → node kinds.
 URL_KINDS = {"cloud": t.CLOUD, "hypervisor": t.HYPERVISOR, "vm": t.VM, "router": t.ROUTER,
-             "interface": t.INTERFACE, "volume": t.VOLUME}
+             "interface": t.INTERFACE, "volume": t.VOLUME, "loadbalancer": t.LOADBALANCER}
 
 
 def _url_map(items: list[str], option: str) -> dict[str, str]:

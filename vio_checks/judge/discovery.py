@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from vio_checks.judge.verdict import Perf, State, Verdict
 from vio_checks.model import CLOCK_SKEW, KINDS, Meta
 from vio_checks.optional_sweep import service_errors
-from vio_checks.text import age, clock, counted, inert
+from vio_checks.text import age, clock, counted, inert, stamped_ahead
 from vio_checks.visibility import kept_details, kept_summary
 
 #: Sweep errors carry API messages (shortened to 300 characters in cloud.py, reason kept) plus our context.
@@ -100,8 +100,7 @@ def judge_discovery(meta: Meta, status: dict, opts: DiscoveryOptions, now: float
                              "its last known records kept; the other lists are current")
         v.details.append(f"{inert(stype, 40)}: its kind keeps the records of the last sweep that read it")
     if ahead > CLOCK_SKEW:
-        v.add(State.CRITICAL, f"inventory stamped {age(ahead)} in the future (the sweeper's clock ahead?): "
-                              "its age is unknown")
+        v.add(State.CRITICAL, stamped_ahead(ahead))
     elif inv_age > opts.max_stale:
         v.add(State.CRITICAL, f"inventory {age(inv_age)} old, past --max-stale {_duration(opts.max_stale)}")
     elif inv_age > warn_age:
