@@ -242,8 +242,8 @@ def test_hypervisor_state_derived_from_service(sim, conn):
 
 
 def test_every_status_is_representable(sim, conn):
-    from vio_sim.cinder import VOLUME_STATUSES
-    from vio_sim.nova.servers import SERVER_STATUS
+    from vio_sim.cinder_state import VOLUME_STATUSES
+    from vio_sim.nova.state import SERVER_STATUS
 
     sid = sim.get("servers", "web-01")["id"]
     for status in SERVER_STATUS:

@@ -1,4 +1,4 @@
-"""Keystone v3: projects and users (state), tokens and the service catalog (API)."""
+"""Keystone v3's API: tokens, projects and the service catalog (projects and users: keystone_state)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from .common import FMT_US, Kind, det_uuid, fmt_time
+from .common import FMT_US, det_uuid, fmt_time
 from .glance_heat_state import CATALOG
 from .glance_heat_state import in_catalog as optional_in_catalog
 from .http import ApiError, Request, Response, jresp, truthy
@@ -17,48 +17,11 @@ if TYPE_CHECKING:
     from .app import App
     from .store import State
 
-# -- state --------------------------------------------------------------------------------------------
-
-
-def fill_projects(st: State, o: dict, new: bool, now: float) -> None:
-    """Defaults of a new project."""
-    if new:
-        o.setdefault("name", f"project-{st.seq}")
-        o.setdefault("domain_id", "default")
-        o.setdefault("description", "")
-        o.setdefault("enabled", True)
-        o.setdefault("is_domain", False)
-        o.setdefault("parent_id", o["domain_id"])
-        o.setdefault("tags", [])
-        o.setdefault("options", {})
-
-def ingest_users(st: State, c: dict, old: dict | None, now: float) -> dict:
-    """The ``project`` shorthand of a user; its default project by name or id."""
-    if "project" in c:
-        c["default_project_id"] = c.pop("project")
-    if "default_project_id" in c:
-        c["default_project_id"] = st.ref("projects", c["default_project_id"])
-    return c
-
-def fill_users(st: State, o: dict, new: bool, now: float) -> None:
-    """Defaults of a new user (admin / vio-sim in the admin project)."""
-    if new:
-        o.setdefault("name", "admin")
-        o.setdefault("password", "vio-sim")
-        o.setdefault("domain_id", "default")
-        o.setdefault("enabled", True)
-        o.setdefault("default_project_id", st.admin_project())
-
 def render_project(st: State, p: dict, base: str) -> dict:
     """A project as Keystone shows it."""
     out = {k: v for k, v in p.items() if not k.startswith("_")}
     out["links"] = {"self": f"{base}/identity/v3/projects/{p['id']}"}
     return out
-
-KINDS = (
-    Kind("projects", fill=fill_projects),
-    Kind("users", ingest=ingest_users, fill=fill_users),
-)
 
 # -- API ----------------------------------------------------------------------------------------------
 
