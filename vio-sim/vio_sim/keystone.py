@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from .common import FMT_US, det_uuid, fmt_time
 from .glance_heat_state import CATALOG
-from .glance_heat_state import in_catalog as optional_in_catalog
 from .http import ApiError, Request, Response, jresp, truthy
-from .octavia_state import in_catalog as octavia_in_catalog
+from .keystone_state import in_catalog
 from .tls import catalog_extra
 
 if TYPE_CHECKING:
@@ -244,14 +243,14 @@ def catalog(app: App, base: str, project_id: str) -> list:
             }
             for r in app.regions.values()
             if stype != "identity" or r.state.settings.get("identity_endpoint") is not False
-            if stype != "load-balancer" or octavia_in_catalog(r.state)
+            if stype != "load-balancer" or in_catalog(r.state, "octavia")
             for iface in ("public", "internal", "admin")
         ]
         out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})
     for setting, (stype, name, path) in CATALOG.items():  # optional: only the regions that run it
         eps = [{"id": det_uuid("endpoint", r.name, stype, iface), "interface": iface, "region": r.name,
                 "region_id": r.name, "url": base + r.prefix + path.format(project=project_id)}
-               for r in app.regions.values() if optional_in_catalog(r.state, setting)
+               for r in app.regions.values() if in_catalog(r.state, setting)
                for iface in ("public", "internal", "admin")]
         if eps:
             out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})

@@ -47,3 +47,17 @@ KINDS = (
     Kind("projects", fill=fill_projects),
     Kind("users", ingest=ingest_users, fill=fill_users),
 )
+
+
+#: The services a region's catalog lists only when it runs them: the setting that says so → the kind whose
+#: objects list the service when the setting is not given.
+OPTIONAL = {"octavia": "loadbalancers", "glance": "images", "heat": "stacks"}
+
+
+def in_catalog(st: State, setting: str) -> bool:
+    """Whether the region's catalog lists the optional service of `setting` (octavia, glance, heat): the
+    setting when the scenario gives it (anything but false lists it), else whether the region has any
+    object of the service's kind (so the scenarios written before these services keep their catalog, and
+    their request counts). The service's own API answers 404 when this is false."""
+    value = st.settings.get(setting)
+    return bool(st.objects[OPTIONAL[setting]]) if value is None else value is not False

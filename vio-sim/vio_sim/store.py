@@ -118,7 +118,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "network_host": "vio-network-01",
     "identity_endpoint": True,  # false: the region's catalog lists no identity endpoint (vio_sim.regions)
     "glance": None,  # the image service in the catalog: true, false, None: when the region has images
-    "heat": None,  # the orchestration service: likewise, when it has stacks (vio_sim.glance_heat_state)
+    "heat": None,  # the orchestration service: likewise, when it has stacks (keystone_state.in_catalog)
 }
 
 DEFAULT_USER = {"name": "admin", "password": "vio-sim", "project": "admin"}
