@@ -238,9 +238,6 @@ def test_reaches_names_the_chain():
     assert chains["c"] == ["a", "b", "c"] and "d" not in chains
 
 
-@pytest.mark.xfail(strict=True, reason="not yet: vio_sim.store takes each service's KINDS from keystone.py, "
-                   "cinder.py, nova/ and neutron/, which also serve HTTP; their ingest code moves to state modules "
-                   "(as glance_heat_state.py) once the i24 branches that edit them are merged (issue 25)")
 def test_the_simulators_state_store_imports_no_http_service_module():
     """vio_sim.store keeps the objects and ingests scenarios; the service modules that serve them over HTTP
     (anything that imports http.py or app.py) import the store, never the other way round: each service's

@@ -32,7 +32,7 @@ def test_auth_and_catalog(sim, conn):
     assert access.project_name == "admin" and "admin" in access.role_names
     assert access.expires > datetime.now(UTC)
     catalog = {s["type"]: s for s in access.service_catalog.catalog}
-    # the demo has load balancers: Octavia is in its catalog (vio_sim.octavia_state.in_catalog)
+    # the demo has load balancers: Octavia is in its catalog (vio_sim.keystone_state.in_catalog)
     assert set(catalog) == {"identity", "compute", "network", "volumev3", "block-storage", "load-balancer"}
     pid = access.project_id
     want = {"identity": "/identity/v3", "compute": "/compute/v2.1", "network": "/network",
@@ -242,8 +242,8 @@ def test_hypervisor_state_derived_from_service(sim, conn):
 
 
 def test_every_status_is_representable(sim, conn):
-    from vio_sim.cinder import VOLUME_STATUSES
-    from vio_sim.nova.servers import SERVER_STATUS
+    from vio_sim.cinder_state import VOLUME_STATUSES
+    from vio_sim.nova.state import SERVER_STATUS
 
     sid = sim.get("servers", "web-01")["id"]
     for status in SERVER_STATUS:

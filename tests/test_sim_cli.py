@@ -16,6 +16,7 @@ from sim_fixtures import ts
 
 from vio_sim import State
 from vio_sim.generator import generate
+from vio_sim.keystone_state import in_catalog
 from vio_sim.nova.servers import host_status
 
 # -- scenarios, generator, CLI --------------------------------------------------------------------------
@@ -36,6 +37,18 @@ def test_scenarios_load_and_healthy_is_healthy(tmp_path):
     assert State("demo").find("servers", "web-01")["id"] == State("demo").find("servers", "web-01")["id"]
     with pytest.raises(FileNotFoundError):
         State("no-such-scenario")
+
+
+@pytest.mark.parametrize("setting, kind, obj", [("octavia", "loadbalancers", {"name": "lb"}),
+                                                ("glance", "images", {"name": "cirros"}),
+                                                ("heat", "stacks", {"name": "shop"})])
+def test_an_optional_service_is_in_the_catalog_by_one_rule(setting, kind, obj):
+    """Octavia, Glance and Heat: listed when the region has objects of their kind, unless the setting
+    says otherwise (true lists it even without objects, false never)."""
+    assert not in_catalog(State({}), setting)
+    assert in_catalog(State({kind: [obj]}), setting)
+    assert in_catalog(State({"settings": {setting: True}}), setting)
+    assert not in_catalog(State({"settings": {setting: False}, kind: [obj]}), setting)
 
 
 def test_generator_is_deterministic_and_consistent():

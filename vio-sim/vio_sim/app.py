@@ -9,10 +9,12 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import admin, cinder, glance_heat, keystone, neutron, nova, octavia
+from . import admin, cinder, glance_heat, keystone, octavia
 from .common import SimError
 from .faults import Fault, hide_objects, strip_fields
 from .http import REASONS, ApiError, Request, Response, error_response, jresp, next_link
+from .neutron import api as neutron
+from .nova import api as nova
 from .regions import REGION_SEGMENT, Region, RegionView, split_regions
 from .store import State
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from .glance_heat_state import in_catalog, render_image, render_stack
+from .glance_heat_state import render_image, render_stack
 from .http import ApiError, Request, Response, jresp, next_link, paginate, truthy
+from .keystone_state import in_catalog
 
 if TYPE_CHECKING:
     from .app import App

@@ -11,7 +11,8 @@ Shorthands: ``project`` (an image's ``owner``, a stack's ``project``), a stack's
 not document is refused (400): the fault API's ``replace_fields`` stages one in a reply instead.
 
 Whether the region's catalog lists the services: the settings ``glance`` and ``heat`` (true, false;
-default: when the region has images, respectively stacks). The built-in scenario ``optional`` has both.
+default: when the region has images, respectively stacks: vio_sim.keystone_state.in_catalog, the rule
+Octavia's setting follows too). The built-in scenario ``optional`` has both.
 """
 
 from __future__ import annotations
@@ -108,17 +109,6 @@ def render_image(o: dict) -> dict:
                 "schema": "/v2/schemas/image", "os_hidden": False, "min_disk": 0, "min_ram": 0})
     return out
 
-
-#: The setting → the kind whose objects put the service in the catalog when the setting is not given.
-KIND_OF = {"glance": "images", "heat": "stacks"}
-
-
-def in_catalog(st: State, setting: str) -> bool:
-    """Whether the region's catalog lists the service of `setting` (glance, heat): the setting when the
-    scenario gives it (true or false), else whether the region has any object of the service's kind (so
-    the scenarios written before these services keep their catalog, and their request counts)."""
-    value = st.settings.get(setting)
-    return bool(st.objects[KIND_OF[setting]]) if value is None else value is not False
 
 
 KINDS = (

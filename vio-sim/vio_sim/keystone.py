@@ -1,4 +1,4 @@
-"""Keystone v3: projects and users (state), tokens and the service catalog (API)."""
+"""Keystone v3's API: tokens, projects and the service catalog (projects and users: keystone_state)."""
 
 from __future__ import annotations
 
@@ -6,59 +6,21 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from .common import FMT_US, Kind, det_uuid, fmt_time
+from .common import FMT_US, det_uuid, fmt_time
 from .glance_heat_state import CATALOG
-from .glance_heat_state import in_catalog as optional_in_catalog
 from .http import ApiError, Request, Response, jresp, truthy
-from .octavia_state import in_catalog as octavia_in_catalog
+from .keystone_state import in_catalog
 from .tls import catalog_extra
 
 if TYPE_CHECKING:
     from .app import App
     from .store import State
 
-# -- state --------------------------------------------------------------------------------------------
-
-
-def fill_projects(st: State, o: dict, new: bool, now: float) -> None:
-    """Defaults of a new project."""
-    if new:
-        o.setdefault("name", f"project-{st.seq}")
-        o.setdefault("domain_id", "default")
-        o.setdefault("description", "")
-        o.setdefault("enabled", True)
-        o.setdefault("is_domain", False)
-        o.setdefault("parent_id", o["domain_id"])
-        o.setdefault("tags", [])
-        o.setdefault("options", {})
-
-def ingest_users(st: State, c: dict, old: dict | None, now: float) -> dict:
-    """The ``project`` shorthand of a user; its default project by name or id."""
-    if "project" in c:
-        c["default_project_id"] = c.pop("project")
-    if "default_project_id" in c:
-        c["default_project_id"] = st.ref("projects", c["default_project_id"])
-    return c
-
-def fill_users(st: State, o: dict, new: bool, now: float) -> None:
-    """Defaults of a new user (admin / vio-sim in the admin project)."""
-    if new:
-        o.setdefault("name", "admin")
-        o.setdefault("password", "vio-sim")
-        o.setdefault("domain_id", "default")
-        o.setdefault("enabled", True)
-        o.setdefault("default_project_id", st.admin_project())
-
 def render_project(st: State, p: dict, base: str) -> dict:
     """A project as Keystone shows it."""
     out = {k: v for k, v in p.items() if not k.startswith("_")}
     out["links"] = {"self": f"{base}/identity/v3/projects/{p['id']}"}
     return out
-
-KINDS = (
-    Kind("projects", fill=fill_projects),
-    Kind("users", ingest=ingest_users, fill=fill_users),
-)
 
 # -- API ----------------------------------------------------------------------------------------------
 
@@ -281,14 +243,14 @@ def catalog(app: App, base: str, project_id: str) -> list:
             }
             for r in app.regions.values()
             if stype != "identity" or r.state.settings.get("identity_endpoint") is not False
-            if stype != "load-balancer" or octavia_in_catalog(r.state)
+            if stype != "load-balancer" or in_catalog(r.state, "octavia")
             for iface in ("public", "internal", "admin")
         ]
         out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})
     for setting, (stype, name, path) in CATALOG.items():  # optional: only the regions that run it
         eps = [{"id": det_uuid("endpoint", r.name, stype, iface), "interface": iface, "region": r.name,
                 "region_id": r.name, "url": base + r.prefix + path.format(project=project_id)}
-               for r in app.regions.values() if optional_in_catalog(r.state, setting)
+               for r in app.regions.values() if in_catalog(r.state, setting)
                for iface in ("public", "internal", "admin")]
         if eps:
             out.append({"id": det_uuid("service", stype), "type": stype, "name": name, "endpoints": eps})

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .http import ApiError, Request, Response, jresp, next_link, paginate
-from .octavia_state import in_catalog, render_lb, render_member, status_tree
+from .keystone_state import in_catalog
+from .octavia_state import render_lb, render_member, status_tree
 
 if TYPE_CHECKING:
     from .app import App
@@ -24,7 +25,7 @@ def _page(app: App, req: Request, key: str, items: list) -> Response:
 def load_balancer(app: App, req: Request, segs: list) -> Response:
     """``/load-balancer``: versions, and under ``v2/lbaas`` the list, status trees and pool members."""
     st = app.state
-    if not in_catalog(st):
+    if not in_catalog(st, "octavia"):
         raise ApiError(404, "The resource could not be found.")
     if not segs:
         link = {"rel": "self", "href": f"{req.base}/load-balancer/v2"}

@@ -15,7 +15,8 @@ likewise. ``member_status`` (on load or PATCH) sets members' operating status by
 or address: ``{"member_status": {"web-02": "ERROR"}}``.
 
 Octavia is in the catalog when the region's setting ``octavia`` is true, or (unset) when the region has
-load balancers; ``"octavia": false`` takes it out (the "absent from the catalog" case).
+load balancers; ``"octavia": false`` takes it out (the "absent from the catalog" case): the rule of
+vio_sim.keystone_state.in_catalog, as for Glance and Heat.
 """
 
 from __future__ import annotations
@@ -101,12 +102,6 @@ KINDS = (
     Kind("loadbalancers", ingest=ingest_loadbalancers, fill=fill_loadbalancers, updated="updated_at",
          times={"created_at": FMT_Z, "updated_at": FMT_Z}),
 )
-
-
-def in_catalog(st: State) -> bool:
-    """Whether the region's catalog lists Octavia (see the module's docstring)."""
-    setting = st.settings.get("octavia")
-    return bool(st.objects["loadbalancers"]) if setting is None else bool(setting)
 
 
 # -- rendering ----------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The scenario store: the simulated cloud's objects, scenario loading, lookups and mutations.
 
-Each service module (``keystone``, ``nova``, ``neutron``, ``cinder``) declares how its kinds are ingested
-(a ``Kind`` in its ``KINDS``) and rendered; this module keeps the objects and runs the ingest pipeline.
+Each service's state module (``keystone_state``, ``nova.state``, ``neutron.state``, ``cinder_state``,
+``octavia_state``, ``glance_heat_state``) declares how its kinds are ingested (a ``Kind`` in its ``KINDS``);
+this module keeps the objects and runs the ingest pipeline. It imports none of the modules that serve HTTP
+(keystone.py, nova.api ...): they import it and render what it keeps.
 
 Scenario format
 ===============
@@ -85,8 +87,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from . import cinder, glance_heat_state, keystone, neutron, nova, octavia_state
+from . import cinder_state, glance_heat_state, keystone_state, octavia_state
 from .common import Kind, SimError, det_uuid, fmt_time, to_epoch
+from .neutron import state as neutron_state
+from .nova import state as nova_state
 
 #: Kinds in load order (a kind may reference the kinds before it by name).
 KINDS = (
@@ -94,10 +98,10 @@ KINDS = (
     "subnets", "routers", "servers", "ports", "floatingips", "volumes", "agents", "migrations",
     "loadbalancers", "images", "stacks",
 )
-#: How each kind is ingested, as its service module declares it.
-REGISTRY: dict[str, Kind] = {k.name: k for k in (*keystone.KINDS, *nova.KINDS, *neutron.KINDS, *cinder.KINDS,
-                                                  *octavia_state.KINDS,
-                                                  *glance_heat_state.KINDS)}
+#: How each kind is ingested, as its service's state module declares it.
+REGISTRY: dict[str, Kind] = {k.name: k for k in (*keystone_state.KINDS, *nova_state.KINDS,
+                                                  *neutron_state.KINDS, *cinder_state.KINDS,
+                                                  *octavia_state.KINDS, *glance_heat_state.KINDS)}
 assert set(REGISTRY) == set(KINDS), sorted(set(REGISTRY) ^ set(KINDS))
 
 SERVICE_KINDS = ("compute_services", "volume_services")
@@ -114,12 +118,12 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "network_host": "vio-network-01",
     "identity_endpoint": True,  # false: the region's catalog lists no identity endpoint (vio_sim.regions)
     "glance": None,  # the image service in the catalog: true, false, None: when the region has images
-    "heat": None,  # the orchestration service: likewise, when it has stacks (vio_sim.glance_heat_state)
+    "heat": None,  # the orchestration service: likewise, when it has stacks (keystone_state.in_catalog)
 }
 
 DEFAULT_USER = {"name": "admin", "password": "vio-sim", "project": "admin"}
 
-OLD_HV = nova.OLD_HV
+OLD_HV = nova_state.OLD_HV
 
 
 def load_scenario(scenario: Any) -> dict:

@@ -1,94 +1,19 @@
-"""Nova's view of the vSphere clusters: compute services and hypervisors (state), ``/os-services``,
-``/os-hypervisors`` and ``/os-availability-zone`` (API)."""
+"""Nova's view of the vSphere clusters: ``/os-services``, ``/os-hypervisors`` and ``/os-availability-zone``
+(the compute services' and hypervisors' state: ``state``)."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING, Any
 
-from ..common import (
-    FMT_US,
-    Kind,
-    det_uuid,
-    fill_service,
-    ingest_service,
-    render_service_fields,
-    service_state,
-    service_updated_at,
-)
+from ..common import render_service_fields, service_state, service_updated_at
 from ..http import ApiError, Request, Response, jresp, next_link, paginate, truthy
-from ..services import silence_computes
 
 if TYPE_CHECKING:
     from ..app import App
     from ..store import Index, State
 
-#: A pre-VIO-7 hypervisor hostname, ``domain-c8(Cluster name)``.
-OLD_HV = re.compile(r"^(?P<moref>domain-c?\d+)\((?P<name>.*)\)$")
-
-# -- state --------------------------------------------------------------------------------------------
-
-
-def fill_compute_services(st: State, o: dict, new: bool, now: float) -> None:
-    """Defaults of a new compute service (nova-compute in zone nova, others internal)."""
-    zone = "nova" if o.get("binary", "nova-compute") == "nova-compute" else "internal"
-    fill_service(st, o, new, "nova-compute", zone)
-    o.setdefault("forced_down", False)
-
-def ingest_hypervisors(st: State, c: dict, old: dict | None, now: float) -> dict:
-    """The ``host`` shorthand; a patched state/status writes through to the nova-compute service."""
-    if "host" in c:
-        c["service"] = {"host": c.pop("host")}
-    if isinstance(c.get("service"), dict):
-        c["service"] = {"host": c["service"].get("host")}
-    if old is not None:  # write-through of state/status to the nova-compute service
-        through = {k: c.pop(k) for k in ("state", "status", "disabled_reason", "forced_down") if k in c}
-        svc = compute_service(st, (old.get("service") or {}).get("host"))
-        if through and svc is not None:
-            st.put("compute_services", through, svc, now)
-        elif through:
-            c.update({"_" + k: v for k, v in through.items()})
-    else:
-        for k in ("state", "status", "disabled_reason"):
-            if k in c:
-                c["_" + k] = c.pop(k)
-    return c
-
-def compute_service(st: State, host: str | None) -> dict | None:
-    """The nova-compute service on a compute host."""
-    for s in st.objects["compute_services"].values():
-        if s.get("binary") == "nova-compute" and s.get("host") == host:
-            return s
-    return None
-
-def fill_hypervisors(st: State, o: dict, new: bool, now: float) -> None:
-    """Defaults of a new hypervisor (one vSphere cluster)."""
-    if new:
-        n = len(st.objects["hypervisors"]) + 1
-        o.setdefault("hypervisor_hostname", f"domain-c{6 + 2 * n}.{st.settings['vcenter_uuid']}")
-        o.setdefault("service", {"host": f"vio-compute-{n:02d}"})
-        o.setdefault("hypervisor_type", "VMware vCenter Server")
-        o.setdefault("hypervisor_version", 7000003)
-        o.setdefault("host_ip", st.settings.get("vcenter_ip"))
-        o.setdefault("vcpus", 128)
-        o.setdefault("memory_mb", 524288)
-        o.setdefault("local_gb", 10240)
-        o.setdefault("cpu_info", "")
-    if o.get("id") is None:
-        o["id"] = det_uuid("hypervisors", o["hypervisor_hostname"])
-
-def after_hypervisors(st: State, o: dict, new: bool, now: float) -> None:
-    """A hypervisor without a nova-compute service gets one."""
-    host = (o.get("service") or {}).get("host")
-    if host and compute_service(st, host) is None:
-        svc: dict[str, Any] = {"binary": "nova-compute", "host": host}
-        for k in ("state", "status", "disabled_reason"):
-            if o.get("_" + k) is not None:
-                svc[k] = o.pop("_" + k)
-        st.put("compute_services", svc, None, now)
-
-# networks / subnets
+# -- rendering ----------------------------------------------------------------------------------------
 
 def hypervisor_usage(st: State, h: dict, ix: Index) -> dict:
     """Usage figures of a hypervisor, from its servers unless it sets them."""
@@ -168,13 +93,6 @@ def render_compute_service(st: State, s: dict, mv: tuple[int, int]) -> dict:
     if mv >= (2, 11):
         out["forced_down"] = bool(s.get("forced_down"))
     return out
-
-KINDS = (
-    Kind("compute_services", ingest=ingest_service, fill=fill_compute_services, int_id=True,
-         times={"updated_at": FMT_US}, after=lambda st, o, new, now: silence_computes(st)),
-    Kind("hypervisors", ingest=ingest_hypervisors, fill=fill_hypervisors, after=after_hypervisors,
-         int_id=True),
-)
 
 # -- API ----------------------------------------------------------------------------------------------
 

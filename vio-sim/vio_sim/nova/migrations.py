@@ -1,11 +1,11 @@
-"""Nova migrations: state, the admin API's ``migrate`` action, and ``/os-migrations``."""
+"""Nova migrations: the admin API's ``migrate`` action and ``/os-migrations`` (their state: ``state``)."""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..common import FMT_US, Kind, SimError, det_uuid, expand, fmt_time, to_epoch
+from ..common import SimError, to_epoch
 from ..http import Request, Response, jresp, next_link, paginate
 from .servers import time_param
 
@@ -13,46 +13,6 @@ if TYPE_CHECKING:
     from ..app import App
     from ..store import State
 
-
-def ingest_migrations(st: State, c: dict, old: dict | None, now: float) -> dict:
-    """Shorthands and references of an incoming migration."""
-    expand(c, (("server", "instance_uuid"), ("type", "migration_type")))
-    if "instance_uuid" in c:
-        c["instance_uuid"] = st.ref("servers", c["instance_uuid"])
-    for short, pre in (("from", "source"), ("to", "dest")):
-        if short in c:
-            host, node = st.resolve_host(c.pop(short))
-            c.setdefault(f"{pre}_compute", host)
-            c.setdefault(f"{pre}_node", node)
-    for pre in ("source", "dest"):
-        if c.get(f"{pre}_compute") and f"{pre}_node" not in c:
-            c[f"{pre}_node"] = st.resolve_host(c[f"{pre}_compute"])[1]
-    return c
-
-def fill_migrations(st: State, o: dict, new: bool, now: float) -> None:
-    """Defaults of a new migration, from its server."""
-    if new:
-        server = st.objects["servers"].get(o.get("instance_uuid") or "") or {}
-        o.setdefault("instance_uuid", None)
-        o.setdefault("migration_type", "live-migration")
-        o.setdefault("status", "completed")
-        o.setdefault("source_compute", server.get("OS-EXT-SRV-ATTR:host"))
-        o.setdefault("source_node", server.get("OS-EXT-SRV-ATTR:hypervisor_hostname"))
-        o.setdefault("dest_compute", None)
-        o.setdefault("dest_node", None)
-        o.setdefault("dest_host", st.settings.get("vcenter_ip") if o["dest_compute"] else None)
-        o.setdefault("source_region", st.settings.get("region"))
-        o.setdefault("dest_region", st.settings.get("region"))
-        o.setdefault("created_at", fmt_time(now, FMT_US))
-        o.setdefault("updated_at", o["created_at"])
-        flavor = server.get("flavor") or {}
-        o.setdefault("old_instance_type_id", flavor.get("id"))
-        o.setdefault("new_instance_type_id", flavor.get("id"))
-        o.setdefault("project_id", server.get("tenant_id"))
-        o.setdefault("user_id", server.get("user_id"))
-        o.setdefault("hidden", False)
-    if o.get("uuid") is None:
-        o["uuid"] = det_uuid("migrations", o["id"])
 
 # -- derived fields / renderers ----------------------------------------------------------------
 
@@ -101,9 +61,6 @@ def render_migration(st: State, m: dict, mv: tuple[int, int], base: str) -> dict
         out["project_id"] = m.get("project_id")
         out["user_id"] = m.get("user_id")
     return out
-
-KIND = Kind("migrations", ingest=ingest_migrations, fill=fill_migrations, updated="updated_at", int_id=True,
-            times={"created_at": FMT_US, "updated_at": FMT_US})
 
 def migrate(st: State, server_ref: Any, to: str, mtype: str = "live-migration", status: str = "completed",
             **extra: Any) -> dict:

@@ -1,4 +1,4 @@
-"""Nova servers: state (status table, flavor snapshots, derived fields) and ``/servers`` API."""
+"""Nova servers: derived fields and the ``/servers`` API (their state and status table: ``state``)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..common import FMT_US, FMT_Z, Kind, SimError, det_uuid, expand, fmt_time, service_state, to_epoch
+from ..common import service_state, to_epoch
 from ..http import ApiError, Request, Response, fragment_list, jbody, jresp, paginate, truthy
-from .flavors import flavor_snapshot
 
 if TYPE_CHECKING:
     from ..app import App
@@ -17,111 +16,7 @@ if TYPE_CHECKING:
 #: Kinds whose changes change a rendered server.
 SERVER_FRAG_DEPS = ("compute_services", "ports", "floatingips", "volumes", "flavors", "networks")
 
-# -- state --------------------------------------------------------------------------------------------
-
-
-# -- Nova status table -----------------------------------------------------------------------------
-
-#: status -> (vm_state, task_state, power_state) as Nova shows them.
-SERVER_STATUS: dict[str, tuple[str, str | None, int]] = {
-    "ACTIVE": ("active", None, 1),
-    "BUILD": ("building", "spawning", 0),
-    "DELETED": ("deleted", None, 0),
-    "ERROR": ("error", None, 0),
-    "HARD_REBOOT": ("active", "rebooting_hard", 1),
-    "MIGRATING": ("active", "migrating", 1),
-    "PASSWORD": ("active", "updating_password", 1),
-    "PAUSED": ("paused", None, 3),
-    "REBOOT": ("active", "rebooting", 1),
-    "REBUILD": ("active", "rebuilding", 0),
-    "RESCUE": ("rescued", None, 1),
-    "RESIZE": ("active", "resize_migrating", 1),
-    "REVERT_RESIZE": ("resized", "resize_reverting", 1),
-    "SHELVED": ("shelved", None, 4),
-    "SHELVED_OFFLOADED": ("shelved_offloaded", None, 0),
-    "SHUTOFF": ("stopped", None, 4),
-    "SOFT_DELETED": ("soft-delete", None, 4),
-    "SUSPENDED": ("suspended", None, 7),
-    "UNKNOWN": ("active", None, 0),
-    "VERIFY_RESIZE": ("resized", None, 1),
-}
-
-def ingest_servers(st: State, c: dict, old: dict | None, now: float) -> dict:
-    """Shorthands and references of an incoming server; a status sets the matching vm/task/power state."""
-    expand(c, (
-        ("power_state", "OS-EXT-STS:power_state"),
-        ("task_state", "OS-EXT-STS:task_state"),
-        ("vm_state", "OS-EXT-STS:vm_state"),
-        ("availability_zone", "OS-EXT-AZ:availability_zone"),
-        ("instance_name", "OS-EXT-SRV-ATTR:instance_name"),
-        ("launched_at", "OS-SRV-USG:launched_at"),
-        ("hypervisor_hostname", "OS-EXT-SRV-ATTR:hypervisor_hostname"),
-    ))
-    if "project" in c:
-        c["tenant_id"] = c.pop("project")
-    if "project_id" in c:
-        c["tenant_id"] = c.pop("project_id")
-    if "tenant_id" in c:
-        c["tenant_id"] = st.ref("projects", c["tenant_id"])
-    if "host" in c:
-        host, node = st.resolve_host(c.pop("host"))
-        c["OS-EXT-SRV-ATTR:host"] = host
-        c.setdefault("OS-EXT-SRV-ATTR:hypervisor_hostname", node)
-    elif "OS-EXT-SRV-ATTR:host" in c and "OS-EXT-SRV-ATTR:hypervisor_hostname" not in c:
-        c["OS-EXT-SRV-ATTR:hypervisor_hostname"] = st.resolve_host(c["OS-EXT-SRV-ATTR:host"])[1]
-    if "flavor" in c:
-        c["flavor"] = flavor_snapshot(st, c["flavor"])
-    if "status" in c:
-        status = str(c["status"]).upper()
-        c["status"] = status
-        if status not in SERVER_STATUS:
-            raise SimError(400, f"unknown server status {status!r}")
-        vm, task, power = SERVER_STATUS[status]
-        c.setdefault("OS-EXT-STS:vm_state", vm)
-        c.setdefault("OS-EXT-STS:task_state", task)
-        c.setdefault("OS-EXT-STS:power_state", power)
-        if status == "SHELVED_OFFLOADED":
-            c.setdefault("OS-EXT-SRV-ATTR:host", None)
-            c.setdefault("OS-EXT-SRV-ATTR:hypervisor_hostname", None)
-    if isinstance(c.get("fault"), dict) and c["fault"].get("created") is not None:
-        c["fault"] = dict(c["fault"], created=fmt_time(to_epoch(c["fault"]["created"], now), FMT_Z))
-    return c
-
-def fill_servers(st: State, o: dict, new: bool, now: float) -> None:
-    """Defaults of a new server."""
-    if new:
-        o.setdefault("name", f"server-{st.seq}")
-        status = o.setdefault("status", "ACTIVE")
-        vm, task, power = SERVER_STATUS[status]
-        o.setdefault("OS-EXT-STS:vm_state", vm)
-        o.setdefault("OS-EXT-STS:task_state", task)
-        o.setdefault("OS-EXT-STS:power_state", power)
-        if not o.get("tenant_id"):
-            o["tenant_id"] = st.default_project()
-        if not o.get("user_id"):
-            u = st.admin_user()
-            o["user_id"] = u["id"] if u else det_uuid("users", "admin")
-        if "flavor" not in o:
-            f = next(iter(st.objects["flavors"].values()), None)
-            o["flavor"] = flavor_snapshot(st, f["id"] if f else {"original_name": "m1.small"})
-        o.setdefault("image", {"id": det_uuid("images", "ubuntu-22.04")})
-        o.setdefault("metadata", {})
-        o.setdefault("created", fmt_time(now - 30 * 86400, FMT_Z))
-        o.setdefault("updated", o["created"])
-        if status not in ("BUILD", "ERROR") or o.get("OS-EXT-SRV-ATTR:host"):
-            o.setdefault("OS-SRV-USG:launched_at", fmt_time(to_epoch(o["created"], now) + 42, FMT_US))
-        o.setdefault("OS-SRV-USG:launched_at", None)
-        o.setdefault("OS-SRV-USG:terminated_at", None)
-        o.setdefault("OS-EXT-SRV-ATTR:host", None)
-        if "OS-EXT-SRV-ATTR:hypervisor_hostname" not in o:
-            o["OS-EXT-SRV-ATTR:hypervisor_hostname"] = st.resolve_host(o["OS-EXT-SRV-ATTR:host"])[1]
-        o.setdefault("OS-EXT-SRV-ATTR:instance_name", f"instance-{st.seq:08x}")
-        o.setdefault("OS-EXT-AZ:availability_zone", "nova")
-        o.setdefault("key_name", None)
-        o.setdefault("description", None)
-        o.setdefault("tags", [])
-        o.setdefault("locked", False)
-        o.setdefault("security_groups", [{"name": "default"}])
+# -- derived fields and rendering ---------------------------------------------------------------------
 
 def host_status(st: State, server: dict, ix: Index) -> str:
     """A server's ``host_status`` from its compute host's nova-compute service."""
@@ -277,12 +172,6 @@ def render_server(st: State, s: dict, mv: tuple[int, int], base: str, ix: Index)
             if fault.get("details"):
                 out["fault"]["details"] = fault["details"]
     return out
-
-KIND = Kind(
-    "servers", ingest=ingest_servers, fill=fill_servers, updated="updated",
-    times={"created": FMT_Z, "updated": FMT_Z, "OS-SRV-USG:launched_at": FMT_US,
-           "OS-SRV-USG:terminated_at": FMT_US},
-)
 
 # -- API ----------------------------------------------------------------------------------------------
 
