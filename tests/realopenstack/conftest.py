@@ -90,15 +90,17 @@ class RealCloud:
         self.app_cred: dict[str, str] = {}
 
     def clouds_yaml(self, path: Path, password: str = ADMIN_PASSWORD) -> Path:
-        """clouds.yaml with `realos` (admin password), `realos-appcred` (application credential)."""
+        """clouds.yaml with `realos` (admin password), `realos-appcred` (application credential); both name
+        the stack's CA (`cacert`), which the https endpoint's certificate verifies against."""
         auth = {"auth_url": self.stack.auth_url, "username": "admin", "password": password,
                 "project_name": "admin", "user_domain_name": "Default", "project_domain_name": "Default"}
+        cacert = str(self.stack.tls_ca)
         clouds: dict = {"realos": {"auth": auth, "region_name": REGION, "interface": "public",
-                                   "identity_api_version": 3}}
+                                   "identity_api_version": 3, "cacert": cacert}}
         if self.app_cred:
             clouds["realos-appcred"] = {
                 "auth_type": "v3applicationcredential", "region_name": REGION, "interface": "public",
-                "identity_api_version": 3,
+                "identity_api_version": 3, "cacert": cacert,
                 "auth": {"auth_url": self.stack.auth_url, **self.app_cred},
             }
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,21 +8,29 @@ fake_amphorae.py with the heartbeats an amphora would send (members UP, or DOWN 
 Until the CA exists (`octavia_ca()`), the worker's flow fails at signing the amphora's certificate and
 reverts the load balancer to ERROR: that is how the seeding makes one.
 
-Heat runs heat-api (under gunicorn) and one heat-engine; stacks authenticate with Keystone trusts.
+Heat runs heat-api (under gunicorn) and one heat-engine; stacks authenticate with Keystone trusts. A second
+heat-api (`heat-api-tls`) terminates TLS itself (gunicorn's --certfile) on a port of its own and is the
+catalog's public orchestration endpoint, so the product's Heat requests go over https, verified against the
+stack's CA (clouds.yaml's cacert); the internal endpoint stays the plain heat-api. Its certificate, minted with
+openssl (pki.py) for IP:127.0.0.1, expires NEAR_EXPIRY from start-up: it verifies, only its expiry is near.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
-import subprocess
 from pathlib import Path
 
 from .configs import PASSWORD, REGION
+from .pki import mint_ca, mint_server
 from .procs import ini
 
 #: Octavia's [controller_worker] with no-op drivers: the worker's flows run, nothing is built.
 NOOP_DRIVERS = {"amphora_driver": "amphora_noop_driver", "compute_driver": "compute_noop_driver",
                 "network_driver": "network_noop_driver"}
+#: How far from expiry the https endpoint's certificate is minted: 5 whole days left (check_vio_certificate's
+#: CRITICAL is below 7) for the first hour of the stack's life.
+NEAR_EXPIRY = dt.timedelta(days=5, hours=1)
 
 
 class LbaasHeat:
@@ -36,6 +44,19 @@ class LbaasHeat:
     def amphora_control(self) -> Path:
         """Where a `<member id>.down` file makes the fake amphora report that member DOWN."""
         return self.root / "amphorae"
+
+    @property
+    def pki(self) -> Path:
+        """The https endpoint's CA (ca.pem: clouds.yaml's cacert) and certificate (heat-tls.pem, .key)."""
+        return self.root / "pki"
+
+    @property
+    def tls_ca(self) -> Path:
+        return self.pki / "ca.pem"
+
+    def _mint_tls(self) -> None:
+        mint_ca(self.pki, "realos-tls-ca", days=3650)
+        mint_server(self.pki, "heat-tls", "127.0.0.1", dt.datetime.now(dt.UTC) + NEAR_EXPIRY)
 
     def _write_lbaas_heat_configs(self) -> None:
         etc = self.root / "etc"
@@ -105,9 +126,7 @@ class LbaasHeat:
 
     def octavia_ca(self) -> None:
         """Mint the CA the worker signs amphora certificates with (until then, creating a load balancer fails)."""
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-                        "-subj", "/CN=realos-octavia-ca", "-keyout", str(self.octavia_state / "ca.key"),
-                        "-out", str(self.octavia_state / "ca.pem")], check=True, capture_output=True, timeout=60)
+        mint_ca(self.octavia_state, "realos-octavia-ca", days=30)
 
     def _start_lbaas_heat(self) -> None:
         octavia = ["--config-file", str(self.conf["octavia"])]
@@ -117,15 +136,22 @@ class LbaasHeat:
         self.spawn("octavia-health-manager", [self.bin("octavia-health-manager"), *octavia])
         self.spawn("fake-amphorae", [self.bin("python"), str(Path(__file__).parent / "fake_amphorae.py"),
                                      str(self.conf["octavia"]), str(self.amphora_control)])
-        self._gunicorn("heat-api", "heat", self.ports["heat"], {"REALOS_HEAT_CONF": str(self.conf["heat"])})
+        heat_env = {"REALOS_HEAT_CONF": str(self.conf["heat"])}
+        self._gunicorn("heat-api", "heat", self.ports["heat"], heat_env)
+        self._mint_tls()
+        self._gunicorn("heat-api-tls", "heat", self.ports["heat-tls"], heat_env,
+                       tls=(self.pki / "heat-tls.pem", self.pki / "heat-tls.key"))
         self.spawn("heat-engine", [self.bin("heat-engine"), "--config-file", str(self.conf["heat"])])
 
     def _wait_lbaas_heat(self) -> None:
         """Octavia's and Heat's APIs answer, heat-engine reports up."""
-        names = ("octavia-api", "octavia-worker", "octavia-health-manager", "heat-api", "heat-engine")
+        names = ("octavia-api", "octavia-worker", "octavia-health-manager", "heat-api", "heat-api-tls",
+                 "heat-engine")
         self.wait_for("octavia-api", lambda: self.http_ok(self.urls["load-balancer"]), 120, names)
         heat_root = f"http://127.0.0.1:{self.ports['heat']}/"
         self.wait_for("heat-api", lambda: self.http_ok(heat_root), 120, names)
+        tls_root = f"https://127.0.0.1:{self.ports['heat-tls']}/"
+        self.wait_for("heat-api-tls", lambda: self.http_ok(tls_root, self.tls_ca), 120, names)
         s = self.admin_session()
 
         def engine_up() -> bool:

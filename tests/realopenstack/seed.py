@@ -36,11 +36,12 @@ class Seeded:
 
 
 def connect(stack: Stack) -> Any:
-    """An admin openstacksdk connection to the stack (no clouds.yaml, no OS_* variables)."""
+    """An admin openstacksdk connection to the stack (no clouds.yaml, no OS_* variables; the https
+    endpoint verified against the stack's CA)."""
     return openstack.connect(
         auth_url=stack.auth_url, username="admin", password=ADMIN_PASSWORD, project_name="admin",
         user_domain_name="Default", project_domain_name="Default", region_name=REGION,
-        load_yaml_config=False, load_envvars=False,
+        cacert=str(stack.tls_ca), load_yaml_config=False, load_envvars=False,
     )
 
 

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -59,11 +60,13 @@ SERVICE_USERS = ("nova", "placement", "glance", "cinder", "neutron", "octavia", 
 
 #: gunicorn's default access log line plus the microversion header the client sent.
 ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" "%({openstack-api-version}i)s"'
-API_NAMES = ("keystone", "nova-api", "placement", "glance", "cinder-api", "neutron-api", "octavia-api", "heat-api")
+API_NAMES = ("keystone", "nova-api", "placement", "glance", "cinder-api", "neutron-api", "octavia-api", "heat-api",
+             "heat-api-tls")
 
 
 class Stack(Backing, Configs, LbaasHeat):
-    """The running cloud. Attributes after start(): urls (service type → base URL), ports, root."""
+    """The running cloud. Attributes after start(): urls (service type → base URL; public_urls: where the
+    catalog's public endpoint differs), ports, root."""
 
     def __init__(self, venv: Path, root: Path | None = None, log: Callable[[str], None] | None = None) -> None:
         self.venv = Path(venv)
@@ -74,7 +77,7 @@ class Stack(Backing, Configs, LbaasHeat):
         self.say = log or (lambda msg: print(f"[realos] {msg}", file=sys.stderr, flush=True))
         self.ports = {name: free_port() for name in (
             "mysql", "amqp", "dist", "epmd", "keystone", "nova", "placement", "glance", "cinder", "neutron",
-            "octavia", "octavia-hm", "heat")}
+            "octavia", "octavia-hm", "heat", "heat-tls")}
         self.conf: dict[str, Path] = {}
         self.timings: dict[str, float] = {}
         self._derive_urls()
@@ -91,6 +94,8 @@ class Stack(Backing, Configs, LbaasHeat):
             "load-balancer": f"http://127.0.0.1:{self.ports['octavia']}",
             "orchestration": f"http://127.0.0.1:{self.ports['heat']}/v1/%(project_id)s",
         }
+        #: Heat's public endpoint: heat-api-tls (lbaas_heat.py), https with a certificate near expiry.
+        self.public_urls = {"orchestration": f"https://127.0.0.1:{self.ports['heat-tls']}/v1/%(project_id)s"}
         self.auth_url = self.urls["identity"]
         self.transport_url = f"rabbit://guest:guest@127.0.0.1:{self.ports['amqp']}/"
 
@@ -159,10 +164,12 @@ class Stack(Backing, Configs, LbaasHeat):
         raise StackError(f"timed out after {timeout:.0f} s waiting for {what}\n{tails}")
 
     @staticmethod
-    def http_ok(url: str) -> bool:
-        """True when url answers HTTP below 500 (401 and 300 count: the service is up)."""
+    def http_ok(url: str, cafile: Path | None = None) -> bool:
+        """True when url answers HTTP below 500 (401 and 300 count: the service is up); https verified
+        against cafile."""
+        context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
         try:
-            with urllib.request.urlopen(url, timeout=5) as r:
+            with urllib.request.urlopen(url, timeout=5, context=context) as r:
                 return r.status < 500
         except urllib.error.HTTPError as e:
             return e.code < 500
@@ -241,12 +248,15 @@ class Stack(Backing, Configs, LbaasHeat):
 
     # --- services ------------------------------------------------------------------------------
 
-    def _gunicorn(self, name: str, app: str, port: int, env: dict[str, str], threads: int = 4) -> Proc:
+    def _gunicorn(self, name: str, app: str, port: int, env: dict[str, str], threads: int = 4,
+                  tls: tuple[Path, Path] | None = None) -> Proc:
+        """An API under gunicorn; with tls (certificate, key) gunicorn terminates TLS itself."""
+        https = ["--certfile", str(tls[0]), "--keyfile", str(tls[1])] if tls else []
         return self.spawn(name, [
             self.bin("gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}", "--workers", "1",
             "--worker-class", "gthread", "--threads", str(threads), "--timeout", "300",
             "--graceful-timeout", "5", "--access-logfile", str(self.access_log(name)),
-            "--access-logformat", ACCESS_LOG_FORMAT, "--pythonpath", str(HERE), f"stack_wsgi:{app}()",
+            "--access-logformat", ACCESS_LOG_FORMAT, "--pythonpath", str(HERE), *https, f"stack_wsgi:{app}()",
         ], env=env)
 
     def access_log(self, name: str) -> Path:
@@ -299,8 +309,9 @@ class Stack(Backing, Configs, LbaasHeat):
                             ("load-balancer", "octavia"), ("orchestration", "heat")):
             sid = post("/services", {"service": {"type": stype, "name": name}})["service"]["id"]
             for interface in ("public", "internal"):
+                url = self.public_urls.get(stype, self.urls[stype]) if interface == "public" else self.urls[stype]
                 post("/endpoints", {"endpoint": {"service_id": sid, "interface": interface,
-                                                 "url": self.urls[stype], "region_id": REGION}})
+                                                 "url": url, "region_id": REGION}})
         self._timed("catalog", t)
 
     def _start_services(self) -> None:

@@ -1,10 +1,7 @@
-"""Contract: the product's commands for load balancers, images, stacks and certificates against upstream.
+"""Contract: the product's commands for load balancers, images and stacks against upstream.
 
-PENDING: not collected until the commands exist on main (check_vio_loadbalancer, check_vio_image,
-check_vio_stack, check_vio_certificate are being written on other branches). At merge, rename this file to
-test_commands_lbaas_heat.py; every test then runs (none is skipped). Data: seed_more.py (see
-test_contract_lbaas_heat.py's docstring). All passed against this stack with the products of branches i24-lb
-(8850b5a), i24-imgstack (7469cfa) and i24-cert (bd36951) installed.
+Data: seed_more.py (see test_contract_lbaas_heat.py's docstring). The certificate command against the stack's
+https endpoint is in test_certificates.py.
 """
 
 from __future__ import annotations
@@ -59,9 +56,3 @@ def test_queued_image_is_a_warning_once_stuck(real):
     assert "image-queued" in r.status and "queued" in r.status, str(r)
     ok = real.run("check_vio_image", "--name", "fake-image")
     assert ok.rc == 0 and ok.status == "VIO IMAGE OK - image fake-image is active", str(ok)
-
-
-def test_certificate_check_with_no_https_endpoint(real):
-    # Every endpoint of this stack is plain http: no handshake, and no certificate to judge (never a false OK).
-    r = real.run("check_vio_certificate")
-    assert r.rc in (0, 3) and "CRITICAL" not in r.status, str(r)
