@@ -8,6 +8,8 @@ Shape: one vCenter per 20 clusters, one hypervisor (nova-compute host ``vio-comp
 HA controllers, one external network, a network per project (and one per extra router), a router per network
 up to ``routers`` with a gateway and an interface port, a DHCP port per network, one port per VM, then extra
 VM ports until ``ports`` is reached. Faults (about 1 %): ERROR and SHUTOFF VMs, DOWN ports, error volumes.
+Optional, asked for by count: Glance images, Heat stacks (``images_and_stacks``) and Octavia load balancers
+with 4 members on VM ports each (``generator_lb``); ``scaled`` sets all three from the VM count.
 """
 
 from __future__ import annotations
