@@ -315,7 +315,9 @@ def figure_stampede(cloud: simenv.SimCloud, size: Size, servers_detail_per_sweep
     # the rule: a check that waits out its budget says what it waited for ("another process is still
     # sweeping" on the previous inventory); a bare "timed out after N s" does not
     said = [p for p in procs if WAITED_SAID in p.stdout]
-    silent = [p.status for p in procs if "timed out" in p.status and WAITED_SAID not in p.stdout]
+    # ("timed out after N s (-t)", the last-resort alarm); "sweep failed: ... timed out (sweep budget used
+    # up)" names what it waited for and is not silent
+    silent = [p.status for p in procs if "s (-t)" in p.status and WAITED_SAID not in p.stdout]
     return {
         "label": cloud.label, "vms": cloud.sizes["vms"], "checks": len(procs), "max_age": max_age,
         "spawn_seconds": spawn, "total_seconds": total,
