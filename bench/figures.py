@@ -41,6 +41,8 @@ WAITED_SAID = "another process is still sweeping"
 SWEEP_OVERHEAD = 20
 SWEEP_LISTS = ("servers", "volumes", "ports", "networks", "routers", "hypervisors", "compute_services",
                "volume_services", "migrations", "agents", "projects")
+#: Lists of services the catalog has only when the cloud has such objects (Glance, Heat, Octavia).
+OPTIONAL_LISTS = ("images", "stacks", "loadbalancers")
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Size:
     renders: int  # vio-icinga generate runs, figure 6
     mid: dict[str, int]  # the cloud between small and big, figure 7 (bulk push at mid and big)
     bulk_rounds: int  # full push rounds per size, figure 7
+    tls: int = 0  # https catalog endpoints (TLS servers) of the small and the big cloud, figure 3
 
 
 FULL = Size(small=dict(vms=100, clusters=40, volumes=80, ports=200, routers=10, projects=10),
@@ -67,13 +70,13 @@ FULL = Size(small=dict(vms=100, clusters=40, volumes=80, ports=200, routers=10, 
             page_max=1000, runs=25, sweeps=3, stampede=200, stampede_max_age=60, stampede_timeout=120,
             throughput=64, rounds=4,
             renders=3, mid=dict(vms=1000, clusters=40, volumes=800, ports=2000, routers=20, projects=20),
-            bulk_rounds=2)
+            bulk_rounds=2, tls=12)
 QUICK = Size(small=dict(vms=20, clusters=2, volumes=16, ports=40, routers=4, projects=3),
              big=dict(vms=300, clusters=4, volumes=240, ports=600, routers=6, projects=5),
              page_max=100, runs=3, sweeps=2, stampede=12, stampede_max_age=5, stampede_timeout=60,
              throughput=16, rounds=2,
              renders=1, mid=dict(vms=50, clusters=2, volumes=40, ports=100, routers=4, projects=3),
-             bulk_rounds=1)
+             bulk_rounds=1, tls=2)
 
 
 # --- the figures --------------------------------------------------------------------------------------
@@ -169,12 +172,18 @@ def request_template(key: str, object_kinds: dict[str, str]) -> tuple[str, str |
     return UUID_RE.sub(sub, key), kind
 
 
-def pages_needed(cloud: simenv.SimCloud) -> int:
-    """Pages a sweep cannot avoid: per listed collection, one per full page plus the last (short or empty)."""
+def pages_by_list(cloud: simenv.SimCloud) -> dict[str, int]:
+    """Pages a sweep cannot avoid, per listed collection: one per full page plus the last (short or empty)."""
     counts = cloud.counts()
-    # Glance and Heat (in the catalog only when the cloud has images, stacks): one per page, the same way
-    optional = [k for k in ("images", "stacks") if counts.get(k)]
-    return sum(counts.get(k, 0) // cloud.page_max + 1 for k in (*SWEEP_LISTS, *optional))
+    # Glance, Heat and Octavia (in the catalog only when the cloud has images, stacks, load balancers): one
+    # per page of their lists, the same way
+    optional = [k for k in OPTIONAL_LISTS if counts.get(k)]
+    return {k: counts.get(k, 0) // cloud.page_max + 1 for k in (*SWEEP_LISTS, *optional)}
+
+
+def pages_needed(cloud: simenv.SimCloud) -> int:
+    """Pages a sweep cannot avoid, in all (pages_by_list)."""
+    return sum(pages_by_list(cloud).values())
 
 
 def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
@@ -184,6 +193,8 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
     object_kinds = {o["id"]: kind for kind, objs in cloud.scenario.items()
                     if kind != "projects" and isinstance(objs, list)
                     for o in objs if isinstance(o, dict) and o.get("id")}
+    object_kinds.update({p["id"]: "pools" for lb in cloud.scenario.get("loadbalancers", [])
+                         for p in lb.get("pools") or () if p.get("id")})
     runs = []
     for _ in range(size.sweeps):
         cloud.reset_counters()
@@ -201,12 +212,15 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
     # list per pool (vio_checks/octavia_sweep.py): fixed per balancer and pool, never per member
     lbs = [lb for lb in cloud.scenario.get("loadbalancers", []) if isinstance(lb, dict)]
     lb_pools = sum(len(lb.get("pools") or ()) for lb in lbs)
-    octavia = len(lbs) + lb_pools + (len(lbs) // cloud.page_max + 1 if lbs else 0)
+    # the https catalog endpoints (simenv.TLS_TYPES): each costs its endpoint probe (`GET /{type}`, as every
+    # catalog endpoint does) and its certificate's handshake, which is not a request (Meta.handshakes)
+    tls_probes = {f"GET /{t}" for t in simenv.TLS_TYPES[:cloud.tls]}
     templates: Counter[str] = Counter()
     per_object: Counter[str] = Counter()
     per_agent: Counter[str] = Counter()
     per_ha_router: Counter[str] = Counter()
     per_lb: Counter[str] = Counter()
+    per_tls: Counter[str] = Counter()
     for key, n in first_c["paths"].items():
         t, kind = request_template(key, object_kinds)
         templates[t] += n
@@ -216,6 +230,8 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
             per_ha_router[t] += n  # ha_state per hosting agent is only in this reply (see the report)
         elif "/lbaas/" in key and (key.endswith("/status") or key.endswith("/members")):
             per_lb[t] += n  # one status tree per load balancer, one members list per pool (see the report)
+        elif key in tls_probes:
+            per_tls[t] += n
         elif kind:
             per_object[t] += n
     servers_pages = sum(n for k, n in first_c["paths"].items() if k.endswith("/servers/detail"))
@@ -223,13 +239,20 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
         "label": cloud.label, "sizes": cloud.sizes, "page_max": cloud.page_max,
         "rc": [p.rc for p, _, _ in runs], "errors": [p.stderr.strip()[:300] for p, _, _ in runs if p.rc],
         "requests": first_c["total"], "requests_reported": first_r.get("requests"),
-        "pages_needed": pages_needed(cloud), "per_object": dict(per_object), "per_agent": dict(per_agent),
+        "pages_needed": pages_needed(cloud), "pages_by_list": pages_by_list(cloud),
+        "per_object": dict(per_object), "per_agent": dict(per_agent),
         "per_object_total": sum(per_object.values()), "templates": dict(templates.most_common()),
         "ha_routers": len(ha_routers), "per_ha_router": dict(per_ha_router),
         "per_ha_router_total": sum(per_ha_router.values()),
         "load_balancers": len(lbs), "lb_pools": lb_pools, "per_lb": dict(per_lb),
         "per_lb_total": sum(per_lb.values()),
-        "requests_allowed": pages_needed(cloud) + SWEEP_OVERHEAD + len(ha_routers) + octavia,
+        "lb_trees": sum(n for t, n in per_lb.items() if t.endswith("/status")),
+        "lb_members_lists": sum(n for t, n in per_lb.items() if t.endswith("/members")),
+        "tls_endpoints": cloud.tls, "per_tls_probe": dict(per_tls), "per_tls_total": sum(per_tls.values()),
+        "handshakes": first_r.get("handshakes"),
+        "handshakes_later": [r.get("handshakes") for _, _, r in runs[1:]],
+        "requests_allowed": (pages_needed(cloud) + SWEEP_OVERHEAD + len(ha_routers) + len(lbs) + lb_pools
+                             + cloud.tls),
         "token_first": first_c["token_issues"],
         "token_later": [c["token_issues"] for _, c, _ in runs[1:]],
         "requests_later": [c["total"] for _, c, _ in runs[1:]],
@@ -241,11 +264,19 @@ def figure_sweep(cloud: simenv.SimCloud, size: Size) -> dict:
 
 
 def sweep_requests_hold(f3: dict) -> bool:
-    """Figure 3's request target: pages + 20 + one per HA router, one per load balancer and one per pool,
-    none per other object."""
+    """Figure 3's request target: pages + 20 + one per HA router, one per load balancer, one per pool and
+    one endpoint probe per added https endpoint, none per other object."""
     return (f3["requests"] <= f3["requests_allowed"] and f3["per_object_total"] == 0
             and f3["per_ha_router_total"] == f3["ha_routers"]
-            and f3.get("per_lb_total", 0) == f3.get("load_balancers", 0) + f3.get("lb_pools", 0))
+            and f3.get("lb_trees", 0) == f3.get("load_balancers", 0)
+            and f3.get("lb_members_lists", 0) == f3.get("lb_pools", 0)
+            and f3.get("per_tls_total", 0) == f3.get("tls_endpoints", 0))
+
+
+def handshakes_hold(f3: dict) -> bool:
+    """One TLS handshake per https host:port (each verifies against the CA the clouds.yaml names)."""
+    return f3.get("handshakes") == f3.get("tls_endpoints", 0) and all(
+        h == f3.get("tls_endpoints", 0) for h in f3.get("handshakes_later", []))
 
 
 def stampede_argv(cloud: simenv.SimCloud, n: int, max_age: int, timeout: int) -> list[list[str]]:
@@ -284,7 +315,9 @@ def figure_stampede(cloud: simenv.SimCloud, size: Size, servers_detail_per_sweep
     # the rule: a check that waits out its budget says what it waited for ("another process is still
     # sweeping" on the previous inventory); a bare "timed out after N s" does not
     said = [p for p in procs if WAITED_SAID in p.stdout]
-    silent = [p.status for p in procs if "timed out" in p.status and WAITED_SAID not in p.stdout]
+    # ("timed out after N s (-t)", the last-resort alarm); "sweep failed: ... timed out (sweep budget used
+    # up)" names what it waited for and is not silent
+    silent = [p.status for p in procs if "s (-t)" in p.status and WAITED_SAID not in p.stdout]
     return {
         "label": cloud.label, "vms": cloud.sizes["vms"], "checks": len(procs), "max_age": max_age,
         "spawn_seconds": spawn, "total_seconds": total,

@@ -9,14 +9,11 @@ import re
 import subprocess
 from pathlib import Path
 
-from . import bulk, simenv  # simenv: the one import of the simulator
+from . import bulk, report_sweep, simenv  # simenv: the one import of the simulator
 from .figures import (
     BASELINE_IMPORT,
     CHECK_DEFAULT_TIMEOUT,
-    SWEEP_LISTS,
-    SWEEP_OVERHEAD,
     WAITED_SAID,
-    sweep_requests_hold,
     validator,
 )
 from .procs import (
@@ -156,54 +153,7 @@ def render(results: dict, quick: bool) -> str:
             add("")
 
     if results.get("3"):
-        add("## 3. Sweeps")
-        add("")
-        add("`vio-discover --json`, run back to back; requests are the simulator's counters (every HTTP "
-            "request, token and version discovery included). Pages needed: per listed collection "
-            f"({', '.join(SWEEP_LISTS)}), one per full page of `page_max` plus the last.")
-        add("")
-        add("The target is pages + 20 + one request per HA router, and none for any other object. The one "
-            "request per HA router (`GET /v2.0/routers/{id}/l3-agents`) cannot be paged away: an HA router "
-            "is healthy only when exactly one of its hosting L3 agents is `active`, and Neutron returns "
-            "`ha_state` per agent only in that per-router reply. The routers list (`GET /v2.0/routers`) "
-            "says `ha: true` but nothing per agent, and the per-agent list (`GET /v2.0/agents/{id}/"
-            "l3-routers`, which the sweep uses for hosting) has no `ha_state`. So the count grows with HA "
-            "routers (a few hundred in a large cloud, not with VMs, ports or volumes); "
-            "`tests/test_discovery.py` asserts exactly one such request per HA router and none for the "
-            "others, and `tests/test_bench.py` asserts this target on the quick run. With Octavia in the "
-            "catalog, one more per load balancer (`GET /v2/lbaas/loadbalancers/{id}/status`: its status "
-            "tree, the only reply with its members' operating status) and one per pool (`GET /v2/lbaas/"
-            "pools/{id}/members`: the members' subnets, for the member → VM join), plus the list's pages; "
-            "none per member; without Octavia in the catalog, none at all.")
-        add("")
-        add("| cloud | requests (first sweep) | allowed: pages needed + 20 + HA routers | per-HA-router "
-            "requests | other per-object requests | token requests, later sweeps | wall | peak RSS |")
-        add("|---|---|---|---|---|---|---|---|")
-        for f3 in results["3"]:
-            s = f3["sizes"]
-            add(f"| {s['vms']} VMs, {s['clusters']} clusters, {s['volumes']} volumes, {s['ports']} ports, "
-                f"{s['routers']} routers ({f3['ha_routers']} HA) | {f3['requests']} | "
-                f"{f3['requests_allowed']} = {f3['pages_needed']} + {SWEEP_OVERHEAD} + {f3['ha_routers']} | "
-                f"{f3['per_ha_router_total']} | {f3['per_object_total']} | "
-                f"{', '.join(map(str, f3['token_later'])) or 'n/a'} | {fmt_spread(f3['wall'])} | "
-                f"{fmt_spread(f3['rss_mb'], lambda x: f'{x:.0f} MB')} |")
-        add("")
-        for f3 in results["3"]:
-            add(f"Requests of the first sweep at {f3['sizes']['vms']} VMs by path (object ids as "
-                f"`{{<kind> id}}`; "
-                f"vio-discover reported {f3['requests_reported']}; later sweeps "
-                f"{', '.join(map(str, f3['requests_later']))}):")
-            add("")
-            for t, n in f3["templates"].items():
-                note = " (**per object**)" if t in f3["per_object"] else (
-                    " (per L3 agent)" if t in f3["per_agent"] else (
-                        " (per HA router)" if t in f3["per_ha_router"] else (
-                            " (per load balancer / pool)" if t in f3.get("per_lb", {}) else "")))
-                add(f"- {n} × `{t}`{note}")
-            add("")
-            if f3["errors"]:
-                add(f"Failed sweeps: {'; '.join(f3['errors'])}")
-                add("")
+        report_sweep.render(results["3"], add)
 
     if results.get("4"):
         add("## 4. Checks started at once on an expired cache")
@@ -331,20 +281,7 @@ def summary(results: dict) -> list[tuple]:
     if f2:
         rows.append(("2", f"check CPU at {f2['big_vms']} / at {f2['small_vms']} VMs (medians)",
                      f"{f2['cpu_ratio']:.2f}", "<= 1.1", f2["cpu_ratio"] <= 1.1 and not f2["bad"]))
-    for f3 in results.get("3", []):
-        v = f3["sizes"]["vms"]
-        ok_rc = all(rc == 0 for rc in f3["rc"])
-        rows.append(("3", f"sweep requests at {v} VMs", f"{f3['requests']} (pages {f3['pages_needed']}, "
-                     f"{f3['per_ha_router_total']} for {f3['ha_routers']} HA routers, "
-                     f"{f3['per_object_total']} per other object)",
-                     f"<= pages + {SWEEP_OVERHEAD} + one per HA router, one per load balancer and one per "
-                     f"pool ({f3['requests_allowed']}), none per other object",
-                     ok_rc and sweep_requests_hold(f3)))
-        rows.append(("3", f"sweep peak RSS at {v} VMs", f"{f3['rss_mb']['max']:.0f} MB "
-                     f"(wall {fmt_s(f3['wall']['median'])})", "<= 400 MB",
-                     ok_rc and f3["rss_mb"]["max"] <= 400))
-        rows.append(("3", f"token requests of later sweeps at {v} VMs", ", ".join(map(str, f3["token_later"]))
-                     or "n/a", "0", bool(f3["token_later"]) and not any(f3["token_later"])))
+    rows += report_sweep.summary_rows(results.get("3", []))
     for f4 in results.get("4", []):
         bad_rc = sum(n for rc, n in f4["rc"].items() if rc not in (0, 1, 2, 3))
         rows.append(("4", f"{f4['checks']} checks at once, expired cache, {f4['vms']} VMs: sweeps",

@@ -61,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="vio-bench-") as tmp:
         work = Path(tmp)
         log(f"starting simulators: {size.small['vms']} and {size.big['vms']} VMs")
-        small = simenv.SimCloud("small", page_max=size.page_max, workdir=work, **size.small).start()
-        big = simenv.SimCloud("big", page_max=size.page_max, workdir=work, **size.big).start()
+        common = {"page_max": size.page_max, "workdir": work, "tls": size.tls}
+        small = simenv.SimCloud("small", **common, **size.small).start()
+        big = simenv.SimCloud("big", **common, **size.big).start()
         try:
             # 3 first: its sweeps leave both caches fresh for 1, 2, 5 and 6, and old enough for 4 later
             log("3: sweeps")

@@ -43,16 +43,26 @@ def test_bench_quick_writes_a_report(tmp_path):
 
 
 @pytest.mark.slow
-def test_bench_sweep_requests_are_pages_plus_one_per_ha_router(tmp_path):
+def test_bench_sweep_requests_are_pages_plus_one_per_ha_router_load_balancer_and_pool(tmp_path):
     """Figure 3's target as the report states it: pages + 20 + one request per HA router (ha_state per
-    agent is only in /routers/{id}/l3-agents), none per any other object."""
+    agent is only in /routers/{id}/l3-agents), one per load balancer (its status tree) and one per pool (its
+    members), one endpoint probe per https endpoint, none per any other object; one TLS handshake per https
+    endpoint, not counted as a request."""
     text, results = quick_bench(tmp_path, "3")
     for f3 in results["3"]:
         assert f3["ha_routers"] > 0  # the generated clouds have HA routers: the count is exercised
         assert f3["per_ha_router_total"] == f3["ha_routers"], f3["templates"]
+        assert f3["load_balancers"] > 0 and f3["lb_pools"] == f3["load_balancers"]  # one pool each
+        assert f3["lb_trees"] == f3["load_balancers"] and f3["lb_members_lists"] == f3["lb_pools"], f3["per_lb"]
+        assert f3["tls_endpoints"] == 2 and f3["per_tls_total"] == 2, f3["per_tls_probe"]
+        assert f3["handshakes"] == 2 and f3["handshakes_later"] == [2]
         assert f3["per_object_total"] == 0, f3["per_object"]
-        assert f3["requests"] <= f3["requests_allowed"] == f3["pages_needed"] + 20 + f3["ha_routers"]
-    assert "one per HA router" in text and "**NO**" not in text.split("## 1.")[0]
+        assert f3["requests"] <= f3["requests_allowed"] == (f3["pages_needed"] + 20 + f3["ha_routers"]
+                                                           + f3["load_balancers"] + f3["lb_pools"] + 2)
+        # the Octavia list is among the pages: one page of it (quick: page_max 100)
+        assert f3["pages_by_list"]["loadbalancers"] == 1
+    assert "one per HA router" in text and "one per load balancer, one per pool" in text
+    assert "**NO**" not in text.split("## 1.")[0]
 
 
 @pytest.mark.slow

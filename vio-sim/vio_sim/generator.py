@@ -8,6 +8,8 @@ Shape: one vCenter per 20 clusters, one hypervisor (nova-compute host ``vio-comp
 HA controllers, one external network, a network per project (and one per extra router), a router per network
 up to ``routers`` with a gateway and an interface port, a DHCP port per network, one port per VM, then extra
 VM ports until ``ports`` is reached. Faults (about 1 %): ERROR and SHUTOFF VMs, DOWN ports, error volumes.
+Optional, asked for by count: Glance images, Heat stacks (``images_and_stacks``) and Octavia load balancers
+with 4 members on VM ports each (``generator_lb``); ``scaled`` sets all three from the VM count.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import random
 import uuid
 from collections.abc import Sequence
 from typing import Any
+
+from . import generator_lb
 
 FLAVORS = [
     {"name": "m1.tiny", "vcpus": 1, "ram": 512, "disk": 1},
@@ -45,12 +49,16 @@ def generate(
     regions: Sequence[str] | None = None,
     images: int = 0,
     stacks: int = 0,
+    load_balancers: int = 0,
 ) -> dict:
     """A scenario dict for a cloud of the given size.
 
     ``images``/``stacks``: Glance images and Heat stacks (none by default: then the catalog lists neither
     service, as before they existed); with ``faults`` one image is killed, one stuck queued and one stack
     CREATE_FAILED.
+
+    ``load_balancers``: Octavia load balancers of 4 members each on VM ports (``generator_lb``; none by
+    default: then the catalog lists no Octavia); with ``faults`` one is ERROR and one DEGRADED.
 
     ``regions`` (two or more names): a multi-region cloud (see ``vio_sim.regions``): the first region is
     the one-region cloud of the same arguments, every other one a cloud of the same size with its own ids
@@ -60,6 +68,8 @@ def generate(
                  backend=backend, faults=faults)
     out = _generate(seed=seed, **sizes)
     out.update(images_and_stacks(images, stacks, out["projects"], seed, faults))
+    if load_balancers:
+        out["loadbalancers"] = generator_lb.load_balancers(load_balancers, out, seed, faults)
     if not regions or len(regions) < 2:
         return out
     out["settings"]["region"] = regions[0]
@@ -384,6 +394,7 @@ def scaled(vms: int, seed: int = 1, backend: str = "ml2", regions: Sequence[str]
         projects=max(3, min(50, vms // 200)),
         images=vms // 50,  # 200 images and 100 stacks at 10,000 VMs (issue 24's benchmark)
         stacks=vms // 100,
+        load_balancers=vms // 20,  # 500 of 4 members (2,000) at 10,000 VMs
         seed=seed,
         backend=backend,
         regions=regions,
