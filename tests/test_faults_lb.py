@@ -109,3 +109,15 @@ def test_a_hanging_list_is_octavias_finding_within_t(demo_cloud):
     r = demo_cloud.run("check_vio_loadbalancer", "--name", "shop-lb", "--max-age", "1h")
     expect(r, 3, "VIO LOADBALANCER UNKNOWN - shop-lb is ")
     expect(demo_cloud.run("check_vio_discovery"), 1, "VIO DISCOVERY WARNING - octavia: load balancers not read")
+
+
+def test_a_hanging_status_tree_is_that_balancers_finding_alone(demo_cloud):
+    """The trees are read on threads (octavia_sweep.TREE_WORKERS): one that hangs holds up no other, ends
+    with the budget's share, and leaves only its balancer unverified."""
+    shop = demo_cloud.sim.get("loadbalancers", "shop-lb")["id"]
+    demo_cloud.sim.fault(rf"/lbaas/loadbalancers/{shop}/status$", hang=True)
+    r = demo_cloud.run("vio-discover", "-t", "6", timeout=30)
+    assert r.rc == 0 and "Traceback" not in r.stdout + r.stderr, str(r)
+    r = demo_cloud.run("check_vio_loadbalancer", "--name", "shop-lb", "--max-age", "1h")
+    expect(r, 3, "VIO LOADBALANCER UNKNOWN - shop-lb: status tree not read")
+    expect(demo_cloud.run("check_vio_loadbalancer", "--name", "ci-lb"), 1, "VIO LOADBALANCER WARNING - ci-lb is DEGRADED")

@@ -100,7 +100,7 @@ class CloudClient:
         self.started = time.monotonic()
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self.requests = 0
+        self.requests, self._lock = 0, threading.Lock()
         self.auth_state_file = auth_state_file
         try:
             self.conn = openstack.connect(
@@ -149,7 +149,8 @@ class CloudClient:
     # --- accounting and auth state -------------------------------------------------------------
 
     def _count(self, response: Any, *args: Any, **kwargs: Any) -> None:
-        self.requests += 1
+        with self._lock:  # probes and load balancers' status trees are read on threads
+            self.requests += 1
 
     def _cache_id(self) -> str | None:
         try:

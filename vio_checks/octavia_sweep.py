@@ -10,7 +10,9 @@ Requests, when the catalog has `load-balancer` (none when it lacks it):
   `subnet_id` and `admin_state_up`, which the status tree leaves out (Octavia's API has no list of all
   members, and its pools list names members by id only).
 
-So 1 per page + 1 per load balancer + 1 per pool. A status tree (or a members list) that fails is that
+So 1 per page + 1 per load balancer + 1 per pool. The trees are read TREE_WORKERS at a time (each is a
+small GET: in series, a cloud's hundreds of load balancers would cost their round trips one by one). A
+status tree (or a members list) that fails is that
 load balancer's `tree_error`: its pools and members are unverified, the sweep goes on. A list that fails
 is Octavia's finding (`Meta.service_errors["load-balancer"]`), not a failed sweep: the kind keeps its last
 known records (`keep_unread`, with the snapshot the sweep replaces).
@@ -23,7 +25,10 @@ is counted, never guessed.
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
+import time
 import urllib.parse
 from typing import Any
 
@@ -41,6 +46,11 @@ KIND = "load_balancers"
 ADAPTER = "load_balancer"
 #: Paths are relative to the versioned endpoint the SDK discovers (Octavia serves v2 as /v2 and /v2.0).
 BASE = "/lbaas"
+#: Status trees (with their pools' member lists) read at once.
+TREE_WORKERS = 8
+#: Seconds past the budget the sweep waits for a tree still being read (a reply trickling in) before it
+#: leaves that balancer unverified.
+TREE_GRACE = 0.2
 
 
 def sweep_load_balancers(client: Any, inv: Inventory, page_size: int = 1000) -> None:
@@ -48,7 +58,7 @@ def sweep_load_balancers(client: Any, inv: Inventory, page_size: int = 1000) -> 
     the members to servers. Sets `inv.meta.service_errors[SERVICE_TYPE]` when the list cannot be read."""
     if not inv.meta.services.get(SERVICE_TYPE):
         return
-    errors = service_errors(inv.meta)
+    errors = inv.meta.service_errors
     try:
         adapter = client.adapter(ADAPTER)
         lbs = []
@@ -59,19 +69,44 @@ def sweep_load_balancers(client: Any, inv: Inventory, page_size: int = 1000) -> 
         errors[SERVICE_TYPE] = f"octavia: load balancers not read: {e}"
         log.warning("%s", errors[SERVICE_TYPE])
         return
-    for lb in lbs:
-        _read_tree(client, adapter, lb, page_size)
+    _read_trees(client, adapter, lbs, page_size)
     inv.load_balancers = lbs
     join_members(inv)
 
 
-def service_errors(meta: Any) -> dict[str, str]:
-    """Service type → why its list could not be read in this sweep (a Meta of an older cache has none)."""
-    found = getattr(meta, "service_errors", None)
-    if found is None:
-        found = {}
-        meta.service_errors = found
-    return found
+def _read_trees(client: Any, adapter: Any, lbs: list[LoadBalancer], page_size: int) -> None:
+    """Each load balancer's status tree and members, TREE_WORKERS at a time on daemon threads (one still
+    reading at the end keeps no process alive). A thread fills a copy of its balancer, taken back only when
+    it finished in time: one that did not is unverified, and a late thread changes nothing the sweep keeps."""
+    done: dict[int, LoadBalancer] = {}
+    todo = iter(enumerate(lbs))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                i, lb = next(todo, (None, None))
+            if lb is None:
+                return
+            mine = copy.deepcopy(lb)
+            try:
+                _read_tree(client, adapter, mine, page_size)
+            except Exception as e:  # anything else a request raises: this balancer's finding alone
+                mine.tree_error, mine.listeners, mine.pools = str(e) or type(e).__name__, [], []
+            done[i] = mine
+
+    threads = [threading.Thread(target=work, daemon=True, name="lb-tree")
+               for _ in range(min(TREE_WORKERS, len(lbs)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.0, client.deadline + TREE_GRACE - time.monotonic()))
+    for i, lb in enumerate(lbs):
+        if i in done:
+            lbs[i] = done[i]
+        else:
+            lb.tree_error = "status tree not read within the sweep's budget"
+            lb.listeners, lb.pools = [], []
 
 
 def _read_tree(client: Any, adapter: Any, lb: LoadBalancer, page_size: int) -> None:
