@@ -10,11 +10,9 @@ from vio_checks.checks.base import (
     selector_options,
     stuck_after_option,
 )
-from vio_checks.checks.optional_common import absent, list_error, unlisted, with_list_error
-from vio_checks.checks.select import select_one
-from vio_checks.judge.aggregate import Member, aggregate, dedupe
+from vio_checks.checks.optional_common import evaluate_listed
 from vio_checks.judge.image import ImageOptions, image_perf, judge_image
-from vio_checks.selection import selection_from_args, selection_options
+from vio_checks.selection import selection_options
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
 if TYPE_CHECKING:
@@ -65,26 +63,9 @@ OPTIONS = (
 
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
-    missing = absent(snap.meta, "image")
-    if missing is not None:
-        return missing
-    error = list_error(snap.meta, "image")
     opts = ImageOptions(stuck_after=args.stuck_after)
-    image = select_one(snap, "images", args, "image")
-    if image is not None:
-        v = judge_image(image, opts, now)
-        return unlisted(v, error) if error else v
-    selection = selection_from_args(args, snap)
-    images = [i for i in snap.all("images") if selection.project_selected(i.project_id)]
-    items = []
-    for i in images:
-        v = judge_image(i, opts, now)
-        items.append(Member(i.id, i.name or i.id, unlisted(v, error) if error else v))
-    verdict = aggregate(items, "images", args.warning, args.critical, ignore_states=args.ignore_states,
-                        accept_unverified=args.accept_unverified)
-    unique = {i.id: i for i in images}
-    verdict.perf += image_perf(unique[m.id] for m in dedupe(items)[0])
-    return with_list_error(verdict, error) if error else verdict
+    return evaluate_listed(args, snap, "image", "images", "image", lambda i: judge_image(i, opts, now),
+                           image_perf)
 
 
 SPEC = CheckSpec(

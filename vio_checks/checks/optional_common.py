@@ -3,8 +3,14 @@ service whose list failed in the last sweep leaves its records unverified (optio
 
 from __future__ import annotations
 
-from vio_checks.judge.verdict import Finding, State, Verdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from vio_checks.checks.select import select_one
+from vio_checks.judge.aggregate import Member, aggregate, dedupe
+from vio_checks.judge.verdict import Finding, Perf, State, Verdict
 from vio_checks.optional_sweep import service_errors
+from vio_checks.selection import selection_from_args
 from vio_checks.text import inert
 
 #: Service type → how the check names it when the region's catalog lacks it.
@@ -48,3 +54,31 @@ def with_list_error(v: Verdict, error: str) -> Verdict:
     v.add(State.UNKNOWN, f"{error} in the last sweep: judged from the last known records")
     v.details.insert(0, f"NOTE: {error}; the last known records are judged, none verified")
     return v
+
+
+def evaluate_listed(args: Any, snap: Any, stype: str, kind: str, what: str, judge: Callable[[Any], Verdict],
+                    perf: Callable[[Iterable[Any]], list[Perf]], keep: Callable[[Any], bool] | None = None,
+                    context: str = "") -> Verdict:
+    """A listed kind of an optional service (images, stacks): one record (--id/--name, `what` names it) or
+    the aggregate of those the generator's filters and `keep` leave, with the service absent from the
+    catalog and a failed list answered alike; `perf` adds the aggregate's own perfdata."""
+    missing = absent(snap.meta, stype)
+    if missing is not None:
+        return missing
+    error = list_error(snap.meta, stype)
+
+    def judged(record: Any) -> Verdict:
+        return unlisted(judge(record), error) if error else judge(record)
+
+    one = select_one(snap, kind, args, what)
+    if one is not None:
+        return judged(one)
+    selection = selection_from_args(args, snap)
+    records = [r for r in snap.all(kind)
+               if selection.project_selected(r.project_id) and (keep is None or keep(r))]
+    items = [Member(r.id, r.name or r.id, judged(r)) for r in records]
+    verdict = aggregate(items, kind, args.warning, args.critical, ignore_states=args.ignore_states,
+                        accept_unverified=args.accept_unverified, context=context)
+    unique = {r.id: r for r in records}
+    verdict.perf += perf(unique[m.id] for m in dedupe(items)[0])
+    return with_list_error(verdict, error) if error else verdict

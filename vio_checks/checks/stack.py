@@ -10,12 +10,10 @@ from vio_checks.checks.base import (
     selector_options,
     stuck_after_option,
 )
-from vio_checks.checks.optional_common import absent, list_error, unlisted, with_list_error
-from vio_checks.checks.select import select_one
-from vio_checks.judge.aggregate import Member, aggregate, dedupe
+from vio_checks.checks.optional_common import evaluate_listed
 from vio_checks.judge.stack import StackOptions, judge_stack, stack_perf
 from vio_checks.options import Option, selector
-from vio_checks.selection import selection_from_args, selection_options
+from vio_checks.selection import selection_options
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (nor argparse: see options.parse_fast)
 if TYPE_CHECKING:
@@ -66,30 +64,13 @@ OPTIONS = (
 
 
 def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
-    missing = absent(snap.meta, "orchestration")
-    if missing is not None:
-        return missing
-    error = list_error(snap.meta, "orchestration")
     opts = StackOptions(stuck_after=args.stuck_after)
-    stack = select_one(snap, "stacks", args, "stack")
-    if stack is not None:
-        v = judge_stack(stack, opts, now)
-        return unlisted(v, error) if error else v
-    selection = selection_from_args(args, snap)
     project = getattr(args, "project", None)
     names = {p.id: p.name for p in snap.all("projects")} if project else {}
-    stacks = [s for s in snap.all("stacks") if selection.project_selected(s.project_id)
-              and (not project or project in (s.project_id, names.get(s.project_id)))]
-    items = []
-    for s in stacks:
-        v = judge_stack(s, opts, now)
-        items.append(Member(s.id, s.name or s.id, unlisted(v, error) if error else v))
-    verdict = aggregate(items, "stacks", args.warning, args.critical, ignore_states=args.ignore_states,
-                        accept_unverified=args.accept_unverified,
-                        context=f"project {project}" if project else "")
-    unique = {s.id: s for s in stacks}
-    verdict.perf += stack_perf(unique[m.id] for m in dedupe(items)[0])
-    return with_list_error(verdict, error) if error else verdict
+    return evaluate_listed(
+        args, snap, "orchestration", "stacks", "stack", lambda s: judge_stack(s, opts, now), stack_perf,
+        keep=(lambda s: project in (s.project_id, names.get(s.project_id))) if project else None,
+        context=f"project {project}" if project else "")
 
 
 SPEC = CheckSpec(
