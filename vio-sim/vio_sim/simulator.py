@@ -210,7 +210,9 @@ class Simulator:
         ]
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text("\n".join(lines))
+        part = p.with_name(f".{p.name}.part")  # renamed into place: a reader never sees half a file
+        part.write_text("\n".join(lines))
+        part.replace(p)
         return p
 
     # -- admin helpers ---------------------------------------------------------------------------
