@@ -192,19 +192,11 @@ def test_zone_output_validates_with_the_zones_example(tmp_path):
 
 @needs_icinga2
 @needs_nagios
-def test_ten_thousand_vms_validate_with_both(tmp_path, capsys):
+def test_ten_thousand_vms_validate_with_both(tmp_path):
+    """Both daemons accept the config of 10,000 VMs; how long they take is BENCHMARKS.md's figure 6."""
     inv = big_inventory()
-    timings = {}
     for fmt, validator, name in (("icinga2", validate_icinga2, "big.conf"), ("nagios", validate_nagios, "big.cfg")):
-        start = time.monotonic()
-        path = write(tmp_path, name, render(inv, fmt))
-        timings[f"{fmt} render"] = time.monotonic() - start
-        v = validator([path], ICINGA_DIR)
-        ok(v)
-        timings[f"{fmt} validate"] = v.seconds
-    with capsys.disabled():
-        print("\n10,000 VMs: " + ", ".join(f"{k} {s:.1f} s" for k, s in timings.items()))
-    assert timings["icinga2 validate"] < 60 and timings["nagios validate"] < 60
+        ok(validator([write(tmp_path, name, render(inv, fmt))], ICINGA_DIR))
 
 
 def test_output_is_deterministic():
