@@ -26,22 +26,24 @@ MASK = "***"
 
 #: A cheap test first: text without any of these needs no further look (most check output).
 _TRIGGER = re.compile(r"://|(?i:auth|pass|token|secret|basic|bearer|cookie|key|session)")
+# The patterns below are compiled on first use (re's cache), not at import: every check imports this module
+# and most never print anything that passes _TRIGGER.
 # scheme://user-info@ : user-info may hold an unencoded @ (greedy up to the last @ before the host)
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#'\"<>]*@")
+_USERINFO = r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#'\"<>]*@"
 _HEADERS = (r"(?:proxy-)?authorization|x-auth-token|x-subject-token|x-service-token|x-auth-key|"
             r"x-storage-token|(?:set-)?cookie|vmware-api-session-id|x-vmware-vcloud-access-token")
 # `Name: value` up to the end of the line (or of a quoted string); `"Name": "value"`; `'Name': 'value'`
-_HEADER = re.compile(rf"(?i)(?P<q>[\"']?)\b(?P<name>{_HEADERS})(?P=q)(?P<sep>\s*[:=]\s*)"
-                     r"(?P<v>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\r\n,;}\]]+)")
+_HEADER = (rf"(?i)(?P<q>[\"']?)\b(?P<name>{_HEADERS})(?P=q)(?P<sep>\s*[:=]\s*)"
+           r"(?P<v>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\r\n,;}\]]+)")
 _SECRET_NAMES = (r"[A-Za-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)"
                  r"[A-Za-z0-9_-]*")
-_NAME_EQ = re.compile(rf"(?i)\b(?P<name>{_SECRET_NAMES})=(?P<v>[^\s&\"',;]+)")
-_NAME_JSON = re.compile(rf"(?i)(?P<q>[\"'])(?P<name>{_SECRET_NAMES})(?P=q)(?P<sep>\s*:\s*)"
-                        r"(?P<v>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')")
+_NAME_EQ = rf"(?i)\b(?P<name>{_SECRET_NAMES})=(?P<v>[^\s&\"',;]+)"
+_NAME_JSON = (rf"(?i)(?P<q>[\"'])(?P<name>{_SECRET_NAMES})(?P=q)(?P<sep>\s*:\s*)"
+              r"(?P<v>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')")
 # The value is a look-ahead, so a word that only looks like one ("basic Basic dXNl...") does not hide the
 # credential after it: the scan goes on at the next word.
-_BASIC = re.compile(r"(?i)\b(?P<scheme>basic)\s+(?=(?P<v>[A-Za-z0-9+/]{4,}={0,2}))")
-_BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|token)\s+(?=(?P<v>[A-Za-z0-9._~+/-]{16,}=*))")
+_BASIC = r"(?i)\b(?P<scheme>basic)\s+(?=(?P<v>[A-Za-z0-9+/]{4,}={0,2}))"
+_BEARER = r"(?i)\b(?P<scheme>bearer|token)\s+(?=(?P<v>[A-Za-z0-9._~+/-]{16,}=*))"
 
 #: The secrets of this process (passwords, Basic credentials), each with every form it is printed in.
 _known: dict[str, None] = {}
@@ -65,7 +67,7 @@ def register(secret: str | None) -> None:
 
 def url(value: str) -> str:
     """The URL without the password or user of its user-info part (`http://***@host/...`)."""
-    return _USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", value)
+    return re.sub(_USERINFO, lambda m: m.group("scheme") + MASK + "@", value)
 
 
 def _is_basic(value: str) -> bool:
@@ -84,10 +86,10 @@ def _is_token(value: str) -> bool:
     return any(c.isdigit() for c in value)  # a token has digits; "token authentication..." has none
 
 
-def _mask_after(pattern: re.Pattern, is_secret: Callable[[str], bool], s: str) -> str:
+def _mask_after(pattern: str, is_secret: Callable[[str], bool], s: str) -> str:
     """`s` with each value `pattern` looks ahead to after its scheme word masked, when `is_secret` says so."""
     out, pos = [], 0
-    for m in pattern.finditer(s):
+    for m in re.finditer(pattern, s):
         if m.start() < pos or not is_secret(m.group("v")):
             continue
         out += [s[pos:m.start()], f"{m.group('scheme')} {MASK}"]
@@ -108,12 +110,12 @@ def text(value: object) -> str:
                 s = s.replace(secret, MASK)
     if not _TRIGGER.search(s):
         return s
-    s = _USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", s)
-    s = _HEADER.sub(lambda m: f"{m.group('q')}{m.group('name')}{m.group('q')}{m.group('sep')}"
+    s = re.sub(_USERINFO, lambda m: m.group("scheme") + MASK + "@", s)
+    s = re.sub(_HEADER, lambda m: f"{m.group('q')}{m.group('name')}{m.group('q')}{m.group('sep')}"
                     f"{_quoted(m.group('v'))}", s)
-    s = _NAME_JSON.sub(lambda m: f"{m.group('q')}{m.group('name')}{m.group('q')}{m.group('sep')}"
+    s = re.sub(_NAME_JSON, lambda m: f"{m.group('q')}{m.group('name')}{m.group('q')}{m.group('sep')}"
                        f"{_quoted(m.group('v'))}", s)
-    s = _NAME_EQ.sub(lambda m: f"{m.group('name')}={MASK}", s)
+    s = re.sub(_NAME_EQ, lambda m: f"{m.group('name')}={MASK}", s)
     s = _mask_after(_BASIC, _is_basic, s)
     return _mask_after(_BEARER, _is_token, s)
 

@@ -12,7 +12,6 @@ from vio_checks.checks.base import (
 )
 from vio_checks.checks.select import NotFound, as_kept, select_one
 from vio_checks.eventlog import EventLog
-from vio_checks.judge.aggregate import Member, aggregate
 from vio_checks.judge.verdict import Verdict
 from vio_checks.judge.vm import (
     NOVA_STATUSES,
@@ -139,6 +138,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
                     name=inert(server.name) or inert(server.id))
         v = vsphere_power(v, server, vm, snap.meta.fetched_at, now)
         return as_kept(snap, "servers", server, v, now)
+    from vio_checks.judge.aggregate import Member, aggregate  # the aggregate mode's alone (warm path)
+
     selection = selection_from_args(args, snap)
     servers = [s for s in snap.all("servers") if selection.server_selected(s)]
     items = [Member(s.id, s.name or s.id, judge_vm(s, where.hypervisor_of(s), where.service_of(s), opts, now))
