@@ -100,7 +100,7 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         v = as_kept(snap, KIND, lb, judge_load_balancer(lb, opts, now), now)
     else:
         lbs = snap.all(KIND)
-        items = [Member(lb.id, lb_label(lb), _unlisted(judge_load_balancer(lb, opts, now), failed))
+        items = [Member(lb.id, lb_label(lb), unlisted(judge_load_balancer(lb, opts, now), failed))
                  for lb in lbs]
         v = aggregate(items, "load balancers", args.warning, args.critical, ignore_states=args.ignore_states,
                       accept_unverified=args.accept_unverified)
@@ -110,12 +110,8 @@ def evaluate(args: argparse.Namespace, snap, now: float) -> Verdict:
         if unjoined:
             v.details.append(f"{unjoined} of {len(members)} members not joined to a VM (no single server's "
                              "port holds the address on the member's subnet)")
-        return with_list_error(v, failed) if failed else v
-    return _unlisted(v, failed)
-
-
-def _unlisted(v: Verdict, failed: str | None) -> Verdict:
-    return unlisted(v, failed) if failed else v
+        return with_list_error(v, failed)
+    return unlisted(v, failed)
 
 
 SPEC = CheckSpec(

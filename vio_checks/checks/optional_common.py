@@ -36,9 +36,11 @@ def list_error(meta: object, stype: str) -> str | None:
     return inert(error, 400) if error else None
 
 
-def unlisted(v: Verdict, error: str) -> Verdict:
-    """A verdict judged from a record the last sweep could not list again: an OK becomes unverified; a
-    problem stands, said to be the last known state."""
+def unlisted(v: Verdict, error: str | None) -> Verdict:
+    """A verdict judged from a record the last sweep could not list again (`error`: why; None: it was
+    listed, `v` as it is): an OK becomes unverified; a problem stands, said to be the last known state."""
+    if error is None:
+        return v
     if v.state == State.OK:
         v.findings = [Finding(State.UNKNOWN, f"{v.summary}: unverified ({error}; last known state kept)")]
         v.unverified, v.cause = True, error
@@ -49,8 +51,11 @@ def unlisted(v: Verdict, error: str) -> Verdict:
     return v
 
 
-def with_list_error(v: Verdict, error: str) -> Verdict:
-    """An aggregate over last known records: never OK while the service's list fails."""
+def with_list_error(v: Verdict, error: str | None) -> Verdict:
+    """An aggregate over last known records: never OK while the service's list fails (`error`; None: `v`
+    as it is)."""
+    if error is None:
+        return v
     v.add(State.UNKNOWN, f"{error} in the last sweep: judged from the last known records")
     v.details.insert(0, f"NOTE: {error}; the last known records are judged, none verified")
     return v
@@ -66,19 +71,15 @@ def evaluate_listed(args: Any, snap: Any, stype: str, kind: str, what: str, judg
     if missing is not None:
         return missing
     error = list_error(snap.meta, stype)
-
-    def judged(record: Any) -> Verdict:
-        return unlisted(judge(record), error) if error else judge(record)
-
     one = select_one(snap, kind, args, what)
     if one is not None:
-        return judged(one)
+        return unlisted(judge(one), error)
     selection = selection_from_args(args, snap)
     records = [r for r in snap.all(kind)
                if selection.project_selected(r.project_id) and (keep is None or keep(r))]
-    items = [Member(r.id, r.name or r.id, judged(r)) for r in records]
+    items = [Member(r.id, r.name or r.id, unlisted(judge(r), error)) for r in records]
     verdict = aggregate(items, kind, args.warning, args.critical, ignore_states=args.ignore_states,
                         accept_unverified=args.accept_unverified, context=context)
     unique = {r.id: r for r in records}
     verdict.perf += perf(unique[m.id] for m in dedupe(items)[0])
-    return with_list_error(verdict, error) if error else verdict
+    return with_list_error(verdict, error)
